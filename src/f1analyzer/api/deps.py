@@ -1,0 +1,28 @@
+"""Dependencies routes list as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..config import Settings
+from ..data.store import RaceStore
+from .state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.f1a
+
+
+def get_store(request: Request) -> RaceStore:
+    return request.app.state.f1a.store
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.f1a.settings
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+StoreDep = Annotated[RaceStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ... import __version__
+from ..deps import StateDep
+from ..schemas.health import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, summary="Is each part of the service working?")
+def health(state: StateDep) -> Health:
+    components = state.component_status()
+    reasons = [f"{name} is not available" for name, ok in components.items() if not ok]
+    reasons += state.degraded()
+    return Health(status="healthy" if not reasons else "degraded", components=components,
+                  reasons=reasons, version=__version__)

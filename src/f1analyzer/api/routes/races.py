@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from ...data.session import Race
+from ..deps import StoreDep
+from ..schemas.races import RaceDetail, RacePublic, RacesPublic
+
+router = APIRouter(prefix="/races", tags=["races"])
+
+Season = Annotated[int, Path(ge=1950, le=2100, description="Championship year, e.g. 2024.")]
+Event = Annotated[str, Path(min_length=1, max_length=80, description="Round number, event name, circuit or location.")]
+
+
+def _clean(v):
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+@router.get("", response_model=RacesPublic, summary="Races in the store")
+def list_races(store: StoreDep,
+               season: Annotated[int | None, Query(ge=1950, le=2100)] = None) -> RacesPublic:
+    df = store.races(season)
+    data = [RacePublic(**{k: r[k] for k in RacePublic.model_fields}) for r in df.to_dict("records")]
+    return RacesPublic(data=data, count=len(data))
+
+
+@router.get("/{season}/{event}", response_model=RaceDetail, summary="One race: results, stints, pit stops")
+def get_race(store: StoreDep, season: Season, event: Event) -> RaceDetail:
+    race = Race(season, event, store=store)
+    info = {k: race.info[k] for k in RacePublic.model_fields}
+    stints = [{k: _clean(v) for k, v in r.items()} for r in race.stints.to_dict("records")]
+    stops = [{k: _clean(v) for k, v in r.items()} for r in race.pit_stops.to_dict("records")]
+    status = {int(k): str(v) for k, v in race.track_status_by_lap().items()}
+    return RaceDetail(**info, results=race.results.to_dict("records"), stints=stints, pit_stops=stops,
+                      track_status_by_lap=status)
+
+
+@router.get("/{season}/{event}/laps", summary="Lap times per driver (for pace charts)")
+def race_laps(store: StoreDep, season: Season, event: Event,
+              driver: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$")] = None) -> dict:
+    race = Race(season, event, store=store)
+    laps = race.laps if driver is None else race.laps.pick_drivers(driver)
+    cols = ["driver", "lap_number", "lap_time_s", "compound", "tyre_life_laps", "stint", "position",
+            "track_status", "is_clean"]
+    out: dict[str, list] = {}
+    for drv, g in laps[cols].groupby("driver", sort=True):
+        out[str(drv)] = [
+            {k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items() if k != "driver"}
+            for row in g.drop(columns=["driver"]).to_dict("records")
+        ]
+    return {"season": race.season, "round": race.round, "event": race.event, "total_laps": race.total_laps,
+            "drivers": out}

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class RacePublic(BaseModel):
+    season: int
+    round: int
+    event: str
+    circuit_key: str
+    total_laps: int = Field(description="Race distance in laps (the winner's lap count).")
+    compounds: list[str] = Field(description="The event's dry compounds, hardest first, when known.")
+    laps: int = Field(description="Lap rows stored.")
+    drivers: int
+    rejected: int = Field(description="Rows refused at ingestion.")
+
+
+class RacesPublic(BaseModel):
+    data: list[RacePublic]
+    count: int
+
+
+class StintPublic(BaseModel):
+    driver: str
+    team: str | None = None
+    stint: int
+    compound: str
+    compound_code: str | None = None
+    start_lap: int
+    end_lap: int
+    laps: int
+
+
+class PitStopPublic(BaseModel):
+    driver: str
+    stop_number: int
+    lap: int
+    duration_s: float | None = None
+    compound_before: str | None = None
+    compound_after: str | None = None
+    under_sc: bool
+    under_vsc: bool
+    under_red_flag: bool
+
+
+class ResultPublic(BaseModel):
+    position: int
+    driver: str
+    team: str | None = None
+    laps: int
+    finished: bool
+
+
+class RaceDetail(RacePublic):
+    results: list[ResultPublic]
+    stints: list[StintPublic]
+    pit_stops: list[PitStopPublic]
+    track_status_by_lap: dict[int, str] = Field(description="Status digits seen on each lap (1 green, 4 SC, 5 red, 6/7 VSC).")

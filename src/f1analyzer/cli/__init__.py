@@ -1,0 +1,90 @@
+"""The ``f1analyzer`` command: ingest, inspect, train, simulate, ask and serve.
+
+Each command group lives in its own module and is registered here. Errors the package raises on
+purpose are printed as one readable line and exit with code 1; nothing prints a traceback at a
+user unless ``DEBUG=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+from ..config import reset_settings
+from ..errors import F1AnalyzerError
+from ..log import configure_logging
+from . import data as data_cmds
+from . import serve as serve_cmds
+
+app = typer.Typer(
+    name="f1analyzer",
+    help="F1 Race Strategy Analyzer: race data, race models, strategy simulation and answers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"f1analyzer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    home: Annotated[Optional[Path], typer.Option(
+        "--home", help="State directory (store, models, index). Default: $F1A_HOME or ~/.f1analyzer.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show info logs.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    if home is not None:
+        # an environment variable, so that servers started from here see the same home
+        os.environ["F1A_HOME"] = str(home.expanduser().resolve())
+        reset_settings()
+    configure_logging("INFO" if verbose else "WARNING")
+
+
+data_cmds.register(app)
+serve_cmds.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int) and rv:
+            return rv
+    except F1AnalyzerError as exc:
+        typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
+        return 1
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if os.environ.get("DEBUG", "").lower() in ("1", "true", "yes"):
+            raise
+        typer.secho(f"error: unexpected {type(exc).__name__}: {exc} (set DEBUG=true for a traceback)",
+                    err=True, fg=typer.colors.RED)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

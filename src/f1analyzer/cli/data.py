@@ -1,0 +1,87 @@
+"""`f1analyzer ingest` and `f1analyzer races`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..data.files import expand_paths
+from ..data.ingest import ingest_files
+from .common import console, print_json, store
+
+
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="FastF1-format lap files (.csv, .csv.gz, .parquet) or folders.")] = None,
+    season: Annotated[Optional[int], typer.Option(help="Season of the files (default: the year in each file name).")] = None,
+    compounds: Annotated[Optional[Path], typer.Option(help="compound_selection.toml (default: one next to the files).")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Fetch from F1 live timing through FastF1 (needs the internet).")] = False,
+    round_: Annotated[Optional[int], typer.Option("--round", help="With --live: one round only.")] = None,
+    latest: Annotated[bool, typer.Option("--latest", help="With --live: every completed race of the current season not yet stored.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest race laps into the store (idempotent per season and round; atomic)."""
+    st = store()
+    if live or latest:
+        from ..data.live import ingest_live
+
+        results = ingest_live(st, season=season, round_=round_, latest=latest)
+    else:
+        if not paths:
+            raise typer.BadParameter("give at least one file or folder (or --live)")
+        files = expand_paths(paths)
+        with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                      disable=as_json) as bar:
+            task = bar.add_task("", total=len(files))
+
+            def step(path: Path, _res) -> None:
+                bar.update(task, advance=1, description=path.name)
+
+            results = ingest_files(files, st, season=season, compounds_file=compounds, on_file=step)
+    if as_json:
+        print_json([r.to_dict() for r in results])
+    else:
+        for r in results:
+            if r.ok:
+                rep = r.report
+                line = f"[green]✓[/] {r.source}: season {r.season}, {len(r.rounds)} race(s)"
+                if rep is not None:
+                    line += f", {rep.rows_kept} laps, {rep.rejected} rejected"
+                console.print(line)
+                if rep is not None and rep.rejected:
+                    console.print("   " + rep.summary(), style="yellow")
+            else:
+                console.print(f"[red]✗[/] {r.error}")
+    refused = [r for r in results if not r.ok]
+    if refused:
+        raise typer.Exit(code=1)
+
+
+def races(
+    season: Annotated[Optional[int], typer.Option(help="Only this season.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, event, laps, drivers, rejected}.")] = False,
+) -> None:
+    """List the races in the store."""
+    df = store().races(season)
+    if as_json:
+        cols = ["season", "round", "event", "laps", "drivers", "rejected", "circuit_key", "total_laps", "compounds"]
+        print_json(df[cols].to_dict("records"))
+        return
+    if df.empty:
+        console.print("No races stored. Try: f1analyzer ingest $F1_DATA_DIR/laps")
+        return
+    t = Table("season", "round", "event", "circuit", "laps", "drivers", "race laps", "compounds", "rejected")
+    for r in df.itertuples():
+        t.add_row(str(r.season), str(r.round), r.event, r.circuit_key, str(r.laps), str(r.drivers),
+                  str(r.total_laps), " ".join(r.compounds), str(r.rejected))
+    Console = type(console)
+    Console().print(t)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(races)

@@ -1,0 +1,170 @@
+"""Settings: one typed class read from the environment and an optional ``.env``.
+
+Nothing is required. Every backend has an embedded default that needs no key, no server and no
+network; production backends are chosen by setting their variables (see ``.env.example``).
+The project's own variables carry the ``F1A_`` prefix; the seed's and conventional names stay
+plain (``DEBUG``, ``HOST``, ``PORT``, ``WORKERS``, ``REDIS_URL``, ``API_KEYS``,
+``ANTHROPIC_API_KEY``, ``PINECONE_API_KEY``, ``SECRETS_MANAGER_SECRET_ID``...).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _plain(name: str) -> AliasChoices:
+    """Accept a conventional variable name with or without the F1A_ prefix."""
+    return AliasChoices(name, f"F1A_{name}")
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="F1A_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- where state lives -------------------------------------------------------------------
+    home: Path = Field(
+        default=Path("~/.f1analyzer"),
+        description="Directory holding the race store, models, indexes and caches.",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("F1_DATA_DIR", "F1A_DATA_DIR"),
+        description="FastF1-format lap files (laps/*.csv.gz) used by train_models.py and tests.",
+    )
+
+    # --- server ------------------------------------------------------------------------------
+    debug: bool = Field(default=False, validation_alias=_plain("DEBUG"))
+    host: str = Field(default="0.0.0.0", validation_alias=_plain("HOST"))
+    port: int = Field(default=8000, validation_alias=_plain("PORT"), ge=1, le=65535)
+    workers: int = Field(default=1, validation_alias=_plain("WORKERS"), ge=1, le=64)
+    api_keys: CsvList = Field(
+        default_factory=list,
+        validation_alias=_plain("API_KEYS"),
+        description="Comma-separated keys. Required for /admin/*; when set, also accepted (not "
+        "required) on public endpoints.",
+    )
+    require_api_key: bool = Field(
+        default=False, description="Also require a key on public endpoints."
+    )
+    cors_origins: CsvList = Field(default_factory=lambda: ["*"])
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    rate_limit_strategy: str = Field(
+        default="10/minute", description="Limit for POST /strategy/generate per client."
+    )
+    rate_limit_default: str = Field(default="120/minute", description="Limit for other routes.")
+    rate_limit_enabled: bool = True
+
+    # --- cache -------------------------------------------------------------------------------
+    redis_url: str | None = Field(default=None, validation_alias=_plain("REDIS_URL"))
+    cache_ttl_s: int = Field(default=3600, ge=0)
+
+    # --- knowledge base ----------------------------------------------------------------------
+    vector_backend: Literal["lancedb", "pinecone"] = "lancedb"
+    pinecone_api_key: str | None = Field(default=None, validation_alias=_plain("PINECONE_API_KEY"))
+    pinecone_index: str = "f1-strategy"
+    pinecone_namespace: str = "default"
+    pinecone_host: str | None = Field(
+        default=None, description="Index host; set for a local Pinecone-compatible server."
+    )
+    pinecone_cloud: str = "aws"
+    pinecone_region: str = "us-east-1"
+    embedding_threads: int = Field(default=1, ge=1)
+
+    # --- narration ---------------------------------------------------------------------------
+    llm_provider: Literal["auto", "anthropic", "openai", "offline"] = Field(
+        default="auto",
+        description="auto = Anthropic when ANTHROPIC_API_KEY is set, else the offline writer.",
+    )
+    anthropic_api_key: str | None = Field(
+        default=None, validation_alias=_plain("ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_plain("ANTHROPIC_BASE_URL")
+    )
+    anthropic_model: str = "claude-sonnet-4-5"
+    openai_base_url: str | None = Field(default=None, validation_alias=_plain("OPENAI_BASE_URL"))
+    openai_api_key: str | None = Field(default=None, validation_alias=_plain("OPENAI_API_KEY"))
+    openai_model: str = "llama3.1"
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0)
+
+    # --- model registry ----------------------------------------------------------------------
+    model_store: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    dynamodb_table: str | None = None
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None, validation_alias=_plain("AWS_ENDPOINT_URL")
+    )
+    secrets_manager_secret_id: str | None = Field(
+        default=None, validation_alias=_plain("SECRETS_MANAGER_SECRET_ID")
+    )
+
+    _split = field_validator("api_keys", "cors_origins", mode="before")(_split_csv)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    # --- derived paths (everything under one home directory) --------------------------------
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def fastf1_cache_dir(self) -> Path:
+        return self.home / "cache" / "fastf1"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once). Tests call ``reset_settings()`` after changing env."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
+
+
+def settings_with_home(home: str | os.PathLike | None) -> Settings:
+    """Settings with ``home`` overridden by a ``--home`` option (None keeps the configured one)."""
+    s = get_settings()
+    if home is None:
+        return s
+    return s.model_copy(update={"home": Path(home).expanduser()})

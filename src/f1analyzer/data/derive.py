@@ -1,0 +1,120 @@
+"""Stints, pit stops and results derived from the lap table.
+
+A *pit stop* here is a tyre change: the car came in at the end of lap k and left on lap k+1 on a
+different set (other compound, or a set whose life does not simply continue). A drive through the
+pit lane without a tyre change — which teams do under the safety car, and which FastF1 may count
+as a new stint (FastF1 issue 717) — is not a stop. A tyre change during a red flag is a stop that
+cost no time (``under_red_flag``; no pit-lane duration). Stints are re-numbered from the stops so
+the two tables always agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .schema import PIT_STOP_COLUMNS, RED_FLAG, SAFETY_CAR, STINT_COLUMNS, VSC, VSC_ENDING, conform, empty_frame
+
+
+def _next(g: pd.core.groupby.SeriesGroupBy) -> pd.Series:
+    return g.shift(-1)
+
+
+def find_stops(laps: pd.DataFrame) -> pd.Series:
+    """Boolean mask over ``laps`` (sorted by race, driver, lap): this lap is the in-lap of a stop."""
+    if laps.empty:
+        return pd.Series(False, index=laps.index)
+    key = [laps["season"], laps["round"], laps["driver"]]
+    g = laps.groupby(key, sort=False)
+    nxt_lap = g["lap_number"].shift(-1)
+    consecutive = (nxt_lap == laps["lap_number"] + 1)
+    nxt_comp = g["compound"].shift(-1)
+    nxt_life = g["tyre_life_laps"].shift(-1).astype("float64")
+    nxt_stint = g["stint"].shift(-1).astype("float64")
+    nxt_out = g["pit_out"].shift(-1, fill_value=False).astype(bool)
+    nxt_status = g["track_status"].shift(-1).fillna("")
+    life = laps["tyre_life_laps"].astype("float64")
+    stint = laps["stint"].astype("float64")
+
+    same_comp = (nxt_comp == laps["compound"]).fillna(False).astype(bool)
+    life_known = life.notna() & nxt_life.notna()
+    life_continues = life_known & (nxt_life == life + 1)
+    new_set = ~same_comp | (life_known & ~life_continues)
+    stint_changed = (nxt_stint.notna() & stint.notna() & (nxt_stint != stint))
+    # without tyre-life data a FastF1 stint change is the only evidence of a new set
+    new_set = new_set | (~life_known & stint_changed)
+    pitted = laps["pit_in"].astype(bool) | nxt_out
+    red = laps["track_status"].fillna("").str.contains(RED_FLAG) | nxt_status.str.contains(RED_FLAG)
+    evidence = pitted | (stint_changed & red)
+    return (consecutive & evidence & new_set).fillna(False).astype(bool)
+
+
+def derive_tables(laps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return (laps with re-numbered ``stint``, stints, pit stops) for any number of races."""
+    if laps.empty:
+        return laps, empty_frame(STINT_COLUMNS), empty_frame(PIT_STOP_COLUMNS)
+    laps = laps.sort_values(["season", "round", "driver", "lap_number"]).reset_index(drop=True)
+    stop = find_stops(laps)
+    key = [laps["season"], laps["round"], laps["driver"]]
+    stops_before = stop.groupby(key, sort=False).cumsum() - stop.astype(int)
+    laps = laps.copy()
+    laps["stint"] = (stops_before + 1).astype("Int8")
+
+    # --- pit stops --------------------------------------------------------------------------
+    g = laps.groupby(key, sort=False)
+    nxt_out_time = g["pit_out_time_s"].shift(-1)
+    nxt_comp = g["compound"].shift(-1)
+    st = laps[stop].copy()
+    st["duration_s"] = (nxt_out_time[stop] - st["pit_in_time_s"]).astype("float64")
+    st.loc[~st["duration_s"].between(0, 200), "duration_s"] = np.nan
+    st["compound_before"] = st["compound"]
+    st["compound_after"] = nxt_comp[stop]
+    status = st["track_status"].fillna("")
+    st["under_sc"] = status.str.contains(SAFETY_CAR)
+    st["under_vsc"] = status.str.contains(VSC) | status.str.contains(VSC_ENDING)
+    st["under_red_flag"] = status.str.contains(RED_FLAG) | (st["duration_s"].isna() & ~st["pit_in"])
+    st["lap"] = st["lap_number"]
+    st["stop_number"] = stops_before[stop] + 1
+    pit_stops = conform(st, PIT_STOP_COLUMNS)
+
+    # --- stints -----------------------------------------------------------------------------
+    agg = laps.groupby(["season", "round", "driver", "stint"], sort=True, observed=True).agg(
+        team=("team", "last"),
+        compound=("compound", lambda s: s.mode().iat[0] if not s.mode().empty else "UNKNOWN"),
+        compound_code=("compound_code", "first"),
+        start_lap=("lap_number", "min"),
+        end_lap=("lap_number", "max"),
+        laps=("lap_number", "size"),
+        tyre_life_start=("tyre_life_laps", "first"),
+        fresh_tyre=("fresh_tyre", "first"),
+    ).reset_index()
+    stints = conform(agg, STINT_COLUMNS)
+    return laps, stints, pit_stops
+
+
+def classification(laps: pd.DataFrame) -> pd.DataFrame:
+    """Finishing order of one race from its laps.
+
+    Ordered by laps completed, then by the session time at which the last lap ended. A car whose
+    last lap ended before the winner took the flag (by more than a lap's margin of error) retired.
+    Columns: position, driver, team, laps, finished, last_session_time_s.
+    """
+    last = laps.sort_values("lap_number").groupby("driver", sort=False).tail(1)
+    res = pd.DataFrame({
+        "driver": last["driver"].to_numpy(),
+        "team": last["team"].to_numpy(),
+        "laps": last["lap_number"].astype(int).to_numpy(),
+        "last_session_time_s": last["session_time_s"].astype("float64").to_numpy(),
+        "last_position": last["position"].astype("float64").to_numpy(),
+    })
+    res = res.sort_values(["laps", "last_session_time_s", "last_position"],
+                          ascending=[False, True, True], na_position="last").reset_index(drop=True)
+    total = int(res["laps"].max()) if len(res) else 0
+    winner_t = res["last_session_time_s"].iloc[0] if len(res) else np.nan
+    if np.isfinite(winner_t):
+        finished = (res["last_session_time_s"] >= winner_t - 1.0) | (res["laps"] >= total)
+    else:
+        finished = res["laps"] >= total - 3
+    res["finished"] = finished.to_numpy()
+    res.insert(0, "position", np.arange(1, len(res) + 1))
+    return res.drop(columns=["last_position"])

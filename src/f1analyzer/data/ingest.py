@@ -1,0 +1,141 @@
+"""Ingestion: lap tables from any source → validated canonical laps → the store.
+
+Each input file is read and validated completely before anything is written; each season touched
+is then replaced in one atomic step. A refused file (truncated, missing columns, no season) is
+reported and leaves the store exactly as it was; other files still go in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataValidationError
+from ..log import get_logger
+from .circuits import circuit_for_event
+from .compounds import code_for, find_allocation_file, load_allocation
+from .files import ValidationReport, expand_paths, read_lap_file
+from .store import RaceStore
+
+log = get_logger("data.ingest")
+
+
+@dataclass
+class IngestResult:
+    """Outcome for one input (a file, or one live fetch)."""
+
+    source: str
+    season: int | None = None
+    rounds: list[int] = field(default_factory=list)
+    report: ValidationReport | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "season": self.season,
+            "rounds": self.rounds,
+            "ok": self.ok,
+            "error": self.error,
+            "report": self.report.to_dict() if self.report else None,
+        }
+
+
+def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round: dict[int, int],
+              allocation: dict[tuple[int, int], list[str]] | None = None) -> list[dict]:
+    """One races-table row per round present in ``laps`` (which has an ``event`` column)."""
+    rows = []
+    for rnd, g in laps.groupby("round", sort=True):
+        event = str(g["event"].mode().iat[0])
+        compounds = list((allocation or {}).get((season, int(rnd)), []))
+        if not compounds and g["compound_code"].notna().any():
+            pairs = g.dropna(subset=["compound_code"]).groupby("compound")["compound_code"].agg(lambda s: s.mode().iat[0])
+            if all(c in pairs.index for c in ("HARD", "MEDIUM", "SOFT")):
+                compounds = [str(pairs["HARD"]), str(pairs["MEDIUM"]), str(pairs["SOFT"])]
+        rows.append({
+            "season": season,
+            "round": int(rnd),
+            "event": event,
+            "circuit_key": circuit_for_event(event),
+            "total_laps": int(g["lap_number"].max()),
+            "compounds": compounds,
+            "laps": int(len(g)),
+            "drivers": int(g["driver"].nunique()),
+            "rejected": int(rejected_by_round.get(int(rnd), 0)),
+            "source": source,
+        })
+    return rows
+
+
+def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str,
+               rejected_by_round: dict[int, int] | None = None,
+               allocation: dict[tuple[int, int], list[str]] | None = None) -> list[int]:
+    """Write validated canonical laps (with ``event``) of one season; returns the rounds."""
+    if laps.empty:
+        return []
+    laps = laps.copy()
+    if allocation:
+        missing = laps["compound_code"].isna()
+        if missing.any():
+            codes = [
+                code_for(c, allocation.get((season, int(r)), []))
+                for c, r in zip(laps.loc[missing, "compound"], laps.loc[missing, "round"])
+            ]
+            laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
+    rows = race_rows(laps, season=season, source=source, rejected_by_round=rejected_by_round or {},
+                     allocation=allocation)
+    store.write_races(season, rows, laps.drop(columns=["event"]))
+    return [r["round"] for r in rows]
+
+
+def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = None,
+                 compounds_file: Path | None = None,
+                 on_file: Callable[[Path, IngestResult], None] | None = None) -> list[IngestResult]:
+    """Ingest FastF1-format files and folders. Returns one result per file (refused ones too).
+
+    Args:
+        paths: files (.csv, .csv.gz, .parquet) or folders holding them.
+        season: the season of every file; default: a four-digit year in each file name.
+        compounds_file: a compound_selection.toml; default: one found next to the inputs.
+        on_file: called after each file (progress bars).
+    """
+    files = expand_paths(paths)
+    alloc_path = compounds_file or find_allocation_file(files)
+    allocation = load_allocation(alloc_path) if alloc_path else {}
+    results: list[IngestResult] = []
+    for f in files:
+        res = IngestResult(source=str(f))
+        try:
+            laps, report = read_lap_file(f, season=season)
+            res.report, res.season = report, report.season
+            if laps.empty:
+                raise DataValidationError(f"{f}: no usable laps (all {report.rows_read} rows rejected)")
+            per_round = _count_rejected_per_round(report, laps)
+            res.rounds = store_laps(store, laps, season=int(report.season), source=f.name,
+                                    rejected_by_round=per_round, allocation=allocation)
+            if report.rejected:
+                log.warning(report.summary())
+        except DataValidationError as exc:
+            res.error = exc.message
+            log.error(exc.message)
+        results.append(res)
+        if on_file:
+            on_file(f, res)
+    return results
+
+
+def _count_rejected_per_round(report: ValidationReport, laps: pd.DataFrame) -> dict[int, int]:
+    """Rejected rows per round; rows whose round itself was unreadable go to the largest round."""
+    per = {int(k): int(v) for k, v in report.rejected_by_round.items() if k is not None}
+    unknown = report.rejected - sum(per.values())
+    if unknown > 0 and len(laps):
+        biggest = int(laps.groupby("round").size().idxmax())
+        per[biggest] = per.get(biggest, 0) + unknown
+    return per

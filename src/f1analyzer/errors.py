@@ -1,0 +1,86 @@
+"""Exceptions raised by f1analyzer.
+
+Policy (after FastF1's ``exceptions.py``): calls a user makes raise one of these with a message
+that says what to fix. Optional parts (a missing compound file, an unreachable cache) log a warning
+and carry on. The API maps each class to one HTTP status in ``api/errors.py``; the CLI prints the
+message on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from difflib import get_close_matches
+
+
+class F1AnalyzerError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    #: machine-readable code used in the API's error body
+    code = "error"
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ConfigError(F1AnalyzerError):
+    code = "config_error"
+
+
+class DataValidationError(F1AnalyzerError):
+    """Input data was refused as a whole (missing columns, unreadable file, no season)."""
+
+    code = "invalid_data"
+
+
+class InvalidRequestError(F1AnalyzerError):
+    """A request is well-formed but asks for something impossible (grid 0, one compound, ...)."""
+
+    code = "invalid_request"
+
+
+class NotFoundError(F1AnalyzerError):
+    """An unknown race, circuit, driver or job. ``details['suggestions']`` lists close matches."""
+
+    code = "not_found"
+
+    @classmethod
+    def with_suggestions(
+        cls, what: str, value: object, options: Iterable[object], *, limit: int = 5
+    ) -> "NotFoundError":
+        opts = [str(o) for o in options]
+        close = get_close_matches(str(value), opts, n=limit, cutoff=0.5)
+        if not close:
+            close = [o for o in opts if str(value).lower() in o.lower()][:limit]
+        msg = f"Unknown {what} {value!r}."
+        if close:
+            msg += " Did you mean: " + ", ".join(close) + "?"
+        elif opts:
+            shown = opts[:20]
+            msg += " Valid options: " + ", ".join(shown) + (" …" if len(opts) > 20 else "")
+        return cls(msg, details={"suggestions": close, "options": opts[:50]})
+
+
+class DataNotLoadedError(F1AnalyzerError):
+    """Data was asked for before it was loaded (or nothing is stored yet)."""
+
+    code = "data_not_loaded"
+
+
+class NotFittedError(F1AnalyzerError):
+    """A model was used before ``fit`` (or no model set is available)."""
+
+    code = "not_fitted"
+
+
+class BackendUnavailableError(F1AnalyzerError):
+    """A backend (vector index, Redis, LLM, S3...) cannot answer right now."""
+
+    code = "backend_unavailable"
+
+
+class NetworkUnavailableError(BackendUnavailableError):
+    """A live source (FastF1, Jolpica) could not be reached."""
+
+    code = "network_unavailable"
