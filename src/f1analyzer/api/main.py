@@ -9,14 +9,17 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..config import Settings, get_settings
 from ..data.store import RaceStore
 from ..log import get_logger
+from . import metrics
 from .errors import install_error_handlers
-from .routes import health, races
+from .logging import configure_logging
+from .middleware import attach_services, install_service_layers, shutdown_services
+from .routes import admin, health, races
+from .routes import predict, web
 from .state import AppState, data_collector_ok
 
 log = get_logger("api")
@@ -25,11 +28,13 @@ log = get_logger("api")
 def build_state(settings: Settings) -> AppState:
     state = AppState(settings=settings, store=RaceStore(settings.store_dir))
     state.health_checks["data_collector"] = data_collector_ok
+    attach_services(state)  # cache, rate limiter, admin jobs (+ their /health reasons)
     return state
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings)  # structlog JSON lines (console when DEBUG)
     state = build_state(settings)
 
     @asynccontextmanager
@@ -37,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("f1analyzer %s starting (home %s)", __version__, settings.home)
         yield
         log.info("f1analyzer shutting down")
+        shutdown_services(state)
 
     app = FastAPI(
         title="F1 Race Strategy Analyzer",
@@ -45,9 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.f1a = state
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                       allow_headers=["*"])
+    install_service_layers(app, state)  # request id/logs/metrics, body limit, CORS, keys + rate limit
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(races.router)
+    app.include_router(predict.router)
+    app.include_router(admin.router)
+    app.include_router(metrics.router)
+    web.install(app)  # the dashboard: GET / and /static
     return app

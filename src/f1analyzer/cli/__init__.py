@@ -19,6 +19,7 @@ from ..config import reset_settings
 from ..errors import F1AnalyzerError
 from ..log import configure_logging
 from . import data as data_cmds
+from . import models as models_cmds
 from . import serve as serve_cmds
 
 app = typer.Typer(
@@ -53,6 +54,7 @@ def _root(
 
 data_cmds.register(app)
 serve_cmds.register(app)
+models_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

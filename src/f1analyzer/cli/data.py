@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..data.files import expand_paths
 from ..data.ingest import ingest_files
+from ..errors import InvalidRequestError
 from .common import console, print_json, store
 
 
@@ -26,16 +28,23 @@ def ingest(
     """Ingest race laps into the store (idempotent per season and round; atomic)."""
     st = store()
     if live or latest:
+        if paths:
+            raise InvalidRequestError("give lap files or --live/--latest, not both")
         from ..data.live import ingest_live
 
-        results = ingest_live(st, season=season, round_=round_, latest=latest)
+        _quiet_fastf1()
+        results = ingest_live(st, season=season, round_=round_, latest=latest, compounds_file=compounds)
+        if not results and not as_json:
+            console.print("Nothing new to fetch: every completed race is already stored.")
     else:
         if not paths:
-            raise typer.BadParameter("give at least one file or folder (or --live)")
+            raise InvalidRequestError("give at least one lap file or folder (or --live / --latest)")
+        if round_ is not None:
+            raise InvalidRequestError("--round needs --live (files are ingested whole)")
         files = expand_paths(paths)
         with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      disable=as_json) as bar:
+                      disable=as_json, transient=True) as bar:
             task = bar.add_task("", total=len(files))
 
             def step(path: Path, _res) -> None:
@@ -48,17 +57,29 @@ def ingest(
         for r in results:
             if r.ok:
                 rep = r.report
-                line = f"[green]✓[/] {r.source}: season {r.season}, {len(r.rounds)} race(s)"
+                line = f"[green]✓[/] {escape(r.source)}: season {r.season}, {len(r.rounds)} race(s)"
                 if rep is not None:
                     line += f", {rep.rows_kept} laps, {rep.rejected} rejected"
-                console.print(line)
+                console.print(line, soft_wrap=True)
                 if rep is not None and rep.rejected:
-                    console.print("   " + rep.summary(), style="yellow")
+                    console.print("   " + rep.summary(), style="yellow", soft_wrap=True, markup=False)
             else:
-                console.print(f"[red]✗[/] {r.error}")
+                console.print(f"[red]✗[/] {escape(r.error or '')}", soft_wrap=True)
     refused = [r for r in results if not r.ok]
     if refused:
         raise typer.Exit(code=1)
+
+
+def _quiet_fastf1() -> None:
+    """FastF1 logs every request at INFO; keep its output to warnings unless -v was given."""
+    import logging
+
+    from ..log import get_logger
+
+    if get_logger().getEffectiveLevel() > logging.INFO:
+        import fastf1
+
+        fastf1.set_log_level("WARNING")
 
 
 def races(

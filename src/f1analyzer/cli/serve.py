@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -9,21 +11,49 @@ import typer
 from ..config import get_settings
 
 
+def _prometheus_multiproc_dir(settings) -> str:
+    """An emptied directory for the workers' metric files (``PROMETHEUS_MULTIPROC_DIR``)."""
+    d = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(d) if d else settings.home / "prometheus"
+    path.mkdir(parents=True, exist_ok=True)
+    for f in path.glob("*.db"):  # samples of a previous run would be summed in
+        f.unlink(missing_ok=True)
+    return str(path)
+
+
 def run_server(host: str | None = None, port: int | None = None, workers: int | None = None,
                reload: bool | None = None) -> None:
-    """Start uvicorn with settings (HOST, PORT, WORKERS, DEBUG) unless overridden."""
+    """Start uvicorn with settings (HOST, PORT, WORKERS, DEBUG) unless overridden.
+
+    Each worker builds the app once (``create_app``: store, models, indexes, cache, limiter) and
+    shuts down gracefully on SIGTERM: it stops accepting connections, lets requests in flight
+    finish for up to 10 s, then runs the lifespan shutdown (admin jobs, Redis connections).
+    With several workers, Prometheus samples go through ``PROMETHEUS_MULTIPROC_DIR``.
+    ``X-Forwarded-For`` is believed only from ``settings.trusted_proxies`` (or uvicorn's
+    ``FORWARDED_ALLOW_IPS``, default 127.0.0.1).
+    """
     import uvicorn
+
+    from ..api.logging import uvicorn_log_config
 
     s = get_settings()
     reload = s.debug if reload is None else reload
+    n_workers = 1 if reload else (workers or s.workers)
+    if n_workers > 1:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _prometheus_multiproc_dir(s)
+    trusted = getattr(s, "trusted_proxies", None)
     uvicorn.run(
         "f1analyzer.api.main:create_app",
         factory=True,
         host=host or s.host,
         port=port or s.port,
-        workers=1 if reload else (workers or s.workers),
+        workers=n_workers,
         reload=reload,
         log_level="debug" if s.debug else "info",
+        log_config=uvicorn_log_config(s),
+        access_log=False,  # the app writes one structured line per request
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(trusted) if trusted else None,
         timeout_graceful_shutdown=10,
     )
 

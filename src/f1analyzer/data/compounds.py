@@ -56,7 +56,13 @@ def find_allocation_file(files: list[Path]) -> Path | None:
 
 
 def code_for(relative: str, allocation: list[str]) -> str | None:
-    """'SOFT' with allocation ['C1','C2','C3'] → 'C3'."""
+    """'SOFT' with allocation ['C1','C2','C3'] → 'C3'.
+
+    Wet-weather tyres have no C-number; like the shared data's ``CompoundName`` they keep their
+    name ('INTERMEDIATE', 'WET') with or without an allocation. UNKNOWN stays unknown (None).
+    """
+    if relative in ("INTERMEDIATE", "WET"):
+        return relative
     idx = {"HARD": 0, "MEDIUM": 1, "SOFT": 2}.get(relative)
     if idx is None or len(allocation) != 3:
         return None

@@ -81,14 +81,14 @@ def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str
     if laps.empty:
         return []
     laps = laps.copy()
-    if allocation:
-        missing = laps["compound_code"].isna()
-        if missing.any():
-            codes = [
-                code_for(c, allocation.get((season, int(r)), []))
-                for c, r in zip(laps.loc[missing, "compound"], laps.loc[missing, "round"])
-            ]
-            laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
+    missing = laps["compound_code"].isna()
+    if missing.any():
+        alloc = allocation or {}
+        codes = [
+            code_for(c, alloc.get((season, int(r)), []))
+            for c, r in zip(laps.loc[missing, "compound"], laps.loc[missing, "round"])
+        ]
+        laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
     rows = race_rows(laps, season=season, source=source, rejected_by_round=rejected_by_round or {},
                      allocation=allocation)
     store.write_races(season, rows, laps.drop(columns=["event"]))
@@ -121,10 +121,10 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
             res.rounds = store_laps(store, laps, season=int(report.season), source=f.name,
                                     rejected_by_round=per_round, allocation=allocation)
             if report.rejected:
-                log.warning(report.summary())
+                log.info(report.summary())
         except DataValidationError as exc:
             res.error = exc.message
-            log.error(exc.message)
+            log.info("refused: %s", exc.message)
         results.append(res)
         if on_file:
             on_file(f, res)

@@ -1,0 +1,112 @@
+"""Server logging: structlog, one JSON object per line (pretty console lines when ``DEBUG=true``).
+
+Every line carries ``time`` (ISO 8601, UTC), ``level``, ``logger`` and ``event``; lines written
+while a request is served also carry ``request_id`` (and the access line ``method``, ``route``,
+``path``, ``status``, ``latency_ms``, ``client``). Library code keeps using stdlib logging via
+:func:`f1analyzer.log.get_logger`; those records, uvicorn's and third-party ones go through the
+same renderer via :class:`structlog.stdlib.ProcessorFormatter` on the root handler.
+
+Never log secrets: the access line has the path (no query string), never headers or bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from ..config import Settings
+from ..log import ROOT
+
+_HANDLER_FLAG = "_f1a_structlog"
+
+
+def _shared_processors() -> list:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def make_formatter(json: bool = True) -> logging.Formatter:
+    """The ProcessorFormatter every handler uses (also referenced from uvicorn's dictConfig)."""
+    if json:
+        renderer: Any = structlog.processors.JSONRenderer()
+        final = [structlog.processors.format_exc_info, renderer]
+    else:
+        final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+    )
+
+
+def configure_logging(settings: Settings, *, json: bool | None = None) -> None:
+    """Install the structlog pipeline for the server process (idempotent).
+
+    Args:
+        settings: ``debug`` switches to DEBUG level and the console renderer.
+        json: force the renderer (default: JSON unless ``settings.debug``).
+    """
+    json = (not settings.debug) if json is None else json
+    level = logging.DEBUG if settings.debug else logging.INFO
+    structlog.configure(
+        processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(make_formatter(json))
+    setattr(handler, _HANDLER_FLAG, True)
+
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, _HANDLER_FLAG, False):
+            root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+    pkg = logging.getLogger(ROOT)
+    for h in list(pkg.handlers):  # the CLI's console handler: the server renders through root
+        if getattr(h, "_f1a", False):
+            pkg.removeHandler(h)
+    pkg.setLevel(level)
+    pkg.propagate = True
+
+    for name in ("uvicorn", "uvicorn.error"):
+        lg = logging.getLogger(name)
+        lg.handlers.clear()
+        lg.propagate = True
+        lg.setLevel(logging.INFO)
+    access = logging.getLogger("uvicorn.access")  # the middleware writes the access line
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True
+
+
+def uvicorn_log_config(settings: Settings) -> dict:
+    """``log_config`` for ``uvicorn.run`` so its start-up lines use the same format."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"f1a": {"()": "f1analyzer.api.logging.make_formatter",
+                               "json": not settings.debug}},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "f1a",
+                                 "stream": "ext://sys.stdout"}},
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+def get_access_logger() -> Any:
+    return structlog.get_logger("f1analyzer.access")

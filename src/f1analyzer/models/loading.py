@@ -1,0 +1,148 @@
+"""Which models a process uses: the registry's latest set, else the bundled defaults.
+
+``load_model_set(settings)`` returns a :class:`ModelSet`. Order:
+
+1. the newest version in the registry (``get_registry(settings)``: local files + SQLite, or
+   S3 + DynamoDB) — everything ``f1analyzer train`` produced;
+2. the bundled defaults shipped in the package (``f1analyzer/bundled/``): the fitted race models
+   from ``models.bundled.load_bundled_models()`` and, when present, the learned lap-time and
+   pit-stop models in ``bundled/learned_models.joblib`` (with its ``learned_models.json`` sidecar).
+
+The API caches the set in ``state.services["models"]`` (:func:`get_model_set`) and reports it
+in ``/health`` as ``ml_models`` (:func:`attach_models`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import BackendUnavailableError, NotFittedError
+from ..log import get_logger
+
+log = get_logger("models.loading")
+
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
+BUNDLED_LEARNED = BUNDLED_DIR / "learned_models.joblib"
+BUNDLED_LEARNED_SIDECAR = BUNDLED_DIR / "learned_models.json"
+
+_lock = threading.Lock()
+
+
+@dataclass
+class ModelSet:
+    """The models one process uses. Any part may be None when it is not available."""
+
+    race_models: Any = None
+    laptime: Any = None
+    pitstop: Any = None
+    version: str | None = None
+    source: str = "none"  # "registry" | "bundled" | "none"
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def is_loaded(self) -> bool:
+        return any(m is not None for m in (self.race_models, self.laptime, self.pitstop))
+
+    def require(self, part: str) -> Any:
+        """The named part, or ``NotFittedError`` saying how to get one."""
+        obj = getattr(self, part)
+        if obj is None:
+            raise NotFittedError(f"No {part.replace('_', ' ')} model is available (source: {self.source}). "
+                                 "Train one with `f1analyzer train` (or `python train_models.py --quick`).")
+        return obj
+
+    def summary(self) -> dict:
+        return {"version": self.version, "source": self.source,
+                "race_models": self.race_models is not None, "laptime": self.laptime is not None,
+                "pitstop": self.pitstop is not None,
+                "training_seasons": self.metadata.get("training_seasons")}
+
+
+def _from_registry(settings: Settings) -> ModelSet | None:
+    from .registry import get_registry
+
+    try:
+        mv = get_registry(settings).latest()
+    except BackendUnavailableError as exc:
+        log.warning("model registry unavailable, using the bundled models: %s", exc.message)
+        return None
+    if mv is None:
+        return None
+    names = set(mv.artifact_names())
+    parts = {n: (mv.load(n) if n in names else None) for n in ("race_models", "laptime", "pitstop")}
+    return ModelSet(**parts, version=mv.version, source="registry", metadata=mv.metadata)
+
+
+def load_bundled_learned() -> tuple[Any, Any, dict]:
+    """(laptime, pitstop, sidecar) shipped in the package, or (None, None, {})."""
+    if not BUNDLED_LEARNED.is_file():
+        return None, None, {}
+    import joblib
+
+    try:
+        obj = joblib.load(BUNDLED_LEARNED)
+        meta = json.loads(BUNDLED_LEARNED_SIDECAR.read_text()) if BUNDLED_LEARNED_SIDECAR.is_file() else {}
+    except Exception as exc:  # an unreadable bundle (library versions) must not stop the app
+        log.warning("bundled learned models unreadable (%s); lap-time/pit-stop predictions disabled", exc)
+        return None, None, {}
+    return obj.get("laptime"), obj.get("pitstop"), meta
+
+
+def _bundled() -> ModelSet:
+    race_models = None
+    try:
+        from .bundled import load_bundled_models
+
+        race_models = load_bundled_models()
+    except ImportError:
+        log.info("no bundled race models in this build")
+    except Exception as exc:
+        log.warning("bundled race models unreadable: %s", exc)
+    laptime, pitstop, meta = load_bundled_learned()
+    version = meta.get("version") or ("bundled" if race_models is not None or laptime is not None else None)
+    source = "bundled" if (race_models is not None or laptime is not None or pitstop is not None) else "none"
+    return ModelSet(race_models=race_models, laptime=laptime, pitstop=pitstop, version=version,
+                    source=source, metadata=meta)
+
+
+def load_model_set(settings: Settings) -> ModelSet:
+    """The registry's latest model set, else the bundled defaults (``source`` says which)."""
+    return _from_registry(settings) or _bundled()
+
+
+# ------------------------------------------------------------------------------ API wiring
+def get_model_set(state) -> ModelSet:
+    """The model set cached in ``state.services["models"]`` (loaded on first use)."""
+    ms = state.services.get("models")
+    if ms is None:
+        with _lock:
+            ms = state.services.get("models")
+            if ms is None:
+                ms = load_model_set(state.settings)
+                state.services["models"] = ms
+                log.info("model set loaded: %s", ms.summary())
+    return ms
+
+
+def reload_model_set(state) -> ModelSet:
+    """Forget the cached set and load the newest one (after a training run)."""
+    with _lock:
+        state.services.pop("models", None)
+    return get_model_set(state)
+
+
+def models_ok(state) -> bool:
+    """Health check: a model set is loaded."""
+    return get_model_set(state).is_loaded
+
+
+def attach_models(state, *, eager: bool = False) -> None:
+    """Register the ``ml_models`` health check (and load now when ``eager``)."""
+    state.health_checks["ml_models"] = models_ok
+    if eager:
+        get_model_set(state)

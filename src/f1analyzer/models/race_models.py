@@ -1,0 +1,434 @@
+"""All fitted physical race models, per circuit, as one estimator over the whole store.
+
+Example:
+    >>> store = RaceStore(settings.store_dir)
+    >>> models = RaceModels().fit(store.laps(), store.races(), store.pit_stops())
+    >>> monza = models.circuit("Monza")
+    >>> monza.compounds["SOFT"].delta_s(np.arange(20))     # pace offset + wear, s
+    >>> monza.pit_loss_s, monza.sc.p_at_least_one
+    >>> models.save(Path("race_models.json"))
+
+Every circuit in the data gets a :class:`CircuitModel`; ``global_`` is the all-circuit average that
+small samples are shrunk towards and that unknown tracks can fall back to. See docs/MODELS.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.circuits import get_circuit, resolve_circuit
+from ..errors import DataValidationError, InvalidRequestError, NotFittedError, NotFoundError
+from ..log import get_logger
+from . import overtaking as ot
+from . import pace as pace_mod
+from . import pitloss, race_start
+from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
+from .tyres import DRY, TyreFit, TyreModel, average_models, fit_tyres, prepare_clean_laps, shrink, spread
+
+log = get_logger("models.race_models")
+
+FORMAT = 1
+GLOBAL_KEY = "_all"
+
+
+@dataclass
+class CircuitModel:
+    """Everything fitted about one circuit (or, for ``RaceModels.global_``, all of them).
+
+    ``base_lap_time_s`` is a clean, fuel-corrected lap of a mid-field car on a fresh MEDIUM at
+    race-end fuel, so ``expected_lap_time_s`` adds fuel still on board, tyre and driver deltas.
+    """
+
+    key: str
+    name: str
+    n_races: int = 0
+    seasons: list[int] = field(default_factory=list)
+    total_laps: int = 60
+    base_lap_time_s: float = 90.0
+    fuel_effect_s_per_lap: float = 0.06
+    compounds: dict[str, TyreModel] = field(default_factory=dict)
+    pit_loss_s: float = 22.0
+    pit_loss_sd_s: float = 2.0
+    pit_loss_sc_s: float = 11.0
+    pit_loss_vsc_s: float = 14.0
+    n_pit_stops: int = 0
+    sc: SafetyCarModel = field(default_factory=SafetyCarModel)
+    vsc: SafetyCarModel = field(default_factory=SafetyCarModel)
+    first_lap_loss_s: float = 3.0
+    per_grid_slot_loss_s: float = 0.3
+    lap1_position_change_sd: float = 2.0
+    positions_gained_by_grid: list[float] = field(default_factory=lambda: [0.0] * 20)
+    overtake_threshold_s: float = 1.0
+    overtakes_per_race: float = 0.0
+    retirement_prob: float = 0.05
+    lap_noise_sd_s: float = 0.5
+    #: era label → compound → model; ``compounds`` is the latest era with data
+    compounds_by_era: dict[str, dict[str, TyreModel]] = field(default_factory=dict)
+    era: str = ""
+    fuel_effect_by_era: dict[str, float] = field(default_factory=dict)
+    #: median pit-lane time (entry to exit line, stationary time included) of green stops
+    pit_lane_time_s: float | None = None
+
+    def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
+        """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
+
+        ``base + fuel_effect * (total_laps - lap_number) + tyre.delta_s(age) + driver_delta_s``.
+        """
+        comp = np.asarray(compound, dtype=object)
+        age = np.asarray(tyre_age_laps, dtype=np.float64)
+        lap = np.asarray(lap_number, dtype=np.float64)
+        comp, age, lap = np.broadcast_arrays(comp, age, lap)
+        tyre = np.zeros(age.shape)
+        for name in np.unique(comp.astype(str)):
+            m = self.compounds.get(name.upper())
+            if m is None:
+                raise InvalidRequestError(
+                    f"No tyre model for compound {name!r} at {self.key}. Available: "
+                    + ", ".join(self.compounds) + ".", details={"options": list(self.compounds)})
+            sel = comp.astype(str) == name
+            tyre[sel] = m.delta_s(age[sel])
+        return (self.base_lap_time_s + self.fuel_effect_s_per_lap * (self.total_laps - lap) + tyre
+                + np.asarray(driver_delta_s, dtype=np.float64))
+
+    def degradation_curves(self, max_age_laps: int = 40) -> dict[str, list[dict]]:
+        """Per compound, ``[{"tyre_age_laps", "delta_s"}]`` for ages 1..max_age_laps (charts)."""
+        ages = np.arange(1, max_age_laps + 1)
+        return {c: [{"tyre_age_laps": int(a), "delta_s": round(float(d), 4)} for a, d in zip(ages, m.delta_s(ages))]
+                for c, m in self.compounds.items()}
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__
+             if k not in ("compounds", "compounds_by_era", "sc", "vsc")}
+        d = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in d.items()}
+        d["positions_gained_by_grid"] = [round(float(x), 4) for x in self.positions_gained_by_grid]
+        d["fuel_effect_by_era"] = {k: round(v, 6) for k, v in self.fuel_effect_by_era.items()}
+        d["compounds_by_era"] = {e: {c: m.to_dict() for c, m in cm.items()} for e, cm in self.compounds_by_era.items()}
+        d["sc"], d["vsc"] = self.sc.to_dict(), self.vsc.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CircuitModel":
+        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d and k not in ("compounds", "compounds_by_era", "sc", "vsc")}
+        obj = cls(**kw)
+        obj.compounds_by_era = {e: {c: TyreModel.from_dict(m) for c, m in cm.items()}
+                                for e, cm in d.get("compounds_by_era", {}).items()}
+        obj.compounds = dict(obj.compounds_by_era.get(obj.era, {}))
+        obj.sc = SafetyCarModel.from_dict(d.get("sc", {}))
+        obj.vsc = SafetyCarModel.from_dict(d.get("vsc", {}))
+        return obj
+
+
+class RaceModels:
+    """Estimator fitting every physical race model for every circuit in the data.
+
+    Args:
+        min_clean_laps: fewest clean laps of a compound at a circuit and era for its own tyre fit
+            (fewer: the all-circuit average is used).
+        shrinkage_races: weight, in races, of the all-circuit average in per-circuit estimates
+            (SC/VSC rates, start, retirements, overtaking).
+        era_split_season: first season of the second car era (2022: ground-effect cars, 18" tyres).
+    """
+
+    def __init__(self, *, min_clean_laps: int = 40, shrinkage_races: float = 3.0, era_split_season: int = 2022):
+        self.min_clean_laps = min_clean_laps
+        self.shrinkage_races = shrinkage_races
+        self.era_split_season = era_split_season
+
+    def get_params(self) -> dict:
+        return {"min_clean_laps": self.min_clean_laps, "shrinkage_races": self.shrinkage_races,
+                "era_split_season": self.era_split_season}
+
+    def era_of(self, season: int) -> str:
+        return f"{self.era_split_season}+" if int(season) >= self.era_split_season else f"pre-{self.era_split_season}"
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, laps, races: pd.DataFrame, pit_stops: pd.DataFrame) -> "RaceModels":
+        """Fit on a lap table (``Laps`` or DataFrame), the races table and the pit stops table."""
+        t0 = time.perf_counter()
+        laps = pd.DataFrame(laps)
+        need = {"season", "round", "driver", "lap_number", "lap_time_s", "compound", "tyre_life_laps",
+                "is_clean", "is_accurate", "track_status", "position", "session_time_s"}
+        missing = need - set(laps.columns)
+        if missing:
+            raise DataValidationError(f"laps lack columns: {', '.join(sorted(missing))}")
+        if laps.empty:
+            raise DataValidationError("No laps to fit race models on. Ingest races first.")
+        races = races.copy()
+        races["season"], races["round"] = races["season"].astype(int), races["round"].astype(int)
+        laps = laps.merge(races[["season", "round"]], on=["season", "round"], how="inner")
+        m = float(self.shrinkage_races)
+
+        # ---- tyres and fuel, per circuit and era --------------------------------------------
+        clean = prepare_clean_laps(laps).merge(races[["season", "round", "circuit_key"]], on=["season", "round"])
+        clean["era"] = [self.era_of(s) for s in clean["season"]]
+        fits: dict[tuple[str, str], TyreFit] = {}
+        for (ck, era), d in clean.groupby(["circuit_key", "era"], sort=True):
+            f = fit_tyres(d.reset_index(drop=True), min_clean_laps=self.min_clean_laps)
+            if f is not None:
+                fits[(str(ck), str(era))] = f
+        eras = sorted({e for _, e in fits}, key=lambda e: (not e.startswith("pre"), e))
+        glob_tyres: dict[str, dict[str, TyreModel]] = {}
+        taus: dict[tuple[str, str], tuple[float, float]] = {}
+        for era in eras:
+            glob_tyres[era] = {}
+            for c in DRY:
+                own = [f.compounds[c] for (ck, e), f in fits.items() if e == era and c in f.compounds]
+                glob_tyres[era][c] = average_models(own, c)
+                taus[(era, c)] = spread(own)
+            if "MEDIUM" in glob_tyres[era]:
+                glob_tyres[era]["MEDIUM"].pace_offset_s = 0.0
+        fuel_all = {e: np.array([f.fuel_effect_s_per_lap for (_, e2), f in fits.items() if e2 == e]) for e in eras}
+        fuel_se = {e: np.array([f.fuel_effect_se_s for (_, e2), f in fits.items() if e2 == e]) for e in eras}
+        glob_fuel = {e: float(np.median(v)) for e, v in fuel_all.items()}
+        tau_fuel = {e: float(np.sqrt(max(np.var(fuel_all[e]) - np.mean(fuel_se[e] ** 2), 1e-6))) for e in eras}
+
+        for (ck, era), f in fits.items():
+            ref = "MEDIUM" if "MEDIUM" in f.compounds else next(iter(f.compounds))
+            shift = glob_tyres[era][ref].pace_offset_s if ref != "MEDIUM" else 0.0
+            for c, tm in f.compounds.items():
+                tm.pace_offset_s += shift
+                shrink(tm, glob_tyres[era][c], *taus[(era, c)])
+            for c in DRY:
+                if c not in f.compounds:
+                    f.compounds[c] = TyreModel.from_dict(glob_tyres[era][c].to_dict())
+                    f.compounds[c].n_laps = int(((clean["circuit_key"] == ck) & (clean["era"] == era)
+                                                 & (clean["compound"] == c)).sum())
+            w = tau_fuel[era] ** 2 / (tau_fuel[era] ** 2 + f.fuel_effect_se_s ** 2)
+            f.fuel_effect_s_per_lap = float(w * f.fuel_effect_s_per_lap + (1 - w) * glob_fuel[era])
+
+        alpha = pd.concat([f.alpha for f in fits.values()], ignore_index=True) if fits else pd.DataFrame(
+            columns=["season", "round", "driver", "team", "n_laps", "alpha_s"])
+        self.pace_ = pace_mod.race_pace(alpha)
+        self.team_pace_ = pace_mod.team_pace(self.pace_)
+        fuel_by_race = {}
+        for (ck, era), f in fits.items():
+            for s, r in f.alpha[["season", "round"]].drop_duplicates().itertuples(index=False):
+                fuel_by_race[(int(s), int(r))] = f.fuel_effect_s_per_lap
+
+        # ---- pit loss, SC/VSC, start, overtaking, retirements ---------------------------------
+        ck_of = races.set_index(["season", "round"])["circuit_key"].astype(str)
+        losses = pitloss.stop_losses(laps, pit_stops)
+        losses["circuit_key"] = ck_of.reindex(list(zip(losses["season"], losses["round"]))).to_numpy()
+        glob_pit = pitloss.summarise(losses)
+        periods, counts = race_periods(laps, races)
+        glob_sc = fit_neutralisation(counts["sc"].to_numpy(), periods[periods["kind"] == "sc"])
+        glob_vsc = fit_neutralisation(counts["vsc"].to_numpy(), periods[periods["kind"] == "vsc"])
+        lap1 = race_start.lap1_table(laps, alpha, fuel_by_race)
+        # a start behind the Safety Car or a red flag on lap 1 says nothing about starts
+        neutral_start = {(int(s), int(r)) for s, r in periods.loc[periods["start_lap"] <= 2, ["season", "round"]]
+                         .itertuples(index=False)}
+        lap1 = lap1[[k not in neutral_start for k in zip(lap1["season"], lap1["round"])]]
+        lap1 = lap1[~lap1.set_index(["season", "round"]).index.isin(list(red_lap1(laps)))].reset_index(drop=True)
+        lap1["circuit_key"] = ck_of.reindex(list(zip(lap1["season"], lap1["round"]))).to_numpy()
+        glob_start = race_start.fit_start(lap1)
+        expected = self._expected_for_laps(laps, races, alpha, fits)
+        pairs, swaps = ot.pass_events(laps, expected)
+        for df in (pairs, swaps):
+            df["circuit_key"] = ck_of.reindex(list(zip(df["season"], df["round"]))).to_numpy()
+        beta_g = ot.fit_logistic(pairs["advantage_s"].to_numpy(), pairs["passed"].to_numpy(float))
+        n_race_total = max(len(counts), 1)
+        prior_prec = m * max(len(pairs), 1) / n_race_total * 0.05  # ≈ m races of pairs (info per pair ≈ p(1-p)≈0.05)
+        retire = ot.retirements(laps)
+        retire["circuit_key"] = ck_of.reindex(list(zip(retire["season"], retire["round"]))).to_numpy()
+        p_ret_g = float(retire["retired"].sum() / max(retire["cars"].sum(), 1))
+        cars_per_race = float(retire["cars"].mean()) if len(retire) else 20.0
+
+        def circuit_model(key: str, name: str, rs: pd.DataFrame) -> CircuitModel:
+            cm = CircuitModel(key=key, name=name)
+            cm.n_races = int(len(rs))
+            cm.seasons = sorted({int(s) for s in rs["season"]})
+            cm.total_laps = int(np.median(rs["total_laps"].astype(int))) if len(rs) else 60
+            own = {e: fits[(key, e)] for e in eras if (key, e) in fits}
+            cm.compounds_by_era = {e: f.compounds for e, f in own.items()} or {
+                e: {c: TyreModel.from_dict(t.to_dict()) for c, t in glob_tyres[e].items()} for e in eras[-1:]}
+            cm.era = max(cm.compounds_by_era, key=lambda e: (not e.startswith("pre"), e)) if cm.compounds_by_era else ""
+            cm.compounds = cm.compounds_by_era.get(cm.era, {})
+            cm.fuel_effect_by_era = {e: f.fuel_effect_s_per_lap for e, f in own.items()}
+            cm.fuel_effect_s_per_lap = cm.fuel_effect_by_era.get(cm.era, glob_fuel.get(cm.era, 0.06))
+            f = own.get(cm.era)
+            if f is not None:
+                tl = rs.set_index(["season", "round"])["total_laps"].astype(int)
+                med = f.alpha.groupby(["season", "round"])["alpha_s"].median()
+                base = [a - cm.fuel_effect_s_per_lap * tl.get((int(s), int(r)), cm.total_laps) for (s, r), a in med.items()]
+                cm.base_lap_time_s = float(np.median(base))
+                cm.lap_noise_sd_s = f.resid_sd_s
+            pit = pitloss.summarise(losses[losses["circuit_key"] == key], glob_pit) if key != GLOBAL_KEY else glob_pit
+            for k in ("pit_loss_s", "pit_loss_sd_s", "pit_loss_sc_s", "pit_loss_vsc_s", "n_pit_stops", "pit_lane_time_s"):
+                setattr(cm, k, pit[k])
+            if key == GLOBAL_KEY:
+                cm.sc, cm.vsc = glob_sc, glob_vsc
+                st, beta = glob_start, beta_g
+                sw, rt = swaps, retire
+                cm.retirement_prob = p_ret_g
+            else:
+                c = counts[counts["circuit_key"] == key]
+                p = periods[periods["circuit_key"] == key]
+                cm.sc = fit_neutralisation(c["sc"].to_numpy(), p[p["kind"] == "sc"], glob_sc, m)
+                cm.vsc = fit_neutralisation(c["vsc"].to_numpy(), p[p["kind"] == "vsc"], glob_vsc, m)
+                st = race_start.fit_start(lap1[lap1["circuit_key"] == key], glob_start, m)
+                pr = pairs[pairs["circuit_key"] == key]
+                beta = ot.fit_logistic(pr["advantage_s"].to_numpy(), pr["passed"].to_numpy(float), beta_g, prior_prec)
+                sw = swaps[swaps["circuit_key"] == key]
+                rt = retire[retire["circuit_key"] == key]
+                cm.retirement_prob = float((rt["retired"].sum() + m * cars_per_race * p_ret_g)
+                                           / (rt["cars"].sum() + m * cars_per_race))
+            for k, v in st.items():
+                setattr(cm, k, v)
+            cm.overtake_threshold_s = ot.threshold_s(beta)
+            if key == GLOBAL_KEY:
+                cm.overtakes_per_race = float(sw["passes"].mean()) if len(sw) else 0.0
+            else:
+                g_opr = float(swaps["passes"].mean()) if len(swaps) else 0.0
+                cm.overtakes_per_race = float((sw["passes"].sum() + m * g_opr) / (len(sw) + m))
+            return cm
+
+        self.circuits_ = {}
+        for ck, rs in races.groupby("circuit_key", sort=True):
+            c = get_circuit(str(ck))
+            self.circuits_[str(ck)] = circuit_model(str(ck), c.name if c else str(ck), rs)
+        self.global_ = circuit_model(GLOBAL_KEY, "All circuits", races)
+        self.global_.compounds_by_era = glob_tyres
+        self.global_.era = eras[-1] if eras else ""
+        self.global_.compounds = glob_tyres.get(self.global_.era, {})
+        self.global_.fuel_effect_by_era = glob_fuel
+        self.global_.fuel_effect_s_per_lap = glob_fuel.get(self.global_.era, 0.06)
+        self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))
+        self.seasons_ = sorted({int(s) for s in races["season"]})
+        self.n_laps_ = int(len(laps))
+        self.data_hash_ = data_hash(laps)
+        self.fit_seconds_ = round(time.perf_counter() - t0, 2)
+        log.info("fitted race models for %d circuits on %d laps in %.1fs", len(self.circuits_), self.n_laps_,
+                 self.fit_seconds_)
+        return self
+
+    def _expected_for_laps(self, laps, races, alpha, fits) -> pd.Series:
+        """Expected lap time (no fuel term) of each lap: driver-race intercept + tyre delta."""
+        a = alpha.set_index(["season", "round", "driver"])["alpha_s"]
+        key = list(zip(laps["season"].astype(int), laps["round"].astype(int), laps["driver"]))
+        base = a.reindex(key).to_numpy()
+        ck = races.set_index(["season", "round"])["circuit_key"].astype(str)
+        circ = ck.reindex(list(zip(laps["season"].astype(int), laps["round"].astype(int)))).to_numpy()
+        era = np.array([self.era_of(s) for s in laps["season"]])
+        age = (laps["tyre_life_laps"].astype("float64") - 1).clip(lower=0).to_numpy()
+        comp = laps["compound"].astype(str).to_numpy()
+        tyre = np.full(len(laps), np.nan)
+        for (c_key, e), f in fits.items():
+            sel_ce = (circ == c_key) & (era == e)
+            for c, tm in f.compounds.items():
+                sel = sel_ce & (comp == c)
+                tyre[sel] = tm.delta_s(age[sel])
+        return pd.Series(base + tyre, index=laps.index)
+
+    # ------------------------------------------------------------------ queries
+    def _check(self) -> None:
+        if not hasattr(self, "circuits_"):
+            raise NotFittedError("RaceModels is not fitted: call fit(...) or load a saved model set.")
+
+    def circuit(self, key_or_name: str) -> CircuitModel:
+        """The model of a circuit by key ('monza'), name, location or event ('Italian GP')."""
+        self._check()
+        text = str(key_or_name).strip()
+        if text in self.circuits_:
+            return self.circuits_[text]
+        if text.lower() in ("_all", "all", "global"):
+            return self.global_
+        key = resolve_circuit(text)
+        if key in self.circuits_:
+            return self.circuits_[key]
+        options = list(self.circuits_) + [c.name for c in self.circuits_.values()]
+        raise NotFoundError.with_suggestions("circuit", text, options)
+
+    def driver_pace(self, season: int, round: int | None = None) -> dict[str, float]:
+        """Pace delta (s/lap, negative = faster than the field median) per driver before a race."""
+        self._check()
+        return pace_mod.driver_pace(self.pace_, int(season), None if round is None else int(round))
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        self._check()
+        return {
+            "format": FORMAT,
+            "kind": "f1analyzer.RaceModels",
+            "params": self.get_params(),
+            "seasons": self.seasons_,
+            "n_laps": self.n_laps_,
+            "data_hash": self.data_hash_,
+            "fit_seconds": getattr(self, "fit_seconds_", None),
+            "global": self.global_.to_dict(),
+            "circuits": {k: c.to_dict() for k, c in self.circuits_.items()},
+            "pace": _frame_to_dict(self.pace_, 4),
+            "team_pace": _frame_to_dict(self.team_pace_, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RaceModels":
+        if d.get("format") != FORMAT:
+            raise DataValidationError(f"Unsupported race-models format {d.get('format')!r} (expected {FORMAT}).")
+        obj = cls(**d.get("params", {}))
+        obj.seasons_ = [int(s) for s in d["seasons"]]
+        obj.n_laps_ = int(d["n_laps"])
+        obj.data_hash_ = str(d["data_hash"])
+        if d.get("fit_seconds") is not None:
+            obj.fit_seconds_ = float(d["fit_seconds"])
+        obj.global_ = CircuitModel.from_dict(d["global"])
+        obj.circuits_ = {k: CircuitModel.from_dict(c) for k, c in d["circuits"].items()}
+        obj.pace_ = _frame_from_dict(d["pace"])
+        obj.team_pace_ = _frame_from_dict(d["team_pace"])
+        return obj
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "RaceModels":
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataValidationError(f"{path}: not a readable race-models file ({exc})") from None
+        return cls.from_dict(d)
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "circuits_"):
+            return f"RaceModels({self.get_params()}, not fitted)"
+        return f"RaceModels({len(self.circuits_)} circuits, seasons {self.seasons_[0]}-{self.seasons_[-1]})"
+
+
+def red_lap1(laps: pd.DataFrame) -> set[tuple[int, int]]:
+    """Races whose first two laps saw a red flag (restarts from the grid)."""
+    first = laps[laps["lap_number"] <= 2]
+    red = first["track_status"].fillna("").astype(str).str.contains("5")
+    return {(int(s), int(r)) for s, r in first.loc[red, ["season", "round"]].drop_duplicates().itertuples(index=False)}
+
+
+def data_hash(laps: pd.DataFrame) -> str:
+    """Short content hash of the laps a model set was fitted on."""
+    cols = [c for c in ("season", "round", "driver", "lap_number", "lap_time_s") if c in laps.columns]
+    df = laps[cols].sort_values(cols[:4]).reset_index(drop=True)
+    h = pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy()
+    return hashlib.sha256(h.tobytes()).hexdigest()[:16]
+
+
+def _frame_to_dict(df: pd.DataFrame, ndigits: int) -> dict:
+    rows = [[round(v, ndigits) if isinstance(v, float) else (v.item() if hasattr(v, "item") else v)
+             for v in r] for r in df.itertuples(index=False)]
+    return {"columns": list(df.columns), "rows": rows}
+
+
+def _frame_from_dict(d: dict) -> pd.DataFrame:
+    df = pd.DataFrame(d["rows"], columns=d["columns"])
+    for c in ("season", "round"):
+        if c in df.columns:
+            df[c] = df[c].astype(int)
+    return df

@@ -1,0 +1,222 @@
+"""The training pipeline behind ``f1analyzer train`` and ``python train_models.py``.
+
+Steps: make sure the seasons are in the store (ingesting ``$F1_DATA_DIR/laps/<season>.csv.gz``
+when a season is missing), fit the physical race models (``RaceModels``, when that module is
+available), evaluate the learned models on the last season after training them on the earlier
+ones, refit them on every season, and register the set with its metadata (training seasons,
+data hash, metrics, code version).
+
+``quick=True`` trains on a documented small subset — the two most recent seasons available in
+the range, the first :data:`QUICK_ROUNDS` rounds of each, smaller boosters — in well under 30 s.
+Seasons with no data are skipped and reported, never fatal, as long as one season remains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Settings
+from ..data.store import RaceStore
+from ..errors import DataNotLoadedError, InvalidRequestError
+from ..log import get_logger
+from .evaluate import prepare_for_season, score_models
+from .features import attach_priors, prepare_laps
+from .laptime import LapTimeModel
+from .pitstop import PitStopModel
+
+log = get_logger("models.training")
+
+#: progress(step description, steps done, steps total)
+ProgressFn = Callable[[str, int, int], None]
+
+QUICK_SEASONS = 2
+QUICK_ROUNDS = 8
+QUICK_PARAMS = {"n_estimators": 150, "learning_rate": 0.1}
+STEPS = 8
+
+
+@dataclass
+class TrainReport:
+    version: str | None
+    seasons: list[int]
+    skipped_seasons: list[int]
+    ingested_seasons: list[int]
+    quick: bool
+    n_laps: int
+    data_hash: str
+    evaluation: dict | None
+    race_models: str
+    timings_s: dict = field(default_factory=dict)
+    rounds: dict = field(default_factory=dict)
+
+    @property
+    def skipped_message(self) -> str | None:
+        return no_data_message(self.skipped_seasons)
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "seasons": self.seasons, "skipped_seasons": self.skipped_seasons,
+                "skipped_message": self.skipped_message, "ingested_seasons": self.ingested_seasons,
+                "quick": self.quick, "n_laps": self.n_laps, "data_hash": self.data_hash,
+                "evaluation": self.evaluation, "race_models": self.race_models, "timings_s": self.timings_s,
+                "rounds": self.rounds}
+
+
+def no_data_message(seasons: list[int]) -> str | None:
+    """'no data for 2015–2017: skipped' (ranges collapsed)."""
+    if not seasons:
+        return None
+    seasons = sorted(seasons)
+    parts, start, prev = [], seasons[0], seasons[0]
+    for s in seasons[1:] + [None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if s is not None:
+            start = prev = s
+    return f"no data for {', '.join(parts)}: skipped"
+
+
+def data_hash(laps: pd.DataFrame) -> str:
+    """Short content hash of the training laps (identity, times, tyres, status)."""
+    cols = ["season", "round", "driver", "lap_number", "lap_time_s", "compound", "tyre_life_laps", "track_status"]
+    h = pd.util.hash_pandas_object(laps[cols].reset_index(drop=True), index=False)
+    return hashlib.sha256(h.to_numpy().tobytes()).hexdigest()[:16]
+
+
+def ensure_seasons(store: RaceStore, seasons: list[int], data_dir: Path | None) -> tuple[list[int], list[int]]:
+    """Ingest missing seasons from ``data_dir/laps`` when possible. Returns (available, ingested)."""
+    stored = set(store.seasons())
+    missing = [s for s in seasons if s not in stored]
+    ingested: list[int] = []
+    if missing and data_dir is not None:
+        from ..data.ingest import ingest_files
+
+        files = [Path(data_dir) / "laps" / f"{s}.csv.gz" for s in missing]
+        files = [f for f in files if f.is_file()]
+        if files:
+            results = ingest_files(files, store)
+            ingested = sorted({r.season for r in results if r.ok and r.season is not None})
+            for r in results:
+                if not r.ok:
+                    log.warning("could not ingest %s: %s", r.source, r.error)
+    stored = set(store.seasons())
+    return [s for s in seasons if s in stored], ingested
+
+
+def fit_race_models(laps, races, pit_stops) -> tuple[object | None, str]:
+    """Fit ``RaceModels`` when the module exists: (models or None, a one-line status)."""
+    try:
+        from .race_models import RaceModels
+    except ImportError as exc:
+        return None, f"not fitted: f1analyzer.models.race_models is not available ({exc})"
+    return RaceModels().fit(laps, races, pit_stops), "fitted"
+
+
+def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, quick: bool = False,
+          progress: ProgressFn | None = None, register: bool = True, seed: int = 0) -> TrainReport:
+    """Train, evaluate and register a model set on the seasons ``start_year..end_year``.
+
+    Raises:
+        InvalidRequestError: the range is empty or reversed.
+        DataNotLoadedError: no season of the range is stored or ingestible (message says how).
+    """
+    if start_year > end_year:
+        raise InvalidRequestError(f"--start-year {start_year} is after --end-year {end_year}.")
+    say = progress or (lambda _d, _i, _n: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def step(name: str, i: int) -> None:
+        timings[name] = round(time.perf_counter() - t0, 2)
+        say(name, i, STEPS)
+
+    store = RaceStore(settings.store_dir)
+    requested = list(range(start_year, end_year + 1))
+    step("checking the race store", 0)
+    available, ingested = ensure_seasons(store, requested, settings.data_dir)
+    skipped = [s for s in requested if s not in available]
+    if not available:
+        hint = ("set F1_DATA_DIR to the lap data (laps/<season>.csv.gz)" if settings.data_dir is None
+                else f"{settings.data_dir}/laps has no file for these seasons")
+        raise DataNotLoadedError(f"No data for {start_year}–{end_year}: the store has "
+                                 f"{', '.join(map(str, store.seasons())) or 'nothing'}; {hint}.")
+    if skipped:
+        log.warning(no_data_message(skipped))
+    seasons = available[-QUICK_SEASONS:] if quick else available
+
+    step("loading laps", 1)
+    laps = pd.concat([store.laps(s) for s in seasons], ignore_index=True)
+    races = store.races()
+    races = races[races["season"].isin(seasons)]
+    pit_stops = pd.concat([store.pit_stops(s) for s in seasons], ignore_index=True)
+    if quick:
+        races = races[races["round"] <= QUICK_ROUNDS]
+        keep = laps["round"] <= QUICK_ROUNDS
+        laps, pit_stops = laps[keep], pit_stops[pit_stops["round"] <= QUICK_ROUNDS]
+    from ..data.session import Laps
+
+    laps = Laps(laps.reset_index(drop=True))
+    rounds = {int(s): sorted(int(r) for r in g["round"]) for s, g in races.groupby("season")}
+
+    step("fitting race models (tyres, fuel, pit loss, SC/VSC, pace)", 2)
+    race_models, rm_status = fit_race_models(laps, races.reset_index(drop=True), pit_stops.reset_index(drop=True))
+
+    step("preparing features", 3)
+    prep = prepare_laps(laps, races)
+    params = {**(QUICK_PARAMS if quick else {}), "seed": seed}
+    evaluation = None
+    if len(seasons) >= 2:
+        test_season = seasons[-1]
+        step(f"evaluating on {test_season} (trained on {seasons[0]}–{seasons[-2]})", 4)
+        train_rows, test_rows = prepare_for_season(prep, test_season)
+        ev = score_models(LapTimeModel(**params).fit(train_rows), PitStopModel(**params).fit(train_rows),
+                          test_rows, test_season, seasons[:-1])
+        evaluation = ev.to_dict()
+    else:
+        log.warning("one season only: no held-out evaluation")
+
+    step("fitting lap-time model on every season", 5)
+    all_rows = attach_priors(prep, prep)
+    laptime = LapTimeModel(**params).fit(all_rows)
+    step("fitting pit-stop model on every season", 6)
+    pitstop = PitStopModel(**params).fit(all_rows)
+
+    dhash = data_hash(laps)
+    version = None
+    if register:
+        step("registering the model set", 7)
+        from .registry import get_registry
+
+        metadata = {"training_seasons": seasons, "rounds": rounds, "quick": quick, "data_hash": dhash,
+                    "n_laps": int(len(laps)), "metrics": evaluation, "race_models": rm_status,
+                    "skipped_seasons": skipped}
+        objects = {"laptime": laptime, "pitstop": pitstop}
+        if race_models is not None:
+            objects["race_models"] = race_models
+        version = get_registry(settings).register(objects, metadata)
+    timings["total"] = round(time.perf_counter() - t0, 2)
+    say("done", STEPS, STEPS)
+    return TrainReport(version=version, seasons=seasons, skipped_seasons=skipped, ingested_seasons=ingested,
+                       quick=quick, n_laps=int(len(laps)), data_hash=dhash, evaluation=evaluation,
+                       race_models=rm_status, timings_s=timings, rounds=rounds)
+
+
+def build_knowledge_index(settings: Settings, progress=None) -> tuple[bool, str]:
+    """Build the knowledge index when ``f1analyzer.knowledge.build_index`` exists.
+
+    Returns (built, message); a missing builder is not an error.
+    """
+    try:
+        from ..knowledge import build_index
+    except ImportError as exc:
+        return False, ("knowledge index not built yet: f1analyzer.knowledge has no build_index() in this "
+                       f"build ({exc}); run `f1analyzer train --init-vectordb` again once it exists")
+    result = build_index(settings, progress=progress)
+    return True, f"knowledge index built ({result})" if result is not None else "knowledge index built"

@@ -1,0 +1,37 @@
+"""Vectorised Monte Carlo race simulation, strategy optimiser, live advisor and undercut maths.
+
+Typical use::
+
+    from f1analyzer.simulation import simulate, optimise, Strategy
+    from f1analyzer.simulation.demo import demo_race
+
+    race = demo_race()                       # or RaceParams built from the fitted models
+    result = optimise(race, "CCC")           # ranked strategies with pit windows
+    sims = simulate(race, result.field_strategies, n_sims=10_000, seed=1)
+    sims.expected_position("CCC")
+"""
+
+from f1analyzer.simulation.advisor import BOX_NOW, BOX_UNDER_SC, STAY_OUT, Advice, advise
+from f1analyzer.simulation.engine import simulate, simulate_groups
+from f1analyzer.simulation.optimiser import OptimisationResult, StrategyOption, optimise
+from f1analyzer.simulation.params import (
+    COMPOUNDS,
+    DRY_COMPOUNDS,
+    CarParams,
+    CompoundParams,
+    NeutralisationParams,
+    RaceParams,
+    TrackStatus,
+)
+from f1analyzer.simulation.result import SimResult
+from f1analyzer.simulation.screen import default_field_strategies
+from f1analyzer.simulation.state import RaceState
+from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.undercut import UndercutResult, undercut
+
+__all__ = [
+    "BOX_NOW", "BOX_UNDER_SC", "STAY_OUT", "Advice", "advise", "simulate", "simulate_groups",
+    "OptimisationResult", "StrategyOption", "optimise", "COMPOUNDS", "DRY_COMPOUNDS", "CarParams",
+    "CompoundParams", "NeutralisationParams", "RaceParams", "TrackStatus", "SimResult",
+    "default_field_strategies", "RaceState", "Strategy", "UndercutResult", "undercut",
+]

@@ -1,0 +1,181 @@
+"""Live pit-wall advisor: box now or stay out?
+
+Given a :class:`~.state.RaceState` (lap, track status, positions, gaps, compounds, tyre ages,
+stops made) and a driver, the advisor races the rest of the event from that state in the Monte
+Carlo engine for each option, on common random numbers:
+
+* ``STAY_OUT`` - the driver's best remaining plan that does not stop on the next lap;
+* box on the next lap onto each allocated dry compound (then the best remaining plan),
+  respecting the two-compound rule with the compounds already used.
+
+Every other car follows its own best remaining plan and, like real teams, boxes early under a
+SC/VSC when its planned stop is close (``field_sc_window_laps``). The option with the best
+expected finishing position wins; a winning stop while a SC/VSC is out is reported as
+``BOX_UNDER_SC`` (the cheap stop), otherwise ``BOX_NOW``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from f1analyzer.errors import InvalidRequestError
+from f1analyzer.log import get_logger
+from f1analyzer.simulation.draws import draw
+from f1analyzer.simulation.engine import apply_state_status, simulate_groups
+from f1analyzer.simulation.params import RaceParams, TrackStatus
+from f1analyzer.simulation.screen import Screen
+from f1analyzer.simulation.state import RaceState
+from f1analyzer.simulation.strategy import Strategy
+
+log = get_logger("simulation.advisor")
+
+BOX_NOW = "BOX_NOW"
+STAY_OUT = "STAY_OUT"
+BOX_UNDER_SC = "BOX_UNDER_SC"
+
+
+def continuation_plan(
+    race: RaceParams,
+    state: RaceState,
+    car: int,
+    *,
+    first_stop: tuple[int, str] | None = None,
+    first_stop_min: int | None = None,
+    sc_window_laps: int = 0,
+) -> Strategy:
+    """Best remaining plan of ``car`` from ``state`` (screened, clean air).
+
+    ``first_stop=(lap, compound)`` forces the next stop; ``first_stop_min`` forbids stopping
+    before that lap. Raises InvalidRequestError when no legal plan is left.
+    """
+    current = str(state.compound[car]).upper()
+    used = state.used_names(car)
+    if first_stop is not None:
+        lap, comp = int(first_stop[0]), str(first_stop[1]).upper()
+        rest = Screen(race, from_lap=lap).best_plans(
+            start_compound=comp, start_age_laps=0, compounds_used=used + [comp], stops=(0, 1),
+            step=2,
+        )[0].strategy
+        return Strategy(current, ((lap, comp), *rest.stops), sc_window_laps)
+    plan = Screen(race, from_lap=state.lap).best_plans(
+        start_compound=current, start_age_laps=int(state.tyre_age_laps[car]),
+        compounds_used=used, stops=(0, 1, 2), step=2, first_stop_min=first_stop_min,
+    )[0].strategy
+    return Strategy(plan.start_compound, plan.stops, sc_window_laps)
+
+
+def continuation_plans(race: RaceParams, state: RaceState, *, sc_window_laps: int = 0) -> list[Strategy]:
+    """Best remaining plan of every car (retired cars: no stops)."""
+    retired = state.retired if state.retired is not None else [False] * race.n_cars
+    out = []
+    for c in range(race.n_cars):
+        if retired[c]:
+            out.append(Strategy(str(state.compound[c]).upper()))
+        else:
+            out.append(continuation_plan(race, state, c, sc_window_laps=sc_window_laps))
+    return out
+
+
+@dataclass
+class AdviceOption:
+    label: str  # "STAY_OUT" or "BOX_<COMPOUND>"
+    strategy: Strategy
+    expected_position: float
+    prob_gain: float
+    race_time_p50_s: float
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "strategy": self.strategy.describe(),
+                "expected_position": self.expected_position, "prob_gain": self.prob_gain,
+                "race_time_p50_s": self.race_time_p50_s}
+
+
+@dataclass
+class Advice:
+    """The call for ``driver`` at the end of ``lap``.
+
+    ``expected_positions_gained`` = current position - expected finish with the recommended
+    option; ``prob_gain`` = P(finishing ahead of the current position) with it;
+    ``gain_vs_alternative`` = how many places (in expectation) the call is worth against the
+    best option of the other kind (stay vs. box).
+    """
+
+    driver: str
+    lap: int
+    track_status: str
+    action: str
+    best_compound: str | None
+    current_position: int
+    expected_position: float
+    expected_positions_gained: float
+    prob_gain: float
+    gain_vs_alternative: float
+    options: list[AdviceOption] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["options"] = [o.to_dict() for o in self.options]
+        return d
+
+
+def advise(
+    race: RaceParams,
+    state: RaceState,
+    driver: str,
+    *,
+    n_sims: int = 400,
+    seed: int | None = 0,
+    field_sc_window_laps: int = 3,
+) -> Advice:
+    """BOX_NOW / STAY_OUT / BOX_UNDER_SC for ``driver`` from ``state`` (see module docstring)."""
+    race.validate()
+    state.validate(race)
+    i = race.car_index(driver)
+    if state.retired is not None and state.retired[i]:
+        raise InvalidRequestError(f"{race.drivers[i]} has retired; advice needs a running car.")
+    if n_sims < 1:
+        raise InvalidRequestError(f"n_sims must be at least 1, got {n_sims}.")
+    field_plans = continuation_plans(race, state, sc_window_laps=field_sc_window_laps)
+    options: list[tuple[str, Strategy]] = []
+    try:
+        options.append((STAY_OUT, continuation_plan(race, state, i, first_stop_min=state.lap + 2)))
+    except InvalidRequestError:
+        pass
+    box_lap = state.lap + 1
+    if box_lap <= race.total_laps - 1:
+        for comp in race.dry_compounds:
+            try:
+                options.append((f"BOX_{comp}", continuation_plan(race, state, i,
+                                                                 first_stop=(box_lap, comp))))
+            except InvalidRequestError:
+                continue
+    if not options:
+        raise InvalidRequestError(f"No legal plan is left for {race.drivers[i]} from lap {state.lap}.")
+    groups = []
+    for _, plan in options:
+        g = list(field_plans)
+        g[i] = plan
+        groups.append(g)
+    draws = draw(race, n_sims, seed, first_lap=state.lap + 1)
+    apply_state_status(draws, state, race.total_laps)
+    results = simulate_groups(race, groups, draws, state=state)
+    scored = []
+    for (label, plan), res in zip(options, results):
+        scored.append(AdviceOption(label, plan, res.expected_position(i), res.prob_gain_positions(i),
+                                   float(res.time_quantiles(i, (0.5,))[0])))
+    scored.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p50_s))
+    best = scored[0]
+    boxing = best.label != STAY_OUT
+    neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
+    action = (BOX_UNDER_SC if neutral else BOX_NOW) if boxing else STAY_OUT
+    others = [o for o in scored if (o.label != STAY_OUT) != boxing]
+    alt = others[0].expected_position - best.expected_position if others else float("nan")
+    current = int(state.position[i])
+    log.debug("advise %s lap %d: %s", race.drivers[i], state.lap, action)
+    return Advice(
+        driver=race.drivers[i], lap=state.lap, track_status=TrackStatus(state.track_status).name,
+        action=action, best_compound=best.label[4:] if boxing else None,
+        current_position=current, expected_position=best.expected_position,
+        expected_positions_gained=float(current - best.expected_position),
+        prob_gain=best.prob_gain, gain_vs_alternative=float(alt), options=scored,
+    )

@@ -1,0 +1,199 @@
+"""Strategy optimiser for one driver within a field.
+
+Two stages:
+
+1. **Screening** (:mod:`.screen`): every legal dry plan with 1-3 stops from the event's
+   allocation (≥ 2 different dry compounds), pit laps on a coarse grid, then refined lap by lap
+   around the best of each compound sequence. Deterministic, one car in clean air.
+2. **Full-field Monte Carlo** on the finalists (the best ``n_finalists`` sequences, always
+   including the best of each stop count): every finalist is raced against the same field
+   (others on their default plans) on *the same* random numbers (CRN), in one vectorised pass.
+
+Options are ranked by expected finishing position, then median race time, and come with
+P10/P50/P90 spreads, the probability of gaining places, how the expectation moves when a SC/VSC
+does or does not appear (robustness to neutralisations), and pit windows (laps within
+``window_tolerance_s`` of the best lap for each stop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from f1analyzer.errors import InvalidRequestError
+from f1analyzer.log import get_logger
+from f1analyzer.simulation.draws import draw
+from f1analyzer.simulation.engine import simulate_groups
+from f1analyzer.simulation.params import RaceParams
+from f1analyzer.simulation.screen import Screen, ScreenedPlan, default_field_strategies
+from f1analyzer.simulation.strategy import Strategy, validate_field
+
+log = get_logger("simulation.optimiser")
+
+
+@dataclass
+class StrategyOption:
+    """One ranked strategy for the driver.
+
+    ``expected_position_green`` / ``expected_position_neutralised`` split the sims by whether a
+    SC or VSC appeared; a small difference means the plan is robust to neutralisation timing.
+    """
+
+    strategy: Strategy
+    expected_position: float
+    position_p10_p50_p90: tuple[float, float, float]
+    race_time_p10_p50_p90_s: tuple[float, float, float]
+    prob_gain_positions: float
+    prob_podium: float
+    expected_position_green: float
+    expected_position_neutralised: float
+    pit_windows: list[tuple[int, int]]
+    screen_time_s: float
+
+    @property
+    def n_stops(self) -> int:
+        return self.strategy.n_stops
+
+    def to_dict(self) -> dict:
+        return {
+            "strategy": self.strategy.describe(),
+            "start_compound": self.strategy.start_compound,
+            "stops": [{"lap": lap, "compound": c} for lap, c in self.strategy.stops],
+            "n_stops": self.n_stops,
+            "expected_position": self.expected_position,
+            "position_p10_p50_p90": list(self.position_p10_p50_p90),
+            "race_time_p10_p50_p90_s": list(self.race_time_p10_p50_p90_s),
+            "prob_gain_positions": self.prob_gain_positions,
+            "prob_podium": self.prob_podium,
+            "expected_position_green": self.expected_position_green,
+            "expected_position_neutralised": self.expected_position_neutralised,
+            "pit_windows": [list(w) for w in self.pit_windows],
+            "screen_time_s": self.screen_time_s,
+        }
+
+
+@dataclass
+class OptimisationResult:
+    driver: str
+    options: list[StrategyOption]
+    field_strategies: list[Strategy]
+    n_sims: int
+    seed: int | None
+    n_screened: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> StrategyOption:
+        return self.options[0]
+
+
+def _finalists(plans: list[ScreenedPlan], n_finalists: int) -> list[ScreenedPlan]:
+    chosen: list[ScreenedPlan] = []
+    for n_stops in sorted({p.strategy.n_stops for p in plans}):
+        chosen.append(next(p for p in plans if p.strategy.n_stops == n_stops))
+    for p in plans:
+        if len(chosen) >= n_finalists:
+            break
+        if p not in chosen:
+            chosen.append(p)
+    return sorted(chosen, key=lambda p: p.time_s)
+
+
+def _option(res, i: int, plan: ScreenedPlan, windows) -> StrategyOption:
+    pos = res.finish_position[:, i].astype(np.float64)
+    neutral = res.neutralised()
+    green_mean = float(pos[~neutral].mean()) if (~neutral).any() else float("nan")
+    neut_mean = float(pos[neutral].mean()) if neutral.any() else float("nan")
+    q = res.time_quantiles(i)
+    return StrategyOption(
+        strategy=plan.strategy,
+        expected_position=float(pos.mean()),
+        position_p10_p50_p90=tuple(float(x) for x in np.quantile(pos, (0.1, 0.5, 0.9))),
+        race_time_p10_p50_p90_s=tuple(float(x) for x in q),
+        prob_gain_positions=res.prob_gain_positions(i),
+        prob_podium=float((pos <= 3).mean()),
+        expected_position_green=green_mean,
+        expected_position_neutralised=neut_mean,
+        pit_windows=windows,
+        screen_time_s=plan.time_s,
+    )
+
+
+def optimise(
+    race: RaceParams,
+    driver: str,
+    *,
+    n_sims: int = 300,
+    seed: int | None = 0,
+    top_k: int = 3,
+    n_finalists: int = 8,
+    stops: Sequence[int] = (1, 2, 3),
+    step_laps: int = 3,
+    window_tolerance_s: float = 1.0,
+    field_strategies: Sequence[Strategy] | None = None,
+    fix_start_compound: bool = False,
+    sc_window_laps: int = 0,
+) -> OptimisationResult:
+    """Best strategies for ``driver`` against the field.
+
+    Args:
+        race: race parameters.
+        driver: driver code (unknown codes list the field).
+        n_sims: Monte Carlo races per finalist (all finalists share the same draws).
+        seed: seed of those draws.
+        top_k: options returned.
+        n_finalists: screened plans raced in the Monte Carlo stage.
+        stops: stop counts to consider (each in 1..3).
+        step_laps: coarse grid spacing of pit laps before refinement.
+        window_tolerance_s: a pit window holds the laps costing at most this much more.
+        field_strategies: plans of all cars (the driver's entry is replaced); default: each
+            car's best screened 1-2 stop plan from its starting tyres.
+        fix_start_compound: keep the driver's qualifying start compound.
+        sc_window_laps: make the driver's plans box early under SC/VSC within this many laps.
+    """
+    i = race.car_index(driver)
+    race.validate()
+    bad = [s for s in stops if s not in (1, 2, 3)]
+    if bad or not stops:
+        raise InvalidRequestError(
+            f"stops must be chosen from 1, 2, 3; got {list(stops)}.", details={"options": [1, 2, 3]}
+        )
+    if n_sims < 1 or top_k < 1:
+        raise InvalidRequestError("n_sims and top_k must be at least 1.")
+    car = race.cars[i]
+    if field_strategies is None:
+        field_strategies = default_field_strategies(race)
+    field_strategies = list(field_strategies)
+    validate_field(race, field_strategies)
+
+    screen = Screen(race)
+    # the start age applies to the qualifying set only; other start compounds are new sets
+    starts = [car.start_compound] if fix_start_compound else list(race.dry_compounds)
+    plans = []
+    for start in starts:
+        age = car.start_tyre_age_laps if start == car.start_compound else 0
+        plans += screen.best_plans(start_compound=start, start_age_laps=age, stops=stops,
+                                   step=step_laps, sc_window_laps=sc_window_laps)
+    plans.sort(key=lambda p: p.time_s)
+    finalists = _finalists(plans, n_finalists)
+    groups = []
+    for p in finalists:
+        strategies = list(field_strategies)
+        strategies[i] = p.strategy
+        groups.append(strategies)
+    draws = draw(race, n_sims, seed)
+    results = simulate_groups(race, groups, draws)
+    options = []
+    for p, res in zip(finalists, results):
+        age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
+        windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
+        options.append(_option(res, i, p, windows))
+    options.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p10_p50_p90_s[1]))
+    log.debug("optimise %s %s: %d plans screened, %d finalists", race.circuit_key, car.driver,
+              len(plans), len(finalists))
+    return OptimisationResult(
+        driver=car.driver, options=options[:top_k], field_strategies=field_strategies,
+        n_sims=n_sims, seed=seed, n_screened=len(plans),
+    )

@@ -1,0 +1,182 @@
+"""A plain one-race loop that mirrors the vectorised engine, for checking it.
+
+:func:`simulate_reference` replays one sim of a :class:`~.draws.Draws` with ordinary Python
+loops over laps and cars (no arrays of sims, no masks, no index tricks), using float32 scalars in
+the same operation order as :mod:`.effects`. Given the same draws it must reproduce
+:func:`.engine.run` exactly - tests assert it. It is slow (~1 ms per race) and is not used for
+answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from f1analyzer.simulation.draws import Draws
+from f1analyzer.simulation.params import RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.result import SimResult
+from f1analyzer.simulation.state import RETIRED_KEY_PER_LAP_S, RETIRED_KEY_S, RaceState
+from f1analyzer.simulation.strategy import Strategy
+
+f32 = np.float32
+
+
+def _key(race_time_s: float, retired: bool, laps_done: int) -> float:
+    """Classification key: runners by time, retired cars behind (later retirements first)."""
+    if retired:
+        return race_time_s + (RETIRED_KEY_S - laps_done * RETIRED_KEY_PER_LAP_S)
+    return race_time_s
+
+
+def simulate_reference(
+    race: RaceParams,
+    strategies: Sequence[Strategy],
+    draws: Draws,
+    sim: int,
+    *,
+    state: RaceState | None = None,
+) -> SimResult:
+    """Simulate sim number ``sim`` of ``draws`` car by car; returns a one-sim :class:`SimResult`."""
+    n, total, first = race.n_cars, race.total_laps, draws.first_lap
+    status_by_lap = [int(x) for x in draws.track_status[sim]]
+    table = race.tyre_delta_table()
+    n_age = table.shape[1]
+    remaining = 1.0 if state is None else (total - state.lap) / total
+    car_base = [f32(race.base_lap_time_s + c.base_pace_s) for c in race.cars]
+    sd = [f32(c.lap_noise_sd_s) for c in race.cars]
+    offset = [f32(c.pit_stop_offset_s) for c in race.cars]
+    prob = [f32(c.retirement_prob * remaining) for c in race.cars]
+    start_loss = [f32(race.first_lap_loss_s + race.per_grid_slot_loss_s * (c.grid_position - 1))
+                  for c in race.cars]
+    extra = race.out_lap_penalty_s
+    loss = {TrackStatus.GREEN: f32(race.pit_loss_s + extra), TrackStatus.SC: f32(race.pit_loss_sc_s + extra),
+            TrackStatus.VSC: f32(race.pit_loss_vsc_s + extra)}
+    neutral = {TrackStatus.SC: f32(race.base_lap_time_s * race.sc_lap_time_factor),
+               TrackStatus.VSC: f32(race.base_lap_time_s * race.vsc_lap_time_factor)}
+    g, thr = f32(race.min_gap_s), f32(race.overtake_threshold_s)
+    q, keep = f32(race.sc_queue_gap_s), f32(race.sc_gap_retain_per_lap)
+
+    plans = [list(s.stops) for s in strategies]
+    comp = [compound_code(s.start_compound) for s in strategies]
+    plan_idx = [0] * n
+    if state is None:
+        time = [f32(0.0)] * n
+        age = [c.start_tyre_age_laps for c in race.cars]
+        retired = [False] * n
+        stops = [0] * n
+        laps_done = [0] * n
+        order = sorted(range(n), key=lambda c: race.cars[c].grid_position)
+    else:
+        time = [f32(float(x)) for x in state.gap_to_leader_s]
+        age = [int(a) for a in state.tyre_age_laps]
+        retired = [bool(x) for x in (state.retired or [False] * n)]
+        stops = [int(x) for x in state.stops_done]
+        laps_done = [0 if retired[c] else state.lap for c in range(n)]
+        order = sorted(range(n), key=lambda c: int(state.position[c]))
+    passes = 0
+
+    def next_pit(c: int) -> int:
+        return plans[c][plan_idx[c]][0] if plan_idx[c] < len(plans[c]) else 32000
+
+    for lap in range(first, total + 1):
+        status = status_by_lap[lap - 1]
+        z = draws.lap_z[lap - first, sim]
+        # 1-2. free-air lap time / neutralised lap
+        lt = [f32(0.0)] * n
+        for c in range(n):
+            if retired[c]:
+                continue
+            x = car_base[c] + table[comp[c], min(age[c], n_age - 1)]
+            x = x + f32(-(lap - 1) * race.fuel_effect_s_per_lap)
+            x = x + sd[c] * z[c]
+            if status != TrackStatus.GREEN:
+                x = neutral[status]
+            if lap == 1:
+                x = x + (start_loss[c] + f32(race.start_time_sd_s) * draws.start_z[sim, c])
+            lt[c] = x
+        # 3. interaction, walking the field from the leader
+        prev = [time[c] for c in order]
+        lts = [lt[c] for c in order]
+        ret = [retired[c] for c in order]
+        slots = [[prev[k] + lts[k], order[k], lts[k]] for k in range(n)]
+        if lap > 1 and status == TrackStatus.GREEN:
+            drs_open = (race.drs_enabled and lap >= 3
+                        and status_by_lap[lap - 2] == TrackStatus.GREEN)
+            for k in range(1, n):
+                if drs_open and not ret[k] and (prev[k] - prev[k - 1]) < f32(race.drs_window_s):
+                    lts[k] = lts[k] - f32(race.drs_gain_s)
+            t = [prev[k] + lts[k] for k in range(n)]
+            slots = [[t[0], order[0], lts[0]]]
+            for k in range(1, n):
+                if ret[k]:
+                    slots.append([t[k], order[k], lts[k]])
+                    continue
+                last_t, last_car, last_lt = slots[k - 1]
+                lim = last_t + g
+                if t[k] < lim and (last_lt - lts[k]) >= thr:  # overtake
+                    ahead = slots[k - 2][0] if k >= 2 else f32(-math.inf)
+                    p_time = max(t[k], ahead + g)
+                    slots[k - 1] = [p_time, order[k], lts[k]]
+                    slots.append([max(last_t, p_time + g), last_car, last_lt])
+                    passes += 1
+                else:  # free, or held up behind
+                    slots.append([max(t[k], lim), order[k], lts[k]])
+        elif lap > 1 and status == TrackStatus.SC:
+            t = [prev[k] + lts[k] for k in range(n)]
+            slots[0][0] = t[0]
+            for k in range(1, n):
+                gap = t[k] - t[k - 1]
+                new_gap = (gap - q) * keep + q if gap > q else gap
+                slots[k][0] = t[k] if ret[k] else slots[k - 1][0] + new_gap
+        new_time = list(time)
+        for t_k, c, _ in slots:
+            new_time[c] = f32(t_k)
+        order = [c for _, c, _ in slots]
+        # 4. pit stops, 5. retirements
+        for c in range(n):
+            if retired[c]:
+                continue
+            due = next_pit(c) - lap
+            window = strategies[c].sc_window_laps
+            boxed = lap <= total - 1 and (
+                due == 0 or (status != TrackStatus.GREEN and 0 < due <= window))
+            if boxed:
+                cost = loss[status] + offset[c]
+                cost = cost + f32(race.pit_loss_sd_s) * draws.pit_z[sim, c, plan_idx[c]]
+                new_time[c] = new_time[c] + cost
+                comp[c] = compound_code(plans[c][plan_idx[c]][1])
+                plan_idx[c] += 1
+                stops[c] += 1
+                age[c] = 0
+            else:
+                age[c] += 1
+            if draws.retire_lap[sim, c] == lap and draws.retire_u[sim, c] < prob[c]:
+                retired[c] = True
+                new_time[c] = time[c]
+            else:
+                laps_done[c] += 1
+        time = new_time
+
+        # 6. classification: stable sort by time, retired cars behind by laps completed
+        order = sorted(order, key=lambda c, t=time: _key(float(t[c]), retired[c], laps_done[c]))
+
+    finish = np.zeros((1, n), dtype=np.int8)
+    for pos, c in enumerate(order):
+        finish[0, c] = pos + 1
+    times = np.array([[math.nan if retired[c] else float(time[c]) for c in range(n)]])
+    ref = (np.array([c.grid_position for c in race.cars]) if state is None
+           else np.asarray(state.position, dtype=np.int64))
+    return SimResult(
+        drivers=race.drivers,
+        finish_position=finish,
+        race_time_s=times,
+        retired=np.array([retired]),
+        laps_done=np.array([laps_done], dtype=np.int16),
+        stops_done=np.array([stops], dtype=np.int8),
+        track_status=draws.track_status[sim:sim + 1],
+        reference_position=ref,
+        passes=np.array([passes], dtype=np.int16),
+        first_lap=first,
+    )

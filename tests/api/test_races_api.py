@@ -1,0 +1,65 @@
+"""/races against a real uvicorn process serving a store filled by `ingest`."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from f1analyzer.data import RaceStore
+from f1analyzer.data.ingest import ingest_files
+from tests.data.frames import N_LAPS, season_frame, write_csv
+from tests.helpers import api_server
+
+ROUNDS = {1: "Bahrain Grand Prix", 2: "Saudi Arabian Grand Prix", 3: "Hungarian Grand Prix"}
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    home = tmp_path_factory.mktemp("api_home")
+    src = write_csv(season_frame(ROUNDS), home.parent / "in_races_api" / "2021.csv.gz")
+    [res] = ingest_files([src], RaceStore(home / "store"))
+    assert res.ok
+    with api_server({"F1A_HOME": str(home)}) as base:
+        yield base
+
+
+def test_races_after_ingest(base_url):
+    r = httpx.get(f"{base_url}/races", timeout=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] == 3 == len(body["data"])
+    first = body["data"][0]
+    assert first == {"season": 2021, "round": 1, "event": "Bahrain Grand Prix", "circuit_key": "bahrain",
+                     "total_laps": N_LAPS, "compounds": [], "laps": 3 * N_LAPS, "drivers": 3, "rejected": 0}
+    assert httpx.get(f"{base_url}/races", params={"season": 2020}, timeout=10).json() == {"data": [], "count": 0}
+
+
+def test_race_detail(base_url):
+    r = httpx.get(f"{base_url}/races/2021/hungary", timeout=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["round"], body["circuit_key"]) == (3, "hungaroring")
+    assert [x["driver"] for x in body["results"]] == ["AAA", "BBB", "CCC"]
+    stops = {(s["driver"], s["lap"]): s for s in body["pit_stops"]}
+    assert set(stops) == {("AAA", 4), ("CCC", 3)}  # BBB's drive-through is not a stop
+    assert stops[("CCC", 3)]["under_red_flag"] and stops[("CCC", 3)]["duration_s"] is None
+    assert body["track_status_by_lap"]["6"] == "4"
+    laps = httpx.get(f"{base_url}/races/2021/3/laps", params={"driver": "aaa"}, timeout=10).json()
+    assert list(laps["drivers"]) == ["AAA"] and len(laps["drivers"]["AAA"]) == N_LAPS
+
+
+def test_unknown_race_404_with_suggestions(base_url):
+    r = httpx.get(f"{base_url}/races/2021/Hungarain Grand Prix", timeout=10)
+    assert r.status_code == 404
+    err = r.json()["error"]
+    assert err["code"] == "not_found"
+    assert "Hungarian Grand Prix" in err["details"]["suggestions"]
+    assert "Did you mean" in err["message"]
+
+
+def test_season_not_stored_and_bad_season(base_url):
+    r = httpx.get(f"{base_url}/races/2019/1", timeout=10)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "data_not_loaded"
+    assert "Stored seasons: 2021" in r.json()["error"]["message"]
+    r = httpx.get(f"{base_url}/races/1900/1", timeout=10)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"

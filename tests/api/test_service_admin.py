@@ -1,0 +1,206 @@
+"""Admin endpoints and background jobs: keys (401/403), ingest/train/reindex jobs, job status."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from f1analyzer.api.jobs import JobManager, JobQueueFull
+from f1analyzer.api.security import key_from_headers, key_is_valid
+from f1analyzer.backends.cache import MemoryCache
+from f1analyzer.errors import InvalidRequestError
+from tests.data.frames import season_frame, write_csv
+from tests.helpers import api_server
+
+KEY = "admin-key-1"
+
+
+def service_env(home, **extra) -> dict[str, str]:
+    env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
+           "F1A_RATE_LIMIT_DEFAULT": "1000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000/minute",
+           "DEBUG": "false", "F1_DATA_DIR": ""}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def wait_job(url: str, job_id: str, headers: dict, timeout_s: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{url}/admin/jobs/{job_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        rec = r.json()
+        if rec["status"] in ("succeeded", "failed"):
+            return rec
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} did not finish")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lapdata")
+    write_csv(season_frame(), d / "laps" / "2023.csv.gz")
+    return d
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, data_dir):
+    home = tmp_path_factory.mktemp("admin_home")
+    env = service_env(home, API_KEYS=f"{KEY},second-key", F1_DATA_DIR=data_dir)
+    with api_server(env) as url:
+        yield url
+
+
+ADMIN_CALLS = [("post", "/admin/ingest", {"seasons": [2023]}), ("post", "/admin/train", {}),
+               ("post", "/admin/reindex", {}), ("get", "/admin/jobs/abc", None)]
+
+
+@pytest.mark.parametrize("method,path,body", ADMIN_CALLS)
+def test_admin_without_key_is_401(server, method, path, body):
+    r = httpx.request(method, server + path, json=body)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthorized"
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("method,path,body", ADMIN_CALLS)
+@pytest.mark.parametrize("headers", [{"X-API-Key": "wrong"}, {"Authorization": "Bearer wrong"}])
+def test_admin_with_wrong_key_is_403(server, method, path, body, headers):
+    r = httpx.request(method, server + path, json=body, headers=headers)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "forbidden"
+
+
+def test_ingest_job_runs_with_the_right_key(server, data_dir):
+    h = {"X-API-Key": KEY}
+    r = httpx.post(f"{server}/admin/ingest", json={"seasons": [2023]}, headers=h)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["status"] in ("queued", "running") and body["status_url"].endswith(body["job_id"])
+    rec = wait_job(server, body["job_id"], {"Authorization": f"Bearer {KEY}"})
+    assert rec["status"] == "succeeded", rec
+    assert rec["result"]["seasons"] == [2023] and rec["result"]["rounds"] == 3
+    assert rec["started_at"] and rec["finished_at"] and rec["error"] is None
+    races = httpx.get(f"{server}/races", params={"season": 2023}).json()
+    assert races["count"] == 3
+    # by path as well
+    r = httpx.post(f"{server}/admin/ingest", json={"paths": [str(data_dir / "laps")]}, headers=h)
+    assert wait_job(server, r.json()["job_id"], h)["status"] == "succeeded"
+
+
+def test_ingest_of_missing_path_is_422(server):
+    r = httpx.post(f"{server}/admin/ingest", json={"paths": ["/no/such/file.csv"]},
+                   headers={"X-API-Key": KEY})
+    assert r.status_code == 422 and "No such file" in r.json()["error"]["message"]
+    r = httpx.post(f"{server}/admin/ingest", json={}, headers={"X-API-Key": KEY})
+    assert r.status_code == 422
+
+
+def test_train_and_reindex_jobs_finish_with_a_clear_outcome(server):
+    h = {"X-API-Key": KEY}
+    for path, body in (("/admin/train", {"start_year": 2023, "end_year": 2023, "quick": True}),
+                       ("/admin/reindex", None)):
+        r = httpx.post(server + path, json=body, headers=h)
+        assert r.status_code == 202, r.text
+        rec = wait_job(server, r.json()["job_id"], h, timeout_s=300)
+        assert rec["status"] in ("succeeded", "failed")
+        if rec["status"] == "failed":
+            assert rec["error"] and "Traceback" not in rec["error"]
+        else:
+            assert isinstance(rec["result"], dict)
+
+
+def test_train_rejects_reversed_years(server):
+    r = httpx.post(f"{server}/admin/train", json={"start_year": 2024, "end_year": 2020},
+                   headers={"X-API-Key": KEY})
+    assert r.status_code == 422
+
+
+def test_unknown_job_is_404(server):
+    r = httpx.get(f"{server}/admin/jobs/doesnotexist", headers={"X-API-Key": KEY})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_admin_is_disabled_without_configured_keys(tmp_path):
+    with api_server(service_env(tmp_path)) as url:
+        r = httpx.post(f"{url}/admin/reindex", headers={"X-API-Key": "anything"})
+        assert r.status_code == 403 and "disabled" in r.json()["error"]["message"]
+        assert httpx.post(f"{url}/admin/reindex").status_code == 401
+
+
+def test_require_api_key_guards_public_endpoints(tmp_path):
+    with api_server(service_env(tmp_path, API_KEYS=KEY, F1A_REQUIRE_API_KEY="true")) as url:
+        assert httpx.get(f"{url}/races").status_code == 401
+        assert httpx.get(f"{url}/races", headers={"X-API-Key": KEY}).status_code == 200
+        assert httpx.get(f"{url}/races", headers={"X-API-Key": "bad"}).status_code == 403
+        assert httpx.get(f"{url}/health").status_code == 200  # probes stay open
+
+
+# --- in-process units ---------------------------------------------------------------------------
+def test_key_helpers():
+    assert key_is_valid("a", ["x", "a"]) and not key_is_valid("b", ["a"])
+    assert not key_is_valid("", ["a"]) and not key_is_valid("a", [])
+    assert key_from_headers({"x-api-key": " k "}) == "k"
+    assert key_from_headers({"authorization": "Bearer tok"}) == "tok"
+    assert key_from_headers({"authorization": "Basic tok"}) is None
+
+
+def wait_local(jobs: JobManager, job_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rec = jobs.get(job_id)
+        if rec["status"] in ("succeeded", "failed"):
+            return rec
+        time.sleep(0.01)
+    raise TimeoutError
+
+
+def test_jobs_of_one_kind_run_one_at_a_time_other_kinds_in_parallel():
+    jobs = JobManager()
+    running: dict[str, int] = {"ingest": 0, "train": 0}
+    peak: dict[str, int] = {"ingest": 0, "train": 0}
+    both = threading.Event()
+    lock = threading.Lock()
+
+    def work(kind):
+        def fn():
+            with lock:
+                running[kind] += 1
+                peak[kind] = max(peak[kind], running[kind])
+                if running["ingest"] and running["train"]:
+                    both.set()
+            both.wait(5)
+            with lock:
+                running[kind] -= 1
+            return {"kind": kind}
+        return fn
+
+    ids = [jobs.submit(k, work(k)).id for k in ("ingest", "ingest", "train", "ingest")]
+    recs = [wait_local(jobs, i) for i in ids]
+    assert all(r["status"] == "succeeded" for r in recs)
+    assert peak == {"ingest": 1, "train": 1} and both.is_set()
+    jobs.shutdown()
+
+
+def test_failed_job_keeps_the_message_and_queue_is_bounded():
+    cache = MemoryCache()
+    jobs = JobManager(cache=cache, max_queued_per_kind=1)
+    gate = threading.Event()
+
+    def boom():
+        raise InvalidRequestError("bad input: nothing to do")
+
+    first = jobs.submit("reindex", lambda: gate.wait(5) and None)
+    deadline = time.monotonic() + 5
+    while jobs.get(first.id)["status"] != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    failing = jobs.submit("reindex", boom)
+    with pytest.raises(JobQueueFull):
+        jobs.submit("reindex", boom)
+    gate.set()
+    rec = wait_local(jobs, failing.id)
+    assert rec["status"] == "failed" and rec["error"] == "bad input: nothing to do"
+    assert cache.get(f"f1a:job:{failing.id}")["status"] == "failed"  # mirrored for other workers
+    jobs.shutdown()

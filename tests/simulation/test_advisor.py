@@ -1,0 +1,72 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from f1analyzer.errors import InvalidRequestError
+from f1analyzer.simulation.advisor import BOX_UNDER_SC, STAY_OUT, advise
+from f1analyzer.simulation.params import TrackStatus
+from f1analyzer.simulation.state import RaceState
+from f1analyzer.simulation.undercut import undercut
+
+from .conftest import make_race
+
+
+def _race(**kw):
+    return make_race((0.0, 0.1, 0.2, 0.3, 0.4, 0.5), total_laps=50, noise_sd_s=0.2, **kw)
+
+
+def _state(lap=25, status=TrackStatus.GREEN, age=25, used=None, stops=0):
+    return RaceState(lap=lap, position=[1, 2, 3, 4, 5, 6], gap_to_leader_s=[0, 1.5, 3, 4.5, 6, 7.5],
+                     compound=["MEDIUM"] * 6, tyre_age_laps=[age] * 6, stops_done=[stops] * 6,
+                     track_status=status, compounds_used=used, neutral_laps_remaining=3)
+
+
+def test_free_stop_under_safety_car_is_taken():
+    race = _race(pit_loss_sc_s=1.0)
+    # 12-lap-old mediums: under green the stop is not due yet ...
+    green = advise(race, _state(age=12), "C02", n_sims=200, seed=0)
+    assert green.action == STAY_OUT
+    # ... but the same car boxes when a Safety Car makes the stop (almost) free
+    adv = advise(race, _state(status=TrackStatus.SC, age=12), "C02", n_sims=200, seed=0)
+    assert adv.action == BOX_UNDER_SC
+    assert adv.best_compound in ("SOFT", "HARD")
+    assert adv.gain_vs_alternative > 0
+    assert {o.label for o in adv.options} >= {STAY_OUT, "BOX_HARD"}
+
+
+def test_fresh_tyres_and_rule_done_stay_out():
+    race = _race()
+    state = _state(lap=30, age=2, used=[["HARD", "MEDIUM"]] * 6, stops=1)
+    adv = advise(race, state, "C02", n_sims=200, seed=0)
+    assert adv.action == STAY_OUT and adv.best_compound is None
+
+
+def test_advisor_bad_driver_lists_field():
+    with pytest.raises(InvalidRequestError, match="C00, C01"):
+        advise(_race(), _state(), "VER")
+
+
+def test_undercut_closed_form_matches_hand_calculation():
+    race = _race(min_gap_s=0.3)
+    state = _state(lap=20, age=20)
+    u = undercut(race, state, "C02", "C01", compound="HARD", max_delay_laps=4)
+    med, hard = race.compounds["MEDIUM"], race.compounds["HARD"]
+    # lap 21: both on old mediums (ages 20); laps 22..: C01 old medium (21..), C02 hard (0..)
+    pre = (0.1 + med.lap_delta_s(20)) - (0.2 + med.lap_delta_s(20))
+    gains = [(0.1 + med.lap_delta_s(21 + j)) - (0.2 + hard.lap_delta_s(j)) for j in range(4)]
+    np.testing.assert_allclose(u.gain_per_lap_s, gains, rtol=1e-5)
+    np.testing.assert_allclose(u.margin_s, -1.5 + pre + np.cumsum(gains), rtol=1e-5)
+    first = int(np.argmax(u.margin_s >= 0.3)) + 1
+    assert u.works_after_laps == first and u.undercut_lap == 21 + first
+    np.testing.assert_allclose(u.gap_needed_s, pre + gains[0] - 0.3, rtol=1e-5)
+
+
+def test_undercut_fails_when_gap_too_big_and_mc_runs():
+    race = _race()
+    state = dataclasses.replace(_state(lap=20, age=5), gap_to_leader_s=[0, 40, 41, 42, 43, 44])
+    u = undercut(race, state, "C01", "C00", max_delay_laps=3, n_sims=50)
+    assert u.works_after_laps is None and u.undercut_lap is None
+    assert 0 <= u.mc_prob_ahead_box <= 1 and 0 <= u.mc_prob_ahead_stay <= 1
+    with pytest.raises(InvalidRequestError, match="valid laps"):
+        undercut(race, state, "C01", "C00", pit_lap=60)

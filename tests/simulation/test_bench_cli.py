@@ -1,0 +1,19 @@
+import json
+
+from typer.testing import CliRunner
+
+from f1analyzer.cli.bench import app
+
+
+def test_bench_simulate_prints_figures_as_json():
+    r = CliRunner().invoke(app, ["simulate", "--sims", "50", "--cars", "5", "--laps", "10",
+                                 "--repeats", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["cars"] == 5 and data["laps"] == 10 and data["sims"] == 50
+    assert data["races_per_second"] > 0 and data["seconds"] > 0
+
+
+def test_bench_simulate_rejects_bad_sizes():
+    r = CliRunner().invoke(app, ["simulate", "--laps", "1"])
+    assert r.exit_code != 0

@@ -1,0 +1,177 @@
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from f1analyzer.errors import InvalidRequestError
+from f1analyzer.simulation.demo import default_strategies, demo_race
+from f1analyzer.simulation.draws import draw
+from f1analyzer.simulation.engine import compile_plans, run, simulate
+from f1analyzer.simulation.params import NeutralisationParams, TrackStatus
+from f1analyzer.simulation.reference import simulate_reference
+from f1analyzer.simulation.state import RaceState
+from f1analyzer.simulation.strategy import Strategy
+
+from .conftest import make_race
+
+BASELINE = Path(__file__).with_name("baseline.json")
+INTER = Strategy("INTERMEDIATE")  # no stop, legal (wet)
+
+
+def test_faster_car_on_fresher_tyres_passes():
+    # C00 starts 5 s ahead on 25-lap-old mediums, C01 on fresh softs is ~2.5 s/lap quicker
+    race = make_race((0.0, 0.0), total_laps=20, start_compounds=["MEDIUM", "SOFT"],
+                     start_ages=[25, 0], overtake_threshold_s=1.0, per_grid_slot_loss_s=5.0)
+    strat = [Strategy("MEDIUM", ((15, "HARD"),)), Strategy("SOFT", ((15, "HARD"),))]
+    res = simulate(race, strat, n_sims=4, seed=0, record_positions=True)
+    assert (res.finish_position[:, 1] == 1).all()
+    assert (res.passes >= 1).all()
+    assert (res.positions_by_lap[:, 0, 0] == 1).all()  # still leading after lap 1
+
+
+def test_slower_delta_than_threshold_is_held_up():
+    # C01 is 0.5 s/lap quicker, below the 1.0 s threshold: stuck at min_gap behind C00
+    race = make_race((0.0, -0.5), total_laps=20, overtake_threshold_s=1.0, drs_enabled=False,
+                     per_grid_slot_loss_s=1.0)
+    res = simulate(race, [INTER, INTER], n_sims=3, seed=0)
+    assert (res.finish_position[:, 0] == 1).all() and (res.passes == 0).all()
+    gap = res.race_time_s[:, 1] - res.race_time_s[:, 0]
+    np.testing.assert_allclose(gap, race.min_gap_s, atol=1e-3)
+    # with a lower threshold the same car gets by
+    easy = dataclasses.replace(race, overtake_threshold_s=0.3)
+    assert (simulate(easy, [INTER, INTER], n_sims=3, seed=0).finish_position[:, 1] == 1).all()
+
+
+def test_same_seed_same_races_other_seed_differs():
+    race = demo_race(n_cars=8, total_laps=25)
+    s = default_strategies(race)
+    a, b = simulate(race, s, 200, seed=7), simulate(race, s, 200, seed=7)
+    np.testing.assert_array_equal(a.finish_position, b.finish_position)
+    np.testing.assert_array_equal(a.race_time_s, b.race_time_s)
+    c = simulate(race, s, 200, seed=8)
+    assert not np.array_equal(a.finish_position, c.finish_position)
+
+
+def test_vectorised_engine_equals_reference_loop():
+    race = demo_race(n_cars=10, total_laps=30, retirement_prob=0.25)
+    race.sc = dataclasses.replace(race.sc, p_at_least_one=0.8)
+    race.vsc = dataclasses.replace(race.vsc, p_at_least_one=0.6)
+    race.pit_loss_sd_s, race.start_time_sd_s = 1.0, 0.5
+    strategies = [s.with_opportunism(3) if i % 2 else s
+                  for i, s in enumerate(default_strategies(race))]
+    draws = draw(race, 48, seed=11)
+    res = run(race, compile_plans(race, [strategies]), draws)
+    assert res.passes.sum() > 0 and res.retired.any() and res.neutralised().any()
+    for i in range(draws.n_sims):
+        ref = simulate_reference(race, strategies, draws, i)
+        np.testing.assert_array_equal(ref.finish_position[0], res.finish_position[i])
+        np.testing.assert_array_equal(ref.race_time_s[0], res.race_time_s[i])
+        np.testing.assert_array_equal(ref.stops_done[0], res.stops_done[i])
+        assert ref.passes[0] == res.passes[i]
+
+
+def test_reference_agrees_from_a_mid_race_state():
+    race = demo_race(n_cars=6, total_laps=30)
+    state = _state(race, lap=12, status=TrackStatus.SC)
+    strategies = [Strategy("MEDIUM", ((14 + i, "HARD"),), sc_window_laps=2) for i in range(6)]
+    draws = draw(race, 16, seed=3, first_lap=13)
+    draws.track_status[:, 12:14] = TrackStatus.SC
+    res = run(race, compile_plans(race, [strategies]), draws, state=state)
+    for i in range(draws.n_sims):
+        ref = simulate_reference(race, strategies, draws, i, state=state)
+        np.testing.assert_array_equal(ref.finish_position[0], res.finish_position[i])
+        np.testing.assert_array_equal(ref.race_time_s[0], res.race_time_s[i])
+
+
+def test_changing_one_strategy_keeps_other_cars_draws():
+    # cars 4 s/lap apart never meet, so only C02's own race may change
+    race = make_race((0.0, 4.0, 8.0, 12.0), total_laps=30, noise_sd_s=0.4, pit_loss_sd_s=1.0)
+    base = [Strategy("MEDIUM", ((12, "HARD"),))] * 4
+    other = list(base)
+    other[2] = Strategy("SOFT", ((8, "MEDIUM"), (20, "HARD")))
+    a, b = simulate(race, base, 50, seed=5), simulate(race, other, 50, seed=5)
+    keep = [0, 1, 3]
+    np.testing.assert_array_equal(a.race_time_s[:, keep], b.race_time_s[:, keep])
+    assert not np.array_equal(a.race_time_s[:, 2], b.race_time_s[:, 2])
+
+
+def test_sc_schedule_bunches_the_field_and_cheapens_stops():
+    race = make_race((0.0, 1.0, 2.0), total_laps=30, pit_loss_s=22.0, pit_loss_sc_s=10.0)
+    strat = [Strategy("MEDIUM", ((20, "HARD"),), sc_window_laps=5)] * 3
+    green = simulate(race, strat, 2, seed=0)
+    sched = np.zeros(30, dtype=np.int8)
+    sched[16:19] = TrackStatus.SC  # laps 17-19
+    sc = simulate(race, strat, 2, seed=0, sc_schedule=sched)
+    gap_green = green.race_time_s[0, 2] - green.race_time_s[0, 0]
+    gap_sc = sc.race_time_s[0, 2] - sc.race_time_s[0, 0]
+    assert gap_sc < gap_green / 2
+    assert (sc.stops_done == 1).all()
+    with pytest.raises(InvalidRequestError, match="sc_schedule"):
+        simulate(race, strat, 2, seed=0, sc_schedule=np.full(30, 9))
+
+
+def test_result_helpers():
+    race = demo_race(n_cars=6, total_laps=20)
+    res = simulate(race, default_strategies(race), 300, seed=2)
+    hist = res.position_histogram("AAA")
+    assert hist.shape == (6,) and hist.sum() == pytest.approx(1.0)
+    assert 1 <= res.expected_position("AAA") <= 6
+    p10, p50, p90 = res.time_quantiles("AAA")
+    assert p10 <= p50 <= p90
+    assert 0 <= res.prob_gain_positions("FFF") <= 1
+    assert len(res.summary()) == 6
+    with pytest.raises(InvalidRequestError, match="AAA, BBB"):
+        res.expected_position("ZZZ")
+
+
+def test_bad_requests():
+    race = make_race()
+    with pytest.raises(InvalidRequestError, match="one per car"):
+        simulate(race, [INTER], 10)
+    with pytest.raises(InvalidRequestError, match="C01: .*within 1..29"):
+        simulate(race, [INTER, Strategy("MEDIUM", ((40, "HARD"),))], 10)
+    with pytest.raises(InvalidRequestError, match="n_sims"):
+        simulate(race, [INTER, INTER], 0)
+
+
+def _state(race, lap, status=TrackStatus.GREEN):
+    n = race.n_cars
+    return RaceState(lap=lap, position=list(range(1, n + 1)),
+                     gap_to_leader_s=[1.2 * i for i in range(n)], compound=["MEDIUM"] * n,
+                     tyre_age_laps=[lap] * n, stops_done=[0] * n, track_status=status,
+                     neutral_laps_remaining=2)
+
+
+def _baseline_summary():
+    race = demo_race(n_cars=10, total_laps=40)
+    res = simulate(race, default_strategies(race), 500, seed=42)
+    return {
+        "expected_position": [round(res.expected_position(d), 6) for d in race.drivers],
+        "median_time_s": [round(float(res.time_quantiles(d, (0.5,))[0]), 3) for d in race.drivers],
+        "passes_mean": round(float(res.passes.mean()), 6),
+        "retired_rate": round(float(res.retired.mean()), 6),
+    }
+
+
+def test_fixed_seed_baseline_has_not_drifted():
+    """Covasim-style drift check. Regenerate with F1A_UPDATE_BASELINE=1 after intended changes."""
+    got = _baseline_summary()
+    if os.environ.get("F1A_UPDATE_BASELINE") == "1":
+        BASELINE.write_text(json.dumps(got, indent=1) + "\n")
+    assert BASELINE.exists(), "missing baseline.json: run with F1A_UPDATE_BASELINE=1"
+    want = json.loads(BASELINE.read_text())
+    assert got["expected_position"] == pytest.approx(want["expected_position"], abs=1e-6)
+    assert got["median_time_s"] == pytest.approx(want["median_time_s"], abs=2e-3)
+    assert got["passes_mean"] == pytest.approx(want["passes_mean"], abs=1e-6)
+    assert got["retired_rate"] == pytest.approx(want["retired_rate"], abs=1e-6)
+
+
+def test_neutralisation_sampling_rates():
+    race = make_race(sc=NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0, 0, 1.0)))
+    d = draw(race, 4000, seed=1)
+    has_sc = (d.track_status == TrackStatus.SC).any(axis=1)
+    assert 0.45 < has_sc.mean() < 0.55
+    assert set(np.unique((d.track_status == TrackStatus.SC).sum(axis=1))) <= {0, 1, 2, 3}

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from f1analyzer.errors import InvalidRequestError
+from f1analyzer.simulation.demo import demo_race
+from f1analyzer.simulation.optimiser import optimise
+from f1analyzer.simulation.params import CompoundParams
+from f1analyzer.simulation.screen import Screen
+
+from .conftest import make_race
+
+
+def test_zero_degradation_never_stops_twice():
+    flat = {
+        "SOFT": CompoundParams("SOFT", -0.5),
+        "MEDIUM": CompoundParams("MEDIUM", 0.0),
+        "HARD": CompoundParams("HARD", 0.3),
+    }
+    race = make_race((0.0, 0.2, 0.4, 0.6), total_laps=40, compounds=flat, noise_sd_s=0.2)
+    res = optimise(race, "C02", n_sims=100, seed=0, top_k=5)
+    assert res.best.n_stops == 1
+    assert res.best.strategy.compounds in (("SOFT", "MEDIUM"), ("MEDIUM", "SOFT"))
+    assert res.n_screened > 10
+
+
+def test_options_are_legal_ranked_and_have_windows():
+    race = demo_race(n_cars=10, total_laps=50)
+    res = optimise(race, "CCC", n_sims=150, seed=1, top_k=3)
+    assert len(res.options) == 3
+    exp = [o.expected_position for o in res.options]
+    assert exp == sorted(exp)
+    for o in res.options:
+        o.strategy.validate(race, max_stops=3)
+        assert 1 <= o.n_stops <= 3
+        assert len(o.pit_windows) == o.n_stops
+        for (lo, hi), lap in zip(o.pit_windows, o.strategy.pit_laps):
+            assert lo <= lap <= hi
+        p10, p50, p90 = o.race_time_p10_p50_p90_s
+        assert p10 <= p50 <= p90
+        assert 0 <= o.prob_gain_positions <= 1
+    assert res.options[0].to_dict()["strategy"] == res.options[0].strategy.describe()
+
+
+def test_high_degradation_favours_more_stops_in_screening():
+    race = make_race(total_laps=60, compounds={
+        "SOFT": CompoundParams("SOFT", -0.5, 0.4, 0.01),
+        "MEDIUM": CompoundParams("MEDIUM", 0.0, 0.3, 0.008),
+        "HARD": CompoundParams("HARD", 0.3, 0.25, 0.006),
+    })
+    best = Screen(race).best_plans(stops=(1, 2, 3))[0]
+    assert best.strategy.n_stops >= 2
+
+
+def test_bad_requests():
+    race = make_race()
+    with pytest.raises(InvalidRequestError, match="C00, C01"):
+        optimise(race, "HAM")
+    with pytest.raises(InvalidRequestError, match="1, 2, 3"):
+        optimise(race, "C00", stops=(4,))
+
+
+def test_common_random_numbers_make_identical_candidates_tie():
+    race = demo_race(n_cars=6, total_laps=30)
+    a = optimise(race, "BBB", n_sims=80, seed=3)
+    b = optimise(race, "BBB", n_sims=80, seed=3)
+    assert [o.strategy for o in a.options] == [o.strategy for o in b.options]
+    assert np.allclose([o.expected_position for o in a.options],
+                       [o.expected_position for o in b.options])
