@@ -95,19 +95,34 @@ def reset() -> None:
 
 
 # ---------------------------------------------------------------------------------- API handlers
+def _serve(event: dict, path: str | None) -> dict:
+    from f1analyzer.errors import F1AnalyzerError
+
+    try:
+        adapter = _get_adapter()
+    except F1AnalyzerError as exc:  # e.g. the secret cannot be read: answer, don't crash
+        from f1analyzer.api.errors import status_for
+        from f1analyzer.aws.apigw import ProxyRequest, error_response
+
+        log.error("cannot start the API: %s", exc.message)
+        rid = ProxyRequest(event).request_id
+        return error_response(max(status_for(exc), 500), exc.code, exc.message, rid)
+    return adapter.handle(event, path=path)
+
+
 def strategy_generation_handler(event: dict, context: Any = None) -> dict:
     """API Gateway proxy → ``POST /strategy/generate`` of the API."""
-    return _get_adapter().handle(event, path="/strategy/generate")
+    return _serve(event, "/strategy/generate")
 
 
 def semantic_query_handler(event: dict, context: Any = None) -> dict:
     """API Gateway proxy → ``POST /query`` of the API."""
-    return _get_adapter().handle(event, path="/query")
+    return _serve(event, "/query")
 
 
 def api_proxy_handler(event: dict, context: Any = None) -> dict:
     """API Gateway proxy → whatever path the event names (``/{proxy+}``)."""
-    return _get_adapter().handle(event)
+    return _serve(event, None)
 
 
 # ------------------------------------------------------------------------------------- ingestion

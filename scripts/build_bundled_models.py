@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-season", type=int, default=2018)
     ap.add_argument("--last-season", type=int, default=2024)
     ap.add_argument("--out-dir", type=Path, default=BUNDLED_DIR)
+    ap.add_argument("--compare-tum", type=Path, default=None, metavar="DIR",
+                    help="also fit 2018-2019 alone and print a markdown comparison with TU Munich's "
+                         "pars_*.ini files in DIR (for docs/MODELS.md; nothing of theirs is stored)")
     args = ap.parse_args(argv)
     if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
         ap.error("--data-dir (or F1_DATA_DIR) must point at a folder with laps/")
@@ -49,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         models = RaceModels().fit(laps, races, stops)
         fit_s = time.perf_counter() - t0
+        if args.compare_tum:
+            early = races[races["season"] <= 2019]
+            m1819 = RaceModels().fit(laps[laps["season"] <= 2019], early, stops[stops["season"] <= 2019])
+            print(tum_table(m1819, Path(args.compare_tum)))
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     models.save(out / "race_models.json")
@@ -86,6 +93,68 @@ Regenerate with:
 
     .venv/bin/python scripts/build_bundled_models.py --data-dir $F1_DATA_DIR
 """
+
+
+TUM_TRACKS = {
+    "Austin": "americas", "Baku": "baku", "Budapest": "hungaroring", "Catalunya": "catalunya",
+    "Hockenheim": "hockenheimring", "LeCastellet": "ricard", "Melbourne": "albert_park",
+    "MexicoCity": "rodriguez", "MonteCarlo": "monaco", "Montreal": "villeneuve", "Monza": "monza",
+    "Sakhir": "bahrain", "SaoPaulo": "interlagos", "Shanghai": "shanghai", "Silverstone": "silverstone",
+    "Singapore": "marina_bay", "Sochi": "sochi", "Spa": "spa", "Spielberg": "red_bull_ring",
+    "Suzuka": "suzuka", "YasMarina": "yas_marina",
+}
+
+
+def _section(text: str, name: str) -> dict:
+    import re
+
+    m = re.search(name + r" = (\{.*?\})\s*(\n\[|\Z)", text, re.S)
+    return json.loads(m.group(1)) if m else {}
+
+
+def tum_values(path: Path) -> dict:
+    """Pit loss, fuel effect, start, overtaking and median linear wear (softest/hardest) of one file."""
+    import numpy as np
+
+    text = path.read_text(encoding="utf-8")
+    tr, cars, tyres = _section(text, "track_pars"), _section(text, "car_pars"), _section(text, "tireset_pars")
+    add = float(np.median([c.get("t_pit_tirechange_add", 0.0) for c in cars.values()])) if cars else 0.0
+    burn = float(np.median([c.get("b_fuel_perlap") or 0.0 for c in cars.values()])) if cars else 0.0
+    # A1..A7 run hardest → softest (2018 names SH..HS; 2019 C-numbers mapped onto them)
+    codes = sorted({k for d in tyres.values() for k in d if k.startswith("A")})
+    k1 = {c: float(np.median([d[c]["k_1_lin"] for d in tyres.values() if c in d])) for c in codes}
+    return {
+        "pit_loss_s": tr["t_pitdrive_inlap"] + tr["t_pitdrive_outlap"] + tr["t_pit_tirechange_min"] + add,
+        "fuel_s_per_lap": tr["t_lap_sens_mass"] * burn,
+        "first_lap_loss_s": tr["t_loss_firstlap"], "per_grid_slot_loss_s": tr["t_loss_pergridpos"],
+        "overtake_s": tr["t_gap_overtake"],
+        "deg_soft": k1[codes[-1]] if codes else float("nan"), "deg_hard": k1[codes[0]] if codes else float("nan"),
+    }
+
+
+def tum_table(models: RaceModels, tum_dir: Path) -> str:
+    """Markdown table: TUM 2018-19 (mean of the two files) | ours fitted on 2018-19."""
+    import numpy as np
+
+    rows = ["| track | pit loss TUM / ours (s) | fuel TUM / ours (s/lap) | lap-1 loss TUM / ours (s) "
+            "| per slot TUM / ours (s) | overtake TUM / ours (s) | SOFT deg TUM / ours | HARD deg TUM / ours |",
+            "|---|---|---|---|---|---|---|---|"]
+    for track, key in sorted(TUM_TRACKS.items(), key=lambda kv: kv[1]):
+        files = sorted(tum_dir.glob(f"pars_{track}_201[89].ini"))
+        if not files or key not in models.circuits_:
+            continue
+        vals = [tum_values(f) for f in files]
+        t = {k: float(np.nanmean([v[k] for v in vals])) for k in vals[0]}
+        cm = models.circuits_[key]
+        soft, hard = cm.compounds.get("SOFT"), cm.compounds.get("HARD")
+        deg = lambda m: float(m.deg_s(20.0)) / 20.0 if m is not None else float("nan")  # noqa: E731
+        rows.append(
+            f"| {key} | {t['pit_loss_s']:.1f} / {cm.pit_loss_s:.1f} | {t['fuel_s_per_lap']:.3f} / "
+            f"{cm.fuel_effect_s_per_lap:.3f} | {t['first_lap_loss_s']:.1f} / {cm.first_lap_loss_s:.1f} | "
+            f"{t['per_grid_slot_loss_s']:.2f} / {cm.per_grid_slot_loss_s:.2f} | {t['overtake_s']:.1f} / "
+            f"{cm.overtake_threshold_s:.1f} | {t['deg_soft']:.3f} / {deg(soft):.3f} | "
+            f"{t['deg_hard']:.3f} / {deg(hard):.3f} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

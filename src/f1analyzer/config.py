@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         description="FastF1-format lap files (laps/*.csv.gz) used by train_models.py and tests.",
     )
 
+    jolpica_base_url: str = Field(
+        default="https://api.jolpi.ca/ergast/f1",
+        description="Jolpica (Ergast-compatible) API base URL for schedules, grids and results.",
+    )
+
     # --- server ------------------------------------------------------------------------------
     debug: bool = Field(default=False, validation_alias=_plain("DEBUG"))
     host: str = Field(default="0.0.0.0", validation_alias=_plain("HOST"))

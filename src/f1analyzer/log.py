@@ -29,9 +29,12 @@ def configure_logging(level: int | str = "INFO") -> None:
     """Plain console logging for the CLI (the server uses structlog, see ``api/logging``)."""
     root = logging.getLogger(ROOT)
     if not any(getattr(h, "_f1a", False) for h in root.handlers):
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+        # stderr, so that logs never mix into --json output on stdout
+        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False,
+                              markup=False)
         handler._f1a = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)

@@ -119,3 +119,14 @@ def test_get_cache_follows_settings(monkeypatch):
 def test_memory_cache_rejects_zero_size():
     with pytest.raises(ValueError):
         MemoryCache(max_entries=0)
+
+
+def test_memory_cache_returns_copies_and_refuses_non_json_values():
+    cache = MemoryCache()
+    value = {"strategies": [{"stops": 1}]}
+    cache.set("k", value)
+    got = cache.get("k")
+    got["strategies"].append({"stops": 2})
+    assert cache.get("k") == {"strategies": [{"stops": 1}]}
+    with pytest.raises(TypeError, match="JSON"):
+        cache.set("bad", {"when": object()})

@@ -145,3 +145,13 @@ def test_dotenv_is_read_when_present_and_optional(tmp_path, clean_env):
     assert with_env["environment"]["ANTHROPIC_API_KEY"] == "sk-test-123"
     assert with_env["deploy"]["replicas"] == 2           # .env also feeds interpolation
     assert with_env["environment"]["F1A_HOME"] == "/data"  # but cannot move the container's state
+
+
+def test_api_trusts_forwarded_headers_from_nginx_only(clean_env):
+    import ipaddress
+
+    cfg = compose_config("--profile", "proxy", env=clean_env)
+    nginx_ip = cfg["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    subnet = cfg["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx_ip) in ipaddress.ip_network(subnet)
+    assert cfg["services"]["api"]["environment"]["FORWARDED_ALLOW_IPS"] == nginx_ip

@@ -122,3 +122,21 @@ def test_parse_query(text, seasons, drivers, circuit):
     assert parsed.seasons == seasons
     assert parsed.drivers == drivers
     assert parsed.circuit == circuit
+
+
+def test_a_build_by_another_process_is_picked_up(embedder, tmp_path):
+    from f1analyzer.knowledge.documents import Document
+
+    api = KnowledgeBase(embedder=embedder, index=LanceDBIndex(tmp_path / "db"),
+                        corpus_dir=tmp_path)
+    api.build(CORPUS)
+    assert "race:2018:06" not in ids(api.search("MGU-K failure", top_k=3))
+    cli = KnowledgeBase(embedder=embedder, index=LanceDBIndex(tmp_path / "db"),
+                        corpus_dir=tmp_path)
+    cli.build([Document(id="race:2018:06", kind="race", title="2018 Monaco Grand Prix",
+                        text="Ricciardo won on the Ultrasoft and Supersoft despite an MGU-K "
+                             "failure.", season=2018, round=6, circuit="monaco",
+                        drivers=("RIC",))])
+    assert api.corpus().search("MGU-K failure", 3, {}) == ["race:2018:06"]  # keyword side
+    assert api.index.count() == len(CORPUS) + 1                             # dense side
+    assert api.search("MGU-K failure", top_k=3)[0].id == "race:2018:06"

@@ -212,3 +212,164 @@ def test_dashboard_real_race(f1a_home, data_dir, browser_context_factory, tmp_pa
         ppage.screenshot(path=str(shots / "real-phone-race.png"), full_page=True)
     problems = watch.problems(tolerated_paths=OPTIONAL_PATHS)
     assert not problems, "\n".join(problems) + f"\nscreenshots: {shots}"
+
+
+# --------------------------------------------------------------------------------------------
+# Sections for endpoints other engineers are still writing: answers shaped as docs/API.md says,
+# served by playwright's router, so the page's rendering of them is tested before they land.
+
+def _tyre(compound: str, offset: float, lin: float, quad: float) -> dict:
+    return {"compound": compound, "curve": "quadratic", "coef_s": [lin, quad], "cliff_lap": None, "cliff_slope_s": None,
+            "pace_offset_s": offset, "pace_offset_se_s": 0.02, "coef_se_s": [0.004, 0.0002], "n_laps": 812,
+            "n_stints": 40, "codes": {"C3": 812}, "own_fit": compound != "HARD"}
+
+
+def _points(offset: float, lin: float, quad: float) -> list[dict]:
+    return [{"tyre_age_laps": a, "delta_s": round(offset + lin * a + quad * a * a, 4)} for a in range(1, 41)]
+
+
+#: the shape of GET /circuits/{key} (api/schemas/circuits.py CircuitDetail), trimmed to what the page reads
+_TYRES = {"SOFT": (-0.6, 0.09, 0.002), "MEDIUM": (0.0, 0.06, 0.001), "HARD": (0.4, 0.035, 0.0005)}
+CIRCUIT = {
+    "key": "monza", "name": "Monza", "era": "2022+", "fuel_effect_s_per_lap": 0.055, "fuel_effect_by_era": {"2022+": 0.055},
+    "pit_loss_s": 23.4, "compounds": {c: _tyre(c, *v) for c, v in _TYRES.items()},
+    "degradation_curves": {c: _points(*v) for c, v in _TYRES.items()},
+}
+SOURCES = [
+    {"id": "race-2024-16", "kind": "race", "season": 2024, "round": 16, "event": "Italian Grand Prix",
+     "title": "2024 Italian Grand Prix – strategy summary", "score": 0.82, "snippet": "VER won on a one-stop."},
+    {"id": "model-monza", "kind": "model", "season": None, "round": None, "event": None,
+     "title": "Monza degradation model", "score": 0.61, "snippet": "Hard degrades 0.035 s/lap."},
+]
+GENERATE = {
+    "season": 2024, "round": 16, "event": "Italian Grand Prix", "circuit_key": "monza", "driver": "VER", "grid": 1,
+    "total_laps": 20, "narrative": "A one-stop, medium to hard, is fastest.\n\nThe SC on lap 9 makes an early stop cheap.",
+    "sources": SOURCES, "provider": "offline", "cached": False, "latency_ms": 812.4,
+    "strategies": [
+        {"rank": i + 1, "stops": len(p), "compounds": c, "pit_laps": p, "pit_windows": [[x - 2, x + 2] for x in p],
+         "expected_position": 1.4 + i, "position_p10": 1, "position_p50": 1 + i, "position_p90": 3 + i,
+         "race_time_p10_s": 1650.0, "race_time_p50_s": 1655.0, "race_time_p90_s": 1662.0, "p_gain_positions": 0.0,
+         "position_histogram": {"1": 0.7 - 0.2 * i, "2": 0.2, "3": 0.1 + 0.2 * i}}
+        for i, (c, p) in enumerate([(["MEDIUM", "HARD"], [10]), (["SOFT", "HARD"], [7]), (["SOFT", "MEDIUM", "SOFT"], [6, 13])])
+    ],
+}
+REPLAY = {
+    "simulated_order": [
+        {"driver": d, "p_win": pw, "expected_position": ep, "position_histogram": {"1": pw, str(round(ep)): 1 - pw}}
+        for d, pw, ep in [("NOR", 0.55, 1.5), ("VER", 0.40, 1.7), ("LEC", 0.03, 3.1), ("HAM", 0.01, 4.2),
+                          ("PIA", 0.01, 4.6), ("SAR", 0.0, 6.0)]
+    ],
+    "real_order": [{"driver": d, "position": i + 1} for i, d in enumerate(["VER", "NOR", "LEC", "HAM", "PIA", "SAR"])],
+}
+LIVE = {"call": "BOX_NOW", "expected_positions_gained": 0.8, "p_gain": 0.64, "best_compound": "HARD", "pit_lap": 20}
+QUERY = {"answer": "Verstappen won with a medium-hard one-stop.", "sources": SOURCES, "provider": "offline",
+         "cached": True, "latency_ms": 35.0}
+
+
+def test_sections_render_contract_shaped_answers(synthetic_home, browser_context_factory, tmp_path):
+    import json
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    seen: dict[str, list] = {}
+    generate_calls = []
+
+    def fulfil(payload, status=200):
+        def handler(route):
+            req = route.request
+            seen.setdefault(req.url.split("/", 3)[3], []).append(req.post_data_json if req.method == "POST" else None)
+            route.fulfill(status=status, content_type="application/json", body=json.dumps(payload))
+        return handler
+
+    def generate(route):
+        generate_calls.append(route.request.post_data_json)
+        if len(generate_calls) == 1:  # first call: the generator is down → a clear message
+            route.fulfill(status=503, content_type="application/json", body=json.dumps(
+                {"error": {"code": "not_fitted", "message": "No fitted models for this circuit.", "details": {}}}))
+        else:
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(GENERATE))
+
+    with api_server({"F1A_HOME": str(synthetic_home)}, log_path=tmp_path / "api.log") as base:
+        spec = httpx.get(f"{base}/openapi.json", timeout=10).json()
+        for p in ("/circuits/{key}", "/strategy/generate", "/strategy/replay", "/strategy/live", "/query"):
+            spec["paths"].setdefault(p, {"get" if p.startswith("/circuits") else "post": {}})
+        watch = PageWatch(base)
+        ctx = browser_context_factory(LAPTOP)
+        ctx.route(f"{base}/openapi.json", fulfil(spec))
+        ctx.route(f"{base}/circuits/*", fulfil(CIRCUIT))
+        ctx.route(f"{base}/strategy/generate", generate)
+        ctx.route(f"{base}/strategy/replay", fulfil(REPLAY))
+        ctx.route(f"{base}/strategy/live", fulfil(LIVE))
+        ctx.route(f"{base}/query", fulfil(QUERY))
+        page = open_dashboard(ctx, base, watch, f"/#/race/{SYN_SEASON}/{SYN_ROUND}")
+        wait_strategy_rows(page, len(SYN_DRIVERS))
+        page.wait_for_selector("#deg-chart svg .series", state="attached")
+        assert page.locator("#deg-chart svg .series").count() == 3
+        assert "circuit model" in page.inner_text("#pace-caption") and "0.055" in page.inner_text("#pace-caption")
+        page.screenshot(path=str(shots / "contract-race.png"), full_page=True)
+
+        page.click("#tab-lab")
+        page.select_option("#lab-driver", "VER")
+        page.click("#lab-submit")
+        assert section_settled(page, "#lab-results", "tr[data-rank]") == "message"
+        assert "unavailable right now" in page.inner_text("#lab-results")
+        page.click("#lab-submit")
+        page.wait_for_selector("#lab-results tr[data-rank]")
+        assert page.locator("#lab-results tr[data-rank]").count() == 3
+        assert page.locator("#lab-plan-chart svg .plan").count() == 3
+        assert page.locator("#lab-histogram svg .hist-bar").count() == 3
+        page.check("#lab-results input[name=lab-pick][value='2']")
+        page.wait_for_function("() => document.querySelector('#lab-hist-title').textContent.includes('#3')")
+        assert "SC on lap 9" in page.inner_text("#lab-results .narrative")
+        assert page.locator("#lab-results a.source-link").count() == 1
+        body = generate_calls[-1]
+        assert body["season"] == SYN_SEASON and body["driver"] == "VER" and body["top_k"] == 3 and body["grid"] >= 1
+
+        page.select_option("#whatif-driver", "VER")
+        page.fill("#whatif-lap", "7")
+        page.select_option("#whatif-compound", "HARD")
+        page.click("#whatif-submit")
+        page.wait_for_selector("#whatif-results tr[data-driver]")
+        assert page.locator("#whatif-results tr[data-driver]").count() == 6
+        assert page.locator("#whatif-results tr.changed").get_attribute("data-driver") == "VER"
+        assert seen["strategy/replay"][-1]["changes"] == ["VER:pit=7:HARD"]
+        assert seen["strategy/replay"][-1]["from_lap"] == 1
+        page.screenshot(path=str(shots / "contract-lab.png"), full_page=True)
+
+        page.click("#tab-live")
+        page.select_option("#live-driver", "LEC")
+        page.fill("#live-lap", "12")
+        page.dispatch_event("#live-lap", "change")
+        page.click("#live-submit")
+        page.wait_for_selector("#live-results [data-call=BOX_NOW]")
+        assert "64%" in page.inner_text("#live-results")
+        live = seen["strategy/live"][-1]
+        assert live["driver"] == "LEC" and live["lap"] == 12 and live["track_status"] in ("green", "sc", "vsc")
+        assert {c["driver"] for c in live["cars"]} == {d[0] for d in SYN_DRIVERS}
+        assert sorted(c["position"] for c in live["cars"]) == list(range(1, 7))
+        page.screenshot(path=str(shots / "contract-live.png"), full_page=True)
+
+        page.click("#tab-ask")
+        page.fill("#ask-input", "Who won Monza?")
+        page.check("#ask-scope")
+        page.click("#ask-submit")
+        page.wait_for_selector("#ask-results .answer")
+        assert seen["query"][-1]["filters"] == {"season": SYN_SEASON, "event": "Italian Grand Prix"}
+        page.screenshot(path=str(shots / "contract-ask.png"), full_page=True)
+        page.click("#ask-results a.source-link")
+        page.wait_for_selector("#panel-race:not([hidden])")
+        assert page.evaluate("() => location.hash") == f"#/race/{SYN_SEASON}/{SYN_ROUND}"
+        wait_strategy_rows(page, len(SYN_DRIVERS))
+
+        phone = browser_context_factory(PHONE, mobile=True)
+        for pattern, handler in ((f"{base}/openapi.json", fulfil(spec)), (f"{base}/circuits/*", fulfil(CIRCUIT)),
+                                 (f"{base}/strategy/generate", fulfil(GENERATE))):
+            phone.route(pattern, handler)
+        ppage = open_dashboard(phone, base, watch, f"/#/race/{SYN_SEASON}/{SYN_ROUND}/lab")
+        ppage.click("#lab-submit")
+        ppage.wait_for_selector("#lab-results tr[data-rank]")
+        assert ppage.evaluate("() => document.documentElement.scrollWidth") <= PHONE[0] + 1
+        ppage.screenshot(path=str(shots / "contract-phone-lab.png"), full_page=True)
+
+    problems = watch.problems(tolerated_paths=("/strategy/generate",))
+    assert not problems, "\n".join(problems)

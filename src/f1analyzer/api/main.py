@@ -20,6 +20,7 @@ from .logging import configure_logging
 from .middleware import attach_services, install_service_layers, shutdown_services
 from .routes import admin, health, races
 from .routes import predict, web
+from .routes import circuits
 from .state import AppState, data_collector_ok
 
 log = get_logger("api")
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(races.router)
+    app.include_router(circuits.router)
     app.include_router(predict.router)
     app.include_router(admin.router)
     app.include_router(metrics.router)

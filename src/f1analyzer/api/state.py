@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,8 +27,32 @@ class AppState:
     services: dict[str, object] = field(default_factory=dict)
     #: why the service is degraded although its components work (e.g. cache unreachable)
     degraded_reasons: dict[str, Callable[["AppState"], str | None]] = field(default_factory=dict)
+    #: health results are reused this long: probes stay cheap (checks may query the index or
+    #: ping Redis) and /health keeps its throughput under load
+    health_ttl_s: float = 1.0
+    _health_memo: dict = field(default_factory=dict, repr=False)
+    _health_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _memo(self, name: str, compute: Callable[[], object]):
+        now = time.monotonic()
+        hit = self._health_memo.get(name)
+        if hit is not None and now - hit[0] < self.health_ttl_s:
+            return hit[1]
+        with self._health_lock:  # one thread recomputes, the others reuse its answer
+            hit = self._health_memo.get(name)
+            if hit is not None and time.monotonic() - hit[0] < self.health_ttl_s:
+                return hit[1]
+            value = compute()
+            self._health_memo[name] = (time.monotonic(), value)
+            return value
 
     def component_status(self) -> dict[str, bool]:
+        return dict(self._memo("components", self._component_status))
+
+    def degraded(self) -> list[str]:
+        return list(self._memo("degraded", self._degraded))
+
+    def _component_status(self) -> dict[str, bool]:
         out = {}
         for name in COMPONENTS:
             check = self.health_checks.get(name)
@@ -37,7 +63,7 @@ class AppState:
                 out[name] = False
         return out
 
-    def degraded(self) -> list[str]:
+    def _degraded(self) -> list[str]:
         reasons = []
         for name, fn in self.degraded_reasons.items():
             try:

@@ -29,7 +29,7 @@ _TEXT_TYPES = ("text/", "application/json", "application/problem+json", "applica
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def _error_response(status: int, code: str, message: str, request_id: str | None = None) -> dict:
+def error_response(status: int, code: str, message: str, request_id: str | None = None) -> dict:
     from ..api.errors import error_body
 
     headers = {"content-type": "application/json"}
@@ -214,7 +214,7 @@ class ApiGatewayAdapter:
             req.path = path
         why = req.bad_json()
         if why is not None:
-            return _error_response(400, "invalid_json", f"Request body is not valid JSON: {why}",
+            return error_response(400, "invalid_json", f"Request body is not valid JSON: {why}",
                                    req.request_id)
         self.start()
         status, headers, body = self._run(self._call(req))
@@ -245,8 +245,22 @@ class ApiGatewayAdapter:
                 if not message.get("more_body", False):
                     done.set()
 
+        started = False
+
+        async def send_tracked(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self._app(req.scope(self._lifespan_state), receive, send)
+            await self._app(req.scope(self._lifespan_state), receive, send_tracked)
+        except Exception:
+            # the app's own 500 handler has answered already when a response was started
+            log.exception("unhandled error serving %s %s", req.method, req.path)
+            if not started:
+                resp = error_response(500, "internal_error",
+                                       "Internal server error; the incident was logged.", req.request_id)
+                return 500, list(resp["headers"].items()), resp["body"].encode()
         finally:
             done.set()
         return status, headers, b"".join(chunks)

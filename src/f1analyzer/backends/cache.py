@@ -59,8 +59,18 @@ def make_key(namespace: str, payload: dict) -> str:
     return f"{KEY_PREFIX}:{namespace.strip().lower()}:v{KEY_VERSION}:{digest}"
 
 
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"cache values must be JSON-serialisable: {exc}") from exc
+
+
 class MemoryCache:
     """Thread-safe bounded LRU with per-entry TTL (the embedded default).
+
+    Values are stored as JSON text, like :class:`RedisCache` stores them: the same values work
+    with both backends, and a caller mutating what ``get`` returned cannot change the cache.
 
     Args:
         max_entries: least recently used entries are evicted beyond this.
@@ -75,7 +85,7 @@ class MemoryCache:
         self.max_entries = max_entries
         self.default_ttl_s = default_ttl_s
         self._clock = clock
-        self._data: OrderedDict[str, tuple[float | None, Any]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[float | None, str]] = OrderedDict()
         self._lock = threading.Lock()
         self.last_error: str | None = None
 
@@ -84,18 +94,19 @@ class MemoryCache:
             item = self._data.get(key)
             if item is None:
                 return None
-            expires_at, value = item
+            expires_at, body = item
             if expires_at is not None and self._clock() >= expires_at:
                 del self._data[key]
                 return None
             self._data.move_to_end(key)
-            return value
+        return json.loads(body)
 
     def set(self, key: str, value: Any, ttl_s: float | None = None) -> None:
         ttl = self.default_ttl_s if ttl_s is None else ttl_s
         expires_at = self._clock() + ttl if ttl else None
+        body = _dumps(value)
         with self._lock:
-            self._data[key] = (expires_at, value)
+            self._data[key] = (expires_at, body)
             self._data.move_to_end(key)
             while len(self._data) > self.max_entries:
                 self._data.popitem(last=False)
@@ -200,10 +211,7 @@ class RedisCache:
         if self._skip():
             return
         ttl = self.default_ttl_s if ttl_s is None else ttl_s
-        try:
-            body = json.dumps(value, separators=(",", ":"), default=str)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"cache values must be JSON-serialisable: {exc}") from exc
+        body = _dumps(value)
         try:
             if ttl:
                 self._client.set(key, body, px=max(1, int(ttl * 1000)))

@@ -18,6 +18,8 @@ from .. import __version__
 from ..config import reset_settings
 from ..errors import F1AnalyzerError
 from ..log import configure_logging
+from . import bench as bench_cmds
+from . import circuit as circuit_cmds
 from . import data as data_cmds
 from . import models as models_cmds
 from . import serve as serve_cmds
@@ -55,6 +57,8 @@ def _root(
 data_cmds.register(app)
 serve_cmds.register(app)
 models_cmds.register(app)
+circuit_cmds.register(app)
+app.add_typer(bench_cmds.app, name="bench")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,9 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("interrupted", err=True)
         return 130
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # typer vendors its own click: recognise usage errors by shape, not by class
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
         if os.environ.get("DEBUG", "").lower() in ("1", "true", "yes"):

@@ -15,6 +15,7 @@ re-running a build adds nothing. Both filter on the metadata in
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,15 @@ class LanceDBIndex:
         path: directory of the LanceDB database.
         dim: vector width (384 for MiniLM).
         table: table name inside the database.
+        consistency_s: how stale reads may be when another process (``index build`` while the
+            API serves) writes the table; 0 checks for a newer version on every read, which
+            costs a file stat on local disk.
     """
 
-    def __init__(self, path: str | Path, dim: int = 384, table: str = "documents"):
+    def __init__(self, path: str | Path, dim: int = 384, table: str = "documents",
+                 consistency_s: float = 0.0):
         self.path = Path(path)
+        self.consistency_s = consistency_s
         self.dim = dim
         self.table_name = table
         self._db = None
@@ -197,7 +203,9 @@ class LanceDBIndex:
             import lancedb
 
             try:
-                self._db = lancedb.connect(str(self.path))
+                self._db = lancedb.connect(
+                    str(self.path),
+                    read_consistency_interval=timedelta(seconds=self.consistency_s))
             except Exception as exc:  # noqa: BLE001
                 raise self._unavailable(exc) from exc
         return self._db

@@ -172,6 +172,7 @@ class KnowledgeBase:
         self.corpus_path = Path(corpus_dir if corpus_dir is not None
                                 else settings.index_dir) / CORPUS_FILE
         self._corpus: BM25Corpus | None = None
+        self._corpus_mtime_ns: int | None = None
         self._lock = threading.Lock()
 
     # --- building -----------------------------------------------------------------------------
@@ -198,14 +199,17 @@ class KnowledgeBase:
         corpus.save(self.corpus_path)
         with self._lock:
             self._corpus = corpus
+            self._corpus_mtime_ns = self._corpus_file_mtime()
         log.info("knowledge base: %d written, %d unchanged, %d stored", written,
                  len(docs) - len(todo), len(corpus))
         return BuildReport(written=written, unchanged=len(docs) - len(todo), total=len(corpus))
 
     def corpus(self) -> BM25Corpus:
-        """The BM25 corpus: loaded from disk once, or rebuilt from the index's stored texts."""
+        """The BM25 corpus: loaded from disk, reloaded when another process rewrote the file
+        (an ``index build`` while the API runs), or rebuilt from the index's stored texts."""
         with self._lock:
-            if self._corpus is None:
+            mtime = self._corpus_file_mtime()
+            if self._corpus is None or (mtime is not None and mtime != self._corpus_mtime_ns):
                 corpus = BM25Corpus.load(self.corpus_path)
                 if corpus is None:
                     log.info("BM25 corpus missing at %s; rebuilding from the index",
@@ -214,7 +218,14 @@ class KnowledgeBase:
                     if len(corpus):
                         corpus.save(self.corpus_path)
                 self._corpus = corpus
+                self._corpus_mtime_ns = self._corpus_file_mtime()
             return self._corpus
+
+    def _corpus_file_mtime(self) -> int | None:
+        try:
+            return self.corpus_path.stat().st_mtime_ns
+        except OSError:
+            return None
 
     # --- searching ----------------------------------------------------------------------------
     def search(self, query: str, top_k: int = 5, filters: dict | None = None) -> list[Hit]:

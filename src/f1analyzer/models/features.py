@@ -87,6 +87,8 @@ def prepare_laps(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
     _add_gaps(df)
     _add_clean_stats(df)
     _add_field_trend(df)
+    df["race_trend_s"] = _race_trend(df, by_compound=False)
+    df["race_compound_trend_s"] = _race_trend(df, by_compound=True)
     return df
 
 
@@ -152,6 +154,27 @@ def _add_field_trend(df: pd.DataFrame) -> None:
                       by=RACE, allow_exact_matches=False)
     df["field_delta_s"] = np.nan
     df.loc[df.index[m["_i"].to_numpy()], "field_delta_s"] = m["field_delta_s"].to_numpy()
+
+
+def _race_trend(df: pd.DataFrame, *, by_compound: bool) -> np.ndarray:
+    """This race's net stint trend so far (s/lap), overall or per compound, as of each lap end.
+
+    Each clean lap of a stint with ≥ 5 clean laps contributes that stint's running slope; an
+    exponentially weighted mean over ~40 contributions is attached "as of" each session time
+    (exclusive), so only laps already completed count. Tells how hard this race is on its tyres
+    compared with the circuit's history (track temperature, asphalt, compound step).
+    """
+    keys = RACE + (["compound"] if by_compound else [])
+    ok = df["clean"] & (df["cl_n"] >= 5) & df["cl_slope"].between(-0.5, 0.8)
+    obs = df.loc[ok, keys + ["session_time_s", "cl_slope"]].rename(columns={"session_time_s": "t"})
+    obs = obs.sort_values(keys + ["t"])
+    obs["v"] = obs.groupby(keys, sort=False)["cl_slope"].transform(lambda s: s.ewm(span=40).mean())
+    left = df[keys + ["session_time_s"]].rename(columns={"session_time_s": "t"}).assign(_i=np.arange(len(df)))
+    left = left.dropna(subset=["t"]).sort_values("t")
+    m = pd.merge_asof(left, obs[keys + ["t", "v"]].sort_values("t"), on="t", by=keys, allow_exact_matches=False)
+    out = np.full(len(df), np.nan)
+    out[m["_i"].to_numpy()] = m["v"].to_numpy()
+    return out
 
 
 # ------------------------------------------------------------------------------------- priors

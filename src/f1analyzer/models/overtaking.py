@@ -25,6 +25,8 @@ from ..data.derive import classification
 CLOSE_GAP_S = 1.0
 MAX_THRESHOLD_S = 5.0
 MIN_THRESHOLD_S = 0.1
+#: used when there are no close pairs at all: P(pass) = 0.5 at 1.5 s advantage
+DEFAULT_BETA = np.array([-3.0, 2.0])
 
 
 def _neutral(status: pd.Series) -> np.ndarray:
@@ -82,17 +84,31 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
     return pair_df, pd.DataFrame(swaps, columns=["season", "round", "passes"])
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, prior_mean: np.ndarray | None = None,
-                 prior_precision: float = 0.0, n_iter: int = 50) -> np.ndarray:
-    """MAP logistic regression ``[b0, b1]`` by Newton steps (Gaussian prior on both coefficients)."""
+def fisher_information(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``X' W X`` of a logistic fit at ``beta`` (2×2)."""
     X = np.column_stack([np.ones_like(x), x])
-    m = np.zeros(2) if prior_mean is None else np.asarray(prior_mean, dtype=np.float64)
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    return (X.T * (p * (1 - p))) @ X
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, prior_mean: np.ndarray | None = None,
+                 prior_precision: float | np.ndarray = 0.0, n_iter: int = 50) -> np.ndarray:
+    """MAP logistic regression ``[b0, b1]`` by Newton steps.
+
+    ``prior_precision`` (scalar or 2×2) is the precision of a Gaussian prior at ``prior_mean``.
+    """
+    m = DEFAULT_BETA if prior_mean is None else np.asarray(prior_mean, dtype=np.float64)
+    P = np.asarray(prior_precision, dtype=np.float64)
+    P = P * np.eye(2) if P.ndim == 0 else P
+    if len(x) == 0 or (not P.any() and len(np.unique(y)) < 2):
+        return m.copy()  # nothing to learn from (no pairs, or all passes / none)
+    X = np.column_stack([np.ones_like(x), x])
     beta = m.copy()
     for _ in range(n_iter):
         p = 1 / (1 + np.exp(-(X @ beta)))
-        grad = X.T @ (y - p) - prior_precision * (beta - m)
-        H = -(X.T * (p * (1 - p))) @ X - prior_precision * np.eye(2)
-        step = np.linalg.solve(H, grad)
+        grad = X.T @ (y - p) - P @ (beta - m)
+        H = -(X.T * (p * (1 - p))) @ X - P - 1e-9 * np.eye(2)
+        step = np.linalg.lstsq(H, grad, rcond=None)[0]
         beta = beta - step
         if np.max(np.abs(step)) < 1e-8:
             break

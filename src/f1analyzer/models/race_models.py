@@ -116,7 +116,8 @@ class CircuitModel:
 
     @classmethod
     def from_dict(cls, d: dict) -> "CircuitModel":
-        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d and k not in ("compounds", "compounds_by_era", "sc", "vsc")}
+        nested = ("compounds", "compounds_by_era", "sc", "vsc")
+        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d and k not in nested}
         obj = cls(**kw)
         obj.compounds_by_era = {e: {c: TyreModel.from_dict(m) for c, m in cm.items()}
                                 for e, cm in d.get("compounds_by_era", {}).items()}
@@ -235,7 +236,8 @@ class RaceModels:
             df["circuit_key"] = ck_of.reindex(list(zip(df["season"], df["round"]))).to_numpy()
         beta_g = ot.fit_logistic(pairs["advantage_s"].to_numpy(), pairs["passed"].to_numpy(float))
         n_race_total = max(len(counts), 1)
-        prior_prec = m * max(len(pairs), 1) / n_race_total * 0.05  # ≈ m races of pairs (info per pair ≈ p(1-p)≈0.05)
+        # prior worth ``m`` average races: the all-circuit information per race, times m
+        prior_prec = m * ot.fisher_information(pairs["advantage_s"].to_numpy(), beta_g) / n_race_total
         retire = ot.retirements(laps)
         retire["circuit_key"] = ck_of.reindex(list(zip(retire["season"], retire["round"]))).to_numpy()
         p_ret_g = float(retire["retired"].sum() / max(retire["cars"].sum(), 1))
@@ -257,11 +259,13 @@ class RaceModels:
             if f is not None:
                 tl = rs.set_index(["season", "round"])["total_laps"].astype(int)
                 med = f.alpha.groupby(["season", "round"])["alpha_s"].median()
-                base = [a - cm.fuel_effect_s_per_lap * tl.get((int(s), int(r)), cm.total_laps) for (s, r), a in med.items()]
+                base = [a - cm.fuel_effect_s_per_lap * tl.get((int(s), int(r)), cm.total_laps)
+                        for (s, r), a in med.items()]
                 cm.base_lap_time_s = float(np.median(base))
                 cm.lap_noise_sd_s = f.resid_sd_s
             pit = pitloss.summarise(losses[losses["circuit_key"] == key], glob_pit) if key != GLOBAL_KEY else glob_pit
-            for k in ("pit_loss_s", "pit_loss_sd_s", "pit_loss_sc_s", "pit_loss_vsc_s", "n_pit_stops", "pit_lane_time_s"):
+            for k in ("pit_loss_s", "pit_loss_sd_s", "pit_loss_sc_s", "pit_loss_vsc_s", "n_pit_stops",
+                      "pit_lane_time_s"):
                 setattr(cm, k, pit[k])
             if key == GLOBAL_KEY:
                 cm.sc, cm.vsc = glob_sc, glob_vsc

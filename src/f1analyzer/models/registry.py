@@ -15,7 +15,7 @@ Backends (``get_registry(settings)`` picks one from ``settings.model_store``):
 * ``s3``: artifacts under ``s3://<s3_bucket>/models/<version>/``, metadata in the DynamoDB table
   ``dynamodb_table`` (``pk = "model"``, ``sk = <version>``); see ``registry_aws``.
 
-Version ids sort by time: ``20241006T153000Z-1a2b3c``.
+Version ids sort by time: ``20241006T153000.123456Z-1a2b3c``.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class ModelRegistry(Protocol):
 # --------------------------------------------------------------------------------- helpers
 def new_version(now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    return now.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + uuid.uuid4().hex[:6]
 
 
 def git_sha() -> str | None:

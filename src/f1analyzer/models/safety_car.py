@@ -45,6 +45,17 @@ class SafetyCarModel:
     n_races: int = 0
     shrunk: bool = False
 
+    def simulator_params(self) -> dict:
+        """Keyword arguments of ``simulation.params.NeutralisationParams``: counts given at least
+        one period, start-fraction bins, and durations indexed ``d`` → P(d + 1 laps)."""
+        given = np.asarray(self.count_probs[1:], dtype=np.float64)
+        given = given / given.sum() if given.sum() > 0 else np.array([1.0])
+        n = max(self.duration_laps_probs, default=1)
+        dur = np.array([self.duration_laps_probs.get(d + 1, 0.0) for d in range(n)])
+        return {"p_at_least_one": float(self.p_at_least_one), "count_probs": tuple(given.tolist()),
+                "start_fraction_probs": tuple(float(x) for x in self.start_fraction_hist),
+                "duration_laps_probs": tuple((dur / dur.sum()).tolist()) if dur.sum() > 0 else (1.0,)}
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["duration_laps_probs"] = {str(k): round(v, 6) for k, v in self.duration_laps_probs.items()}
@@ -154,7 +165,7 @@ def fit_neutralisation(counts: np.ndarray, periods: pd.DataFrame, prior: SafetyC
     frac = _normalise(r["frac_hist"] + m_p * np.asarray(prior.start_fraction_hist))
     keys = sorted(set(r["dur"]) | set(prior.duration_laps_probs))
     dur = np.array([r["dur"].get(k, 0.0) + m_p * prior.duration_laps_probs.get(k, 0.0) for k in keys])
-    dur_probs = dict(zip(keys, _normalise(dur))) if len(keys) else {1: 1.0}
+    dur_probs = {k: p for k, p in zip(keys, _normalise(dur)) if p > 0} if dur.sum() > 0 else {1: 1.0}
     return SafetyCarModel(
         p_at_least_one=float(p1), mean_count=float(mean), count_probs=count_probs,
         start_fraction_hist=frac, duration_laps_probs=dur_probs, n_races=int(n),

@@ -116,7 +116,11 @@ def fit_race_models(laps, races, pit_stops) -> tuple[object | None, str]:
         from .race_models import RaceModels
     except ImportError as exc:
         return None, f"not fitted: f1analyzer.models.race_models is not available ({exc})"
-    return RaceModels().fit(laps, races, pit_stops), "fitted"
+    try:
+        return RaceModels().fit(laps, races, pit_stops), "fitted"
+    except Exception as exc:  # the learned models are still worth registering; say why clearly
+        log.warning("RaceModels.fit failed, registering the learned models without it: %r", exc)
+        return None, f"not fitted: RaceModels.fit failed ({type(exc).__name__}: {exc})"
 
 
 def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, quick: bool = False,

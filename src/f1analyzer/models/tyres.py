@@ -38,8 +38,10 @@ MAX_AGE_LAPS = 60
 #: a richer curve must lower BIC by at least this much (strong evidence)
 BIC_MARGIN = 10.0
 #: a cliff is looked for from this tyre age on (earlier "cliffs" are tyre warm-up, not wear)
-MIN_CLIFF_LAP = 10
+MIN_CLIFF_LAP = 12
 EARLY_LAPS = 6
+#: laps closer than this to the car ahead are not free-air laps
+FREE_AIR_GAP_S = 2.0
 
 
 @dataclass
@@ -76,6 +78,16 @@ class TyreModel:
         """Pace offset plus wear (s) for sets that completed ``tyre_age_laps`` laps."""
         return self.pace_offset_s + self.deg_s(tyre_age_laps)
 
+    def simulator_params(self) -> dict:
+        """Keyword arguments of ``simulation.params.CompoundParams`` (wear terms clipped at 0:
+        the simulator accepts no tyre that gets faster with age)."""
+        cliff = self.curve == "cliff" and self.cliff_lap is not None
+        return {"name": self.compound, "pace_offset_s": float(self.pace_offset_s),
+                "linear_s_per_lap": max(float(self.coef_s[0]), 0.0),
+                "quadratic_s_per_lap2": max(float(self.coef_s[1]), 0.0),
+                "cliff_lap": int(round(self.cliff_lap)) if cliff else None,
+                "cliff_slope_s_per_lap": max(float(self.cliff_slope_s or 0.0), 0.0) if cliff else 0.0}
+
     def to_dict(self) -> dict:
         return {k: _r(v) for k, v in asdict(self).items()}
 
@@ -101,9 +113,22 @@ def wet_races(laps: pd.DataFrame, share: float = 0.10) -> set[tuple[int, int]]:
     return {(int(s), int(r)) for (s, r), v in wet.items() if v > share}
 
 
-def prepare_clean_laps(laps: pd.DataFrame) -> pd.DataFrame:
-    """Clean, accurate, dry laps of dry races, with ``tyre_age_laps`` and a driver-race group key."""
+def gap_ahead_s(laps: pd.DataFrame) -> pd.Series:
+    """Seconds to the car one position ahead at the end of the same lap (NaN for the leader)."""
+    order = laps.sort_values(["season", "round", "lap_number", "position"])
+    prev = order.groupby(["season", "round", "lap_number"], sort=False)["session_time_s"].shift(1)
+    return (order["session_time_s"] - prev).reindex(laps.index)
+
+
+def prepare_clean_laps(laps: pd.DataFrame, free_air_gap_s: float = FREE_AIR_GAP_S) -> pd.DataFrame:
+    """Clean, accurate, free-air, dry laps of dry races, with ``tyre_age_laps`` and group keys.
+
+    A lap run within ``free_air_gap_s`` of the car ahead is left out: in dirty air or a DRS train
+    the lap time says how fast the car ahead was, not how worn the tyres are.
+    """
     ok = laps["is_clean"].astype(bool) & laps["is_accurate"].fillna(False).astype(bool)
+    if free_air_gap_s > 0 and "position" in laps.columns:
+        ok &= ~(gap_ahead_s(laps) < free_air_gap_s).fillna(False).astype(bool)
     ok &= laps["compound"].isin(DRY) & laps["tyre_life_laps"].notna() & laps["lap_time_s"].notna()
     df = laps.loc[ok, ["season", "round", "driver", "team", "lap_number", "lap_time_s", "compound",
                        "compound_code", "tyre_life_laps", "stint"]].copy()
@@ -204,10 +229,11 @@ def _plausible(fit: FEFit, names: list, c: str, j: int) -> bool:
 
 def _cliff_grid(sub: pd.DataFrame, min_laps: int) -> list[float]:
     age = sub["tyre_age_laps"].to_numpy()
+    stint = sub["stint_key"].to_numpy()
     out = []
     for L in range(MIN_CLIFF_LAP, int(np.nanmax(age)) if len(age) else 0):
-        beyond = sub[age > L]
-        if len(beyond) >= max(min_laps, 0.05 * len(sub)) and beyond["stint_key"].nunique() >= 3:
+        beyond = age > L
+        if beyond.sum() >= max(min_laps, 0.05 * len(sub)) and len(np.unique(stint[beyond])) >= 3:
             out.append(float(L))
     return out
 

@@ -18,7 +18,6 @@ from f1analyzer.narration.base import (
     NarrationRequest,
     Narrator,
     TokenUsage,
-    cited_ids,
 )
 from f1analyzer.narration.llm import AnthropicNarrator, OpenAICompatibleNarrator
 from f1analyzer.narration.numbers import check_citations, unsupported_numbers
@@ -91,11 +90,6 @@ def narrate_checked(request: NarrationRequest, narrator: Narrator | None = None)
         return _fallback(request, "citations without a source: "
                          + ", ".join(f"[{n}]" for n in bad_citations), narration)
     return narration
-
-
-def citations(text: str, request: NarrationRequest) -> tuple[str, ...]:
-    """Source ids a text cites, in order of first citation."""
-    return cited_ids(text, request.sources)
 
 
 def cached_narration(request: NarrationRequest, cache, narrator: Narrator | None = None,

@@ -26,7 +26,7 @@ from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.draws import draw
 from f1analyzer.simulation.engine import simulate_groups
-from f1analyzer.simulation.params import RaceParams
+from f1analyzer.simulation.params import RaceParams, TrackStatus
 from f1analyzer.simulation.screen import Screen, ScreenedPlan, default_field_strategies
 from f1analyzer.simulation.strategy import Strategy, validate_field
 
@@ -51,6 +51,11 @@ class StrategyOption:
     expected_position_neutralised: float
     pit_windows: list[tuple[int, int]]
     screen_time_s: float
+    #: ``[n_cars]`` P(finishing 1st, 2nd, ...) with this plan
+    position_histogram: tuple[float, ...] = ()
+    #: expected position when the first SC/VSC starts in the first, middle or last third of the
+    #: race (``None`` when no sim had one there): how much the plan depends on SC timing
+    expected_position_by_sc_phase: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def n_stops(self) -> int:
@@ -71,6 +76,8 @@ class StrategyOption:
             "expected_position_neutralised": self.expected_position_neutralised,
             "pit_windows": [list(w) for w in self.pit_windows],
             "screen_time_s": self.screen_time_s,
+            "position_histogram": list(self.position_histogram),
+            "expected_position_by_sc_phase": dict(self.expected_position_by_sc_phase),
         }
 
 
@@ -118,7 +125,26 @@ def _option(res, i: int, plan: ScreenedPlan, windows) -> StrategyOption:
         expected_position_neutralised=neut_mean,
         pit_windows=windows,
         screen_time_s=plan.time_s,
+        position_histogram=tuple(float(x) for x in res.position_histogram(i)),
+        expected_position_by_sc_phase=_by_sc_phase(res, pos),
     )
+
+
+SC_PHASES = ("early", "middle", "late")
+
+
+def _by_sc_phase(res, pos: np.ndarray) -> dict[str, float | None]:
+    """Mean of ``pos`` [n_sims] grouped by the third of the race where the first SC/VSC began."""
+    status = res.track_status[:, res.first_lap - 1:]
+    neutral = status != TrackStatus.GREEN
+    has = neutral.any(axis=1)
+    first = np.argmax(neutral, axis=1) / max(status.shape[1], 1)
+    phase = np.minimum((first * 3).astype(int), 2)
+    out: dict[str, float | None] = {}
+    for k, name in enumerate(SC_PHASES):
+        sel = has & (phase == k)
+        out[name] = float(pos[sel].mean()) if sel.any() else None
+    return out
 
 
 def optimise(

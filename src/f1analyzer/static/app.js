@@ -41,7 +41,7 @@ function h(tag, attrs = {}, ...children) {
     else if (v === true) el.setAttribute(k, "");
     else el.setAttribute(k, String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -55,7 +55,7 @@ function message(kind, text, extra) {
 }
 
 function show(el, ...children) {
-  el.replaceChildren(...children);
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   el.removeAttribute("aria-busy");
 }
 
@@ -71,7 +71,7 @@ function compoundChip(name) {
   const key = compoundKey(name);
   const st = COMPOUNDS[key];
   return h("span", { class: `chip chip-${key.toLowerCase()}`, title: st.label },
-    h("span", { class: "chip-letter", "aria-hidden": "true" }, st.letter), st.label);
+    h("span", { class: "chip-letter", "aria-hidden": "true" }, st.letter), h("span", { class: "chip-text" }, st.label));
 }
 
 // ------------------------------------------------------------------ API
@@ -190,7 +190,7 @@ async function refreshHealth() {
   h("span", { class: "component-name" }, name.replace(/_/g, " ")),
   h("span", { class: "visually-hidden" }, ok ? " working" : " not available")));
   const reasons = data.reasons || [];
-  el.replaceChildren(
+  show(el,
     h("span", { class: `badge ${healthy ? "badge-ok" : "badge-degraded"}`, "data-status": data.status },
       healthy ? "✓ healthy" : "⚠ degraded"),
     h("ul", { class: "components", "aria-label": "Components" }, items),
@@ -339,6 +339,7 @@ async function loadCircuit(token) {
 
 /** The circuit model's fuel effect (s per lap of fuel), wherever the response keeps it. */
 function findFuelEffect(obj) {
+  if (obj && Number.isFinite(obj.fuel_effect_s_per_lap)) return obj.fuel_effect_s_per_lap;
   const found = [];
   const walk = (o, path) => {
     if (!o || typeof o !== "object") return;
@@ -542,12 +543,18 @@ function drawPositions() {
 /** Degradation curves per compound from the circuit response, tolerant of its exact shape. */
 export function extractDegradation(c) {
   if (!c || typeof c !== "object") return [];
-  const src = c.degradation ?? c.tyre_degradation ?? c.tyres ?? c.compounds ?? c.degradation_by_compound;
+  const src = c.degradation_curves ?? c.degradation ?? c.tyre_degradation ?? c.tyres ?? c.compounds ?? c.degradation_by_compound;
   if (!src || typeof src !== "object") return [];
   const entries = Array.isArray(src) ? src.map((v) => [v.compound ?? v.name, v]) : Object.entries(src);
+  const params = c.compounds && typeof c.compounds === "object" && !Array.isArray(c.compounds) ? c.compounds : {};
   const out = [];
   for (const [name, v] of entries) {
     if (!name || !v || typeof v !== "object") continue;
+    const raw = { ...(Array.isArray(v) ? {} : v), ...(params[name] || {}) };
+    if (Array.isArray(raw.coef_s)) {
+      raw.linear_s_per_lap ??= raw.coef_s[0];
+      raw.quadratic_s_per_lap2 ??= raw.coef_s[1];
+    }
     let pts = Array.isArray(v) ? v : (v.curve ?? v.points ?? v.curve_points ?? v.delta_s_by_age ?? v.delta_by_age ?? null);
     let points = [];
     const toNum = (a) => (a === null || a === undefined ? NaN : Number(a));
@@ -564,7 +571,7 @@ export function extractDegradation(c) {
       for (let a = 0; a <= maxAge; a++) points.push([a, v.linear_s_per_lap * a + q * a * a + (cliff !== null ? slope * Math.max(0, a - cliff) : 0)]);
     }
     points = points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1])).sort((a, b) => a[0] - b[0]);
-    if (points.length) out.push({ compound: compoundKey(name), raw: v, points });
+    if (points.length) out.push({ compound: compoundKey(name), raw, points });
   }
   const order = Object.keys(COMPOUNDS);
   return out.sort((a, b) => order.indexOf(a.compound) - order.indexOf(b.compound));
@@ -594,23 +601,30 @@ function drawDegradation() {
   let maxAge = 1;
   for (const cv of curves) for (const [a, d] of cv.points) { lo = Math.min(lo, d); hi = Math.max(hi, d); maxAge = Math.max(maxAge, a); }
   const series = curves.map((cv) => ({
-    id: cv.compound, label: COMPOUNDS[cv.compound].letter, color: lineColor[cv.compound], dash: dashes[cv.compound],
-    points: cv.points, width: 2.5, title: `${COMPOUNDS[cv.compound].label} degradation`, dots: cv.points.length <= 40,
+    id: cv.compound, label: COMPOUNDS[cv.compound].label, color: lineColor[cv.compound], dash: dashes[cv.compound],
+    points: cv.points, width: 2.5, title: `${COMPOUNDS[cv.compound].label} degradation`, dots: cv.points.length <= 12,
   }));
   lineChart(box, {
-    series, xDomain: [0, maxAge], yDomain: [lo, hi + Math.max(0.1, (hi - lo) * 0.08)], xLabel: "tyre age (laps)",
-    yLabel: "lap-time loss (s)", yFormat: (v) => v.toFixed(1), labelEnds: true, className: "deg-chart",
+    series, xDomain: [0, maxAge], yDomain: [lo - Math.max(0.05, (hi - lo) * 0.04), hi + Math.max(0.1, (hi - lo) * 0.08)], xLabel: "tyre age (laps)",
+    yLabel: "lap-time delta (s)", yFormat: (v) => v.toFixed(1), labelEnds: true, className: "deg-chart",
     ariaLabel: `Degradation curves for ${curves.map((c) => COMPOUNDS[c.compound].label).join(", ")}`,
   });
   box.removeAttribute("aria-busy");
-  const fields = [["pace_offset_s", "pace offset (s)"], ["linear_s_per_lap", "s/lap"], ["quadratic_s_per_lap2", "s/lap²"], ["cliff_lap", "cliff (lap)"], ["n_laps", "laps fitted"]];
+  const fields = [["pace_offset_s", "pace vs MEDIUM (s)"], ["linear_s_per_lap", "wear s/lap"], ["quadratic_s_per_lap2", "wear s/lap²"],
+    ["cliff_lap", "cliff (age)"], ["n_laps", "laps fitted"]];
   const present = fields.filter(([k]) => curves.some((c) => c.raw && typeof c.raw[k] === "number"));
+  const ownFit = curves.some((c) => typeof c.raw.own_fit === "boolean");
   table.replaceChildren(h("table", { class: "compact" },
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Compound"), present.map(([, l]) => h("th", { scope: "col" }, l)))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Compound"), present.map(([, l]) => h("th", { scope: "col" }, l)),
+      ownFit ? h("th", { scope: "col" }, "fitted on") : null)),
     h("tbody", {}, curves.map((c) => h("tr", {}, h("th", { scope: "row" }, compoundChip(c.compound)),
-      present.map(([k]) => h("td", {}, typeof c.raw[k] === "number" ? (Number.isInteger(c.raw[k]) ? c.raw[k] : c.raw[k].toFixed(3)) : "–")))))));
-  const cap = state.circuit.name || state.circuit.circuit_key || state.race.circuit_key;
-  $("#deg-caption").textContent = `Lap-time loss against tyre age for ${cap}, per compound (letter at the line end; line style differs per compound).`;
+      present.map(([k]) => h("td", {}, typeof c.raw[k] !== "number" ? "–" : ["cliff_lap", "n_laps"].includes(k) ? String(Math.round(c.raw[k])) : c.raw[k].toFixed(k === "quadratic_s_per_lap2" ? 5 : 3))),
+      ownFit ? h("td", {}, c.raw.own_fit === false ? "all-circuit average" : "this circuit") : null)))));
+  const cap = state.circuit.name || state.circuit.key || state.circuit.circuit_key || state.race.circuit_key;
+  const era = state.circuit.era ? `, ${state.circuit.era} cars` : "";
+  const withOffset = Array.isArray(state.circuit.degradation_curves) || (state.circuit.degradation_curves && typeof state.circuit.degradation_curves === "object");
+  $("#deg-caption").textContent = `${withOffset ? "Pace offset against a fresh MEDIUM plus wear" : "Lap-time loss"} by tyre age at ${cap}${era}, `
+    + "per compound (name at the line end; each compound has its own line style).";
 }
 
 // ------------------------------------------------------------------ sources
@@ -711,7 +725,7 @@ function renderLab(out, d) {
   const nPos = state.race?.results?.length || 20;
   function drawHist(i) {
     const st = strategies[i];
-    histTitle.textContent = `Finishing position distribution – strategy #${st.rank ?? i + 1}`;
+    histTitle.textContent = `Finishing position distribution – strategy #${st.rank ?? i + 1} (outlined bar: median position)`;
     histogramChart(histBox, [{ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, color: "#0072B2", hist: st.position_histogram }],
       { positions: nPos, highlight: Math.round(st.position_p50 ?? NaN), ariaLabel: `Finishing position distribution of strategy ${st.rank ?? i + 1}` });
   }
@@ -776,7 +790,7 @@ function renderWhatIf(out, d, drv, change) {
       h("caption", {}, "Simulated order against the real result"),
       h("thead", {}, h("tr", {}, ["#", "Driver", "Real", "Sim. exp. pos.", "Gain", "P(win)"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows))),
-    mine && mine.position_histogram ? h("h3", {}, `${drv}: finishing position distribution in the replay`) : null,
+    mine && mine.position_histogram ? h("h3", {}, `${drv}: finishing position distribution in the replay (outlined bar: real result)`) : null,
     mine && mine.position_histogram ? histBox : null,
     d.narrative ? h("section", { class: "narrative" }, paragraphs(d.narrative)) : null, sourceList(d.sources));
   if (mine && mine.position_histogram) {

@@ -33,7 +33,7 @@ export function s(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     el.setAttribute(k, String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -205,7 +205,8 @@ export function lineChart(container, opts) {
   const width = clear(container);
   const narrow = width < 560;
   const height = opts.height || (narrow ? 280 : 340);
-  const m = { left: narrow ? 44 : 56, right: opts.labelEnds ? (narrow ? 36 : 44) : 14, top: 20, bottom: 36 };
+  const labelRoom = opts.labelEnds ? Math.max(...opts.series.map((x) => String(x.label).length)) * 7 + 8 : 14;
+  const m = { left: narrow ? 44 : 56, right: Math.min(narrow ? 60 : 80, Math.max(30, labelRoom)), top: 20, bottom: 36 };
   const [x0, x1] = opts.xDomain;
   const [y0, y1] = opts.yDomain;
   const x = scale(x0, x1, m.left, width - m.right);

@@ -1,0 +1,115 @@
+"""`f1analyzer circuit NAME`: what the fitted race models say about one track."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from .common import console, print_json
+
+#: the usual F1 sidewall colours
+COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#4d4d4d"}
+
+
+def _models():
+    from ..models.bundled import current_race_models
+
+    return current_race_models()
+
+
+def circuit_payload(cm, models, season: int | None = None) -> dict:
+    """JSON-ready description of a circuit model (the era of ``season`` when given)."""
+    era = cm.era
+    if season is not None:
+        wanted = models.era_of(season)
+        era = wanted if wanted in cm.compounds_by_era else cm.era
+    compounds = cm.compounds_by_era.get(era, cm.compounds)
+    out = cm.to_dict()
+    out["era_shown"] = era
+    out["compounds"] = {c: m.to_dict() for c, m in compounds.items()}
+    out["mean_deg_s_per_lap"] = {c: round(float(m.deg_s(20.0)) / 20.0, 4) for c, m in compounds.items()}
+    out["degradation_curves"] = {
+        c: [round(float(x), 4) for x in m.delta_s(np.arange(1, 41))] for c, m in compounds.items()}
+    return out
+
+
+def plot_degradation(compounds: dict, path: Path, title: str, max_age_laps: int = 40) -> Path:
+    """Write a PNG of pace offset + wear against tyre age for each compound."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ages = np.arange(0, max_age_laps + 1)
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for c, m in compounds.items():
+        label = f"{c} ({m.curve}{'' if m.own_fit else ', all-circuit average'})"
+        ax.plot(ages, m.delta_s(ages), color=COMPOUND_COLOURS.get(c, "C0"), lw=2.2,
+                ls="-" if m.own_fit else "--", label=label)
+    ax.set_xlabel("tyre age (laps completed on the set)")
+    ax.set_ylabel("lap time vs fresh MEDIUM (s)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def circuit(
+    name: Annotated[str, typer.Argument(
+        help="Circuit key, name, location or Grand Prix ('monza', 'Silverstone', 'Italian GP').")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full circuit model as JSON.")] = False,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", help="Write the degradation curves to this PNG file.")] = None,
+    season: Annotated[Optional[int], typer.Option(help="Show the tyre models of this season's car era.")] = None,
+) -> None:
+    """Tyre degradation, pit loss, Safety Car odds and overtaking at one circuit."""
+    models = _models()
+    cm = models.circuit(name)
+    data = circuit_payload(cm, models, season)
+    compounds = cm.compounds_by_era.get(data["era_shown"], cm.compounds)
+    if plot is not None:
+        plot_degradation(compounds, plot, f"{cm.name}: tyre degradation ({data['era_shown']} cars)")
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"[bold]{cm.name}[/] ({cm.key}) — {cm.n_races} races "
+                  f"({', '.join(map(str, cm.seasons))}), {cm.total_laps} laps; tyre era {data['era_shown']}")
+    t = Table("compound", "curve", "pace vs MEDIUM (s)", "deg (s/lap, 20-lap mean)", "cliff", "laps", "stints",
+              "compounds seen", title="Tyres (fuel-corrected, clean laps)")
+    for c, m in compounds.items():
+        cliff = f"after {m.cliff_lap:.0f} laps +{m.cliff_slope_s:.3f}s/lap" if m.curve == "cliff" else "-"
+        seen = ", ".join(f"{k}" for k, _ in sorted(m.codes.items(), key=lambda kv: -kv[1])[:4]) or "-"
+        t.add_row(c, m.curve + ("" if m.own_fit else " (avg)"), f"{m.pace_offset_s:+.2f}",
+                  f"{data['mean_deg_s_per_lap'][c]:.3f}", cliff, str(m.n_laps), str(m.n_stints), seen)
+    console.print(t)
+    s = Table("quantity", "value", title="Race")
+    s.add_row("fuel effect", f"{cm.fuel_effect_s_per_lap:.3f} s/lap")
+    s.add_row("base lap (mid-field, MEDIUM, race-end fuel)", f"{cm.base_lap_time_s:.2f} s")
+    s.add_row("pit loss green / SC / VSC", f"{cm.pit_loss_s:.1f} ± {cm.pit_loss_sd_s:.1f} / {cm.pit_loss_sc_s:.1f} / "
+              f"{cm.pit_loss_vsc_s:.1f} s ({cm.n_pit_stops} green stops)")
+    s.add_row("Safety Car", f"P(≥1) {cm.sc.p_at_least_one:.0%}, {cm.sc.mean_count:.2f} per race"
+              + (" (mostly all-circuit average)" if cm.sc.shrunk else ""))
+    s.add_row("Virtual Safety Car", f"P(≥1) {cm.vsc.p_at_least_one:.0%}, {cm.vsc.mean_count:.2f} per race"
+              + (" (mostly all-circuit average)" if cm.vsc.shrunk else ""))
+    s.add_row("overtaking", f"needs {cm.overtake_threshold_s:.2f} s/lap advantage; "
+              f"{cm.overtakes_per_race:.0f} green-flag passes per race")
+    s.add_row("start", f"lap 1 costs {cm.first_lap_loss_s:.1f} s + {cm.per_grid_slot_loss_s:.2f} s per position; "
+              f"position change sd {cm.lap1_position_change_sd:.1f}")
+    s.add_row("retirements", f"{cm.retirement_prob:.1%} per car")
+    s.add_row("lap noise", f"{cm.lap_noise_sd_s:.2f} s")
+    console.print(s)
+    if plot is not None:
+        console.print(f"plot written to {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("circuit")(circuit)

@@ -1,0 +1,265 @@
+"""Backtest the strategy engine on a stored season, using only what was known before each race.
+
+For every race of season ``S`` (``backtest(store, S)``):
+
+1. **Recommendation.** The pre-race optimisation for the winner from its grid slot (the lap-1
+   position: the data hold no grid): stops, compounds and the first-stop window, next to what the
+   top-10 finishers really did. Wet races (``Race.is_wet()``) are flagged and left out of the
+   strategy match rates: the optimiser plans dry races.
+2. **Replay.** The race re-simulated from its real state at the end of lap 1 with every car on its
+   real strategy and the real Safety Car laps (:func:`.replay.replay`); the Spearman rank
+   correlation between the simulated order (by expected position) and the real classification.
+3. **Advisor.** The live advisor asked at decision points of the top-10 finishers and compared
+   with what they did: the lap before each real stop (did it say BOX?), the first lap of each
+   Safety Car / VSC (did it box when they boxed, on that lap or the next?), and the middle of
+   each driver's longest stint away from any stop (did it say STAY OUT?).
+
+Models (``models_from``):
+
+* ``"train"`` (default, honest): the physical models (tyres, fuel, pit loss, SC/VSC, start,
+  overtaking, retirements) are fitted inside the backtest on the store's seasons ``< S`` only.
+  Driver pace additionally uses the races of ``S`` *before* each event (``driver_pace(S, round)``
+  only reads earlier rounds) from a pace fit on season ``S``; that fit's tyre coefficients are
+  shrunk towards the season's all-circuit average, a negligible leak documented here.
+* a :class:`~f1analyzer.models.race_models.RaceModels` (e.g. the registry's): used as given;
+  when it was trained on ``S`` itself the summary says ``"honest": false``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
+from f1analyzer.log import get_logger
+from f1analyzer.simulation.advisor import STAY_OUT, advise
+from f1analyzer.simulation.build import build_race
+from f1analyzer.simulation.optimiser import optimise
+from f1analyzer.simulation.params import TrackStatus
+from f1analyzer.simulation.replay import real_state, real_stops, replay, track_schedule
+
+log = get_logger("simulation.backtest")
+
+#: decision points of the advisor per race are those of the top this-many finishers
+TOP_N = 10
+
+
+def train_models_before(store, season: int, *, in_season_pace: bool = True):
+    """RaceModels fitted on the store's seasons before ``season`` (+ in-season pace, see above)."""
+    from f1analyzer.models.race_models import RaceModels
+
+    seasons = [s for s in store.seasons() if s < int(season)]
+    if not seasons:
+        raise DataNotLoadedError(
+            f"A backtest of {season} trains on earlier seasons, and none is stored (stored: "
+            f"{', '.join(map(str, store.seasons())) or 'none'}). Ingest earlier seasons or pass "
+            "models_from='registry'."
+        )
+    t0 = time.perf_counter()
+    laps = pd.concat([pd.DataFrame(store.laps(s)) for s in seasons], ignore_index=True)
+    races = store.races()
+    races = races[races["season"].isin(seasons)]
+    stops = store.pit_stops()
+    stops = stops[stops["season"].isin(seasons)]
+    models = RaceModels().fit(laps, races, stops)
+    if in_season_pace:
+        cur_laps = pd.DataFrame(store.laps(season))
+        cur_races = store.races(season)
+        if len(cur_laps):
+            cur = RaceModels().fit(cur_laps, cur_races, store.pit_stops(season))
+            models.pace_ = pd.concat([models.pace_, cur.pace_], ignore_index=True)
+    models.backtest_fit_seconds_ = round(time.perf_counter() - t0, 2)
+    return models
+
+
+def _top10_actual(race, params) -> list[dict]:
+    stops = real_stops(race, params)
+    stints = race.stints.sort_values(["driver", "stint"])
+    out = []
+    for d in race.results["driver"].head(TOP_N):
+        comps = [str(c) for c in stints.loc[stints["driver"] == d, "compound"]]
+        out.append({"driver": str(d), "stops": len(stops.get(str(d), [])), "compounds": comps})
+    return out
+
+
+def _decision_points(race, params, sched, top: list[str]) -> list[dict]:
+    total = params.total_laps
+    stops = real_stops(race, params)
+    stints = race.stints
+    last_lap = pd.DataFrame(race.laps).groupby("driver")["lap_number"].max().to_dict()
+    points = []
+    for d in top:
+        for lap, _ in stops.get(d, []):
+            if 3 <= lap <= total - 2:
+                points.append({"driver": d, "lap": lap - 1, "kind": "stop", "real": "BOX"})
+    for p in range(3, total - 1):
+        if sched[p - 1] != TrackStatus.GREEN and sched[p - 2] == TrackStatus.GREEN:
+            for d in top:
+                if last_lap.get(d, 0) < p:
+                    continue
+                boxed = any(lap in (p, p + 1) for lap, _ in stops.get(d, []))
+                points.append({"driver": d, "lap": p - 1, "kind": "neutralisation",
+                               "real": "BOX" if boxed else "STAY"})
+    for d in top:
+        g = stints[stints["driver"] == d]
+        if g.empty:
+            continue
+        longest = g.loc[g["laps"].idxmax()]
+        mid = int((int(longest["start_lap"]) + int(longest["end_lap"])) // 2)
+        near = any(abs(mid + 1 - lap) <= 3 for lap, _ in stops.get(d, []))
+        if 3 <= mid <= total - 3 and not near and sched[mid] == TrackStatus.GREEN:
+            points.append({"driver": d, "lap": mid, "kind": "mid_stint", "real": "STAY"})
+    return points
+
+
+def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> dict:
+    params = built.params
+    calls = []
+    states: dict[int, object] = {}
+    for pt in _decision_points(race, params, sched, top):
+        lap = pt["lap"]
+        if lap not in states:
+            states[lap] = real_state(race, params, lap, schedule=sched)
+        st = states[lap]
+        i = params.car_index(pt["driver"])
+        if st.retired[i]:
+            continue
+        try:
+            a = advise(params, st, pt["driver"], n_sims=n_sims, seed=seed)
+        except InvalidRequestError as exc:  # no legal plan left from this state
+            log.debug("advisor skipped %s lap %d: %s", pt["driver"], lap, exc.message)
+            continue
+        call = "STAY" if a.action == STAY_OUT else "BOX"
+        calls.append({**pt, "call": a.action, "agree": call == pt["real"],
+                      "best_compound": a.best_compound,
+                      "expected_positions_gained": round(a.expected_positions_gained, 3)})
+
+    def rate(kind: str | None) -> dict:
+        sel = [c for c in calls if kind is None or c["kind"] == kind]
+        return {"n": len(sel), "agreement": (round(float(np.mean([c["agree"] for c in sel])), 4)
+                                             if sel else None)}
+
+    return {"decisions": len(calls), "agreement": rate(None)["agreement"],
+            "at_real_stops": rate("stop"), "at_neutralisations": rate("neutralisation"),
+            "mid_stint": rate("mid_stint"), "calls": calls}
+
+
+def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, replay_sims: int = 500,
+                  advisor_sims: int = 100, seed: int = 0, advisor: bool = True) -> dict:
+    """One race of the backtest (see the module docstring); JSON-ready."""
+    from f1analyzer.data.session import Race
+
+    race = Race(season, rnd, store=store)
+    results = race.results
+    winner = str(results["driver"].iloc[0])
+    built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
+    params = built.params
+    grid = built.grid_of(winner)
+    opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=1)
+    best = opt.best
+    rec = {"stops": best.n_stops, "compounds": list(best.strategy.compounds),
+           "first_stop_window": list(best.pit_windows[0]) if best.pit_windows else None,
+           "strategy": best.strategy.describe(), "pit_laps": list(best.strategy.pit_laps),
+           "expected_position": round(best.expected_position, 3)}
+    top10 = _top10_actual(race, params)
+    win_real = top10[0]
+    stops = real_stops(race, params).get(winner, [])
+    rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
+    sched = track_schedule(race, params.total_laps)
+    out = {
+        "round": int(rnd), "event": built.event, "circuit_key": built.circuit_key,
+        "wet": bool(race.is_wet()), "winner": winner, "winner_grid": grid,
+        "recommended": rec, "actual_top10": top10,
+        "winner_match": {
+            "stops": rec["stops"] == win_real["stops"],
+            "compounds": [c for c in rec["compounds"]] == win_real["compounds"],
+            "compound_set": set(rec["compounds"]) == set(win_real["compounds"]),
+            "first_stop_in_window": bool(stops and rec["first_stop_window"]
+                                         and rec["first_stop_window"][0] <= stops[0][0] <= rec["first_stop_window"][1]),
+        },
+        "replay_order": rep["simulated_order"], "real_order": rep["real_order"],
+        "replay_spearman": _r(rep["spearman"]), "replay_p_winner": rep["p_real_winner_wins"],
+        "advisor": (_advisor(race, built, sched, [t["driver"] for t in top10], n_sims=advisor_sims, seed=seed)
+                    if advisor else None),
+        "notes": rep["notes"],
+    }
+    return out
+
+
+def _r(x, nd: int = 4):
+    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+def _mean(xs) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return round(float(np.mean(xs)), 4) if xs else None
+
+
+def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: int = 300,
+             replay_sims: int = 500, advisor_sims: int = 100, seed: int = 0, advisor: bool = True) -> dict:
+    """Backtest every stored race of ``season`` (or ``rounds``); JSON-ready (see module docstring).
+
+    Returns:
+        ``{"season", "races": [{"round", "event", "recommended": {"stops", "compounds",
+        "first_stop_window"}, "actual_top10": [{"driver", "stops", "compounds"}], "replay_order",
+        "replay_spearman", "advisor": {...}, ...}], "summary": {...}}``.
+    """
+    season = int(season)
+    races = store.races(season)
+    if races.empty:
+        raise DataNotLoadedError(f"No races of {season} are stored. Stored seasons: "
+                                 + (", ".join(map(str, store.seasons())) or "none") + ".")
+    available = [int(r) for r in races["round"]]
+    wanted = available if not rounds else [int(r) for r in rounds]
+    bad = [r for r in wanted if r not in available]
+    if bad:
+        raise InvalidRequestError(
+            f"Round(s) {', '.join(map(str, bad))} of {season} are not stored. Stored rounds: "
+            + ", ".join(map(str, available)) + ".", details={"options": available})
+    t0 = time.perf_counter()
+    if isinstance(models_from, str) and models_from == "train":
+        models = train_models_before(store, season)
+        model_info = {"source": "trained", "training_seasons": sorted(models.seasons_),
+                      "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True}
+    else:
+        from f1analyzer.models.bundled import as_race_models
+
+        models = as_race_models(models_from)
+        model_info = {"source": "given", "training_seasons": sorted(models.seasons_),
+                      "honest": all(s < season for s in models.seasons_)}
+    out_races = []
+    for rnd in wanted:
+        log.info("backtest %s round %s", season, rnd)
+        out_races.append(backtest_race(store, season, rnd, models, opt_sims=opt_sims, replay_sims=replay_sims,
+                                       advisor_sims=advisor_sims, seed=seed, advisor=advisor))
+    dry = [r for r in out_races if not r["wet"]]
+    calls = [c for r in out_races if r["advisor"] for c in r["advisor"]["calls"]]
+
+    def agree(kind=None):
+        sel = [c["agree"] for c in calls if kind is None or c["kind"] == kind]
+        return round(float(np.mean(sel)), 4) if sel else None
+
+    summary = {
+        "races": len(out_races), "dry_races": len(dry),
+        "wet_races": [r["round"] for r in out_races if r["wet"]],
+        "mean_replay_spearman": _mean([r["replay_spearman"] for r in out_races]),
+        "mean_replay_spearman_dry": _mean([r["replay_spearman"] for r in dry]),
+        "mean_p_real_winner": _mean([r["replay_p_winner"] for r in out_races]),
+        "winner_stops_match_rate": _mean([float(r["winner_match"]["stops"]) for r in dry]),
+        "winner_compounds_match_rate": _mean([float(r["winner_match"]["compounds"]) for r in dry]),
+        "winner_compound_set_match_rate": _mean([float(r["winner_match"]["compound_set"]) for r in dry]),
+        "winner_first_stop_in_window_rate": _mean([float(r["winner_match"]["first_stop_in_window"]) for r in dry]),
+        "advisor_decisions": len(calls),
+        "advisor_agreement": agree(),
+        "advisor_box_rate_at_real_stops": agree("stop"),
+        "advisor_agreement_at_neutralisations": agree("neutralisation"),
+        "advisor_stay_rate_mid_stint": agree("mid_stint"),
+        "models": model_info,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return {"season": season, "races": out_races, "summary": summary}
+
+
+__all__ = ["backtest", "backtest_race", "train_models_before"]

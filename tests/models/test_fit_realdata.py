@@ -1,0 +1,90 @@
+"""RaceModels on the real 2018–2024 laps: physical sanity of the fitted values, and the bundle."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from f1analyzer.data.ingest import ingest_files
+from f1analyzer.data.store import RaceStore
+from f1analyzer.models import RaceModels, load_bundled_models
+from f1analyzer.models.bundled import BUNDLED_DIR, BUNDLED_RACE_MODELS
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def real(data_dir, tmp_path_factory):
+    store = RaceStore(tmp_path_factory.mktemp("store"))
+    results = ingest_files([data_dir / "laps"], store)
+    assert all(r.ok for r in results)
+    races = store.races()
+    return RaceModels().fit(store.laps(), races, store.pit_stops()), races
+
+
+def own_pairs(models: RaceModels):
+    """(softer, harder) own-fit tyre models of every circuit and era."""
+    for cm in models.circuits_.values():
+        for comps in cm.compounds_by_era.values():
+            own = {k: v for k, v in comps.items() if v.own_fit}
+            for soft, hard in (("SOFT", "MEDIUM"), ("MEDIUM", "HARD"), ("SOFT", "HARD")):
+                if soft in own and hard in own:
+                    yield own[soft], own[hard]
+
+
+def test_every_circuit_has_a_model(real):
+    models, races = real
+    assert set(models.circuits_) == set(races["circuit_key"])
+    assert models.seasons_ == list(range(2018, 2025))
+
+
+def test_degradation_positive_for_most_pairs(real):
+    models, _ = real
+    own = [m for cm in models.circuits_.values() for comps in cm.compounds_by_era.values()
+           for m in comps.values() if m.own_fit]
+    assert len(own) > 100
+    positive = sum(float(m.deg_s(20.0)) > 0 for m in own)
+    assert positive / len(own) >= 0.85
+
+
+def test_softer_is_faster_and_wears_faster_at_most_circuits(real):
+    pairs = list(own_pairs(real[0]))
+    assert len(pairs) > 80
+    faster = sum(s.pace_offset_s < h.pace_offset_s for s, h in pairs) / len(pairs)
+    wears = sum(float(s.deg_s(20.0)) > float(h.deg_s(20.0)) for s, h in pairs) / len(pairs)
+    assert faster > 0.55
+    assert wears > 0.55
+
+
+def test_fuel_pit_loss_and_neutralisations_plausible(real):
+    models, _ = real
+    ordinary = [cm for cm in models.circuits_.values() if cm.n_pit_stops >= 20]
+    in_range = [cm for cm in ordinary if 15 <= cm.pit_loss_s <= 30]
+    assert len(in_range) >= 0.9 * len(ordinary)
+    for cm in models.circuits_.values():
+        assert 0.015 < cm.fuel_effect_s_per_lap < 0.13, cm.key
+        assert cm.pit_loss_sc_s <= cm.pit_loss_s and cm.pit_loss_vsc_s <= cm.pit_loss_s
+        assert 0 < cm.sc.p_at_least_one < 1 and 0 < cm.vsc.p_at_least_one < 1
+        assert 0 < cm.retirement_prob < 0.4
+    # Monaco is the hardest place to pass
+    assert models.circuit("monaco").overtake_threshold_s > models.global_.overtake_threshold_s + 0.5
+
+
+def test_driver_pace_is_pre_race(real):
+    models, _ = real
+    before = models.driver_pace(2023, round=10)
+    assert min(before, key=before.get) == "VER"
+    assert models.pace_[(models.pace_["season"] == 2023)]["round"].max() > 10
+    assert models.driver_pace(2023, round=1) == pytest.approx(
+        {d: v for d, v in models.driver_pace(2022).items()})
+
+
+def test_bundle_matches_a_fresh_fit(real):
+    models, _ = real
+    bundled = load_bundled_models()
+    assert set(bundled.circuits_) == set(models.circuits_)
+    assert BUNDLED_RACE_MODELS.stat().st_size < 1_000_000
+    assert "Armchair Strategist (Apache-2.0)" in (BUNDLED_DIR / "README.md").read_text()
+    assert json.loads(BUNDLED_RACE_MODELS.read_text())["format"] == 1
+    assert bundled.circuit("monza").pit_loss_s == pytest.approx(models.circuit("monza").pit_loss_s, abs=0.5)
