@@ -104,9 +104,10 @@ def _serve(event: dict, path: str | None) -> dict:
         from f1analyzer.api.errors import status_for
         from f1analyzer.aws.apigw import ProxyRequest, error_response
 
-        log.error("cannot start the API: %s", exc.message)
+        log.error("cannot start the API: %s", exc.message)  # details in the log, not to the caller
         rid = ProxyRequest(event).request_id
-        return error_response(max(status_for(exc), 500), exc.code, exc.message, rid)
+        return error_response(max(status_for(exc), 500), exc.code,
+                              "The service cannot start right now; try again shortly.", rid)
     return adapter.handle(event, path=path)
 
 

@@ -98,7 +98,10 @@ def test_ingest_of_missing_path_is_422(server):
     assert r.status_code == 422
 
 
+@pytest.mark.slow
 def test_train_and_reindex_jobs_finish_with_a_clear_outcome(server):
+    """On the synthetic 3-race season training fails with a readable reason ("Too few laps");
+    re-indexing embeds the bundled documents and succeeds (about a minute on 2 CPUs)."""
     h = {"X-API-Key": KEY}
     for path, body in (("/admin/train", {"start_year": 2023, "end_year": 2023, "quick": True}),
                        ("/admin/reindex", None)):

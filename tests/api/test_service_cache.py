@@ -163,3 +163,37 @@ def test_usage_counters():
     sims0 = sample("f1a_simulations_total")
     record_simulations(2000)
     assert sample("f1a_simulations_total") == sims0 + 2000
+
+
+def test_async_flavour_runs_sync_compute_off_the_loop_and_single_flights():
+    import asyncio
+
+    rc = ResponseCache(MemoryCache())
+    calls = []
+    loop_thread = threading.get_ident()
+
+    def compute():
+        calls.append(threading.get_ident())
+        time.sleep(0.05)
+        return {"n": len(calls)}
+
+    async def run():
+        return await asyncio.gather(*(rc.aget_or_compute("t.async", {"k": 1}, compute)
+                                      for _ in range(5)))
+
+    results = asyncio.run(run())
+    assert len(calls) == 1 and calls[0] != loop_thread
+    assert sorted(hit for _, hit in results) == [False, True, True, True, True]
+
+    async def acompute():
+        return Answer(value=3)
+
+    async def run_async_compute():
+        first = await rc.aget_or_compute("t.async2", {"k": 1}, acompute)
+        second = await rc.aget_or_compute("t.async2", {"k": 1}, acompute)
+        return first, second
+
+    (v1, h1), (v2, h2) = asyncio.run(run_async_compute())
+    assert v1 == v2 == {"value": 3, "cached": False, "latency_ms": 0.0} and (h1, h2) == (False, True)
+    with pytest.raises(TypeError):
+        rc.get_or_compute("t.async3", {"k": 1}, acompute)

@@ -269,7 +269,7 @@ def test_adapter_answers_500_when_the_app_fails_before_responding():
 
     async def broken_app(scope, receive, send):
         if scope["type"] == "lifespan":
-            message = await receive()
+            await receive()
             await send({"type": "lifespan.startup.complete"})
             await receive()
             await send({"type": "lifespan.shutdown.complete"})

@@ -39,7 +39,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from ..backends.cache import Cache, make_key
+from ..backends.cache import Cache, MemoryCache, make_key
 from ..log import get_logger
 from .metrics import record_cache
 
@@ -71,6 +71,8 @@ class ResponseCache:
     def __init__(self, cache: Cache, *, default_ttl_s: float | None = None):
         self.cache = cache
         self.default_ttl_s = default_ttl_s
+        #: an in-process backend: lookups are cheap enough for the event loop
+        self._local = isinstance(cache, MemoryCache)
         self._locks: dict[str, tuple[threading.Lock, int]] = {}
         self._locks_guard = threading.Lock()
 
@@ -102,7 +104,34 @@ class ResponseCache:
                 nothing is stored.
             ttl_s: seconds to keep it (default ``settings.cache_ttl_s``).
         """
+        return self._get_or_compute(self.key(namespace, payload), namespace, compute, ttl_s)
+
+    async def aget_or_compute(self, namespace: str, payload: Any,
+                              compute: Callable[[], Awaitable[Any] | Any], *,
+                              ttl_s: float | None = None) -> tuple[Any, bool]:
+        """Async flavour for ``async def`` routes: a hit in the in-process cache is answered
+        on the event loop (no thread-pool hop); Redis I/O and a sync ``compute`` run in the
+        thread pool (with the same single-flight); an async ``compute`` is awaited."""
         key = self.key(namespace, payload)
+        if self._local:
+            hit = self._safe_get(key)
+        else:
+            hit = await run_in_threadpool(self._safe_get, key)
+        if hit is not None:
+            record_cache(True, namespace)
+            return hit, True
+        if not inspect.iscoroutinefunction(compute):
+            return await run_in_threadpool(self._get_or_compute, key, namespace, compute, ttl_s)
+        record_cache(False, namespace)
+        value = to_jsonable(await compute())
+        if self._local:
+            self._safe_set(key, value, ttl_s)
+        else:
+            await run_in_threadpool(self._safe_set, key, value, ttl_s)
+        return value, False
+
+    def _get_or_compute(self, key: str, namespace: str, compute: Callable[[], Any],
+                        ttl_s: float | None) -> tuple[Any, bool]:
         hit = self._safe_get(key)
         if hit is not None:
             record_cache(True, namespace)
@@ -113,26 +142,13 @@ class ResponseCache:
                 record_cache(True, namespace)
                 return hit, True
             record_cache(False, namespace)
-            value = to_jsonable(compute())
+            value = compute()
+            if inspect.iscoroutine(value):
+                value.close()
+                raise TypeError("get_or_compute needs a sync compute; use aget_or_compute")
+            value = to_jsonable(value)
             self._safe_set(key, value, ttl_s)
             return value, False
-
-    async def aget_or_compute(self, namespace: str, payload: Any,
-                              compute: Callable[[], Awaitable[Any] | Any], *,
-                              ttl_s: float | None = None) -> tuple[Any, bool]:
-        """Async flavour: cache I/O off the event loop; ``compute`` may be async or sync."""
-        key = self.key(namespace, payload)
-        hit = await run_in_threadpool(self._safe_get, key)
-        if hit is not None:
-            record_cache(True, namespace)
-            return hit, True
-        record_cache(False, namespace)
-        value = compute()
-        if inspect.isawaitable(value):
-            value = await value
-        value = to_jsonable(value)
-        await run_in_threadpool(self._safe_set, key, value, ttl_s)
-        return value, False
 
     def healthy(self) -> bool:
         return self.cache.healthy()
@@ -182,7 +198,13 @@ class ResponseCache:
 
 
 # --- wiring ------------------------------------------------------------------------------------
-def get_response_cache(request: Request) -> ResponseCache:
+async def get_response_cache(request: Request) -> ResponseCache:
+    """Dependency (``async``: FastAPI runs sync dependencies in the thread pool, a hop that
+    costs more than the lookup)."""
+    return request.app.state.f1a.services["response_cache"]
+
+
+def _response_cache_of(request: Request) -> ResponseCache:
     return request.app.state.f1a.services["response_cache"]
 
 
@@ -248,9 +270,13 @@ def cached_route(namespace: str, *, ttl_s: float | None = None,
             async def awrapper(*args, **kwargs):
                 request: Request = kwargs.pop(req_name)
                 start = time.perf_counter()
-                rc = get_response_cache(request)
-                value, hit = await rc.aget_or_compute(
-                    namespace, _key_payload(kwargs), lambda: fn(*args, **kwargs), ttl_s=ttl_s)
+                rc = _response_cache_of(request)
+
+                async def compute():
+                    return await fn(*args, **kwargs)
+
+                value, hit = await rc.aget_or_compute(namespace, _key_payload(kwargs), compute,
+                                                      ttl_s=ttl_s)
                 return _finish(value, hit, start)
 
             awrapper.__signature__ = new_sig  # type: ignore[attr-defined]
@@ -260,7 +286,7 @@ def cached_route(namespace: str, *, ttl_s: float | None = None,
         def wrapper(*args, **kwargs):
             request: Request = kwargs.pop(req_name)
             start = time.perf_counter()
-            rc = get_response_cache(request)
+            rc = _response_cache_of(request)
             value, hit = rc.get_or_compute(namespace, _key_payload(kwargs),
                                            lambda: fn(*args, **kwargs), ttl_s=ttl_s)
             return _finish(value, hit, start)

@@ -67,11 +67,15 @@ def configure_logging(settings: Settings, *, json: bool | None = None) -> None:
         structlog.processors.StackInfoRenderer(),
     ]
     if json:
-        import orjson
+        try:
+            import orjson
 
-        processors += [structlog.processors.format_exc_info,
-                       structlog.processors.JSONRenderer(serializer=orjson.dumps)]
-        factory: Any = structlog.BytesLoggerFactory(sys.stdout.buffer)
+            renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+            factory: Any = structlog.BytesLoggerFactory(sys.stdout.buffer)
+        except ImportError:  # plain json: same lines, a little slower
+            renderer = structlog.processors.JSONRenderer()
+            factory = structlog.PrintLoggerFactory(sys.stdout)
+        processors += [structlog.processors.format_exc_info, renderer]
     else:
         processors += [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
         factory = structlog.PrintLoggerFactory(sys.stdout)

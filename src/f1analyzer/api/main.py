@@ -21,6 +21,8 @@ from .middleware import attach_services, install_service_layers, shutdown_servic
 from .routes import admin, health, races
 from .routes import predict, web
 from .routes import circuits
+from .routes import strategy
+from ..simulation.service import strategy_engine_ok
 from .state import AppState, data_collector_ok
 
 log = get_logger("api")
@@ -29,6 +31,7 @@ log = get_logger("api")
 def build_state(settings: Settings) -> AppState:
     state = AppState(settings=settings, store=RaceStore(settings.store_dir))
     state.health_checks["data_collector"] = data_collector_ok
+    state.health_checks["strategy_generator"] = strategy_engine_ok  # engine + loaded race models
     attach_services(state)  # cache, rate limiter, admin jobs (+ their /health reasons)
     return state
 
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(races.router)
     app.include_router(circuits.router)
     app.include_router(predict.router)
+    app.include_router(strategy.router)
     app.include_router(admin.router)
     app.include_router(metrics.router)
     web.install(app)  # the dashboard: GET / and /static

@@ -52,6 +52,27 @@ class AppState:
     def degraded(self) -> list[str]:
         return list(self._memo("degraded", self._degraded))
 
+    def _fresh(self, name: str):
+        hit = self._health_memo.get(name)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.health_ttl_s else None
+
+    async def acomponent_status(self) -> dict[str, bool]:
+        """For ``async def`` routes: the memo when fresh, else the checks in the thread pool."""
+        fresh = self._fresh("components")
+        if fresh is not None:
+            return dict(fresh)
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(self.component_status)
+
+    async def adegraded(self) -> list[str]:
+        fresh = self._fresh("degraded")
+        if fresh is not None:
+            return list(fresh)
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(self.degraded)
+
     def _component_status(self) -> dict[str, bool]:
         out = {}
         for name in COMPONENTS:

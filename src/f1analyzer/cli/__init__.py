@@ -23,6 +23,7 @@ from . import circuit as circuit_cmds
 from . import data as data_cmds
 from . import models as models_cmds
 from . import serve as serve_cmds
+from . import strategy as strategy_cmds
 
 app = typer.Typer(
     name="f1analyzer",
@@ -58,6 +59,7 @@ data_cmds.register(app)
 serve_cmds.register(app)
 models_cmds.register(app)
 circuit_cmds.register(app)
+strategy_cmds.register(app)
 app.add_typer(bench_cmds.app, name="bench")
 
 

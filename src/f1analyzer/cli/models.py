@@ -48,8 +48,8 @@ def train(
         with _bar(as_json) as bar:
             task = bar.add_task("", total=None, what="index")
 
-            def index_progress(*args, **kwargs) -> None:
-                bar.update(task, advance=1, description=" ".join(str(a) for a in args[:1]))
+            def index_progress(done: int, total: int | None = None, *_args, **_kwargs) -> None:
+                bar.update(task, completed=done, total=total, description="embedding documents")
 
             _built, index_msg = build_knowledge_index(settings, progress=index_progress)
     if as_json:

@@ -1,8 +1,8 @@
 """Building the knowledge base from everything the project knows.
 
 ``build_index(settings)`` is what ``f1analyzer train --init-vectordb``, the CLI index command and
-the API's re-index job call. It gathers the documents (today the sporting-rule notes; in phase 2
-also the race, circuit and season documents written from the race store and the fitted models),
+the API's re-index job call. It gathers the documents (the sporting-rule notes and the race, circuit
+and season documents written from the race store and the fitted models, see ``writers``),
 embeds what is new or changed and stores it in the configured vector index. Running it twice
 writes nothing the second time.
 """
@@ -23,9 +23,36 @@ _KB_CACHE: dict[tuple, KnowledgeBase] = {}
 
 
 def collect_documents(settings=None, *, store=None) -> list[Document]:
-    """Every document of the knowledge base (rule notes; race/circuit/season docs in phase 2)."""
-    docs = rule_documents()
-    return docs
+    """Every document of the knowledge base: rule notes plus race, circuit and season passages.
+
+    With an empty race store the passages shipped in the package are used as they are (a fresh
+    install answers questions about 2018–2024). Otherwise the races of the store are reduced to
+    facts, laid over the bundled facts (a stored race replaces the bundled one with the same
+    season and round) and every passage is written again with the active race models.
+    """
+    from f1analyzer.knowledge import writers, writers_bundled
+
+    if settings is None:
+        from f1analyzer.config import get_settings
+
+        settings = get_settings()
+    if store is None:
+        from f1analyzer.data.store import RaceStore
+
+        store = RaceStore(settings.store_dir)
+    rules = rule_documents()
+    if store.is_empty():
+        bundled = writers_bundled.bundled_documents()
+        log.info("race store empty: %d bundled knowledge documents", len(bundled))
+        return rules + bundled
+    stored = writers.race_facts(store)
+    facts = {(f["season"], f["round"]): f for f in writers_bundled.bundled_facts()}
+    facts.update({(f["season"], f["round"]): f for f in stored})
+    docs = writers.write_documents([facts[k] for k in sorted(facts)],
+                                   writers.current_race_models_or_none(settings))
+    log.info("knowledge documents: %d races from the store, %d in all", len(stored),
+             len(docs) + len(rules))
+    return rules + docs
 
 
 def build_index(settings=None, *, progress: ProgressCallback | None = None, store=None,
@@ -35,7 +62,7 @@ def build_index(settings=None, *, progress: ProgressCallback | None = None, stor
     Args:
         settings: :class:`~f1analyzer.config.Settings` (default ``get_settings()``).
         progress: ``progress(done, total)`` after each embedded batch.
-        store: the race store the phase-2 document writers read (unused until then).
+        store: the race store the document writers read (default ``settings.store_dir``).
         docs: build exactly these documents instead of :func:`collect_documents`.
         rebuild: clear the index first (e.g. after changing the embedding model).
     """

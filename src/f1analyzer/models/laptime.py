@@ -63,7 +63,7 @@ def one_lap_frame(prep: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "season": prep["season"], "round": prep["round"], "event": prep["event"], "driver": prep["driver"],
         "lap": prep["lap_number"], "actual": prep["lap_time_s"], "baseline": prep["prev_lap_time_s"],
-        "level": level,
+        "level": level, "circuit_key": prep["circuit_key"], "compound": prep["compound"],
         "dev_prev": prep["prev_lap_time_s"] - level,
         "dev_med5": prev["cl_med5"] - level,
         "dev_min": prev["cl_min"] - level,
@@ -107,6 +107,7 @@ def stint_frame(prep: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "season": df["season"], "round": df["round"], "event": df["event"], "driver": df["driver"],
         "stint": df["stint"], "lap": df["lap_number"], "actual": df["lap_time_s"], "baseline": df["level"],
+        "circuit_key": df["circuit_key"], "compound": df["compound"],
         "level": df["level"], "horizon_laps": h, "ref_tyre_age": df["ref_tyre_age"],
         "prior_shift_s": df["prior_trend_s"] * h,
         "early_shift_s": early * h,

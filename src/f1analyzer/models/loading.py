@@ -93,16 +93,37 @@ def load_bundled_learned() -> tuple[Any, Any, dict]:
     return obj.get("laptime"), obj.get("pitstop"), meta
 
 
-def _bundled() -> ModelSet:
-    race_models = None
-    try:
-        from .bundled import load_bundled_models
+def write_bundled_learned(laptime: Any, pitstop: Any, metadata: dict, directory: Path = BUNDLED_DIR) -> Path:
+    """Ship learned models with the package: ``learned_models.joblib`` + ``learned_models.json``.
 
-        race_models = load_bundled_models()
-    except ImportError:
-        log.info("no bundled race models in this build")
-    except Exception as exc:
-        log.warning("bundled race models unreadable: %s", exc)
+    Used by the maintainers after ``f1analyzer train`` on the full data (see ``bundle_latest``).
+    """
+    import joblib
+
+    from .registry import code_versions
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / BUNDLED_LEARNED.name
+    joblib.dump({"laptime": laptime, "pitstop": pitstop}, path, compress=3)
+    meta = {**metadata, "code": metadata.get("code") or code_versions()}
+    (directory / BUNDLED_LEARNED_SIDECAR.name).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    return path
+
+
+def bundle_latest(settings: Settings, directory: Path = BUNDLED_DIR) -> Path:
+    """Copy the registry's latest learned models into the package's bundle folder."""
+    from .registry import get_registry
+
+    mv = get_registry(settings).latest()
+    if mv is None:
+        raise NotFittedError("Nothing registered yet: run `f1analyzer train` first.")
+    keep = ("version", "created_at", "training_seasons", "data_hash", "metrics", "code", "n_laps")
+    return write_bundled_learned(mv.load("laptime"), mv.load("pitstop"),
+                                 {k: mv.metadata.get(k) for k in keep}, directory)
+
+
+def _bundled() -> ModelSet:
+    race_models = _bundled_race_models()
     laptime, pitstop, meta = load_bundled_learned()
     version = meta.get("version") or ("bundled" if race_models is not None or laptime is not None else None)
     source = "bundled" if (race_models is not None or laptime is not None or pitstop is not None) else "none"
@@ -110,9 +131,32 @@ def _bundled() -> ModelSet:
                     source=source, metadata=meta)
 
 
+def _bundled_race_models() -> Any:
+    try:
+        from .bundled import load_bundled_models
+
+        return load_bundled_models()
+    except (ImportError, NotFittedError):
+        log.info("no bundled race models in this build")
+    except Exception as exc:
+        log.warning("bundled race models unreadable: %s", exc)
+    return None
+
+
 def load_model_set(settings: Settings) -> ModelSet:
-    """The registry's latest model set, else the bundled defaults (``source`` says which)."""
-    return _from_registry(settings) or _bundled()
+    """The registry's latest model set, else the bundled defaults (``source`` says which).
+
+    A registered set without race models (their fit failed or was skipped) borrows the bundled
+    ones; ``metadata["race_models_source"]`` then says ``"bundled"``.
+    """
+    ms = _from_registry(settings)
+    if ms is None:
+        return _bundled()
+    if ms.race_models is None:
+        ms.race_models = _bundled_race_models()
+        if ms.race_models is not None:
+            ms.metadata = {**ms.metadata, "race_models_source": "bundled"}
+    return ms
 
 
 # ------------------------------------------------------------------------------ API wiring

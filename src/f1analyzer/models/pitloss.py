@@ -7,7 +7,7 @@ its box) and the *out-lap* (stationary time, the rest of the lane, cold tyres). 
 
 * green stops: the reference is the driver's own clean pace around the stop (median of up to three
   clean laps before the in-lap and three after the out-lap, averaged, so old and new tyres balance);
-* stops under Safety Car / VSC (the in-lap saw status 4 / 6-7): everyone is slow, so the reference is
+* stops under Safety Car / VSC (in-lap and out-lap both saw status 4 / 6-7): everyone is slow, so the reference is
   the median time of the cars that did not stop on the same two laps. This is why a stop under SC is
   "cheap": the field loses time too.
 
@@ -49,10 +49,13 @@ def stop_losses(laps: pd.DataFrame, pit_stops: pd.DataFrame) -> pd.DataFrame:
     s_in = idx["track_status"].reindex(key_in).fillna("").to_numpy()
     s_out = idx["track_status"].reindex(key_out).fillna("").to_numpy()
     st["t_in"], st["t_out"] = t_in, t_out
-    neutral = lambda s: any(d in s for d in "4567")  # noqa: E731
-    st["kind"] = np.where(st["under_sc"], "sc", np.where(st["under_vsc"], "vsc", "green"))
-    green_ok = np.array([not neutral(a) and not neutral(b) for a, b in zip(s_in, s_out)])
-    st = st[(st["kind"] != "green") | green_ok]
+    # a stop counts as SC (VSC) only when both its in-lap and out-lap were neutralised: a stop on
+    # the lap the SC came in, or was called at the line, costs nearly a green stop
+    neutral = np.array([any(d in a + b for d in "4567") for a, b in zip(s_in, s_out)])
+    sc = np.array(["4" in a and "4" in b for a, b in zip(s_in, s_out)])
+    vsc = np.array([any(d in a for d in "67") and any(d in b for d in "67") for a, b in zip(s_in, s_out)]) & ~sc
+    st["kind"] = np.where(sc, "sc", np.where(vsc, "vsc", np.where(neutral, "mixed", "green")))
+    st = st[st["kind"] != "mixed"]
     st = st[np.isfinite(st["t_in"]) & np.isfinite(st["t_out"])]
     if st.empty:
         return pd.DataFrame(columns=cols)

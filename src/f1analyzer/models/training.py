@@ -152,7 +152,7 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
         raise DataNotLoadedError(f"No data for {start_year}–{end_year}: the store has "
                                  f"{', '.join(map(str, store.seasons())) or 'nothing'}; {hint}.")
     if skipped:
-        log.warning(no_data_message(skipped))
+        log.info(no_data_message(skipped))
     seasons = available[-QUICK_SEASONS:] if quick else available
 
     step("loading laps", 1)

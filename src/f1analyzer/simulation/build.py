@@ -284,11 +284,12 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
     share = START_SPREAD_SHARE if grid_source == "lap1_order" else 1.0
     slot_loss = max(float(cm.per_grid_slot_loss_s), 0.0)
     base = float(cm.base_lap_time_s) + fuel * (total_laps - 1)  # the simulator's base: lap 1, full tank
+    green = float(max(cm.pit_loss_s, 0.0))
     params = RaceParams(
         circuit_key=circuit_key, total_laps=int(total_laps), base_lap_time_s=base, cars=car_params,
         compounds=compounds, dry_compounds=DRY_COMPOUNDS, fuel_effect_s_per_lap=fuel,
-        pit_loss_s=float(cm.pit_loss_s), pit_loss_sc_s=float(min(cm.pit_loss_sc_s, cm.pit_loss_s)),
-        pit_loss_vsc_s=float(min(cm.pit_loss_vsc_s, cm.pit_loss_s)),
+        pit_loss_s=green, pit_loss_sc_s=_neutral_loss(cm.pit_loss_sc_s, green),
+        pit_loss_vsc_s=_neutral_loss(cm.pit_loss_vsc_s, green),
         pit_loss_sd_s=float(max(cm.pit_loss_sd_s, 0.0)),
         sc=neutralisation_params(cm.sc), vsc=neutralisation_params(cm.vsc),
         first_lap_loss_s=float(cm.first_lap_loss_s), per_grid_slot_loss_s=slot_loss,
@@ -297,6 +298,17 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
     )
     params.validate()
     return params, model_key, notes
+
+
+#: a stop under SC/VSC costs between this share of a green stop and a green stop
+MIN_NEUTRAL_LOSS_SHARE = 0.25
+
+
+def _neutral_loss(value: float, green: float) -> float:
+    """SC/VSC pit loss clipped to ``[MIN_NEUTRAL_LOSS_SHARE * green, green]`` (a fit on few or odd
+    stops can give a negative or larger-than-green value, which the simulator must not use)."""
+    v = float(value) if value is not None and np.isfinite(value) else green
+    return float(np.clip(v, MIN_NEUTRAL_LOSS_SHARE * green, green))
 
 
 def regrid(params: RaceParams, driver: str, grid: int) -> RaceParams:

@@ -44,7 +44,7 @@ from f1analyzer.simulation.strategy import Strategy
 log = get_logger("simulation.replay")
 
 _CHANGE_RE = re.compile(
-    r"^\s*(?P<driver>[A-Za-z]{3})\s*:\s*(?:pit\s*=\s*(?P<lap>\d+)\s*:\s*(?P<comp>[A-Za-z]+)"
+    r"^\s*(?P<driver>[A-Za-z0-9]{3})\s*:\s*(?:pit\s*=\s*(?P<lap>\d+)\s*:\s*(?P<comp>[A-Za-z]+)"
     r"|plan\s*=\s*(?P<plan>[A-Za-z0-9\-]+)|(?P<nostop>nostop|stay))\s*$"
 )
 

@@ -107,6 +107,32 @@ def _r(x, nd: int = 3):
     return round(x, nd) if np.isfinite(x) else None
 
 
+def plain(obj):
+    """``obj`` with numpy scalars/arrays turned into Python numbers/lists, NaN into None (JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [plain(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def _plain_result(fn):
+    """Decorator: the function's dict answer passed through :func:`plain`."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return plain(fn(*args, **kwargs))
+
+    return wrapper
+
+
 def _build(req: dict, models, store, *, driver=None, grid=None, pre_race=True) -> BuiltRace:
     season = _int(req, "season", required=True, lo=1950, hi=2100)
     return build_race(season, _event(req), models=models, store=store, pre_race=pre_race,
@@ -158,6 +184,7 @@ def _option_dict(rank: int, opt) -> dict:
     }
 
 
+@_plain_result
 def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
     t0 = time.perf_counter()
     params = built.params
@@ -185,6 +212,7 @@ def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
     return out
 
 
+@_plain_result
 def generate_strategy(request: dict, *, models=None, store=None,
                       narrate: Callable[[dict], dict] | None = None) -> dict:
     """Ranked strategies for a driver (``POST /strategy/generate``).
@@ -212,6 +240,7 @@ def generate_strategy(request: dict, *, models=None, store=None,
     return out
 
 
+@_plain_result
 def generate_batch(requests: Sequence[dict], *, models=None, store=None,
                    narrate: Callable[[dict], dict] | None = None) -> dict:
     """Several generate requests; the race is built and the field planned once per event.
@@ -282,6 +311,7 @@ def _parse_strategy(built: BuiltRace, item: dict, k: int) -> tuple[int, Strategy
     return built.params.car_index(code), strat
 
 
+@_plain_result
 def simulate_strategies(request: dict, *, models=None, store=None) -> dict:
     """Monte Carlo of caller-given strategies (``POST /strategy/simulate``).
 
@@ -450,6 +480,7 @@ def _state_from_request(built: BuiltRace, req: dict, store) -> tuple[RaceState, 
     return state, (source, explicit)
 
 
+@_plain_result
 def live_advice(request: dict, *, models=None, store=None) -> dict:
     """BOX_NOW / STAY_OUT / BOX_UNDER_SC for a driver (``POST /strategy/live``).
 
@@ -503,6 +534,7 @@ def live_advice(request: dict, *, models=None, store=None) -> dict:
     }
 
 
+@_plain_result
 def undercut_calc(request: dict, *, models=None, store=None) -> dict:
     """Undercut / overcut of ``driver`` on ``rival`` (``POST /strategy/undercut``).
 
@@ -573,6 +605,7 @@ def undercut_calc(request: dict, *, models=None, store=None) -> dict:
 
 
 # ------------------------------------------------------------------------------ replay, backtest
+@_plain_result
 def replay_race(request: dict, *, models=None, store=None) -> dict:
     """A stored race re-simulated from its real state (``POST /strategy/replay``).
 
@@ -612,6 +645,7 @@ def replay_race(request: dict, *, models=None, store=None) -> dict:
     return out
 
 
+@_plain_result
 def run_backtest(season: int, *, store=None, rounds=None, models_from="train", **kw) -> dict:
     """The backtest of a season (see :mod:`.backtest`); ``models_from`` ``"train"`` (fit on the
     earlier seasons), ``"registry"`` (the current model set) or a RaceModels."""

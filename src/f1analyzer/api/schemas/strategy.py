@@ -1,0 +1,293 @@
+"""Request and response schemas of ``/strategy/*`` (the engine's answers are plain dicts from
+:mod:`f1analyzer.simulation.service`; these models document and check their shape)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Compound = Literal["SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET"]
+DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
+Driver = Field(pattern="^[A-Za-z0-9]{3}$", description="Three-letter driver code.", examples=["LEC"])
+Season = Field(ge=1950, le=2100, description="Championship year.", examples=[2024])
+Event = Field(min_length=1, max_length=80, description="Round number, event name, circuit or location.",
+              examples=["Monza"])
+Seed = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the random numbers (same seed, same answer).")
+
+
+class _Open(BaseModel):
+    """Answers may carry more fields than listed (notes, model details)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# ------------------------------------------------------------------------------ generate
+class GenerateRequest(BaseModel):
+    season: int = Season
+    event: str = Event
+    driver: str | None = Field(default=None, pattern="^[A-Za-z0-9]{3}$",
+                               description="Driver code; default the P1 of the grid (lap-1 order).")
+    grid: int | None = Field(default=None, ge=1, le=30, description="Starting slot, 1..number of cars.")
+    top_k: int = Field(default=3, ge=1, le=10, description="Strategies returned.")
+    n_sims: int = Field(default=300, ge=10, le=2000, description="Monte Carlo races per finalist strategy.")
+    seed: int = Seed
+    pre_race: bool = Field(default=True, description="Use only races before the event for driver pace.")
+
+
+class SCRobustness(BaseModel):
+    expected_position_green: float | None = Field(description="Expected finish in sims without SC/VSC.")
+    expected_position_neutralised: float | None = Field(description="... in sims with a SC or VSC.")
+    expected_position_by_sc_start: dict[str, float | None] = Field(
+        description="Expected finish when the first SC/VSC starts in the early/middle/late third.")
+    sc_timing_spread: float | None = Field(description="Largest minus smallest of those (places).")
+
+
+class StrategyOptionPublic(BaseModel):
+    rank: int
+    strategy: str = Field(description="Compact form, e.g. M-22-H.")
+    stops: int
+    compounds: list[str]
+    pit_laps: list[int]
+    pit_windows: list[list[int]] = Field(description="Per stop [first, last] lap within 1 s of the best lap.")
+    expected_position: float | None
+    position_p10: float | None
+    position_p50: float | None
+    position_p90: float | None
+    race_time_p10_s: float | None
+    race_time_p50_s: float | None
+    race_time_p90_s: float | None
+    p_gain_positions: float | None = Field(description="P(finishing ahead of the grid slot).")
+    p_podium: float | None = None
+    position_histogram: dict[str, float] = Field(description="Finishing position → probability.")
+    robustness: SCRobustness
+
+
+class GenerateResponse(_Open):
+    season: int
+    round: int
+    event: str
+    circuit_key: str
+    driver: str
+    grid: int
+    total_laps: int
+    n_cars: int
+    strategies: list[StrategyOptionPublic]
+    n_sims: int
+    seed: int
+    notes: list[str] = []
+    narrative: str | None = Field(default=None, description="Prose explanation (null until narration is on).")
+    sources: list[dict] = Field(default_factory=list, description="Sources the narrative cites.")
+    provider: str | None = Field(default=None, description="Narrator that wrote it.")
+    cached: bool = False
+    latency_ms: float
+
+
+class BatchRequest(BaseModel):
+    requests: list[GenerateRequest] = Field(min_length=1, max_length=10)
+
+
+class BatchResponse(_Open):
+    results: list[GenerateResponse]
+    count: int
+    races_built: int = Field(description="Races built (once per season and event).")
+    cached: bool = False
+    latency_ms: float
+
+
+# ------------------------------------------------------------------------------ simulate
+class StopIn(BaseModel):
+    lap: int = Field(ge=1, le=200, description="In-lap: the car pits at the end of this lap.")
+    compound: Compound
+
+
+class StrategyIn(BaseModel):
+    driver: str = Driver
+    start_compound: Compound
+    stops: list[StopIn] = Field(default_factory=list, max_length=5)
+
+
+class SimulateRequest(BaseModel):
+    season: int = Season
+    event: str = Event
+    strategies: list[StrategyIn] = Field(min_length=1, max_length=30)
+    n_sims: int = Field(default=2000, ge=10, le=20000)
+    seed: int = Seed
+    pre_race: bool = True
+
+
+class TimeQuantiles(BaseModel):
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+
+class DriverDistribution(BaseModel):
+    driver: str
+    team: str
+    grid: int
+    strategy: str
+    given: bool = Field(description="The caller gave this strategy (others: best screened plan).")
+    expected_position: float | None
+    position_histogram: dict[str, float]
+    race_time_quantiles_s: TimeQuantiles
+    p_gain_positions: float | None
+    p_retired: float | None
+
+
+class SimulateResponse(_Open):
+    season: int
+    round: int
+    event: str
+    circuit_key: str
+    total_laps: int
+    n_sims: int
+    seed: int
+    drivers: list[DriverDistribution]
+    cached: bool = False
+    latency_ms: float
+
+
+# ------------------------------------------------------------------------------ live, undercut
+class CarState(BaseModel):
+    driver: str = Driver
+    position: int | None = Field(default=None, ge=1, le=30)
+    gap_to_leader_s: float | None = Field(default=None, ge=0, le=1000)
+    compound: Compound | None = None
+    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    stops: int | None = Field(default=None, ge=0, le=5)
+    compounds_used: list[Compound] | None = None
+    retired: bool | None = None
+
+
+class LiveRequest(BaseModel):
+    season: int = Season
+    event: str = Event
+    lap: int = Field(ge=1, le=200, description="Laps completed by the leader.")
+    driver: str = Driver
+    track_status: Literal["green", "sc", "vsc"] = "green"
+    compound: Compound | None = Field(default=None, description="The driver's fitted compound.")
+    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    position: int | None = Field(default=None, ge=1, le=30)
+    gap_to_leader_s: float | None = Field(default=None, ge=0, le=1000)
+    stops: int | None = Field(default=None, ge=0, le=5)
+    cars: list[CarState] = Field(default_factory=list, max_length=30,
+                                 description="Other cars' state; default the stored race's real state.")
+    neutral_laps_remaining: int | None = Field(default=None, ge=1, le=20)
+    n_sims: int = Field(default=400, ge=10, le=5000)
+    seed: int = Seed
+
+
+class AdviceOptionPublic(BaseModel):
+    label: str
+    strategy: str
+    expected_position: float | None
+    prob_gain: float | None
+    race_time_p50_s: float | None
+
+
+class LiveResponse(_Open):
+    season: int
+    round: int
+    event: str
+    driver: str
+    lap: int
+    track_status: str
+    call: Literal["BOX_NOW", "STAY_OUT", "BOX_UNDER_SC"]
+    expected_positions_gained: float | None
+    p_gain: float | None
+    best_compound: str | None
+    current_position: int
+    expected_position: float | None
+    gain_vs_alternative: float | None
+    options: list[AdviceOptionPublic]
+    state_source: str = Field(description="stored | synthetic | request, + request when overridden.")
+    cached: bool = False
+    latency_ms: float
+
+
+class UndercutRequest(BaseModel):
+    season: int = Season
+    event: str = Event
+    driver: str = Driver
+    rival: str = Driver
+    lap: int = Field(ge=1, le=200)
+    gap_s: float | None = Field(default=None, ge=-200, le=200,
+                                description="Rival's lead over the driver (s); negative: the driver is ahead.")
+    compound: DryCompound | None = Field(default=None, description="Driver's new set.")
+    rival_compound: DryCompound | None = None
+    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    rival_tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    current_compound: Compound | None = None
+    rival_current_compound: Compound | None = None
+    pit_lap: int | None = Field(default=None, ge=1, le=200)
+    max_delay_laps: int = Field(default=8, ge=1, le=30)
+    track_status: Literal["green", "sc", "vsc"] = "green"
+    cars: list[CarState] = Field(default_factory=list, max_length=30)
+    n_sims: int = Field(default=200, ge=0, le=5000)
+    seed: int = Seed
+
+
+class UndercutResponse(_Open):
+    season: int
+    round: int
+    event: str
+    driver: str
+    rival: str
+    lap: int
+    gap_s: float | None
+    pit_lap: int
+    compound: str
+    rival_compound: str
+    gain_per_lap_s: list[float | None] = Field(description="Gain on each lap the rival stays out longer.")
+    margin_s: list[float | None] = Field(description="Driver's margin when the rival rejoins after k laps.")
+    works: bool
+    works_after_laps: int | None
+    undercut_lap: int | None = Field(description="Lap on which the undercut works.")
+    gap_needed_s: float | None = Field(description="Largest gap the undercut overturns if the rival reacts a lap later.")
+    overcut_margin_s: list[float | None]
+    mc_prob_ahead_box: float | None
+    mc_prob_ahead_stay: float | None
+    cached: bool = False
+    latency_ms: float
+
+
+# ------------------------------------------------------------------------------ replay
+class ReplayRequest(BaseModel):
+    season: int = Season
+    event: str = Event
+    from_lap: int = Field(default=1, ge=0, le=200, description="Laps completed when the simulation takes over (0 = grid).")
+    changes: list[str] = Field(default_factory=list, max_length=20,
+                               description="'VER:pit=18:HARD', 'LEC:plan=M-20-H' or 'NOR:nostop'.",
+                               examples=[["VER:pit=18:HARD"]])
+    track_status: Literal["real", "sampled"] = "real"
+    n_sims: int = Field(default=1000, ge=10, le=5000)
+    seed: int = Seed
+
+
+class ReplayDriver(_Open):
+    driver: str
+    start_position: int
+    real_position: int
+    expected_position: float
+    p_win: float
+    p_podium: float
+    position_histogram: dict[str, float]
+    strategy: str
+    changed: bool
+
+
+class ReplayResponse(_Open):
+    season: int
+    round: int
+    event: str
+    from_lap: int
+    drivers: list[ReplayDriver]
+    simulated_order: list[str]
+    real_order: list[str]
+    spearman: float | None
+    real_winner: str | None
+    p_real_winner_wins: float | None
+    notes: list[str]
+    cached: bool = False
+    latency_ms: float

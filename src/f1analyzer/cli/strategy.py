@@ -1,0 +1,191 @@
+"""`f1analyzer strategy | live | replay | backtest`: the strategy engine from the command line.
+
+All four call :mod:`f1analyzer.simulation.service` (the same functions the API calls) with the
+current race models (the registry's latest set, else the bundled one) and the configured store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .common import console, print_json, store
+
+
+def _models():
+    from ..models.bundled import current_race_models
+
+    return current_race_models()
+
+
+def _out() -> Console:
+    return Console()
+
+
+def _f(x, nd: int = 1) -> str:
+    return "–" if x is None else f"{float(x):.{nd}f}"
+
+
+def _windows(ws) -> str:
+    return ", ".join(f"{a}–{b}" for a, b in ws) or "–"
+
+
+def strategy(
+    season: Annotated[int, typer.Option("--season", "-s", help="Championship year.")],
+    event: Annotated[str, typer.Option("--event", "-e", help="Round number, event name, circuit or location.")],
+    driver: Annotated[Optional[str], typer.Option("--driver", "-d", help="Driver code (default: P1 of the grid).")] = None,
+    grid: Annotated[Optional[int], typer.Option("--grid", "-g", help="Starting slot of the driver (1..cars).")] = None,
+    top_k: Annotated[int, typer.Option("--top", help="Strategies shown.")] = 3,
+    sims: Annotated[int, typer.Option("--sims", help="Monte Carlo races per finalist strategy.")] = 300,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same answer).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")] = False,
+) -> None:
+    """Best pit strategies for a driver: stops, compounds, pit laps and windows, finishing odds."""
+    from ..simulation.service import generate_strategy
+
+    req = {"season": season, "event": event, "driver": driver, "grid": grid, "top_k": top_k,
+           "n_sims": sims, "seed": seed}
+    out = generate_strategy({k: v for k, v in req.items() if v is not None}, models=_models(), store=store())
+    if as_json:
+        print_json(out)
+        return
+    t = Table("rank", "stops", "compounds", "pit laps", "windows", "E\\[pos]", "P10/P50/P90", "P(gain)",
+              "E\\[pos] SC early/mid/late",
+              title=f"{out['season']} {out['event']}: {out['driver']} from P{out['grid']} "
+                    f"({out['total_laps']} laps, {out['n_sims']} sims)")
+    for s in out["strategies"]:
+        ph = s["robustness"]["expected_position_by_sc_start"]
+        t.add_row(str(s["rank"]), str(s["stops"]), " → ".join(c.capitalize() for c in s["compounds"]),
+                  ", ".join(map(str, s["pit_laps"])), _windows(s["pit_windows"]), _f(s["expected_position"], 2),
+                  f"{_f(s['position_p10'], 0)}/{_f(s['position_p50'], 0)}/{_f(s['position_p90'], 0)}",
+                  f"{100 * (s['p_gain_positions'] or 0):.0f}%",
+                  "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late")))
+    _out().print(t)
+    for n in out.get("notes") or []:
+        console.print(f"note: {n}", style="dim", markup=False)
+
+
+def live(
+    season: Annotated[int, typer.Option("--season", "-s")],
+    event: Annotated[str, typer.Option("--event", "-e")],
+    lap: Annotated[int, typer.Option("--lap", help="Laps completed by the leader.")],
+    driver: Annotated[str, typer.Option("--driver", "-d")],
+    compound: Annotated[str, typer.Option("--compound", help="Fitted compound (SOFT/MEDIUM/HARD/...).")],
+    tyre_age: Annotated[int, typer.Option("--tyre-age", help="Laps on the fitted set.")],
+    position: Annotated[Optional[int], typer.Option("--position", help="Current position.")] = None,
+    gap: Annotated[Optional[float], typer.Option("--gap", help="Gap to the leader, s.")] = None,
+    stops: Annotated[Optional[int], typer.Option("--stops", help="Stops made so far.")] = None,
+    track_status: Annotated[str, typer.Option("--track-status", help="green | sc | vsc")] = "green",
+    sims: Annotated[int, typer.Option("--sims")] = 400,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Box now or stay out? The rest of the field comes from the stored race at that lap (if any)."""
+    from ..simulation.service import live_advice
+
+    req = {"season": season, "event": event, "lap": lap, "driver": driver, "compound": compound,
+           "tyre_age_laps": tyre_age, "position": position, "gap_to_leader_s": gap, "stops": stops,
+           "track_status": track_status, "n_sims": sims, "seed": seed}
+    out = live_advice({k: v for k, v in req.items() if v is not None}, models=_models(), store=store())
+    if as_json:
+        print_json(out)
+        return
+    o = _out()
+    best = f" onto {out['best_compound']}" if out["best_compound"] else ""
+    o.print(f"[bold]{out['call']}{best}[/]  {out['driver']} lap {out['lap']} ({out['track_status']}), "
+            f"P{out['current_position']} → E\\[pos] {_f(out['expected_position'], 2)} "
+            f"(gained {_f(out['expected_positions_gained'], 2)}, P(gain) {100 * (out['p_gain'] or 0):.0f}%, "
+            f"worth {_f(out['gain_vs_alternative'], 2)} places vs the alternative)")
+    t = Table("option", "plan", "E\\[pos]", "P(gain)")
+    for op in out["options"]:
+        t.add_row(op["label"], op["strategy"], _f(op["expected_position"], 2), f"{100 * (op['prob_gain'] or 0):.0f}%")
+    o.print(t)
+    console.print(f"state: {out['state_source']}", style="dim", markup=False)
+
+
+def replay(
+    season: Annotated[int, typer.Option("--season", "-s")],
+    event: Annotated[str, typer.Option("--event", "-e")],
+    from_lap: Annotated[int, typer.Option("--from-lap", help="Laps completed when the simulation takes over (0 = grid).")] = 1,
+    change: Annotated[Optional[list[str]], typer.Option("--change", help="'VER:pit=18:HARD', 'LEC:plan=M-20-H' or 'NOR:nostop' (repeatable).")] = None,
+    sampled: Annotated[bool, typer.Option("--sampled-sc", help="Sample SC/VSC instead of the real ones.")] = False,
+    sims: Annotated[int, typer.Option("--sims")] = 1000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Re-simulate a stored race from its real state at a lap, with its real (or changed) strategies."""
+    from ..simulation.service import replay_race
+
+    out = replay_race({"season": season, "event": event, "from_lap": from_lap, "changes": change or [],
+                       "track_status": "sampled" if sampled else "real", "n_sims": sims, "seed": seed},
+                      models=_models(), store=store())
+    if as_json:
+        print_json(out)
+        return
+    t = Table("sim", "driver", "E\\[pos]", "P(win)", "P(podium)", "real", "strategy",
+              title=f"{out['season']} {out['event']} from lap {out['from_lap']} ({out['n_sims']} sims, "
+                    f"{out['track_status']} SC) — Spearman {_f(out['spearman'], 3)}")
+    for k, d in enumerate(out["drivers"], start=1):
+        t.add_row(str(k), d["driver"] + (" *" if d["changed"] else ""), _f(d["expected_position"], 2),
+                  f"{100 * d['p_win']:.0f}%", f"{100 * d['p_podium']:.0f}%",
+                  f"{d['real_position']}{'' if d['real_finished'] else ' DNF'}", d["strategy"])
+    _out().print(t)
+    for n in out.get("notes") or []:
+        console.print(f"note: {n}", style="dim", markup=False)
+
+
+def backtest(
+    season: Annotated[int, typer.Option("--season", "-s")],
+    rounds: Annotated[Optional[str], typer.Option("--rounds", help="Only these rounds, e.g. 1,2.")] = None,
+    models_from: Annotated[str, typer.Option("--models-from", help="train (fit on earlier seasons) | registry")] = "train",
+    sims: Annotated[int, typer.Option("--sims", help="Optimiser sims per finalist.")] = 300,
+    replay_sims: Annotated[int, typer.Option("--replay-sims")] = 500,
+    advisor_sims: Annotated[int, typer.Option("--advisor-sims")] = 100,
+    no_advisor: Annotated[bool, typer.Option("--no-advisor", help="Skip the advisor replay (faster).")] = False,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """For every race of a season: pre-race plan for the winner vs reality, replay rank
+    correlation, and the live advisor's calls against the real pit walls."""
+    from ..errors import InvalidRequestError
+    from ..simulation.service import run_backtest
+
+    try:
+        rs = [int(x) for x in rounds.split(",") if x.strip()] if rounds else None
+    except ValueError:
+        raise InvalidRequestError(f"--rounds takes round numbers separated by commas, e.g. 1,2; got {rounds!r}.") from None
+    out = run_backtest(season, store=store(), rounds=rs, models_from=models_from, opt_sims=sims,
+                       replay_sims=replay_sims, advisor_sims=advisor_sims, seed=seed, advisor=not no_advisor)
+    if as_json:
+        print_json(out)
+        return
+    t = Table("rnd", "event", "wet", "winner (grid)", "recommended", "window", "winner did", "Spearman",
+              "advisor", title=f"Backtest {season}")
+    for r in out["races"]:
+        rec, act = r["recommended"], r["actual_top10"][0]
+        adv = r["advisor"]
+        t.add_row(str(r["round"]), r["event"].replace(" Grand Prix", ""), "wet" if r["wet"] else "",
+                  f"{r['winner']} (P{r['winner_grid']})", rec["strategy"],
+                  "–" if not rec["first_stop_window"] else "{}–{}".format(*rec["first_stop_window"]),
+                  "-".join(c[0] for c in act["compounds"]) + f" ({act['stops']})", _f(r["replay_spearman"], 2),
+                  "–" if not adv or adv["agreement"] is None else f"{100 * adv['agreement']:.0f}% of {adv['decisions']}")
+    o = _out()
+    o.print(t)
+    s = out["summary"]
+    o.print(f"mean Spearman {_f(s['mean_replay_spearman'], 3)} (dry {_f(s['mean_replay_spearman_dry'], 3)}), "
+            f"winner stops match {_f(s['winner_stops_match_rate'], 2)}, compound set match "
+            f"{_f(s['winner_compound_set_match_rate'], 2)}, first stop in window "
+            f"{_f(s['winner_first_stop_in_window_rate'], 2)}, advisor agreement {_f(s['advisor_agreement'], 2)} "
+            f"(BOX at real stops {_f(s['advisor_box_rate_at_real_stops'], 2)}, SC/VSC "
+            f"{_f(s['advisor_agreement_at_neutralisations'], 2)}, STAY mid-stint {_f(s['advisor_stay_rate_mid_stint'], 2)}); "
+            f"models {s['models']['source']} on {s['models']['training_seasons']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("strategy")(strategy)
+    app.command("live")(live)
+    app.command("replay")(replay)
+    app.command("backtest")(backtest)

@@ -1,0 +1,328 @@
+"""Answering a question: hybrid retrieval + narration, as plain data.
+
+:func:`answer_query` is what ``POST /query``, ``f1analyzer query`` and the Lambda handler (through
+the API) call. It validates the filters, retrieves the best passages, has the narrator answer from
+them only (offline writer by default; an LLM when configured, checked and with fallback) and
+returns a JSON-able dict. Answers are cached by the normalised request (question, ``top_k``,
+filters, narrator, index version), so a rebuilt index never serves stale answers.
+
+The API side: :func:`ensure_index_async` builds the index in a background thread when it is missing
+(``/health`` keeps answering meanwhile) and warms the embedder; :func:`vector_database_ok` and
+:func:`narration_ok` are the ``/health`` checks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from f1analyzer.data.circuits import CIRCUITS, normalise, resolve_circuit
+from f1analyzer.errors import BackendUnavailableError, ConfigError, InvalidRequestError, NotFoundError
+from f1analyzer.knowledge.query import DRIVER_CODE_SET, DRIVER_CODES
+from f1analyzer.log import get_logger
+
+log = get_logger("knowledge.service")
+
+MAX_TOP_K = 20
+MAX_QUERY_CHARS = 1000
+CACHE_NAMESPACE = "query"
+#: the filters ``/query`` accepts (``event`` is an event name, circuit or location)
+QUERY_FILTERS = ("season", "event", "driver")
+_EVENTS = {normalise(e): e for c in CIRCUITS for e in c.events}
+
+
+# ------------------------------------------------------------------------------- filters
+def normalise_query(text: str) -> str:
+    """Whitespace collapsed and trailing punctuation dropped (the cache key's question)."""
+    return " ".join(str(text).split()).rstrip("?!. ").lower()
+
+
+def query_filters(filters: dict | None) -> dict:
+    """``{"season", "event", "driver"}`` from a request → index filters.
+
+    ``event`` may be an event name ("Hungarian Grand Prix", "Italian GP") — it then filters on the
+    event — or a circuit, location or country ("Monza", "Hungary") — it then filters on the circuit,
+    which keeps the circuit profile too. ``driver`` is a three-letter code or a surname.
+
+    Raises:
+        InvalidRequestError: an unknown filter key.
+        NotFoundError: an event or driver nobody knows (with suggestions).
+    """
+    out: dict = {}
+    for key, value in (filters or {}).items():
+        if value is None or value == "":
+            continue
+        if key not in QUERY_FILTERS:
+            raise InvalidRequestError(
+                f"Unknown filter {key!r}; valid filters: {', '.join(QUERY_FILTERS)}.")
+        if key == "season":
+            try:
+                out["season"] = int(value)
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequestError(f"Filter 'season' needs a year, got {value!r}.") from exc
+        elif key == "event":
+            text = str(value).strip()
+            norm = normalise(text).replace(" gp", " grand prix")
+            event = _EVENTS.get(norm) or _EVENTS.get(f"{norm} grand prix")
+            if event is not None:
+                out["event"] = event
+            else:
+                circuit = resolve_circuit(text)
+                if circuit is None:
+                    raise NotFoundError.with_suggestions("event", text, sorted(set(_EVENTS.values())))
+                out["circuit"] = circuit
+        elif key == "driver":
+            text = str(value).strip()
+            code = text.upper() if text.upper() in DRIVER_CODE_SET else DRIVER_CODES.get(
+                normalise(text))
+            if code is None:
+                raise NotFoundError.with_suggestions(
+                    "driver", text, sorted(DRIVER_CODE_SET) + sorted(DRIVER_CODES))
+            out["driver"] = code
+    return out
+
+
+# ------------------------------------------------------------------------------- answering
+def source_dict(hit) -> dict:
+    """One cited source as the API shows it."""
+    meta = hit.metadata or {}
+    return {"id": hit.id, "kind": meta.get("kind"), "season": meta.get("season"),
+            "round": meta.get("round"), "event": meta.get("event"), "title": hit.title,
+            "score": round(float(hit.score), 6), "snippet": hit.snippet}
+
+
+def index_version(kb) -> int:
+    """Changes whenever the index is rebuilt (the BM25 corpus file is rewritten by every build)."""
+    try:
+        return kb.corpus_path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def answer_query(query: str, *, top_k: int = 5, filters: dict | None = None, settings=None,
+                 kb=None, narrator=None, cache=None) -> dict:
+    """Answer a question from the knowledge base.
+
+    Args:
+        query: the question (1..1000 characters).
+        top_k: passages retrieved and given to the narrator (1..20).
+        filters: ``{"season": 2021, "event": "Hungary", "driver": "HAM"}``, all optional and hard
+            (nothing outside them is returned).
+        settings: :class:`~f1analyzer.config.Settings` (default ``get_settings()``).
+        kb: the :class:`~f1analyzer.knowledge.retrieval.KnowledgeBase` (default
+            ``get_knowledge_base(settings)``).
+        narrator: default ``narration.get_narrator(settings)`` (the offline writer unless an LLM
+            is configured).
+        cache: a :class:`~f1analyzer.backends.cache.Cache` or the API's ``ResponseCache``; None
+            answers without caching.
+
+    Returns:
+        ``{"answer", "sources": [{"id", "kind", "season", "round", "event", "title", "score",
+        "snippet"}], "provider", "model", "usage": {"input_tokens", "output_tokens"},
+        "fallback_reason", "cached", "latency_ms"}``.
+
+    Raises:
+        InvalidRequestError: empty question, bad ``top_k`` or filter.
+        NotFoundError: unknown event or driver in the filters.
+        BackendUnavailableError: the index is missing, empty or unreadable.
+    """
+    from f1analyzer.narration import NarrationRequest, get_narrator, narrate_checked
+
+    t0 = time.perf_counter()
+    text = " ".join(str(query or "").split())
+    if not text:
+        raise InvalidRequestError("The query is empty; ask a question.")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidRequestError(f"The query is longer than {MAX_QUERY_CHARS} characters.")
+    if not 1 <= int(top_k) <= MAX_TOP_K:
+        raise InvalidRequestError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}.")
+    index_filters = query_filters(filters)
+    if settings is None:
+        from f1analyzer.config import get_settings
+
+        settings = get_settings()
+    if kb is None:
+        from f1analyzer.knowledge.build import get_knowledge_base
+
+        kb = get_knowledge_base(settings)
+    narrator = narrator if narrator is not None else get_narrator(settings)
+    payload = {"query": normalise_query(text), "top_k": int(top_k), "filters": index_filters,
+               "narrator": [narrator.name, getattr(narrator, "model", None) or ""],
+               "index": index_version(kb)}
+    hit = _cache_get(cache, payload)
+    if hit is not None:
+        return {**hit, "cached": True, "latency_ms": _ms(t0)}
+
+    hits = kb.search(text, top_k=int(top_k), filters=index_filters)
+    if not hits and not index_filters and kb.count() == 0:
+        raise BackendUnavailableError(
+            "The knowledge index is empty; build it with `f1analyzer index` (or wait for the "
+            "server's start-up build to finish).", details={"backend": "knowledge"})
+    narration = narrate_checked(NarrationRequest(question=text, sources=hits), narrator)
+    out = {
+        "answer": narration.text,
+        "sources": [source_dict(h) for h in hits],
+        "provider": narration.provider,
+        "model": narration.model,
+        "usage": {"input_tokens": narration.usage.input_tokens,
+                  "output_tokens": narration.usage.output_tokens},
+        "fallback_reason": narration.fallback_reason,
+    }
+    if narration.fallback_reason is None:  # an LLM outage must not pin the fallback text
+        _cache_set(cache, payload, out, settings)
+    return {**out, "cached": False, "latency_ms": _ms(t0)}
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
+
+
+def _cache_get(cache, payload: dict):
+    if cache is None:
+        return None
+    if hasattr(cache, "get_or_compute"):  # api.caching.ResponseCache: records hit/miss metrics
+        return cache.get(CACHE_NAMESPACE, payload)
+    from f1analyzer.backends.cache import make_key
+
+    try:
+        return cache.get(make_key(CACHE_NAMESPACE, payload))
+    except Exception as exc:  # noqa: BLE001 - a cache never fails a request
+        log.warning("query cache get failed: %s", exc)
+        return None
+
+
+def _cache_set(cache, payload: dict, value: dict, settings) -> None:
+    if cache is None:
+        return
+    if hasattr(cache, "get_or_compute"):
+        cache.set(CACHE_NAMESPACE, payload, value)
+        return
+    from f1analyzer.backends.cache import make_key
+
+    try:
+        cache.set(make_key(CACHE_NAMESPACE, payload), value, settings.cache_ttl_s)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("query cache set failed: %s", exc)
+
+
+# ------------------------------------------------------------------------------- server wiring
+@dataclass
+class IndexStatus:
+    """Where the server's knowledge index stands (``state.services["knowledge_index"]``)."""
+
+    status: str = "unknown"  #: unknown | building | ready | failed
+    error: str | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    report: dict | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "error": self.error, "report": self.report}
+
+
+SERVICE_KEY = "knowledge_index"
+
+
+def index_status(state) -> IndexStatus | None:
+    return state.services.get(SERVICE_KEY)
+
+
+def ensure_index(settings, *, store=None, warm: bool = True) -> dict | None:
+    """Build the index when it is missing or empty (idempotent); warm the embedder and the BM25
+    corpus. Returns the build report as a dict, or None when nothing had to be built."""
+    from dataclasses import asdict
+
+    from f1analyzer.knowledge.build import build_index, get_knowledge_base
+
+    kb = get_knowledge_base(settings)
+    report = None
+    if kb.count() == 0:
+        log.info("knowledge index missing at %s: building it", settings.index_dir)
+        report = asdict(build_index(settings, store=store))
+    if warm:
+        kb.search("safety car pit stop", top_k=1)  # loads MiniLM, the table and the corpus
+    return report
+
+
+def ensure_index_async(state, *, warm: bool = True) -> threading.Thread:
+    """Start :func:`ensure_index` in a daemon thread; ``/health`` answers meanwhile.
+
+    Wire it into the API lifespan after start-up: ``ensure_index_async(state)``. Progress is in
+    ``state.services["knowledge_index"]`` (:class:`IndexStatus`); ``/query`` answers 503 while it
+    builds and :func:`vector_database_ok` is False until the index answers a query.
+    """
+    current = index_status(state)
+    if current is not None and current.thread is not None and current.thread.is_alive():
+        return current.thread
+    status = IndexStatus(status="building")
+
+    def run() -> None:
+        try:
+            status.report = ensure_index(state.settings, store=state.store, warm=warm)
+            status.status = "ready"
+            log.info("knowledge index ready%s", f" (built: {status.report})" if status.report else "")
+        except Exception as exc:  # noqa: BLE001 - reported by /health and /query
+            status.status = "failed"
+            status.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            log.warning("knowledge index not available: %s", status.error)
+
+    status.thread = threading.Thread(target=run, name="f1a-knowledge-index", daemon=True)
+    state.services[SERVICE_KEY] = status
+    status.thread.start()
+    return status.thread
+
+
+def require_index_ready(state) -> None:
+    """Raise a clear 503 while the start-up build runs (or after it failed)."""
+    status = index_status(state)
+    if status is None:
+        return
+    if status.status == "building":
+        waited = time.monotonic() - status.started_at
+        raise BackendUnavailableError(
+            f"The knowledge index is being built (started {waited:.0f} s ago); retry shortly.",
+            details={"backend": "knowledge", "status": "building"})
+
+
+_PROBE: dict[int, np.ndarray] = {}
+
+
+def vector_database_ok(state) -> bool:
+    """Health check: the knowledge index answers a query (False while it is being built).
+
+    Queries the index with a fixed unit vector, so the check never waits for the embedding model.
+    """
+    status = index_status(state)
+    if status is not None and status.status == "building":
+        return False
+    from f1analyzer.knowledge.build import get_knowledge_base
+
+    kb = get_knowledge_base(state.settings)
+    dim = int(getattr(kb.embedder, "dim", 384))
+    probe = _PROBE.get(dim)
+    if probe is None:
+        probe = np.zeros(dim, dtype=np.float32)
+        probe[0] = 1.0
+        _PROBE[dim] = probe
+    try:
+        return bool(kb.index.query(probe, top_k=1))
+    except Exception as exc:  # noqa: BLE001
+        log.debug("vector database check failed: %s", exc)
+        return False
+
+
+def narration_ok(state) -> bool:
+    """Health check: a narrator can be built from the settings (the offline writer always can;
+    an LLM provider needs its key or URL). It does not call the LLM: a failing LLM falls back to
+    the offline writer, so narration keeps working."""
+    from f1analyzer.narration import get_narrator
+
+    try:
+        get_narrator(state.settings)
+    except ConfigError as exc:
+        log.debug("narration check failed: %s", exc.message)
+        return False
+    return True

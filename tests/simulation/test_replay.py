@@ -1,0 +1,117 @@
+"""Replays of stored races from their real state: synthetic store, and a real race (realdata)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from f1analyzer.data.session import Race
+from f1analyzer.errors import InvalidRequestError
+from f1analyzer.simulation.build import build_race
+from f1analyzer.simulation.params import TrackStatus
+from f1analyzer.simulation.replay import Change, real_plans, real_state, replay, spearman, track_schedule
+from tests.simulation.test_build import synthetic_env
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    store, models = synthetic_env(tmp_path_factory.mktemp("replay"))
+    built = build_race(2023, "Monza", models=models, store=store, pre_race=False)
+    return store, models, built, Race(2023, "Monza", store=store)
+
+
+def test_change_parsing():
+    assert Change.parse("ver:pit=18:hard") == Change("VER", "pit", lap=18, compound="HARD")
+    assert Change.parse("LEC:plan=M-20-H").plan == "M-20-H"
+    assert Change.parse("NOR:nostop").kind == "nostop"
+    with pytest.raises(InvalidRequestError, match="VER:pit=18:HARD"):
+        Change.parse("VER pits on 18")
+
+
+def test_real_state_matches_the_laps(env):
+    _, _, built, race = env
+    p = built.params
+    laps = race.laps
+    lap = 20
+    st = real_state(race, p, lap)
+    st.validate(p)
+    at = laps[laps["lap_number"] == lap].set_index("driver")
+    leader = at["session_time_s"].idxmin()
+    assert st.position[p.car_index(leader)] == 1 and st.gap_to_leader_s[p.car_index(leader)] == 0
+    stops = race.pit_stops
+    for i, car in enumerate(p.cars):
+        made = stops[(stops["driver"] == car.driver) & (stops["lap"] <= lap)]
+        assert st.stops_done[i] == len(made)
+        if not (len(made) and int(made["lap"].iloc[-1]) == lap):
+            assert st.compound[i] == at.loc[car.driver, "compound"]
+            assert st.tyre_age_laps[i] == int(at.loc[car.driver, "tyre_life_laps"])
+    # monza had a Safety Car on laps 30-33: the schedule and a state inside it say so
+    sched = track_schedule(race, p.total_laps)
+    assert list(np.flatnonzero(sched == TrackStatus.SC) + 1) == [30, 31, 32, 33]
+    sc_state = real_state(race, p, 29, schedule=sched)
+    assert sc_state.track_status == TrackStatus.SC and sc_state.neutral_laps_remaining == 4
+
+
+def test_real_plans_are_the_real_stops(env):
+    _, _, built, race = env
+    p = built.params
+    st = real_state(race, p, 5)
+    plans, fixed = real_plans(race, p, st)
+    stops = race.pit_stops
+    for car, plan in zip(p.cars, plans):
+        real = stops[stops["driver"] == car.driver]
+        assert list(plan.pit_laps) == [int(x) for x in real["lap"] if x > 5]
+    assert fixed == []
+
+
+def test_replay_reproduces_the_synthetic_race(env):
+    _, _, built, race = env
+    out = replay(built, race, from_lap=1, n_sims=200, seed=1)
+    assert out["real_winner"] == race.results["driver"].iloc[0]
+    assert len(out["drivers"]) == 20 and out["simulated_order"][0] == out["drivers"][0]["driver"]
+    assert out["spearman"] > 0.5
+    assert sum(d["p_win"] for d in out["drivers"]) == pytest.approx(1.0, abs=1e-6)
+    late = replay(built, race, from_lap=45, n_sims=100, seed=1)
+    assert late["spearman"] >= out["spearman"] - 0.05  # five laps from the end, order is nearly set
+
+
+def test_replay_with_changes(env):
+    _, _, built, race = env
+    winner = race.results["driver"].iloc[0]
+    start = built.params.cars[built.params.car_index(winner)].start_compound
+    new = "SOFT" if start != "SOFT" else "MEDIUM"
+    base = replay(built, race, from_lap=1, n_sims=150, seed=2)
+    worse = replay(built, race, from_lap=1, n_sims=150, seed=2, changes=[f"{winner}:pit=3:{new}"])
+    row = next(d for d in worse["drivers"] if d["driver"] == winner)
+    assert row["changed"] and row["strategy"].split("-")[1] == "3"
+    assert worse["changes"] == [f"{winner}:pit=3:{new}"]
+    b = next(d for d in base["drivers"] if d["driver"] == winner)
+    assert row["expected_position"] >= b["expected_position"] - 0.5
+    with pytest.raises(InvalidRequestError, match=r"valid laps are 2\.\.49"):
+        replay(built, race, from_lap=1, n_sims=10, changes=[f"{winner}:pit=60:HARD"])
+    with pytest.raises(InvalidRequestError, match="Drivers in this race"):
+        replay(built, race, from_lap=1, n_sims=10, changes=["ZZZ:pit=20:HARD"])
+    with pytest.raises(InvalidRequestError, match=r"valid laps are 0\.\.49"):
+        replay(built, race, from_lap=80, n_sims=10)
+
+
+def test_spearman():
+    assert spearman([1, 2, 3, 4], [1, 2, 3, 4]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert np.isnan(spearman([1, 1], [1, 2]))
+
+
+@pytest.mark.realdata
+def test_replay_real_race_from_lap_1(tmp_path, data_dir):
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+
+    store = RaceStore(tmp_path / "store")
+    [res] = ingest_files([data_dir / "laps" / "2024.csv.gz"], store)
+    assert res.ok
+    built = build_race(2024, "Bahrain", models=load_bundled_models(), store=store, pre_race=False)
+    out = replay(built, Race(2024, "Bahrain", store=store), from_lap=1, n_sims=400, seed=0)
+    assert out["real_winner"] == "VER"
+    assert out["simulated_order"][0] == "VER" and out["p_real_winner_wins"] > 0.4
+    assert out["spearman"] > 0.7
