@@ -21,6 +21,8 @@ from pathlib import Path
 
 from f1analyzer.data.ingest import ingest_files
 from f1analyzer.data.store import RaceStore
+from f1analyzer.knowledge.documents import rule_documents
+from f1analyzer.knowledge.embeddings import MiniLMEmbedder
 from f1analyzer.knowledge.writers import race_facts, write_documents
 from f1analyzer.knowledge.writers_bundled import ATTRIBUTION, BUNDLED_KNOWLEDGE, write_bundle
 from f1analyzer.models.bundled import load_bundled_models
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-season", type=int, default=2018)
     ap.add_argument("--last-season", type=int, default=2024)
     ap.add_argument("--out", type=Path, default=BUNDLED_KNOWLEDGE)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="torch threads for embedding the documents")
     args = ap.parse_args(argv)
     if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
         ap.error("--data-dir (or F1_DATA_DIR) must point at a folder with laps/")
@@ -55,7 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     kinds = Counter(d.kind for d in docs)
     meta = {"seasons": sorted({f["season"] for f in facts}), "races": len(facts),
             "documents": dict(sorted(kinds.items())), "race_models_data_hash": models.data_hash_}
-    path = write_bundle(args.out, facts, docs, meta)
+    embedder = MiniLMEmbedder(threads=args.threads)
+    t1 = time.perf_counter()
+    embedded = rule_documents() + docs  # the rule notes' vectors ship too: no model at start-up
+    vectors = embedder.encode([d.embedding_text() for d in embedded])
+    print(f"embedded {len(embedded)} documents in {time.perf_counter() - t1:.1f} s")
+    path = write_bundle(args.out, facts, docs, meta, vectors=vectors, embedded=embedded)
     size = path.stat().st_size
     took = time.perf_counter() - t0
     readme = path.with_name("KNOWLEDGE.md")
@@ -64,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         f"`{path.name}` holds the knowledge base a fresh install searches when its race store is "
         "empty: derived facts of every race (classification, stints, pit laps, Safety Car / VSC / "
         "red-flag phases, undercuts; no lap times) and the race, circuit and season documents "
-        "written from them with the bundled race models (`race_models.json`).\n\n"
+        "written from them with the bundled race models (`race_models.json`), with their "
+        "all-MiniLM-L6-v2 embeddings (float16).\n\n"
         f"{ATTRIBUTION}\n\n"
         "| | |\n|---|---|\n"
         f"| seasons | {', '.join(map(str, meta['seasons']))} |\n"

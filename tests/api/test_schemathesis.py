@@ -53,17 +53,18 @@ def service_env(home, **extra) -> dict[str, str]:
     return env
 
 
-def run_schemathesis(url: str, report_dir: Path, headers: list[str]) -> subprocess.CompletedProcess:
+def run_schemathesis(url: str, workdir: Path, headers: list[str]) -> subprocess.CompletedProcess:
+    """The CLI in ``workdir`` (it keeps a ``.schemathesis`` cache there, not in the repo)."""
     exe = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
     cmd = [exe, "run", f"{url}/openapi.json", "--checks", "no_unhandled_server_error",
            "--max-examples", "25", "--seed", "7", "--workers", "2", "--no-color",
            "--generation-database", "none", "--request-timeout", "30",
-           "--report", "junit", "--report-dir", str(report_dir)]
+           "--report", "junit", "--report-dir", str(workdir / "report")]
     for h in headers:
         cmd += ["-H", h]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.test_schemathesis",
            "PYTHONPATH": str(REPO)}
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO), env=env,
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=str(workdir), env=env,
                           timeout=170)
 
 
@@ -79,7 +80,7 @@ def server(tmp_path_factory):
 def test_no_server_errors_on_any_endpoint(server, tmp_path, auth):
     url, log_path = server
     headers = [f"X-API-Key: {KEY}"] if auth == "api-key" else []
-    result = run_schemathesis(url, tmp_path / "report", headers)
+    result = run_schemathesis(url, tmp_path, headers)
     out = result.stdout + result.stderr
     assert "Operations:" in out, out[-3000:]
     assert result.returncode == 0, out[-6000:]

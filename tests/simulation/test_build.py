@@ -191,3 +191,12 @@ def test_build_real_race_with_bundled_models(tmp_path, data_dir):
     fast = sorted(p.cars, key=lambda c: c.base_pace_s)[:6]
     assert {"VER", "NOR", "LEC", "PIA"} & {c.driver for c in fast}
     assert 60 < p.base_lap_time_s < 100 and 15 < p.pit_loss_s < 35
+
+
+def test_min_stint_laps_bounds_every_stint(synth):
+    store, models = synth
+    p = race_params_for(2023, "Monza", models=models, store=store)
+    res = optimise(p, p.drivers[2], n_sims=30, seed=0, min_stint_laps=12, top_k=5)
+    for o in res.options:
+        edges = [0, *o.strategy.pit_laps, p.total_laps]
+        assert min(b - a for a, b in zip(edges[:-1], edges[1:])) >= 12

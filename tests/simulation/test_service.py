@@ -42,6 +42,8 @@ def test_generate_strategy_shape_and_legality(env):
     assert exp == sorted(exp)
     for s in out["strategies"]:
         _legal(s, TOTAL_LAPS)
+        edges = [0, *s["pit_laps"], TOTAL_LAPS]
+        assert min(b - a for a, b in zip(edges[:-1], edges[1:])) >= sv.MIN_STINT_LAPS
         assert s["position_p10"] <= s["position_p50"] <= s["position_p90"]
         assert s["race_time_p10_s"] <= s["race_time_p50_s"] <= s["race_time_p90_s"]
         assert sum(s["position_histogram"].values()) == pytest.approx(1.0, abs=1e-3)

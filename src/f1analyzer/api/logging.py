@@ -1,4 +1,4 @@
-"""Server logging: structlog, one JSON object per line (pretty console lines when ``DEBUG=true``).
+"""Server logging: structlog, one JSON object per line on stderr (console lines when ``DEBUG``).
 
 Every line carries ``time`` (ISO 8601, UTC), ``level``, ``logger`` and ``event``; lines written
 while a request is served also carry ``request_id`` (and the access line ``method``, ``route``,
@@ -40,7 +40,7 @@ def make_formatter(json: bool = True) -> logging.Formatter:
     if json:
         final: list = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        final = [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
+        final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_foreign_chain(),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
@@ -51,7 +51,7 @@ def configure_logging(settings: Settings, *, json: bool | None = None) -> None:
     """Install the logging pipeline for the server process (idempotent).
 
     Two paths render the same line format: structlog events (the access line: the hot path,
-    rendered with orjson straight to stdout, ~10 µs) and stdlib records (``f1analyzer.*``
+    rendered with orjson straight to stderr, ~10 µs) and stdlib records (``f1analyzer.*``
     library loggers, uvicorn, third parties) through the root handler's ProcessorFormatter.
 
     Args:
@@ -71,21 +71,21 @@ def configure_logging(settings: Settings, *, json: bool | None = None) -> None:
             import orjson
 
             renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
-            factory: Any = structlog.BytesLoggerFactory(sys.stdout.buffer)
+            factory: Any = structlog.BytesLoggerFactory(sys.stderr.buffer)
         except ImportError:  # plain json: same lines, a little slower
             renderer = structlog.processors.JSONRenderer()
-            factory = structlog.PrintLoggerFactory(sys.stdout)
+            factory = structlog.PrintLoggerFactory(sys.stderr)
         processors += [structlog.processors.format_exc_info, renderer]
     else:
-        processors += [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
-        factory = structlog.PrintLoggerFactory(sys.stdout)
+        processors += [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        factory = structlog.PrintLoggerFactory(sys.stderr)
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=factory,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(make_formatter(json))
     setattr(handler, _HANDLER_FLAG, True)
 
@@ -122,7 +122,7 @@ def uvicorn_log_config(settings: Settings) -> dict:
         "formatters": {"f1a": {"()": "f1analyzer.api.logging.make_formatter",
                                "json": not settings.debug}},
         "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "f1a",
-                                 "stream": "ext://sys.stdout"}},
+                                 "stream": "ext://sys.stderr"}},
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
             "uvicorn.error": {"handlers": ["default"], "level": "INFO", "propagate": False},

@@ -22,6 +22,8 @@ from .routes import admin, health, races
 from .routes import predict, web
 from .routes import circuits
 from .routes import strategy
+from .routes import query
+from ..knowledge.service import ensure_index_async
 from ..simulation.service import strategy_engine_ok
 from .state import AppState, data_collector_ok
 
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         log.info("f1analyzer %s starting (home %s)", __version__, settings.home)
+        if getattr(settings, "index_on_start", True):
+            ensure_index_async(state)  # builds a missing knowledge index in the background
         yield
         log.info("f1analyzer shutting down")
         shutdown_services(state)
@@ -62,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(circuits.router)
     app.include_router(predict.router)
     app.include_router(strategy.router)
+    app.include_router(query.router)
     app.include_router(admin.router)
     app.include_router(metrics.router)
     web.install(app)  # the dashboard: GET / and /static

@@ -21,6 +21,7 @@ from ..log import configure_logging
 from . import bench as bench_cmds
 from . import circuit as circuit_cmds
 from . import data as data_cmds
+from . import knowledge as knowledge_cmds
 from . import models as models_cmds
 from . import serve as serve_cmds
 from . import strategy as strategy_cmds
@@ -56,6 +57,7 @@ def _root(
 
 
 data_cmds.register(app)
+knowledge_cmds.register(app)
 serve_cmds.register(app)
 models_cmds.register(app)
 circuit_cmds.register(app)

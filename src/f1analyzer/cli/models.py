@@ -22,15 +22,15 @@ def _bar(disable: bool) -> Progress:
 def train(
     start_year: Annotated[int, typer.Option("--start-year", help="First season to train on.")] = 2018,
     end_year: Annotated[int, typer.Option("--end-year", help="Last season (also the evaluation season).")] = 2024,
-    quick: Annotated[bool, typer.Option("--quick", help="Small subset: the 2 latest seasons in range, first 8 "
-                                                        "rounds each, smaller boosters (< 30 s).")] = False,
-    init_vectordb: Annotated[bool, typer.Option("--init-vectordb", help="Build the knowledge index afterwards.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Small subset: the 2 latest seasons in range, "
+                                        "first 8 rounds each, smaller boosters (< 30 s).")] = False,
+    init_vectordb: Annotated[bool, typer.Option("--init-vectordb",
+                                                help="Build the knowledge index afterwards.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
 ) -> None:
     """Fit the race models and the learned lap-time/pit-stop models, evaluate, register.
 
-    Seasons missing from the store are ingested from $F1_DATA_DIR/laps when it is set; seasons with
-    no data anywhere are skipped and reported.
+    Seasons missing from the store are ingested from $F1_DATA_DIR/laps when it is set; seasons with no data anywhere are skipped and reported.
     """
     from ..models.training import build_knowledge_index
     from ..models.training import train as run_train
@@ -97,7 +97,8 @@ def _print_evaluation(out: Console, ev: dict) -> None:
 
 
 def evaluate(
-    season: Annotated[int, typer.Option("--season", help="Season to score; the models train on the seasons before it.")],
+    season: Annotated[int, typer.Option("--season",
+                                        help="Season to score; the models train on the seasons before it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     predictions: Annotated[Optional[Path], typer.Option("--predictions", help="Write one_lap_ahead.csv and "
                                                         "stint_forecast.csv into this folder.")] = None,

@@ -86,6 +86,17 @@ def get_knowledge_base(settings=None) -> KnowledgeBase:
     with _KB_LOCK:
         kb = _KB_CACHE.get(key)
         if kb is None:
-            kb = KnowledgeBase(settings=settings)
+            kb = KnowledgeBase(embedder=_default_embedder(settings), settings=settings)
             _KB_CACHE[key] = kb
         return kb
+
+
+def _default_embedder(settings):
+    """MiniLM, answering the passages shipped with the package from their bundled vectors."""
+    from f1analyzer.knowledge.embeddings import MiniLMEmbedder, get_embedder
+    from f1analyzer.knowledge.writers_bundled import PrecomputedEmbedder
+
+    base = get_embedder(settings)
+    if isinstance(base, MiniLMEmbedder) and base.expand:
+        return PrecomputedEmbedder(base)
+    return base

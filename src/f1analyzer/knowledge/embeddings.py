@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -60,6 +61,10 @@ class Embedder(Protocol):
 
 
 _MODEL_LOCK = threading.Lock()
+#: recent single-text (query) embeddings; the model is deterministic, so caching is exact
+QUERY_CACHE_SIZE = 2048
+_QUERY_CACHE: "OrderedDict[tuple[bool, str], np.ndarray]" = OrderedDict()
+_QUERY_LOCK = threading.Lock()
 _MODELS: dict[int, object] = {}
 
 
@@ -118,9 +123,29 @@ class MiniLMEmbedder:
         self.expand = expand
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Encode texts to a float32 array of shape ``(n, 384)`` with unit rows."""
+        """Encode texts to a float32 array of shape ``(n, 384)`` with unit rows.
+
+        Single texts (queries) go through a process-wide LRU cache of the last
+        :data:`QUERY_CACHE_SIZE` vectors: a repeated question costs no forward pass.
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:
+            key = (self.expand, texts[0])
+            with _QUERY_LOCK:
+                hit = _QUERY_CACHE.get(key)
+                if hit is not None:
+                    _QUERY_CACHE.move_to_end(key)
+                    return hit.copy()
+            vector = self._encode(texts)
+            with _QUERY_LOCK:
+                _QUERY_CACHE[key] = vector.copy()
+                while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
+                    _QUERY_CACHE.popitem(last=False)
+            return vector
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         model = _load_minilm(self.threads)
         prepared = [expand_abbreviations(t) if self.expand else t for t in texts]
         vectors = model.encode(  # type: ignore[attr-defined]

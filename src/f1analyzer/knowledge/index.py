@@ -331,6 +331,19 @@ class LanceDBIndex:
             return {}
         return dict(zip(data.column("id").to_pylist(), data.column("content_hash").to_pylist()))
 
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every stored ``(id, vector)``: ids and a float32 array of shape ``(n, dim)``.
+
+        The knowledge base keeps small tables in memory for exact search (see
+        ``retrieval.DenseMirror``); an empty or missing table gives ``([], (0, dim))``.
+        """
+        data = self._arrow(["id", "vector"])
+        if data is None or data.num_rows == 0:
+            return [], np.zeros((0, self.dim), dtype=np.float32)
+        flat = data.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        matrix = np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, self.dim)
+        return data.column("id").to_pylist(), matrix
+
     def documents(self) -> list[Document]:
         data = self._arrow(["id", "kind", "title", "text", "season", "round", "event", "circuit",
                             "drivers"])

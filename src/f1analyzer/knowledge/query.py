@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from f1analyzer.data.circuits import resolve_circuit
+from f1analyzer.data.circuits import resolve_circuit as _resolve_circuit
+
+#: circuit lookup normalises every known circuit phrase per call (~3 ms); questions repeat
+resolve_circuit = lru_cache(maxsize=4096)(_resolve_circuit)
 
 FIRST_SEASON = 2018
 

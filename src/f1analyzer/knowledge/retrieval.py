@@ -48,6 +48,11 @@ _STOPWORDS = frozenset(
     "that the this to was were what when where which who why will with would".split()
 )
 _WORD_RE = re.compile(r"[a-z0-9]+")
+#: words that make a question about a whole season rather than one race
+_SEASON_INTENT = re.compile(
+    r"\b(season|championship|title|how many (races|wins|victories|times|podiums|safety cars|red "
+    r"flags)|most (wins|races|victories|podiums)|wins per|per driver|per team|so far)\b",
+    re.IGNORECASE)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -136,6 +141,62 @@ class BM25Corpus:
             return None
 
 
+class DenseMirror:
+    """Exact in-memory cosine search over a small index (vectors are unit rows: dot = cosine).
+
+    LanceDB answers a query in a few milliseconds, and a hybrid search asks it up to three
+    times; for the few hundred passages of the knowledge base a matrix product answers in
+    microseconds with the same scores. The knowledge base loads a mirror with the BM25 corpus
+    (so both are refreshed together when a build rewrites the index) when the index offers
+    ``vectors()`` and holds at most :data:`MIRROR_MAX_DOCS` rows; otherwise it queries the index.
+    """
+
+    def __init__(self, ids: Sequence[str], matrix: np.ndarray, corpus: "BM25Corpus"):
+        keep = [i for i, doc_id in enumerate(ids) if corpus.get(doc_id) is not None]
+        self.docs = [corpus.get(ids[i]) for i in keep]
+        self.matrix = np.ascontiguousarray(matrix[keep], dtype=np.float32)
+        self._metadata = [d.metadata for d in self.docs]
+        self._masks: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def _mask(self, filters: dict[str, list]) -> np.ndarray | None:
+        if not filters:
+            return None
+        key = json.dumps(filters, sort_keys=True, default=str)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.fromiter((matches_filters(m, filters) for m in self._metadata), dtype=bool,
+                               count=len(self._metadata))
+            if len(self._masks) > 4096:
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
+
+    def query(self, vector: np.ndarray, top_k: int, filters: dict[str, list]) -> list[Hit]:
+        if not self.docs:
+            return []
+        scores = self.matrix @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        mask = self._mask(filters)
+        idx = np.flatnonzero(mask) if mask is not None else np.arange(len(scores))
+        if not len(idx):
+            return []
+        k = min(int(top_k), len(idx))
+        sub = scores[idx]
+        top = np.argpartition(-sub, k - 1)[:k]
+        top = top[np.lexsort((top, -sub[top]))]
+        out = []
+        for j in top:
+            doc = self.docs[idx[j]]
+            out.append(Hit(id=doc.id, score=float(sub[j]), title=doc.title, text=doc.text,
+                           metadata=self._metadata[idx[j]]))
+        return out
+
+
+MIRROR_MAX_DOCS = 50_000
+
+
 @dataclass(frozen=True)
 class BuildReport:
     """Outcome of :meth:`KnowledgeBase.build`: ``written`` new or changed, ``unchanged`` skipped."""
@@ -173,6 +234,7 @@ class KnowledgeBase:
                                 else settings.index_dir) / CORPUS_FILE
         self._corpus: BM25Corpus | None = None
         self._corpus_mtime_ns: int | None = None
+        self._mirror: DenseMirror | None = None
         self._lock = threading.Lock()
 
     # --- building -----------------------------------------------------------------------------
@@ -197,8 +259,10 @@ class KnowledgeBase:
             progress(0, 0)
         corpus = BM25Corpus(self.index.documents())
         corpus.save(self.corpus_path)
+        mirror = self._load_mirror(corpus)
         with self._lock:
             self._corpus = corpus
+            self._mirror = mirror
             self._corpus_mtime_ns = self._corpus_file_mtime()
         log.info("knowledge base: %d written, %d unchanged, %d stored", written,
                  len(docs) - len(todo), len(corpus))
@@ -209,7 +273,7 @@ class KnowledgeBase:
         (an ``index build`` while the API runs), or rebuilt from the index's stored texts."""
         with self._lock:
             mtime = self._corpus_file_mtime()
-            if self._corpus is None or (mtime is not None and mtime != self._corpus_mtime_ns):
+            if self._corpus is None or mtime != self._corpus_mtime_ns:
                 corpus = BM25Corpus.load(self.corpus_path)
                 if corpus is None:
                     log.info("BM25 corpus missing at %s; rebuilding from the index",
@@ -217,9 +281,24 @@ class KnowledgeBase:
                     corpus = BM25Corpus(self.index.documents())
                     if len(corpus):
                         corpus.save(self.corpus_path)
+                self._mirror = self._load_mirror(corpus)
                 self._corpus = corpus
                 self._corpus_mtime_ns = self._corpus_file_mtime()
             return self._corpus
+
+    def _load_mirror(self, corpus: BM25Corpus) -> DenseMirror | None:
+        """An in-memory copy of a small index's vectors (None: query the index itself)."""
+        vectors = getattr(self.index, "vectors", None)
+        if vectors is None or not len(corpus) or len(corpus) > MIRROR_MAX_DOCS:
+            return None
+        ids, matrix = vectors()
+        return DenseMirror(ids, matrix, corpus) if len(ids) else None
+
+    def _dense(self, vector: np.ndarray, top_k: int, filters: dict[str, list]) -> list[Hit]:
+        mirror = self._mirror
+        if mirror is not None:
+            return mirror.query(vector, top_k, filters)
+        return self.index.query(vector, top_k=top_k, filters=filters)
 
     def _corpus_file_mtime(self) -> int | None:
         try:
@@ -244,13 +323,13 @@ class KnowledgeBase:
         parsed = parse_query(query)
         n_candidates = max(4 * top_k, 20)
         vector = self.embedder.encode([query])[0]
+        corpus = self.corpus()  # (re)loads the in-memory mirror with the corpus
 
-        dense = self.index.query(vector, top_k=n_candidates, filters=hard)
+        dense = self._dense(vector, n_candidates, hard)
         by_id: dict[str, Hit] = {h.id: h for h in dense}
         rankings = [[h.id for h in dense]]
         weights = [1.0]
 
-        corpus = self.corpus()
         rankings.append(corpus.search(query, n_candidates, hard))
         weights.append(1.0)
 
@@ -259,6 +338,16 @@ class KnowledgeBase:
             for h in boost:
                 by_id.setdefault(h.id, h)
             rankings.append([h.id for h in boost])
+            weights.append(1.0)
+
+        if (parsed.seasons and not parsed.circuit and "kind" not in hard
+                and _SEASON_INTENT.search(query)):
+            # "how many races did X win in 2023?" is about the season, not one of its races
+            season_hits = self._dense(vector, n_candidates,
+                                      {**hard, "kind": ["season"], "season": list(parsed.seasons)})
+            for h in season_hits:
+                by_id.setdefault(h.id, h)
+            rankings.append([h.id for h in season_hits])
             weights.append(1.0)
 
         fused = reciprocal_rank_fusion(rankings, weights=weights)
@@ -282,12 +371,12 @@ class KnowledgeBase:
         entities = {k: v for k, v in parsed.as_filters().items() if k not in hard}
         if not entities:
             return []
-        hits = self.index.query(vector, top_k=n, filters={**hard, **entities})
+        hits = self._dense(vector, n, {**hard, **entities})
         if hits or len(entities) == 1:
             return hits
         merged: dict[str, Hit] = {}
         for key, values in entities.items():
-            for h in self.index.query(vector, top_k=n, filters={**hard, key: values}):
+            for h in self._dense(vector, n, {**hard, key: values}):
                 if h.id not in merged or h.score > merged[h.id].score:
                     merged[h.id] = h
         return sorted(merged.values(), key=lambda h: -h.score)

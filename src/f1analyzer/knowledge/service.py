@@ -208,6 +208,28 @@ def _cache_set(cache, payload: dict, value: dict, settings) -> None:
         log.warning("query cache set failed: %s", exc)
 
 
+# ------------------------------------------------------------------------------- evaluation
+def retrieval_metrics(kb, questions: list[dict], k: int = 5) -> dict:
+    """Recall@k and MRR of ``kb.search`` over ``[{"question", "relevant": [ids]}]``.
+
+    recall@k averages, per question, the share of its relevant ids found in the top k; MRR
+    averages 1 / rank of the first relevant id (0 when none is in the top k). ``misses`` lists
+    the questions with no relevant id in the top k.
+    """
+    recalls, rr, misses = [], [], []
+    for q in questions:
+        ids = [h.id for h in kb.search(q["question"], top_k=k)]
+        relevant = set(q["relevant"])
+        recalls.append(len(relevant & set(ids)) / len(relevant))
+        rank = next((i for i, doc_id in enumerate(ids, start=1) if doc_id in relevant), None)
+        rr.append(1.0 / rank if rank else 0.0)
+        if rank is None:
+            misses.append({"question": q["question"], "relevant": q["relevant"], "got": ids})
+    n = max(len(questions), 1)
+    return {"questions": len(questions), "k": k, "recall_at_k": round(sum(recalls) / n, 4),
+            "mrr": round(sum(rr) / n, 4), "misses": misses}
+
+
 # ------------------------------------------------------------------------------- server wiring
 @dataclass
 class IndexStatus:
@@ -261,11 +283,15 @@ def ensure_index_async(state, *, warm: bool = True) -> threading.Thread:
 
     def run() -> None:
         try:
-            status.report = ensure_index(state.settings, store=state.store, warm=warm)
+            status.report = ensure_index(state.settings, store=state.store, warm=False)
             status.status = "ready"
             log.info("knowledge index ready%s", f" (built: {status.report})" if status.report else "")
+            if warm:  # load MiniLM now rather than on the first question
+                from f1analyzer.knowledge.build import get_knowledge_base
+
+                get_knowledge_base(state.settings).search("safety car pit stop", top_k=1)
         except Exception as exc:  # noqa: BLE001 - reported by /health and /query
-            status.status = "failed"
+            status.status = "failed" if status.status == "building" else status.status
             status.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("knowledge index not available: %s", status.error)
 

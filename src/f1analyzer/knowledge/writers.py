@@ -100,18 +100,19 @@ def _event_where(f: dict) -> str:
 
 # ------------------------------------------------------------------------------- facts
 def _track_phases(race_laps: pd.DataFrame, results: pd.DataFrame) -> dict[str, list[list[int]]]:
-    """SC / VSC / red-flag lap ranges, read from the race leader's laps (the leader's lap k
-    defines lap k; back-markers see the same period on a lower lap number)."""
+    """SC / VSC lap ranges read from the race leader's laps (the leader's lap k defines lap k;
+    back-markers see the same period on a lower lap number); red flags from any car."""
     laps = race_laps[["lap_number", "position", "track_status"]].copy()
     laps["track_status"] = laps["track_status"].fillna("").astype(str)
     pos = laps["position"].astype("float64")
     lead = laps[pos == 1].drop_duplicates("lap_number").set_index("lap_number")["track_status"]
     union = laps.groupby("lap_number")["track_status"].agg(lambda s: "".join(sorted(set("".join(s)))))
     status = {int(k): str(lead.get(k, v)) for k, v in union.items()}
+    # a red flag stops everyone: any car's lap showing it counts (the leader's may miss it)
     return {
         "sc": _runs(k for k, s in status.items() if "4" in s),
         "vsc": _runs(k for k, s in status.items() if "6" in s or "7" in s),
-        "red": _runs(k for k, s in status.items() if "5" in s),
+        "red": _runs(int(k) for k, s in union.items() if "5" in s),
     }
 
 

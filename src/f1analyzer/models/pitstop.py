@@ -4,7 +4,8 @@ Task: for each driver and each lap *k* the car completed (not an in-lap, not the
 state at the end of lap *k* (lap, tyre age, compound, stint, position, gaps to the cars ahead and
 behind, Safety Car / VSC now, laps remaining, the circuit's typical stint length for the compound,
 the tyre's pace loss so far, how many dry compounds were used, how many cars pitted in the last
-laps) → probability that the in-lap of the driver's next tyre change is lap *k+1*, *k+2* or *k+3*.
+two laps and how many have made more stops than the driver — all as seen at the end of lap *k*)
+→ probability that the in-lap of the driver's next tyre change is lap *k+1*, *k+2* or *k+3*.
 
 A stop is a tyre change (``data.derive``): the stint number changes after its in-lap. LightGBM
 with the log-loss objective gives usable probabilities directly; calibration is reported by
@@ -25,7 +26,7 @@ PIT_FEATURES = [
     "lap_number", "race_frac", "laps_remaining", "total_laps", "tyre_age_laps", "stint_lap", "stint",
     "compound_idx", "position", "gap_ahead_s", "gap_behind_s", "status_sc", "status_vsc", "sc_recent",
     "prior_stint_len", "age_over_typical", "prior_pit_rate", "dry_compounds_used", "pace_loss_s",
-    "field_stops_recent",
+    "field_stops_recent", "cars_with_more_stops",
 ]
 
 
@@ -50,12 +51,8 @@ def pit_frame(prep: pd.DataFrame) -> pd.DataFrame:
     first_seen = ~df.assign(_c=df["compound"].where(dry)).duplicated(DRIVER + ["_c"]) & dry
     used = first_seen.astype("int64").groupby([df[k] for k in DRIVER], sort=False).cumsum()
 
-    # stops by the whole field on laps k-1..k (a Safety Car brings a wave of stops)
-    stops_per_lap = df[df["pit_in"]].groupby(RACE + ["lap_number"]).size().rename("n").reset_index()
-    lap_key = df[RACE + ["lap_number"]]
-    n_now = lap_key.merge(stops_per_lap, on=RACE + ["lap_number"], how="left")["n"].fillna(0).to_numpy()
-    prev_key = lap_key.assign(lap_number=lap_key["lap_number"] - 1)
-    n_prev = prev_key.merge(stops_per_lap, on=RACE + ["lap_number"], how="left")["n"].fillna(0).to_numpy()
+    recent_stops = _field_stops_recent(df)
+    more_stops = _cars_with_more_stops(df)
 
     out = pd.DataFrame({
         "season": df["season"], "round": df["round"], "event": df["event"], "driver": df["driver"],
@@ -64,7 +61,8 @@ def pit_frame(prep: pd.DataFrame) -> pd.DataFrame:
         "age_over_typical": df["tyre_age_laps"] / df["prior_stint_len"].clip(lower=1),
         "dry_compounds_used": used.to_numpy(),
         "pace_loss_s": (df["cl_last3"] - df["cl_min"]).clip(-2, 5),
-        "field_stops_recent": n_now + n_prev,
+        "field_stops_recent": recent_stops,
+        "cars_with_more_stops": more_stops,
     })
     for c in ("lap_number", "race_frac", "laps_remaining", "total_laps", "tyre_age_laps", "stint_lap", "stint",
               "compound_idx", "position", "gap_ahead_s", "gap_behind_s", "prior_stint_len", "prior_pit_rate"):
@@ -74,6 +72,50 @@ def pit_frame(prep: pd.DataFrame) -> pd.DataFrame:
     in_lap = df["pit_in"].to_numpy() | (ahead == 0)
     keep = ~in_lap & (df["laps_remaining"].to_numpy() > 0)
     return out[keep].reset_index(drop=True)
+
+
+def _field_stops_recent(df: pd.DataFrame) -> np.ndarray:
+    """Cars that entered the pits during this driver's last two laps (a Safety Car brings a wave).
+
+    Counts in-laps of the whole field whose end (session time) falls in ``(t_{k-2}, t_k]`` where
+    ``t_k`` is the end of this driver's lap *k*: only stops already seen at the end of lap *k*.
+    """
+    out = np.zeros(len(df))
+    t = df["session_time_s"].to_numpy()
+    t_before = df.groupby(DRIVER, sort=False)["session_time_s"].shift(2).to_numpy()
+    in_lap = df["pit_in"].to_numpy()
+    for _key, idx in df.groupby(RACE, sort=False).indices.items():
+        ev = np.sort(t[idx][in_lap[idx] & ~np.isnan(t[idx])])
+        if not len(ev):
+            continue
+        now = np.nan_to_num(t[idx], nan=-np.inf)
+        start = np.where(np.isnan(t_before[idx]), -np.inf, t_before[idx])
+        out[idx] = np.searchsorted(ev, now, side="right") - np.searchsorted(ev, start, side="right")
+    return out
+
+
+def _cars_with_more_stops(df: pd.DataFrame) -> np.ndarray:
+    """Cars that have made more tyre changes than this driver, as seen at the end of lap *k*.
+
+    A rival's stop counts once its in-lap has ended (session time ≤ the end of this lap); when
+    the cars around have pitted, a driver answers (undercut / cover).
+    """
+    out = np.zeros(len(df))
+    t = df["session_time_s"].to_numpy()
+    stint = df["stint"].to_numpy()
+    drv = df["driver"].to_numpy()
+    last_of_stint = (df.groupby(STINT, sort=False)["lap_number"].transform("max") == df["lap_number"]).to_numpy()
+    is_stop = last_of_stint & (stint < df.groupby(DRIVER, sort=False)["stint"].transform("max").to_numpy())
+    for _key, idx in df.groupby(RACE, sort=False).indices.items():
+        own = stint[idx] - 1
+        now = np.nan_to_num(t[idx], nan=-np.inf)
+        count = np.zeros(len(idx))
+        for d in np.unique(drv[idx]):
+            rows = idx[drv[idx] == d]
+            ev = np.sort(t[rows][is_stop[rows] & ~np.isnan(t[rows])])
+            count += np.searchsorted(ev, now, side="right") > own
+        out[idx] = count
+    return out
 
 
 class PitStopModel:
@@ -127,7 +169,7 @@ class PitStopModel:
                       gap_ahead_s: float | None = None, gap_behind_s: float | None = None,
                       safety_car: bool = False, vsc: bool = False, circuit_key: str | None = None,
                       dry_compounds_used: int = 1, pace_loss_s: float | None = None,
-                      field_stops_recent: int = 0) -> float:
+                      field_stops_recent: int = 0, cars_with_more_stops: int = 0) -> float:
         """Probability for one race state (the API's ``POST /predict/pitstop``)."""
         self._check()
         comp = str(compound).upper()
@@ -150,7 +192,7 @@ class PitStopModel:
             "prior_pit_rate": float(self.priors_.pit_rate_for(circ)[0]),
             "dry_compounds_used": dry_compounds_used,
             "pace_loss_s": np.nan if pace_loss_s is None else pace_loss_s,
-            "field_stops_recent": field_stops_recent,
+            "field_stops_recent": field_stops_recent, "cars_with_more_stops": cars_with_more_stops,
         }
         X = pd.DataFrame([row], columns=PIT_FEATURES).astype("float64")
         return float(self.model_.predict_proba(X)[0, 1])

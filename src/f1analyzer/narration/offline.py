@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from f1analyzer.knowledge.index import Hit
 from f1analyzer.narration.base import Narration, NarrationRequest, cited_ids
@@ -71,11 +72,22 @@ def _plan_name(s: dict) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip()]
+    return list(_split_sentences(text))
+
+
+@lru_cache(maxsize=4096)
+def _split_sentences(text: str) -> tuple[str, ...]:
+    # cached: the same retrieved passages come back for many questions
+    return tuple(s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip())
 
 
 def _words(text: str) -> set[str]:
-    return {w.rstrip("s") if len(w) > 3 else w for w in _WORD_RE.findall(text.lower())}
+    return set(_word_set(text))
+
+
+@lru_cache(maxsize=65536)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(w.rstrip("s") if len(w) > 3 else w for w in _WORD_RE.findall(text.lower()))
 
 
 def _best_sentence(hit: Hit, terms: set[str]) -> str:
@@ -192,12 +204,13 @@ class OfflineWriter:
                     "covers.")
         terms = _words(question) - _QUESTION_STOPWORDS
         candidates = [(n, i, sentence) for n, hit in enumerate(sources, start=1)
-                      for i, sentence in enumerate(_sentences(hit.text))]
-        idf = _idf([_words(c[2]) for c in candidates])
+                      for i, sentence in enumerate(_split_sentences(hit.text))]
+        word_sets = [_word_set(c[2]) for c in candidates]
+        idf = _idf(word_sets)
         ranked = []
-        for n, i, sentence in candidates:
+        for (n, i, sentence), words in zip(candidates, word_sets):
             # rarer shared words count more; earlier (better retrieved) sources win ties
-            score = sum(idf[w] for w in _words(sentence) & terms)
+            score = sum(idf[w] for w in words & terms)
             ranked.append((score - 0.01 * n, n, i, sentence))
         ranked.sort(key=lambda r: (-r[0], r[1], r[2]))
         chosen = [r for r in ranked if r[0] > 0][:4] or ranked[:2]

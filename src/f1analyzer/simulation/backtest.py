@@ -39,6 +39,7 @@ from f1analyzer.simulation.build import build_race
 from f1analyzer.simulation.optimiser import optimise
 from f1analyzer.simulation.params import TrackStatus
 from f1analyzer.simulation.replay import real_state, real_stops, replay, track_schedule
+from f1analyzer.simulation.service import MIN_STINT_LAPS
 
 log = get_logger("simulation.backtest")
 
@@ -157,7 +158,8 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
     params = built.params
     grid = built.grid_of(winner)
-    opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=1)
+    opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=1,
+                   min_stint_laps=min(MIN_STINT_LAPS, params.total_laps // 4))
     best = opt.best
     rec = {"stops": best.n_stops, "compounds": list(best.strategy.compounds),
            "first_stop_window": list(best.pit_windows[0]) if best.pit_windows else None,

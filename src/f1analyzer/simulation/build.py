@@ -5,7 +5,7 @@ a circuit (tyre degradation, fuel, pit loss, Safety Car / VSC odds, start, overt
 retirements, lap noise) and what the store knows about an event (distance, field, starting
 tyres) into a :class:`~f1analyzer.simulation.params.RaceParams`.
 
-How each part is chosen (see docs/SIMULATION.md-style notes in the docstrings below):
+How each part is chosen:
 
 * **Event.** By round number, event name, circuit or location when the race is stored
   (``store.find_race``). A race that is not stored (a future event, or one not ingested) can be
@@ -25,6 +25,8 @@ How each part is chosen (see docs/SIMULATION.md-style notes in the docstrings be
   ``cliff_slope_s_per_lap``. Negative fitted coefficients are clipped to 0 (the simulator needs
   non-decreasing wear). Circuits with fewer than :data:`MIN_CIRCUIT_RACES` races and circuits the
   models do not know use the all-circuit model (``models.global_``) for tyres and fuel.
+* **Pit loss.** Green-flag loss from the circuit model; the SC/VSC losses are clipped to
+  ``[MIN_NEUTRAL_LOSS_SHARE, 1]`` times the green loss (a fit on few stops can be off).
 * **Allocation.** The three dry compounds (SOFT/MEDIUM/HARD are relative names, so every event's
   allocation maps to all three). INTERMEDIATE and WET get rough illustrative parameters so that
   replays of wet races can run; the optimiser never proposes them.

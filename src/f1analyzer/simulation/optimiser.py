@@ -161,6 +161,7 @@ def optimise(
     field_strategies: Sequence[Strategy] | None = None,
     fix_start_compound: bool = False,
     sc_window_laps: int = 0,
+    min_stint_laps: int = 1,
 ) -> OptimisationResult:
     """Best strategies for ``driver`` against the field.
 
@@ -178,6 +179,7 @@ def optimise(
             car's best screened 1-2 stop plan from its starting tyres.
         fix_start_compound: keep the driver's qualifying start compound.
         sc_window_laps: make the driver's plans box early under SC/VSC within this many laps.
+        min_stint_laps: no stint of the driver's plans is shorter than this (1 = any).
     """
     i = race.car_index(driver)
     race.validate()
@@ -201,7 +203,8 @@ def optimise(
     for start in starts:
         age = car.start_tyre_age_laps if start == car.start_compound else 0
         plans += screen.best_plans(start_compound=start, start_age_laps=age, stops=stops,
-                                   step=step_laps, sc_window_laps=sc_window_laps)
+                                   step=step_laps, sc_window_laps=sc_window_laps,
+                                   min_stint_laps=min_stint_laps)
     plans.sort(key=lambda p: p.time_s)
     finalists = _finalists(plans, n_finalists)
     groups = []

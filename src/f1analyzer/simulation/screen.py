@@ -83,8 +83,19 @@ class Screen:
                     out.append(tuple(compound_code(c) for c in seq))
         return out
 
-    def grid(self, n_stops: int, step: int, first_stop_min: int | None = None) -> np.ndarray:
-        """Coarse pit-lap combinations ``[n, n_stops]`` (strictly increasing, every ``step`` laps)."""
+    def stints_ok(self, laps: np.ndarray, min_stint_laps: int) -> np.ndarray:
+        """bool ``[n]``: every stint of the pit-lap rows ``laps`` ``[n, n_stops]`` lasts at least
+        ``min_stint_laps`` laps (from ``from_lap`` to the flag)."""
+        laps = np.asarray(laps, dtype=np.int64)
+        n = laps.shape[0]
+        edges = np.concatenate([np.full((n, 1), self.from_lap), laps,
+                                np.full((n, 1), self.race.total_laps)], axis=1)
+        return np.all(np.diff(edges, axis=1) >= max(1, int(min_stint_laps)), axis=1)
+
+    def grid(self, n_stops: int, step: int, first_stop_min: int | None = None,
+             min_stint_laps: int = 1) -> np.ndarray:
+        """Coarse pit-lap combinations ``[n, n_stops]`` (strictly increasing, every ``step`` laps,
+        no stint shorter than ``min_stint_laps``)."""
         lo = self.from_lap + 1 if first_stop_min is None else first_stop_min
         hi = self.race.total_laps - 1
         if n_stops == 0:
@@ -92,11 +103,13 @@ class Screen:
         laps = list(range(lo, hi + 1, max(1, step)))
         if laps and laps[-1] != hi:
             laps.append(hi)
-        combos = list(itertools.combinations(laps, n_stops))
-        return np.array(combos, dtype=np.int64).reshape(-1, n_stops)
+        combos = np.array(list(itertools.combinations(laps, n_stops)), dtype=np.int64).reshape(-1, n_stops)
+        if min_stint_laps > 1 and combos.size:
+            combos = combos[self.stints_ok(combos, min_stint_laps)]
+        return combos
 
     def refine(self, codes: Sequence[int], laps: np.ndarray, start_age: int, radius: int,
-               first_stop_min: int) -> tuple[np.ndarray, float]:
+               first_stop_min: int, min_stint_laps: int = 1) -> tuple[np.ndarray, float]:
         """Hill-climb pit laps around ``laps`` (±``radius`` per stop) until no improvement."""
         best = np.asarray(laps, dtype=np.int64)
         best_t = float(self.times(codes, best[None], start_age)[0])
@@ -105,7 +118,11 @@ class Screen:
             cand = best[None, :] + offsets
             ok = np.all(np.diff(cand, axis=1) > 0, axis=1) & (cand[:, 0] >= first_stop_min)
             ok &= cand[:, -1] <= self.race.total_laps - 1
+            if min_stint_laps > 1:
+                ok &= self.stints_ok(cand, min_stint_laps)
             cand = cand[ok]
+            if cand.shape[0] == 0:
+                break
             t = self.times(codes, cand, start_age)
             i = int(np.argmin(t))
             if t[i] >= best_t - 1e-9:
@@ -123,10 +140,13 @@ class Screen:
         step: int = 3,
         first_stop_min: int | None = None,
         sc_window_laps: int = 0,
+        min_stint_laps: int = 1,
     ) -> list[ScreenedPlan]:
         """Best plan of every legal compound sequence, sorted by cost (one per sequence).
 
         ``start_compound=None`` lets the plan choose its start compound (race start only).
+        ``min_stint_laps`` forbids stints shorter than that (a 3-lap opening stint is legal but no
+        team plans one).
         """
         used = tuple(compounds_used)
         first_min = self.from_lap + 1 if first_stop_min is None else first_stop_min
@@ -134,7 +154,7 @@ class Screen:
         for n_stops in stops:
             if n_stops > 0 and first_min + n_stops - 1 > self.race.total_laps - 1:
                 continue
-            grid = self.grid(n_stops, step, first_min)
+            grid = self.grid(n_stops, step, first_min, min_stint_laps)
             if grid.shape[0] == 0:
                 continue
             for codes in self.sequences(n_stops, start_compound, used):
@@ -142,7 +162,8 @@ class Screen:
                 i = int(np.argmin(t))
                 laps, best_t = grid[i], float(t[i])
                 if n_stops > 0 and step > 1:
-                    laps, best_t = self.refine(codes, laps, start_age_laps, step, first_min)
+                    laps, best_t = self.refine(codes, laps, start_age_laps, step, first_min,
+                                               min_stint_laps)
                 strat = Strategy(
                     COMPOUNDS[codes[0]],
                     tuple((int(lap), COMPOUNDS[c]) for lap, c in zip(laps, codes[1:])),

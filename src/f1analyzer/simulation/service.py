@@ -22,6 +22,10 @@ function                   answers
 one; ``None`` loads the current set (registry, else bundled). ``store`` ``None`` is the
 configured store.
 
+Driver pace comes from races *before* the event (``pre_race``, default true) everywhere except
+:func:`replay_race`, which re-simulates a past race with the pace it really had (the event
+included). ``pre_race`` may be given in any request to change that.
+
 Narration seam: :func:`attach_narrative` receives the structured ``generate`` result and returns
 it with ``narrative``, ``sources`` and ``provider``. Until the narration layer plugs in there it
 leaves ``narrative: None, sources: [], provider: None``.
@@ -57,6 +61,8 @@ DEFAULT_REPLAY_SIMS = 1000
 MAX_SIMS = 20_000
 MAX_TOP_K = 10
 N_FINALISTS = 8
+#: shortest stint the optimiser plans (the tyre models alone may favour a 3-lap opener)
+MIN_STINT_LAPS = 6
 TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC}
 
 
@@ -199,7 +205,7 @@ def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
     n_sims = _int(req, "n_sims", DEFAULT_GENERATE_SIMS, lo=10, hi=MAX_SIMS)
     seed = _int(req, "seed", 0, lo=0, hi=2**31 - 1)
     res = optimise(params, driver, n_sims=n_sims, seed=seed, top_k=top_k, n_finalists=N_FINALISTS,
-                   field_strategies=field)
+                   field_strategies=field, min_stint_laps=min(MIN_STINT_LAPS, params.total_laps // 4))
     out = {
         **_meta(built), "driver": driver, "grid": params.cars[params.car_index(driver)].grid_position,
         "strategies": [_option_dict(k, o) for k, o in enumerate(res.options, start=1)],
@@ -503,7 +509,7 @@ def live_advice(request: dict, *, models=None, store=None) -> dict:
     store = resolve_store(store)
     if not request.get("driver"):
         raise InvalidRequestError("driver is required.")
-    built = _build(request, models, store, pre_race=bool(request.get("pre_race", False)))
+    built = _build(request, models, store, pre_race=bool(request.get("pre_race", True)))
     code = _driver_code(built, request["driver"])
     req = dict(request)
     own = {k: req.get(k) for k in ("compound", "tyre_age_laps", "position", "gap_to_leader_s", "stops",
@@ -556,7 +562,7 @@ def undercut_calc(request: dict, *, models=None, store=None) -> dict:
     for k in ("driver", "rival"):
         if not request.get(k):
             raise InvalidRequestError(f"{k} is required.")
-    built = _build(request, models, store, pre_race=bool(request.get("pre_race", False)))
+    built = _build(request, models, store, pre_race=bool(request.get("pre_race", True)))
     code, rival = _driver_code(built, request["driver"]), _driver_code(built, request["rival"])
     if code == rival:
         raise InvalidRequestError(f"{code} cannot undercut itself; pick another rival: "

@@ -94,7 +94,7 @@ def predict_pitstop(state: StateDep, body: PitStopRequest) -> PitStopPrediction:
         stint=body.stint, stint_lap=body.stint_lap, position=body.position, gap_ahead_s=body.gap_ahead_s,
         gap_behind_s=body.gap_behind_s, safety_car=body.safety_car, vsc=body.vsc, circuit_key=circuit,
         dry_compounds_used=body.dry_compounds_used, pace_loss_s=body.pace_loss_s,
-        field_stops_recent=body.field_stops_recent)
+        field_stops_recent=body.field_stops_recent, cars_with_more_stops=body.cars_with_more_stops)
     return PitStopPrediction(probability=round(p, 4), horizon_laps=HORIZON_LAPS, base_rate=round(model.base_rate_, 4),
                              circuit_key=circuit, total_laps=total, model_version=models.version,
                              model_source=models.source)

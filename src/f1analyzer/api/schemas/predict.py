@@ -54,7 +54,9 @@ class PitStopRequest(BaseModel):
     dry_compounds_used: int = Field(default=1, ge=0, le=3)
     pace_loss_s: float | None = Field(default=None, ge=-10, le=20,
                                       description="Recent clean laps minus the stint's best (tyre wear so far).")
-    field_stops_recent: int = Field(default=0, ge=0, le=30, description="Stops by the field this lap and the last.")
+    field_stops_recent: int = Field(default=0, ge=0, le=30, description="Cars that pitted during the last two laps.")
+    cars_with_more_stops: int = Field(default=0, ge=0, le=30,
+                                      description="Cars that have made more tyre changes than this driver.")
 
 
 class PitStopPrediction(BaseModel):
