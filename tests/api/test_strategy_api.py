@@ -156,11 +156,11 @@ def test_real_server(synth):
     env = {"F1A_HOME": str(home), "REDIS_URL": "", "F1A_RATE_LIMIT_STRATEGY": "1000/minute"}
     with api_server(env) as base:  # bundled race models (the home has no registry)
         r = httpx.post(f"{base}/strategy/generate", json={"season": 2023, "event": "Bahrain", "driver": "D07",
-                                                          "n_sims": 40}, timeout=60)
+                                                          "n_sims": 40}, timeout=180)
         assert r.status_code == 200, r.text
         for s in r.json()["strategies"]:
             assert len(set(s["compounds"]) & DRY) >= 2 and all(1 <= lap < TOTAL_LAPS for lap in s["pit_laps"])
         bad = httpx.post(f"{base}/strategy/generate", json={"season": 2023, "event": "Bahrain", "driver": "XYZ"},
-                         timeout=30)
+                         timeout=120)
         assert bad.status_code == 404 and "D07" in bad.json()["error"]["message"]
-        assert httpx.get(f"{base}/health", timeout=30).json()["components"]["strategy_generator"] is True
+        assert httpx.get(f"{base}/health", timeout=120).json()["components"]["strategy_generator"] is True

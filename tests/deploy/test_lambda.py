@@ -104,12 +104,18 @@ def test_handlers_answer_exactly_like_the_api(lambda_module, route, handler_name
     assert resp["statusCode"] == direct.status_code
     assert resp["headers"]["content-type"] == direct.headers["content-type"]
     assert _comparable(json.loads(resp["body"])) == _comparable(direct.json())
-    # invalid (but well-formed) requests get the API's own validation answer
-    bad = getattr(lambda_module, handler_name)(rest_event("POST", route, body="{}"))
+    # invalid (but well-formed) requests get the API's own validation answer, with or without
+    # a Content-Type header (what the app makes of a missing one is the app's business)
+    handler = getattr(lambda_module, handler_name)
+    bad_json_ct = handler(rest_event("POST", route, body="{}", headers={"Content-Type": "application/json"}))
+    bad_no_ct = handler(rest_event("POST", route, body="{}"))
     with TestClient(create_app()) as client:
-        direct_bad = client.post(route, json={})
-    assert bad["statusCode"] == direct_bad.status_code
-    assert json.loads(bad["body"]) == direct_bad.json()
+        direct_json_ct = client.post(route, json={})
+        direct_no_ct = client.post(route, content=b"{}")
+    assert "content-type" not in direct_no_ct.request.headers
+    for lam, direct in ((bad_json_ct, direct_json_ct), (bad_no_ct, direct_no_ct)):
+        assert lam["statusCode"] == direct.status_code
+        assert json.loads(lam["body"]) == direct.json()
 
 
 def test_proxy_handler_routes_by_path_with_query_and_headers(lambda_module):

@@ -11,8 +11,26 @@ from f1analyzer.models import training
 from tests.models.test_train_synthdata import fill_store, synthetic_laps
 
 
+@pytest.fixture(autouse=True)
+def _no_data_dir(monkeypatch):
+    """Synthetic tests must not ingest the real data when F1_DATA_DIR happens to be set."""
+    from f1analyzer.config import reset_settings
+
+    for var in ("F1_DATA_DIR", "F1A_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    reset_settings()
+
+
+@pytest.fixture(autouse=True)
+def _no_background_index(monkeypatch):
+    """The app builds a missing knowledge index in a background thread; these tests need none."""
+    import f1analyzer.api.main as api_main
+
+    monkeypatch.setattr(api_main, "ensure_index_async", lambda state, **kw: None, raising=False)
+
+
 @pytest.fixture
-def client(f1a_home, monkeypatch):
+def client(f1a_home, monkeypatch, _no_background_index):
     fill_store(RaceStore(get_settings().store_dir), synthetic_laps(seasons=(2022, 2023)))
     monkeypatch.setattr(training, "fit_race_models", lambda *a: (None, "skipped in this test"))
     rep = training.train(get_settings(), 2022, 2023, quick=True)

@@ -16,6 +16,16 @@ from f1analyzer.models.training import no_data_message, train
 from tests.models.test_train_synthdata import fill_store, synthetic_laps
 
 
+@pytest.fixture(autouse=True)
+def _no_data_dir(monkeypatch):
+    """Synthetic tests must not ingest the real data when F1_DATA_DIR happens to be set."""
+    from f1analyzer.config import reset_settings
+
+    for var in ("F1_DATA_DIR", "F1A_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    reset_settings()
+
+
 @pytest.fixture
 def synthetic_home(f1a_home):
     fill_store(RaceStore(get_settings().store_dir), synthetic_laps(seasons=(2021, 2022, 2023)))

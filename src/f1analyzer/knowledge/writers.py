@@ -341,7 +341,10 @@ def race_document(f: dict) -> Document:
                              f"until lap {m['driver_lap']} while {_surname(m['rival'])}, one "
                              f"place behind, pitted on lap {m['rival_lap']}, and kept the place "
                              f"(P{m['to_position']})")
-        s.append("Decisive pit-stop moves: " + "; ".join(texts) + ".")
+        n_u = sum(1 for m in moves if m["kind"] == "undercut")
+        s.append(f"Decisive pit-stop moves: {n_u} undercut{'s' if n_u != 1 else ''} worked and "
+                 f"{len(moves) - n_u} overcut{'s' if len(moves) - n_u != 1 else ''} held.")
+        s.extend(t + "." for t in texts)
     else:
         s.append("No undercut or overcut changed the order between cars running nose to tail.")
     # retirements
