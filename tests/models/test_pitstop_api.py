@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.models.test_laptime_api import _no_background_index, client  # noqa: F401  (fixtures)
+from tests.models.test_laptime_api import _no_background_index, _no_data_dir, client  # noqa: F401  (fixtures)
 
 
 def test_pitstop_probability(client):  # noqa: F811

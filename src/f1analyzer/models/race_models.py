@@ -226,7 +226,8 @@ class RaceModels:
         # a start behind the Safety Car or a red flag on lap 1 says nothing about starts
         neutral_start = {(int(s), int(r)) for s, r in periods.loc[periods["start_lap"] <= 2, ["season", "round"]]
                          .itertuples(index=False)}
-        lap1 = lap1[[k not in neutral_start for k in zip(lap1["season"], lap1["round"])]]
+        # a boolean *array*: an empty Python list would select no columns instead of no rows
+        lap1 = lap1[np.array([k not in neutral_start for k in zip(lap1["season"], lap1["round"])], dtype=bool)]
         lap1 = lap1[~lap1.set_index(["season", "round"]).index.isin(list(red_lap1(laps)))].reset_index(drop=True)
         lap1["circuit_key"] = ck_of.reindex(list(zip(lap1["season"], lap1["round"]))).to_numpy()
         glob_start = race_start.fit_start(lap1)
