@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     require_api_key: bool = Field(
         default=False, description="Also require a key on public endpoints."
     )
+    trusted_proxies: CsvList = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        validation_alias=AliasChoices("F1A_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"),
+        description="Proxies whose X-Forwarded-For is believed (nginx in front of the API).",
+    )
     cors_origins: CsvList = Field(default_factory=lambda: ["*"])
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     rate_limit_strategy: str = Field(
@@ -95,6 +100,10 @@ class Settings(BaseSettings):
     pinecone_cloud: str = "aws"
     pinecone_region: str = "us-east-1"
     embedding_threads: int = Field(default=1, ge=1)
+    index_on_start: bool = Field(
+        default=True,
+        description="Build a missing knowledge index in the background when the API starts.",
+    )
 
     # --- narration ---------------------------------------------------------------------------
     llm_provider: Literal["auto", "anthropic", "openai", "offline"] = Field(
@@ -128,7 +137,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=_plain("SECRETS_MANAGER_SECRET_ID")
     )
 
-    _split = field_validator("api_keys", "cors_origins", mode="before")(_split_csv)
+    _split = field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")(_split_csv)
 
     @field_validator("home", mode="after")
     @classmethod

@@ -122,7 +122,9 @@ def test_live_and_undercut(client):
 
 
 def test_replay_and_batch(client):
-    real = client.post("/strategy/replay", json={"season": 2023, "event": "Hungary", "n_sims": 50}).json()
+    first = client.post("/strategy/replay", json={"season": 2023, "event": "Hungary", "n_sims": 50})
+    assert first.status_code == 200, first.text
+    real = first.json()
     start = next(d["strategy"][0] for d in real["drivers"] if d["driver"] == "D03")
     other = "S" if start != "S" else "M"
     change = f"D03:plan={start}-25-{other}"

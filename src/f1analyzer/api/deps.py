@@ -1,4 +1,7 @@
-"""Dependencies routes list as ``Annotated`` aliases."""
+"""Dependencies routes list as ``Annotated`` aliases.
+
+They are ``async`` on purpose: a sync dependency costs a thread-pool hop on every request.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,15 @@ from ..data.store import RaceStore
 from .state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return request.app.state.f1a
 
 
-def get_store(request: Request) -> RaceStore:
+async def get_store(request: Request) -> RaceStore:
     return request.app.state.f1a.store
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.f1a.settings
 
 

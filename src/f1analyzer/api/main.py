@@ -18,13 +18,10 @@ from . import metrics
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .middleware import attach_services, install_service_layers, shutdown_services
-from .routes import admin, health, races
-from .routes import predict, web
-from .routes import circuits
-from .routes import strategy
-from .routes import query
-from ..knowledge.service import ensure_index_async
+from ..knowledge.service import ensure_index_async, narration_ok, vector_database_ok
+from ..models.loading import attach_models, get_model_set
 from ..simulation.service import strategy_engine_ok
+from .routes import admin, circuits, health, predict, query, races, strategy, web
 from .state import AppState, data_collector_ok
 
 log = get_logger("api")
@@ -33,23 +30,34 @@ log = get_logger("api")
 def build_state(settings: Settings) -> AppState:
     state = AppState(settings=settings, store=RaceStore(settings.store_dir))
     state.health_checks["data_collector"] = data_collector_ok
-    state.health_checks["strategy_generator"] = strategy_engine_ok  # engine + loaded race models
+    state.health_checks["vector_database"] = vector_database_ok  # the index answers a query
+    # the strategy engine runs with the loaded race models, and a narrator (offline counts) writes
+    state.health_checks["strategy_generator"] = lambda st: strategy_engine_ok(st) and narration_ok(st)
+    attach_models(state)  # ml_models: a model set is loaded
     attach_services(state)  # cache, rate limiter, admin jobs (+ their /health reasons)
     return state
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    if settings is None:
+        from ..aws.secrets import load_secrets
+
+        load_secrets()  # provider keys from Secrets Manager when SECRETS_MANAGER_SECRET_ID is set
+        settings = get_settings()
     configure_logging(settings)  # structlog JSON lines (console when DEBUG)
     state = build_state(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         log.info("f1analyzer %s starting (home %s)", __version__, settings.home)
-        if getattr(settings, "index_on_start", True):
-            ensure_index_async(state)  # builds a missing knowledge index in the background
+        # models first, in this thread: loading them while the index thread imports torch can
+        # leave torch half-initialised for the model loader
+        get_model_set(state)
+        index_thread = ensure_index_async(state) if settings.index_on_start else None
         yield
         log.info("f1analyzer shutting down")
+        if index_thread is not None:
+            index_thread.join(timeout=30)  # never leave a thread writing the index at exit
         shutdown_services(state)
 
     app = FastAPI(

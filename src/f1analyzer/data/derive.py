@@ -95,8 +95,11 @@ def derive_tables(laps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
 def classification(laps: pd.DataFrame) -> pd.DataFrame:
     """Finishing order of one race from its laps.
 
-    Ordered by laps completed, then by the session time at which the last lap ended. A car whose
-    last lap ended before the winner took the flag (by more than a lap's margin of error) retired.
+    A car finished when it covered 90 % of the distance and its last recorded lap ended within
+    three typical laps of the leader taking the flag: some races' data lack the final lap or two of
+    every car but the winner, and a lapped car ends its last lap after the leader took the flag. Finished
+    cars are ordered by their official position at their last lap when FastF1 gives one to each,
+    else by laps completed and time; retired cars follow by laps completed.
     Columns: position, driver, team, laps, finished, last_session_time_s.
     """
     last = laps.sort_values("lap_number").groupby("driver", sort=False).tail(1)
@@ -107,14 +110,28 @@ def classification(laps: pd.DataFrame) -> pd.DataFrame:
         "last_session_time_s": last["session_time_s"].astype("float64").to_numpy(),
         "last_position": last["position"].astype("float64").to_numpy(),
     })
-    res = res.sort_values(["laps", "last_session_time_s", "last_position"],
-                          ascending=[False, True, True], na_position="last").reset_index(drop=True)
-    total = int(res["laps"].max()) if len(res) else 0
-    winner_t = res["last_session_time_s"].iloc[0] if len(res) else np.nan
-    if np.isfinite(winner_t):
-        finished = (res["last_session_time_s"] >= winner_t - 1.0) | (res["laps"] >= total)
+    if res.empty:
+        res["finished"] = pd.Series(dtype=bool)
+        res.insert(0, "position", pd.Series(dtype=int))
+        return res.drop(columns=["last_position"])
+    t = res["last_session_time_s"]
+    total = int(res["laps"].max())
+    if t.notna().all():
+        typical_lap_s = float(laps["lap_time_s"].median()) if laps["lap_time_s"].notna().any() else 120.0
+        leader_end = t[res["laps"] == total].min()
+        # 90 % of the distance is also the FIA's condition for being classified
+        finished = (t >= leader_end - 3.0 * typical_lap_s) & (res["laps"] >= 0.9 * total)
     else:
         finished = res["laps"] >= total - 3
     res["finished"] = finished.to_numpy()
+    fin = res[res["finished"]]
+    pos = fin["last_position"]
+    if len(fin) and pos.notna().all() and pos.is_unique:
+        fin = fin.sort_values("last_position")
+    else:
+        fin = fin.sort_values(["laps", "last_session_time_s"], ascending=[False, True], na_position="last")
+    dnf = res[~res["finished"]].sort_values(["laps", "last_session_time_s"], ascending=[False, False],
+                                             na_position="last")
+    res = pd.concat([fin, dnf]).reset_index(drop=True)
     res.insert(0, "position", np.arange(1, len(res) + 1))
     return res.drop(columns=["last_position"])

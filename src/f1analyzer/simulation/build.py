@@ -25,6 +25,11 @@ How each part is chosen:
   ``cliff_slope_s_per_lap``. Negative fitted coefficients are clipped to 0 (the simulator needs
   non-decreasing wear). Circuits with fewer than :data:`MIN_CIRCUIT_RACES` races and circuits the
   models do not know use the all-circuit model (``models.global_``) for tyres and fuel.
+* **Compound ordering.** The three dry compounds are made physically consistent
+  (:func:`~f1analyzer.simulation.tyre_sanity.order_compounds`): fresh pace SOFT < MEDIUM < HARD
+  at least :func:`pace_step_for` apart (the era's typical step), linear wear SOFT ≥ MEDIUM ≥ HARD
+  by precision-weighted pool-adjacent-violators on the fits' standard errors, a harder compound's
+  cliff never before a softer one's. What moved is in ``BuiltRace.tyre_adjustments`` and a note.
 * **Pit loss.** Green-flag loss from the circuit model; the SC/VSC losses are clipped to
   ``[MIN_NEUTRAL_LOSS_SHARE, 1]`` times the green loss (a fit on few stops can be off).
 * **Allocation.** The three dry compounds (SOFT/MEDIUM/HARD are relative names, so every event's
@@ -50,6 +55,7 @@ from f1analyzer.simulation.params import (
     NeutralisationParams,
     RaceParams,
 )
+from f1analyzer.simulation.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
 
 log = get_logger("simulation.build")
 
@@ -64,6 +70,9 @@ WET_COMPOUNDS = {
     "INTERMEDIATE": CompoundParams("INTERMEDIATE", 4.0, 0.05),
     "WET": CompoundParams("WET", 8.0, 0.03),
 }
+#: standard errors given to compounds that took the all-circuit model (``own_fit`` False): about the
+#: between-circuit spread, so a circuit's own fits outweigh them when the ordering is restored
+NON_OWN_SE = {"pace_offset_s": 0.3, "linear_s_per_lap": 0.05}
 
 
 @dataclass
@@ -81,6 +90,8 @@ class BuiltRace:
     pre_race: bool
     notes: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    #: dry-compound parameters moved for physical ordering (empty when the fits were ordered)
+    tyre_adjustments: list[TyreAdjustment] = field(default_factory=list)
 
     @property
     def drivers(self) -> list[str]:
@@ -106,6 +117,35 @@ def compound_params(tyre) -> CompoundParams:
         cliff_lap=cliff_lap,
         cliff_slope_s_per_lap=cliff_slope,
     )
+
+
+def tyre_se(tyres: dict) -> dict[str, dict[str, float]]:
+    """Standard errors of the fitted pace offsets and linear slopes, per compound, for
+    :func:`~f1analyzer.simulation.tyre_sanity.order_compounds`. Compounds on the all-circuit model
+    get :data:`NON_OWN_SE` (at least); MEDIUM's offset is the reference (0 by construction)."""
+    out = {}
+    for name, t in tyres.items():
+        off = float(t.pace_offset_se_s or 0.0)
+        slope = float((list(t.coef_se_s) or [0.0])[0] or 0.0)
+        if not getattr(t, "own_fit", True):
+            off = max(off, NON_OWN_SE["pace_offset_s"])
+            slope = max(slope, NON_OWN_SE["linear_s_per_lap"])
+        out[str(name).upper()] = {"pace_offset_s": off if off > 0 else None,
+                                  "linear_s_per_lap": slope if slope > 0 else None}
+    return out
+
+
+def pace_step_for(models, era: str) -> float:
+    """Smallest fresh-pace step between consecutive dry compounds for ``era``: the median step of
+    the circuits' own fits where it *is* positive (the all-circuit fit when there are too few),
+    floored at :data:`~f1analyzer.simulation.tyre_sanity.MIN_PACE_STEP_FLOOR_S`."""
+    offsets = []
+    for cm in getattr(models, "circuits_", {}).values():
+        tyres = (getattr(cm, "compounds_by_era", {}) or {}).get(era) or {}
+        offsets.append({c: float(t.pace_offset_s) for c, t in tyres.items() if getattr(t, "own_fit", True)})
+    g = getattr(models, "global_", None)
+    gt = ((getattr(g, "compounds_by_era", {}) or {}).get(era) or getattr(g, "compounds", {}) or {}) if g else {}
+    return typical_pace_step_s(offsets, fallback={c: float(t.pace_offset_s) for c, t in gt.items()})
 
 
 def neutralisation_params(sc) -> NeutralisationParams:
@@ -263,8 +303,26 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
         grid_source: ``"lap1_order"`` applies only :data:`START_SPREAD_SHARE` of the start spread.
 
     Returns:
-        ``(params, circuit model key used, notes)``.
+        ``(params, circuit model key used, notes)``; :func:`build_race` also keeps the tyre
+        adjustments (:attr:`BuiltRace.tyre_adjustments`).
     """
+    params, model_key, notes, _ = _params_from_models(models, circuit_key, season, total_laps, cars,
+                                                      grid_source=grid_source)
+    return params, model_key, notes
+
+
+def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
+    """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved."""
+    fitted = {c: compound_params(tyres[c]) for c in DRY_COMPOUNDS}
+    record: list[TyreAdjustment] = []
+    step = pace_step_for(models, models.era_of(season)) if hasattr(models, "era_of") else 0.2
+    ordered = order_compounds(fitted, se=tyre_se({c: tyres[c] for c in DRY_COMPOUNDS}),
+                              min_pace_step_s=step, record=record)
+    return ordered, record
+
+
+def _params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
+                        grid_source: str = "pace_order") -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
     tyres, fuel, used_global = _tyres_and_fuel(models, cm, season)
@@ -272,7 +330,13 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
         notes.append(f"no fitted model for circuit {circuit_key}: all-circuit model used")
     elif used_global:
         notes.append(f"{circuit_key}: few races, all-circuit tyre and fuel models used")
-    compounds = {c: compound_params(tyres[c]) for c in DRY_COMPOUNDS}
+    compounds, adjusted = ordered_compounds(models, tyres, season)
+    if adjusted:
+        era = models.era_of(season) if hasattr(models, "era_of") else ""
+        notes.append(f"tyre fit adjusted for physical ordering at {circuit_key}"
+                     + (f" ({era} cars)" if era else "") + ": "
+                     + "; ".join(a.describe() for a in adjusted))
+        log.debug("%s %s: %d tyre parameters reordered", circuit_key, season, len(adjusted))
     compounds.update(WET_COMPOUNDS)
     noise = float(cm.lap_noise_sd_s)
     retire = float(np.clip(cm.retirement_prob, 0.0, 1.0))
@@ -299,7 +363,7 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
         overtake_threshold_s=float(max(cm.overtake_threshold_s, 0.0)),
     )
     params.validate()
-    return params, model_key, notes
+    return params, model_key, notes, adjusted
 
 
 #: a stop under SC/VSC costs between this share of a green stop and a green stop
@@ -395,15 +459,15 @@ def build_race(
             comp, age = "MEDIUM", 0
         spec.append({"driver": code, "team": team.get(code, ""), "base_pace_s": pace[code],
                      "start_compound": comp, "start_tyre_age_laps": int(age)})
-    params, model_key, more = params_from_models(models, key, season, total, spec,
-                                                 grid_source=grid_source)
+    params, model_key, more, adjusted = _params_from_models(models, key, season, total, spec,
+                                                            grid_source=grid_source)
     notes += more
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
     return BuiltRace(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
-        notes=notes, info=info,
+        notes=notes, info=info, tyre_adjustments=adjusted,
     )
 
 
@@ -428,4 +492,5 @@ def race_params_for(
 
 
 __all__ = ["BuiltRace", "build_race", "race_params_for", "compound_params", "neutralisation_params",
-           "circuit_model_for", "params_from_models", "regrid", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]
+           "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for",
+           "tyre_se", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]

@@ -10,9 +10,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Is each part of the service working?")
-def health(state: StateDep) -> Health:
-    components = state.component_status()
+async def health(state: StateDep) -> Health:
+    components = await state.acomponent_status()
     reasons = [f"{name} is not available" for name, ok in components.items() if not ok]
-    reasons += state.degraded()
+    reasons += await state.adegraded()
     return Health(status="healthy" if not reasons else "degraded", components=components,
                   reasons=reasons, version=__version__)

@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from ...simulation import service
 from ..caching import ResponseCacheDep
 from ..deps import StateDep
-from ..metrics import record_simulations
+from ..metrics import record_llm_usage, record_simulations
 from ..schemas.strategy import (
     BatchRequest,
     BatchResponse,
@@ -49,10 +49,18 @@ def _model_version(state) -> str | None:
 
 
 def narrate_result(state, result: dict) -> dict:
-    """Narration seam of ``/strategy/generate`` and ``/batch``: the structured result in, the
-    result with ``narrative``, ``sources`` and ``provider`` out. Until the narration layer
-    plugs in here they stay ``null`` / ``[]`` / ``null``."""
-    return service.attach_narrative(result)
+    """Narration of ``/strategy/generate`` and ``/batch``: the structured result in, the result
+    with ``narrative``, ``sources``, ``provider`` and ``fallback_reason`` out (Claude when a key
+    is configured, else the offline writer; numbers checked against the result)."""
+    from ...narration.strategy import narrate_strategy
+
+    story = narrate_strategy(result, state.settings)
+    usage = story.get("usage") or {}
+    if usage.get("input_tokens") or usage.get("output_tokens"):
+        record_llm_usage(story.get("provider") or "unknown", story.get("model") or "unknown",
+                         int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
+    result.update({k: story.get(k) for k in ("narrative", "sources", "provider", "fallback_reason")})
+    return result
 
 
 def _answer(state, cache, namespace: str, body, compute: Callable[[], dict]) -> dict:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .query import QuerySource
+
 Compound = Literal["SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET"]
 DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
 Driver = Field(pattern="^[A-Za-z0-9]{3}$", description="Three-letter driver code.", examples=["LEC"])
@@ -76,9 +78,10 @@ class GenerateResponse(_Open):
     n_sims: int
     seed: int
     notes: list[str] = []
-    narrative: str | None = Field(default=None, description="Prose explanation (null until narration is on).")
-    sources: list[dict] = Field(default_factory=list, description="Sources the narrative cites.")
-    provider: str | None = Field(default=None, description="Narrator that wrote it.")
+    narrative: str | None = Field(default=None, description="Prose explanation of the ranking, citing its sources as [n].")
+    sources: list[QuerySource] = Field(default_factory=list, description="Knowledge-base documents the narrative cites, in [n] order.")
+    provider: str | None = Field(default=None, description="Narrator that wrote it: offline, anthropic or openai.")
+    fallback_reason: str | None = Field(default=None, description="Why the offline writer was used instead of the configured LLM (or why sources are missing).")
     cached: bool = False
     latency_ms: float
 
