@@ -116,8 +116,27 @@ def strategy_generation_handler(event: dict, context: Any = None) -> dict:
     return _serve(event, "/strategy/generate")
 
 
+def _wait_for_index(timeout_s: float = 120.0) -> None:
+    """On a cold start the API builds a missing index in a background thread; a Lambda answers
+    one event at a time, so wait for that build rather than answer the first question with 503."""
+    adapter = _adapter
+    if adapter is None:
+        return
+    adapter.start()
+    from f1analyzer.knowledge.service import index_status
+
+    status = index_status(adapter.app.state.f1a)
+    if status is not None and status.thread is not None:
+        status.thread.join(timeout=timeout_s)
+
+
 def semantic_query_handler(event: dict, context: Any = None) -> dict:
     """API Gateway proxy → ``POST /query`` of the API."""
+    try:
+        _get_adapter()
+        _wait_for_index()
+    except Exception as exc:  # _serve answers start-up failures in the project's error shape
+        log.warning("knowledge index not ready before the first query: %s", exc)
     return _serve(event, "/query")
 
 

@@ -238,7 +238,8 @@ def test_killed_instance_causes_no_failed_requests(proxy, api_fleet):
     assert set(statuses) == {200}, Counter(statuses)
     served_by = {u.split(", ")[-1] for u in upstreams}
     assert dead not in served_by
-    assert served_by == set(api_fleet.addresses[1:])
+    # least_conn may keep choosing one survivor for sequential requests: only the dead one is banned
+    assert served_by and served_by <= set(api_fleet.addresses[1:])
 
 
 # --------------------------------------------------------------------- rate limits, error shape

@@ -66,7 +66,10 @@ def test_question_answer_quotes_the_most_relevant_sentences(rule_hits):
     narration = OfflineWriter().narrate(request)
     assert "A pit stop under a VSC saves less than under a full Safety Car" in narration.text
     assert "rule:virtual-safety-car" in narration.cited_source_ids
-    assert "Sources: [1] Two-compound rule" in narration.text
+    # the "Sources:" line lists the cited sources only (the two-compound note is not one)
+    sources_line = narration.text.rsplit("\n\n", 1)[1]
+    assert sources_line.startswith("Sources: ") and "[3] Virtual Safety Car" in sources_line
+    assert "Two-compound rule" not in sources_line
     assert unsupported_numbers(narration.text, request) == []
 
 

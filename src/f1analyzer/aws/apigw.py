@@ -132,6 +132,12 @@ class ApiGatewayAdapter:
         self._shutdown_done: asyncio.Future | None = None
         self._lock = threading.Lock()
 
+    @property
+    def app(self) -> Any:
+        """The ASGI app (built and started on first use)."""
+        self.start()
+        return self._app
+
     # ------------------------------------------------------------------ lifecycle
     def _run(self, coro: Any) -> Any:
         assert self._loop is not None

@@ -79,7 +79,7 @@ def query(
     driver: Annotated[Optional[str], typer.Option("--driver", help="Only documents about this "
                                                                    "driver (code or surname).")] = None,
 ) -> None:
-    """Ask the knowledge base: the answer cites the retrieved documents as [n]."""
+    """Ask the knowledge base: the answer cites the retrieved documents as numbered references (\\[1], \\[2] …)."""
     from ..knowledge.service import answer_query
 
     settings = get_settings()

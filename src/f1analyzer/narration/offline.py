@@ -8,30 +8,23 @@ and cited as [n].
 For a strategy it states the recommended plan (stops, compound sequence, pit laps and windows),
 its expected finish and spread (P10–P90 is the range of 80% of simulated races), how each
 alternative compares (average places lost, safer worst case or more upside), a two-compound
-check, and the source sentences that bear on pit stops. For a question it extracts the sentences
-of the sources that best match the question's words.
+check, and the source sentences that bear on pit stops. For a question it picks the sources about
+what the question names (season, event, circuit, driver) and quotes their sentences that best
+match the question's words and their synonyms (:mod:`f1analyzer.narration.offline_answer`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from f1analyzer.knowledge.index import Hit
 from f1analyzer.narration.base import Narration, NarrationRequest, cited_ids
+from f1analyzer.narration.offline_answer import answer_question, cite, split_sentences, word_set
 
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
-_WORD_RE = re.compile(r"[a-z0-9]+")
 _STOP_NAMES = {0: "no-stop", 1: "one-stop", 2: "two-stop", 3: "three-stop", 4: "four-stop"}
 _WET = {"INTERMEDIATE", "WET"}
 _STRATEGY_TERMS = {"pit", "stop", "stops", "tyre", "tyres", "compound", "compounds", "safety",
                    "undercut", "overcut", "window", "hard", "medium", "soft", "loss", "stint"}
-_QUESTION_STOPWORDS = set(
-    "a an and are as at be by can could did do does for from had has have how i in is it its "
-    "me of on or should that the their there this to was were what when where which who why "
-    "will with would you your".split()
-)
 
 
 def _num(value: float | int | None, decimals: int = 1) -> str:
@@ -72,22 +65,11 @@ def _plan_name(s: dict) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return list(_split_sentences(text))
-
-
-@lru_cache(maxsize=4096)
-def _split_sentences(text: str) -> tuple[str, ...]:
-    # cached: the same retrieved passages come back for many questions
-    return tuple(s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip())
+    return list(split_sentences(text))
 
 
 def _words(text: str) -> set[str]:
-    return set(_word_set(text))
-
-
-@lru_cache(maxsize=65536)
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(w.rstrip("s") if len(w) > 3 else w for w in _WORD_RE.findall(text.lower()))
+    return set(word_set(text))
 
 
 def _best_sentence(hit: Hit, terms: set[str]) -> str:
@@ -198,29 +180,13 @@ class OfflineWriter:
 
     # --- questions ----------------------------------------------------------------------------
     def question_text(self, question: str, sources: Sequence[Hit], lead: bool = True) -> str:
+        """An answer quoted from the sources that match what the question names (see
+        :mod:`f1analyzer.narration.offline_answer`); ``lead=False`` drops the "Sources:" line."""
         if not sources:
             return ("The knowledge base has no passage that answers this yet. Build or refresh it "
                     "with `f1analyzer index build`, or ask about a race, circuit or rule it "
                     "covers.")
-        terms = _words(question) - _QUESTION_STOPWORDS
-        candidates = [(n, i, sentence) for n, hit in enumerate(sources, start=1)
-                      for i, sentence in enumerate(_split_sentences(hit.text))]
-        word_sets = [_word_set(c[2]) for c in candidates]
-        idf = _idf(word_sets)
-        ranked = []
-        for (n, i, sentence), words in zip(candidates, word_sets):
-            # rarer shared words count more; earlier (better retrieved) sources win ties
-            score = sum(idf[w] for w in words & terms)
-            ranked.append((score - 0.01 * n, n, i, sentence))
-        ranked.sort(key=lambda r: (-r[0], r[1], r[2]))
-        chosen = [r for r in ranked if r[0] > 0][:4] or ranked[:2]
-        # keep the reading order of the sources
-        chosen.sort(key=lambda r: (r[1], r[2]))
-        body = " ".join(_cite(sentence, n) for _, n, _, sentence in chosen)
-        if not lead:
-            return body
-        titles = "; ".join(f"[{n}] {h.title}" for n, h in enumerate(sources, start=1))
-        return f"{body}\n\nSources: {titles}."
+        return answer_question(question, sources, lead=lead)
 
     def _context(self, sources: Sequence[Hit], terms: set[str], skip_ids: set[str]) -> str:
         parts = []
@@ -231,22 +197,7 @@ class OfflineWriter:
         return ("Background: " + " ".join(parts)) if parts else ""
 
 
-def _cite(sentence: str, n: int) -> str:
-    """'Text.' → 'Text [2].' (the marker goes before the closing punctuation)."""
-    sentence = sentence.rstrip()
-    if sentence and sentence[-1] in ".!?":
-        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
-    return f"{sentence} [{n}]"
-
-
-def _idf(docs: list[set[str]]) -> dict[str, float]:
-    import math
-
-    df: dict[str, int] = {}
-    for words in docs:
-        for w in words:
-            df[w] = df.get(w, 0) + 1
-    return {w: math.log(1 + len(docs) / c) for w, c in df.items()}
+_cite = cite
 
 
 def _source_number(sources: Sequence[Hit], doc_id: str) -> int | None:

@@ -10,7 +10,8 @@ How each part is chosen:
 * **Event.** By round number, event name, circuit or location when the race is stored
   (``store.find_race``). A race that is not stored (a future event, or one not ingested) can be
   named by circuit: the distance comes from the circuit model and the field from the latest
-  stored race of that season (of the latest stored season when that one has none).
+  stored race of that season (of the latest stored season when that one has none). With **no
+  race stored at all** (a fresh install) the field comes from the model set (:mod:`.field`).
 * **Field and grid.** The lap files carry no starting grid, so the grid of a stored race is its
   **lap-1 order** (the position at the end of lap 1); cars without a lap-1 row start at the back.
   For an unstored race the grid is the **pace order**. ``grid=N`` moves ``driver`` to slot N and
@@ -211,14 +212,14 @@ def _resolve_event(season: int, event, models, store) -> tuple[dict, bool]:
     except (NotFoundError, DataNotLoadedError) as exc:
         from f1analyzer.data.circuits import get_circuit, resolve_circuit
 
+        races = store.races()
+        if races.empty:  # nothing stored (a fresh install): the field comes from the model set
+            from f1analyzer.simulation.field import model_race
+
+            return model_race(season, event, models), False
         key = resolve_circuit(str(event))
         if key is None or str(event).strip().isdigit():
             raise exc
-        races = store.races()
-        if races.empty:
-            raise DataNotLoadedError(
-                "No races are stored, so there is no field to race. Run `f1analyzer ingest` first."
-            ) from None
         same = races[races["season"] == int(season)]
         if key in set(same["circuit_key"]):  # stored under another name: find_race already failed
             raise exc
@@ -425,7 +426,13 @@ def build_race(
     rnd, key = int(row["round"]), str(row["circuit_key"])
     total = int(row["total_laps"])
     fs, fr = (season, rnd) if stored else row["_field_from"]
-    drivers, pos1, start = _field(store, fs, fr)
+    from_models = row.get("_field_source") == "models"
+    if from_models:
+        from f1analyzer.simulation.field import field_note, model_field
+
+        (drivers, added), pos1, start = model_field(models, fs, fr), {}, {}
+    else:
+        drivers, pos1, start = _field(store, fs, fr)
     codes = [d["driver"] for d in drivers]
     where = f"{season} {row['event']}"
     if driver is not None and str(driver).strip().upper() not in codes:
@@ -438,7 +445,10 @@ def build_race(
     if grid is not None and driver is None:
         raise InvalidRequestError("grid needs a driver: give the driver whose starting slot it is.")
 
-    pace, notes = _pace_for(models, season, rnd if pre_race else rnd + 1, drivers)
+    ps, pr = row.get("_pace_at", (season, rnd))
+    pace, notes = _pace_for(models, ps, pr if pre_race else pr + 1, drivers)
+    if from_models:
+        notes.insert(0, field_note(row, len(codes), added))
     # grid order: lap-1 order for a stored race, pace order otherwise
     if stored:
         order = sorted(codes, key=lambda c: (pos1.get(c, 99), pace[c]))
@@ -471,16 +481,8 @@ def build_race(
     )
 
 
-def race_params_for(
-    season: int,
-    event: str | int,
-    *,
-    models,
-    store=None,
-    pre_race: bool = True,
-    driver: str | None = None,
-    grid: int | None = None,
-) -> RaceParams:
+def race_params_for(season: int, event: str | int, *, models, store=None, pre_race: bool = True,
+                    driver: str | None = None, grid: int | None = None) -> RaceParams:
     """:class:`RaceParams` of an event from the fitted models and the store (see :func:`build_race`).
 
     Example:
