@@ -108,6 +108,10 @@ def _serve(event: dict, path: str | None) -> dict:
         rid = ProxyRequest(event).request_id
         return error_response(max(status_for(exc), 500), exc.code,
                               "The service cannot start right now; try again shortly.", rid)
+    try:  # /query and the strategy narrative read the knowledge index
+        _wait_for_index()
+    except Exception as exc:  # noqa: BLE001 - the routes answer 503 / unsourced text themselves
+        log.warning("knowledge index not ready: %s", exc)
     return adapter.handle(event, path=path)
 
 
@@ -132,11 +136,6 @@ def _wait_for_index(timeout_s: float = 120.0) -> None:
 
 def semantic_query_handler(event: dict, context: Any = None) -> dict:
     """API Gateway proxy → ``POST /query`` of the API."""
-    try:
-        _get_adapter()
-        _wait_for_index()
-    except Exception as exc:  # _serve answers start-up failures in the project's error shape
-        log.warning("knowledge index not ready before the first query: %s", exc)
     return _serve(event, "/query")
 
 
