@@ -761,7 +761,9 @@ async function submitWhatIf(ev) {
 }
 
 function renderWhatIf(out, d, drv, change) {
-  const sim = d.simulated_order || d.simulated || [];
+  // simulated_order lists driver codes; the per-driver figures are in d.drivers
+  const byDriver = new Map((d.drivers || []).map((x) => [x.driver, x]));
+  const sim = (d.simulated_order || d.simulated || []).map((r) => (typeof r === "string" ? byDriver.get(r) || { driver: r } : r));
   const real = d.real_order || d.actual_order || [];
   const realPos = new Map();
   real.forEach((r, i) => {
