@@ -123,3 +123,22 @@ def test_llm_answers_count_tokens(monkeypatch):
     line = next(x for x in metrics.splitlines() if x.startswith("f1a_llm_tokens_total{")
                 and 'provider="anthropic"' in x and 'direction="input"' in x)
     assert float(line.rsplit(" ", 1)[1]) >= 321
+
+
+def test_query_batch_embeds_new_questions_together(client):
+    # phrasings no other test asks, so the process-wide query-embedding cache has neither
+    questions = ["Which driver took victory at the 2021 Hungarian Grand Prix?",
+                 "How many seconds does one pit stop cost at Monza?"]
+    r = client.post("/query/batch", json={"queries": [{"query": q, "top_k": 3} for q in questions]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["count"] == 2 and len(body["results"]) == 2
+    assert body["embedded"] == 2
+    assert body["results"][0]["sources"][0]["id"] == "race:2021:11"
+    assert body["results"][1]["sources"][0]["id"] == "circuit:monza"
+    # the same questions again: answered from the caches, nothing new to embed
+    again = client.post("/query/batch", json={"queries": [{"query": q, "top_k": 3} for q in questions]}).json()
+    assert again["embedded"] == 0
+    assert [x["answer"] for x in again["results"]] == [x["answer"] for x in body["results"]]
+    bad = client.post("/query/batch", json={"queries": []})
+    assert bad.status_code == 422 and "queries" in bad.json()["error"]["message"]

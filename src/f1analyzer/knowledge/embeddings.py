@@ -145,6 +145,24 @@ class MiniLMEmbedder:
             return vector
         return self._encode(texts)
 
+    def prime(self, queries: list[str]) -> int:
+        """Embed the queries not yet in the query cache in one batched forward pass.
+
+        A batch of questions then costs one model call instead of one per question; returns how
+        many were encoded.
+        """
+        with _QUERY_LOCK:
+            todo = list(dict.fromkeys(q for q in queries if (self.expand, q) not in _QUERY_CACHE))
+        if not todo:
+            return 0
+        vectors = self._encode(todo)
+        with _QUERY_LOCK:
+            for q, v in zip(todo, vectors):
+                _QUERY_CACHE[(self.expand, q)] = v[None, :].copy()
+            while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
+                _QUERY_CACHE.popitem(last=False)
+        return len(todo)
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = _load_minilm(self.threads)
         prepared = [expand_abbreviations(t) if self.expand else t for t in texts]

@@ -140,6 +140,11 @@ class PrecomputedEmbedder:
                     self._table = bundled_vectors()
         return self._table
 
+    def prime(self, queries: list[str]) -> int:
+        """Batch-embed queries into the base embedder's query cache (see ``MiniLMEmbedder.prime``)."""
+        prime = getattr(self.base, "prime", None)
+        return prime(queries) if prime else 0
+
     def encode(self, texts: list[str]) -> np.ndarray:
         if len(texts) <= 1:  # queries: never in the table, and the base caches them
             return self.base.encode(texts)

@@ -7,13 +7,15 @@ metrics, and a missing, corrupted or still-building index answers 503 with what 
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter
 
 from ...knowledge.service import answer_query, require_index_ready
 from ..caching import ResponseCacheDep
 from ..deps import StateDep
 from ..metrics import record_llm_usage
-from ..schemas.query import QueryRequest, QueryResponse
+from ..schemas.query import QueryBatchRequest, QueryBatchResponse, QueryRequest, QueryResponse
 
 router = APIRouter(tags=["query"])
 
@@ -26,6 +28,29 @@ def query(state: StateDep, cache: ResponseCacheDep, body: QueryRequest) -> dict:
     """Retrieve the ``top_k`` best passages (dense MiniLM + BM25 keywords + the season, driver
     and circuit the question names) and answer from them only, citing them as [n]."""
     require_index_ready(state)
+    return _answer(state, cache, body)
+
+
+@router.post("/query/batch", response_model=QueryBatchResponse,
+             summary="Several questions at once (embedded in one batch)",
+             responses={503: {"description": "The knowledge index is missing, corrupted or "
+                                             "still being built."}})
+def query_batch(state: StateDep, cache: ResponseCacheDep, body: QueryBatchRequest) -> dict:
+    """Answers in request order. The questions not seen before are embedded together in one
+    model call (the costly part of a question), then each is answered as ``POST /query``."""
+    t0 = time.perf_counter()
+    require_index_ready(state)
+    from ...knowledge.build import get_knowledge_base
+
+    embedder = get_knowledge_base(state.settings).embedder
+    prime = getattr(embedder, "prime", None)
+    embedded = prime([q.query for q in body.queries]) if prime else 0
+    results = [_answer(state, cache, q) for q in body.queries]
+    return {"results": results, "count": len(results), "embedded": embedded,
+            "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+
+def _answer(state, cache, body: QueryRequest) -> dict:
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
     out = answer_query(body.query, top_k=body.top_k, filters=filters, settings=state.settings,
                        cache=cache)

@@ -48,3 +48,17 @@ class QueryResponse(BaseModel):
     latency_ms: float
     fallback_reason: str | None = Field(
         default=None, description="Why the offline writer replaced the configured LLM, if it did.")
+
+
+class QueryBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queries: list[QueryRequest] = Field(min_length=1, max_length=20,
+                                        description="Up to 20 questions; new ones are embedded together.")
+
+
+class QueryBatchResponse(BaseModel):
+    results: list[QueryResponse]
+    count: int
+    embedded: int = Field(description="Questions that needed a new embedding (one batched model call).")
+    latency_ms: float
