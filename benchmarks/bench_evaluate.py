@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import parse_data_args  # benchmarks/ is on sys.path
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--season", type=int, default=2024)
     ap.add_argument("--first", type=int, default=2018, help="first training season")
-    ap.add_argument("--data-dir", type=Path, default=os.environ.get("F1_DATA_DIR"))
-    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = ap.parse_args(argv)
-    if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
-        print("set F1_DATA_DIR (or --data-dir) to the folder holding laps/*.csv.gz", file=sys.stderr)
+    args = parse_data_args(ap, argv)
+    if args is None:
         return 2
 
     from f1analyzer.data import RaceStore

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import parse_data_args, season_files  # benchmarks/ is on sys.path
 
 GOAL_S = 15.0
 
@@ -23,17 +24,14 @@ GOAL_S = 15.0
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--data-dir", type=Path, default=os.environ.get("F1_DATA_DIR"))
-    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = ap.parse_args(argv)
-    if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
-        print("set F1_DATA_DIR (or --data-dir) to the folder holding laps/*.csv.gz", file=sys.stderr)
+    args = parse_data_args(ap, argv)
+    if args is None:
         return 2
 
     from f1analyzer.data import RaceStore
     from f1analyzer.data.ingest import ingest_files
 
-    files = sorted((Path(args.data_dir) / "laps").glob("*.csv.gz"))
+    files = season_files(args.data_dir)
     cold, warm, laps = [], [], 0
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory(prefix="f1a_bench_") as home:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import parse_data_args, season_files  # benchmarks/ is on sys.path
 
 GOALS_S = {"full": 180.0, "quick": 30.0}
 
@@ -24,11 +25,8 @@ GOALS_S = {"full": 180.0, "quick": 30.0}
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--data-dir", type=Path, default=os.environ.get("F1_DATA_DIR"))
-    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = ap.parse_args(argv)
-    if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
-        print("set F1_DATA_DIR (or --data-dir) to the folder holding laps/*.csv.gz", file=sys.stderr)
+    args = parse_data_args(ap, argv)
+    if args is None:
         return 2
 
     from f1analyzer.config import Settings
@@ -42,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeats):
             with tempfile.TemporaryDirectory(prefix="f1a_bench_train_") as home:
                 settings = Settings(home=Path(home), data_dir=Path(args.data_dir))
-                ingest_files(sorted((Path(args.data_dir) / "laps").glob("*.csv.gz")), RaceStore(settings.store_dir))
+                ingest_files(season_files(args.data_dir), RaceStore(settings.store_dir))
                 t0 = time.perf_counter()
                 rep = train(settings, 2018, 2024, quick=(mode == "quick"))
                 times.append(time.perf_counter() - t0)

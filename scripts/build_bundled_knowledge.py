@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from f1analyzer.data.ingest import ingest_files
-from f1analyzer.data.store import RaceStore
+from _common import add_data_args, ingested_store, parse_data_args, season_files  # scripts/ is on sys.path
+
 from f1analyzer.knowledge.documents import rule_documents
 from f1analyzer.knowledge.embeddings import MiniLMEmbedder
 from f1analyzer.knowledge.writers import race_facts, write_documents
@@ -32,26 +31,16 @@ MAX_BYTES = 2_000_000
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", type=Path, default=os.environ.get("F1_DATA_DIR"),
-                    help="folder holding laps/*.csv.gz (default: $F1_DATA_DIR)")
-    ap.add_argument("--first-season", type=int, default=2018)
-    ap.add_argument("--last-season", type=int, default=2024)
+    add_data_args(ap)
     ap.add_argument("--out", type=Path, default=BUNDLED_KNOWLEDGE)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="torch threads for embedding the documents")
-    args = ap.parse_args(argv)
-    if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
-        ap.error("--data-dir (or F1_DATA_DIR) must point at a folder with laps/")
+    args = parse_data_args(ap, argv)
     seasons = range(args.first_season, args.last_season + 1)
-    files = [f for f in sorted((Path(args.data_dir) / "laps").glob("*.csv.gz"))
-             if any(str(y) in f.name for y in seasons)]
+    files = season_files(args.data_dir, seasons)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="f1a-knowledge-") as tmp:
-        store = RaceStore(Path(tmp) / "store")
-        results = ingest_files(files, store)
-        bad = [r.error for r in results if not r.ok]
-        if bad:
-            print("refused:", *bad, sep="\n  ", file=sys.stderr)
+    with ingested_store(files, "f1a-knowledge-") as store:
+        if store is None:
             return 1
         facts = race_facts(store, seasons=seasons)
     models = load_bundled_models()

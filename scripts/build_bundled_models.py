@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from f1analyzer.data.ingest import ingest_files
-from f1analyzer.data.store import RaceStore
+from _common import add_data_args, ingested_store, parse_data_args, season_files  # scripts/ is on sys.path
+
 from f1analyzer.models.bundled import BUNDLED_DIR
 from f1analyzer.models.race_models import RaceModels
 
@@ -28,25 +26,15 @@ ATTRIBUTION = "Lap data: Armchair Strategist (Apache-2.0), sourced from F1 live 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", type=Path, default=os.environ.get("F1_DATA_DIR"),
-                    help="folder holding laps/*.csv.gz (default: $F1_DATA_DIR)")
-    ap.add_argument("--first-season", type=int, default=2018)
-    ap.add_argument("--last-season", type=int, default=2024)
+    add_data_args(ap)
     ap.add_argument("--out-dir", type=Path, default=BUNDLED_DIR)
     ap.add_argument("--compare-tum", type=Path, default=None, metavar="DIR",
                     help="also fit 2018-2019 alone and print a markdown comparison with TU Munich's "
                          "pars_*.ini files in DIR (for docs/MODELS.md; nothing of theirs is stored)")
-    args = ap.parse_args(argv)
-    if not args.data_dir or not (Path(args.data_dir) / "laps").is_dir():
-        ap.error("--data-dir (or F1_DATA_DIR) must point at a folder with laps/")
-    files = [f for f in sorted((Path(args.data_dir) / "laps").glob("*.csv.gz"))
-             if any(str(y) in f.name for y in range(args.first_season, args.last_season + 1))]
-    with tempfile.TemporaryDirectory(prefix="f1a-bundle-") as tmp:
-        store = RaceStore(Path(tmp) / "store")
-        results = ingest_files(files, store)
-        bad = [r.error for r in results if not r.ok]
-        if bad:
-            print("refused:", *bad, sep="\n  ", file=sys.stderr)
+    args = parse_data_args(ap, argv)
+    files = season_files(args.data_dir, range(args.first_season, args.last_season + 1))
+    with ingested_store(files, "f1a-bundle-") as store:
+        if store is None:
             return 1
         laps, races, stops = store.laps(), store.races(), store.pit_stops()
         t0 = time.perf_counter()

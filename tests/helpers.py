@@ -64,6 +64,16 @@ def stop_process(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
         proc.wait(timeout=5)
 
 
+def service_env(home, **extra) -> dict[str, str]:
+    """Environment for :func:`api_server`: a fresh home, no Redis, no keys, generous rate limits;
+    ``extra`` overrides (values are turned into strings)."""
+    env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
+           "F1A_RATE_LIMIT_DEFAULT": "1000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000/minute",
+           "DEBUG": "false", "F1_DATA_DIR": ""}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
 @contextlib.contextmanager
 def api_server(env: dict[str, str] | None = None, *, port: int | None = None,
                log_path: Path | None = None, timeout_s: float = 90.0) -> Iterator[str]:

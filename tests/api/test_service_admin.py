@@ -13,17 +13,9 @@ from f1analyzer.api.security import key_from_headers, key_is_valid
 from f1analyzer.backends.cache import MemoryCache
 from f1analyzer.errors import InvalidRequestError
 from tests.data.frames import season_frame, write_csv
-from tests.helpers import api_server
+from tests.helpers import api_server, service_env
 
 KEY = "admin-key-1"
-
-
-def service_env(home, **extra) -> dict[str, str]:
-    env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
-           "F1A_RATE_LIMIT_DEFAULT": "1000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000/minute",
-           "DEBUG": "false", "F1_DATA_DIR": ""}
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
 
 
 def wait_job(url: str, job_id: str, headers: dict, timeout_s: float = 120.0) -> dict:

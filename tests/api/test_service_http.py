@@ -9,18 +9,10 @@ import time
 import httpx
 import pytest
 
-from tests.helpers import api_server
+from tests.helpers import api_server, service_env
 
 KEY = "s3cret-key-for-tests"
 ORIGIN = "https://dash.example"
-
-
-def service_env(home, **extra) -> dict[str, str]:
-    env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
-           "F1A_RATE_LIMIT_DEFAULT": "1000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000/minute",
-           "DEBUG": "false", "F1_DATA_DIR": ""}
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
 
 
 @pytest.fixture(scope="module")

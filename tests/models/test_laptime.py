@@ -8,7 +8,6 @@ import pytest
 
 from f1analyzer.errors import InvalidRequestError, NotFittedError
 from f1analyzer.models.evaluate import prepare_for_season
-from f1analyzer.models.features import attach_priors, prepare_laps
 from f1analyzer.models.laptime import (
     ONE_LAP_FEATURES,
     STINT_FEATURES,
@@ -19,17 +18,6 @@ from f1analyzer.models.laptime import (
 from tests.models.test_train_synthdata import fill_store, synthetic_laps
 
 SMALL = {"n_estimators": 60, "learning_rate": 0.1, "min_child_samples": 20}
-
-
-@pytest.fixture(scope="module")
-def prepared():
-    laps = synthetic_laps()
-    races = laps.groupby(["season", "round"]).agg(event=("event", "first"), total_laps=("lap_number", "max")).reset_index()
-    from f1analyzer.data.circuits import circuit_for_event
-
-    races["circuit_key"] = races["event"].map(circuit_for_event)
-    prep = prepare_laps(laps, races)
-    return laps, attach_priors(prep, prep)
 
 
 def test_one_lap_rows_follow_the_definition(prepared):

@@ -7,22 +7,9 @@ import pytest
 
 from f1analyzer.errors import InvalidRequestError, NotFittedError
 from f1analyzer.models.evaluate import classification_metrics, prepare_for_season, reliability_table
-from f1analyzer.models.features import attach_priors, prepare_laps
 from f1analyzer.models.pitstop import HORIZON_LAPS, PIT_FEATURES, PitStopModel, pit_frame
-from tests.models.test_train_synthdata import synthetic_laps
 
 SMALL = {"n_estimators": 60, "learning_rate": 0.1, "min_child_samples": 20}
-
-
-@pytest.fixture(scope="module")
-def prepared():
-    from f1analyzer.data.circuits import circuit_for_event
-
-    laps = synthetic_laps()
-    races = laps.groupby(["season", "round"]).agg(event=("event", "first"), total_laps=("lap_number", "max")).reset_index()
-    races["circuit_key"] = races["event"].map(circuit_for_event)
-    prep = prepare_laps(laps, races)
-    return laps, attach_priors(prep, prep)
 
 
 def test_labels_mark_the_three_laps_before_each_in_lap(prepared):

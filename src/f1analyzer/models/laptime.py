@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidRequestError, NotFittedError
+from ._boosting import BoostedModel, compound_key
 from .features import COMPOUND_INDEX, DRIVER, STINT, CircuitPriors
 
 ONE_LAP_FEATURES = [
@@ -130,7 +131,7 @@ def _lgbm(params: dict):
     return LGBMRegressor(objective="l1", verbose=-1, **params)
 
 
-class LapTimeModel:
+class LapTimeModel(BoostedModel):
     """Both lap-time tasks in one estimator (two LightGBM boosters on residuals).
 
     Args:
@@ -145,18 +146,7 @@ class LapTimeModel:
 
     def __init__(self, n_estimators: int = 400, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 100, seed: int = 0, n_jobs: int = 1):
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.seed = seed
-        self.n_jobs = n_jobs
-
-    def _params(self) -> dict:
-        return dict(n_estimators=self.n_estimators, learning_rate=self.learning_rate,
-                    num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
-                    subsample=0.8, subsample_freq=1, colsample_bytree=0.9,
-                    random_state=self.seed, n_jobs=self.n_jobs)
+        super().__init__(n_estimators, learning_rate, num_leaves, min_child_samples, seed, n_jobs)
 
     def fit(self, prep: pd.DataFrame) -> "LapTimeModel":
         """Fit on ``prepare_laps`` output carrying earlier-season priors (``attach_priors``)."""
@@ -201,9 +191,7 @@ class LapTimeModel:
         laps = [float(t) for t in recent_lap_times_s if t is not None and np.isfinite(t)]
         if not laps:
             raise InvalidRequestError("At least one recent clean lap time of the current stint is needed.")
-        comp = str(compound).upper()
-        if comp not in COMPOUND_INDEX:
-            raise InvalidRequestError(f"Unknown compound {compound!r}. Valid: {', '.join(COMPOUND_INDEX)}.")
+        comp = compound_key(compound)
         level = float(np.mean(laps[-3:]))
         slope = float("nan")
         if len(laps) >= 3:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidRequestError, NotFittedError
+from ._boosting import BoostedModel, compound_key
 from .features import COMPOUND_INDEX, DRIVER, RACE, STINT, CircuitPriors
 
 HORIZON_LAPS = 3
@@ -118,7 +119,7 @@ def _cars_with_more_stops(df: pd.DataFrame) -> np.ndarray:
     return out
 
 
-class PitStopModel:
+class PitStopModel(BoostedModel):
     """P(pit within the next :data:`HORIZON_LAPS` laps | race state). LightGBM classifier.
 
     Laps of one stint are strongly correlated, so the trees are kept small with large leaves
@@ -132,12 +133,7 @@ class PitStopModel:
 
     def __init__(self, n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 15,
                  min_child_samples: int = 500, seed: int = 0, n_jobs: int = 1):
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.seed = seed
-        self.n_jobs = n_jobs
+        super().__init__(n_estimators, learning_rate, num_leaves, min_child_samples, seed, n_jobs)
 
     def fit(self, prep: pd.DataFrame) -> "PitStopModel":
         from lightgbm import LGBMClassifier
@@ -145,11 +141,8 @@ class PitStopModel:
         frame = pit_frame(prep)
         if frame.empty or frame["label"].nunique() < 2:
             raise InvalidRequestError("Too few laps (or no pit stops) to fit the pit-stop model.")
-        self.model_ = LGBMClassifier(
-            objective="binary", n_estimators=self.n_estimators, learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves, min_child_samples=self.min_child_samples, subsample=0.8,
-            subsample_freq=1, colsample_bytree=0.9, random_state=self.seed, n_jobs=self.n_jobs, verbose=-1,
-        ).fit(frame[PIT_FEATURES], frame["label"])
+        self.model_ = LGBMClassifier(objective="binary", verbose=-1, **self._params()).fit(
+            frame[PIT_FEATURES], frame["label"])
         self.base_rate_ = float(frame["label"].mean())
         self.priors_ = CircuitPriors.fit(prep)
         self.n_rows_ = int(len(frame))
@@ -172,9 +165,7 @@ class PitStopModel:
                       field_stops_recent: int = 0, cars_with_more_stops: int = 0) -> float:
         """Probability for one race state (the API's ``POST /predict/pitstop``)."""
         self._check()
-        comp = str(compound).upper()
-        if comp not in COMPOUND_INDEX:
-            raise InvalidRequestError(f"Unknown compound {compound!r}. Valid: {', '.join(COMPOUND_INDEX)}.")
+        comp = compound_key(compound)
         if lap_number >= total_laps:
             raise InvalidRequestError(f"lap_number {lap_number} must be below total_laps {total_laps}.")
         circ = np.array([circuit_key or ""])
