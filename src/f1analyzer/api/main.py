@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Race data, fitted race models, Monte Carlo strategy simulation and explained answers.",
         lifespan=lifespan,
+        docs_url=None,  # served by routes/web.py from vendored Swagger UI (works offline)
+        redoc_url=None,
     )
     app.state.f1a = state
     install_service_layers(app, state)  # request id/logs/metrics, body limit, CORS, keys + rate limit

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -30,7 +31,20 @@ def index() -> FileResponse:
                                  "X-Content-Type-Options": "nosniff"})
 
 
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI from the vendored files: FastAPI's default page needs a CDN, so it is blank
+    offline (the app is built with ``docs_url=None``)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="F1 Race Strategy Analyzer — API docs",
+        swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
+
+
 def install(app: FastAPI) -> None:
-    """Serve the dashboard at ``/`` and its files at ``/static``."""
+    """Serve the dashboard at ``/``, the API docs at ``/docs`` and the files at ``/static``."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
