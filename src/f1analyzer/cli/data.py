@@ -103,6 +103,25 @@ def races(
     Console().print(t)
 
 
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only statement over laps, races, stints, pit_stops.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Rows as a JSON list of objects.")] = False,
+    max_rows: Annotated[int, typer.Option(help="At most this many rows.")] = 10_000,
+) -> None:
+    """Query the store with SQL (DuckDB), e.g. f1analyzer sql "SELECT driver, count(*) FROM pit_stops GROUP BY 1"."""
+    from ..data.sql import run_sql
+
+    df = run_sql(store(), query, max_rows=max_rows)
+    if as_json:
+        print_json(df.to_dict("records"))
+        return
+    t = Table(*[str(c) for c in df.columns])
+    for row in df.itertuples(index=False):
+        t.add_row(*["" if v is None else str(v) for v in row])
+    type(console)().print(t)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(races)
+    app.command()(sql)
