@@ -95,10 +95,13 @@ def live(
         return
     o = _out()
     best = f" onto {out['best_compound']}" if out["best_compound"] else ""
+    gained = out["expected_positions_gained"]
+    change = (f"{'gains' if gained >= 0 else 'loses'} {_f(abs(gained), 2)} places on average"
+              if gained is not None else "change unknown")
     o.print(f"[bold]{out['call']}{best}[/]  {out['driver']} lap {out['lap']} ({out['track_status']}), "
             f"P{out['current_position']} → E\\[pos] {_f(out['expected_position'], 2)} "
-            f"(gained {_f(out['expected_positions_gained'], 2)}, P(gain) {100 * (out['p_gain'] or 0):.0f}%, "
-            f"worth {_f(out['gain_vs_alternative'], 2)} places vs the alternative)")
+            f"({change}, P(gain) {100 * (out['p_gain'] or 0):.0f}%; "
+            f"{_f(out['gain_vs_alternative'], 2)} places better than the alternative)")
     t = Table("option", "plan", "E\\[pos]", "P(gain)")
     for op in out["options"]:
         t.add_row(op["label"], op["strategy"], _f(op["expected_position"], 2), f"{100 * (op['prob_gain'] or 0):.0f}%")
