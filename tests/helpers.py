@@ -112,3 +112,17 @@ def redis_server(port: int | None = None) -> Iterator[tuple[str, subprocess.Pope
         yield f"redis://127.0.0.1:{port}/0", proc
     finally:
         stop_process(proc)
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server on a free loopback port (S3, DynamoDB, Secrets Manager, CloudWatch); yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from tests import helpers
 from tests.helpers import api_server, free_port, redis_server, stop_process
 
 GENERATE = {"season": 2024, "event": "Monza", "driver": "LEC", "grid": 4, "top_k": 1}
@@ -27,11 +28,8 @@ def provision(home, data_dir) -> None:
 
 
 def service_env(home, **extra) -> dict[str, str]:
-    env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
-           "F1A_RATE_LIMIT_DEFAULT": "10000/minute", "F1A_RATE_LIMIT_STRATEGY": "10000/minute",
-           "DEBUG": "false", "F1_DATA_DIR": ""}
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
+    return helpers.service_env(home, **{"F1A_RATE_LIMIT_DEFAULT": "10000/minute",
+                                        "F1A_RATE_LIMIT_STRATEGY": "10000/minute", **extra})
 
 
 def reasons(url: str) -> list[str]:

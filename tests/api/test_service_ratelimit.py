@@ -10,6 +10,7 @@ import pytest
 
 from f1analyzer.api.ratelimit import RateLimitService, RouteLimit, _count_items
 from f1analyzer.config import Settings
+from tests import helpers
 from tests.helpers import api_server, free_port, redis_server
 
 KEY = "rl-key"
@@ -17,11 +18,8 @@ GENERATE = {"season": 2024, "event": "Monza", "driver": "LEC", "grid": 4, "top_k
 
 
 def service_env(home, **extra) -> dict[str, str]:
-    env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
-           "F1A_RATE_LIMIT_DEFAULT": "1000/minute", "F1A_RATE_LIMIT_STRATEGY": "10/minute",
-           "DEBUG": "false", "F1_DATA_DIR": ""}
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
+    """The shared service environment with the seed's strategy limit (10/minute) under test."""
+    return helpers.service_env(home, **{"F1A_RATE_LIMIT_STRATEGY": "10/minute", **extra})
 
 
 def _has_generate(url: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import REPO, free_port, stop_process, wait_for_http
+from tests.helpers import REPO, free_port, moto_server, stop_process, wait_for_http
 
 
 def venv_tool(name: str) -> str | None:
@@ -87,15 +87,8 @@ def api_fleet(tmp_path_factory) -> Iterator[ApiFleet]:
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """moto's server on a free loopback port (S3, DynamoDB, Secrets Manager, CloudWatch)."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

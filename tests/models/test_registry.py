@@ -10,20 +10,13 @@ import pytest
 from f1analyzer.config import Settings
 from f1analyzer.errors import ConfigError, NotFoundError
 from f1analyzer.models.registry import LocalRegistry, ModelRegistry, get_registry, write_artifacts
-from tests.helpers import free_port
+from tests.helpers import moto_server
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
