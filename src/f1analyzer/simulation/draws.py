@@ -56,31 +56,26 @@ class Draws:
     def n_sims(self) -> int:
         return int(self.start_z.shape[0])
 
-    def take(self, sims: np.ndarray | slice) -> "Draws":
-        """The draws of a subset of sims (e.g. one sim for the reference loop)."""
+    def _per_sim(self, op) -> "Draws":
+        """Apply ``op(array, sim_axis)`` to every per-sim array (``lap_z`` keeps sims on axis 1)."""
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "first_lap":
-                out[f.name] = v
-            elif f.name == "lap_z":
-                out[f.name] = v[:, sims]
-            else:
-                out[f.name] = v[sims]
+            out[f.name] = v if f.name == "first_lap" else op(v, 1 if f.name == "lap_z" else 0)
         return Draws(**out)
+
+    def take(self, sims: np.ndarray | slice) -> "Draws":
+        """The draws of a subset of sims (e.g. one sim for the reference loop)."""
+        return self._per_sim(lambda v, axis: v[(slice(None),) * axis + (sims,)])
 
     def tile(self, n_groups: int) -> "Draws":
         """Repeat all sims ``n_groups`` times (group-major) so candidates share the same draws."""
-        out = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if f.name == "first_lap":
-                out[f.name] = v
-            elif f.name == "lap_z":
-                out[f.name] = np.tile(v, (1, n_groups, 1))
-            else:
-                out[f.name] = np.tile(v, (n_groups,) + (1,) * (v.ndim - 1))
-        return Draws(**out)
+        def rep(v, axis):
+            reps = [1] * v.ndim
+            reps[axis] = n_groups
+            return np.tile(v, reps)
+
+        return self._per_sim(rep)
 
     def with_track_status(self, track_status: np.ndarray) -> "Draws":
         return replace(self, track_status=track_status)
