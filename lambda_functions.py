@@ -127,7 +127,7 @@ def _wait_for_index(timeout_s: float = 120.0) -> None:
     if adapter is None:
         return
     adapter.start()
-    from f1analyzer.knowledge.service import index_status
+    from f1analyzer.app.knowledge import index_status
 
     status = index_status(adapter.app.state.f1a)
     if status is not None and status.thread is not None:

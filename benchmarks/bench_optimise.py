@@ -38,7 +38,7 @@ def main() -> None:
     from f1analyzer.data.ingest import ingest_files
     from f1analyzer.data.store import RaceStore
     from f1analyzer.models.bundled import load_bundled_models
-    from f1analyzer.simulation.service import generate_strategy
+    from f1analyzer.app.strategy import generate_strategy
 
     with tempfile.TemporaryDirectory() as tmp:
         store = RaceStore(Path(tmp) / "store")

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         from f1analyzer.data.store import RaceStore
         from f1analyzer.knowledge import build_index, get_knowledge_base
         from f1analyzer.knowledge import embeddings
-        from f1analyzer.knowledge.service import answer_query
+        from f1analyzer.app.knowledge import answer_query
 
         reset_settings()
         settings = get_settings()

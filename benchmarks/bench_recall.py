@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         from f1analyzer.config import get_settings, reset_settings
         from f1analyzer.data.store import RaceStore
         from f1analyzer.knowledge import build_index, get_knowledge_base
-        from f1analyzer.knowledge.service import retrieval_metrics
+        from f1analyzer.app.knowledge import retrieval_metrics
 
         reset_settings()
         settings = get_settings()

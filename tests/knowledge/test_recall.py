@@ -16,7 +16,7 @@ from f1analyzer.config import get_settings
 from f1analyzer.data.ingest import ingest_files
 from f1analyzer.data.store import RaceStore
 from f1analyzer.knowledge import build_index, get_knowledge_base
-from f1analyzer.knowledge.service import retrieval_metrics
+from f1analyzer.app.knowledge import retrieval_metrics
 
 QUESTIONS = json.loads((Path(__file__).with_name("questions.json")).read_text(encoding="utf-8"))
 MIN_RECALL = 0.9

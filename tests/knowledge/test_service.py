@@ -15,7 +15,7 @@ from f1analyzer.knowledge.documents import rule_documents
 from f1analyzer.knowledge.embeddings import MiniLMEmbedder
 from f1analyzer.knowledge.index import LanceDBIndex
 from f1analyzer.knowledge.retrieval import KnowledgeBase
-from f1analyzer.knowledge.service import (
+from f1analyzer.app.knowledge import (
     answer_query,
     ensure_index_async,
     narration_ok,
@@ -133,7 +133,7 @@ def test_index_is_built_in_the_background_and_health_follows():
 
 def test_building_index_answers_a_clear_503_and_is_unhealthy():
     state = _state()
-    from f1analyzer.knowledge.service import IndexStatus
+    from f1analyzer.app.knowledge import IndexStatus
 
     state.services["knowledge_index"] = IndexStatus(status="building")
     with pytest.raises(BackendUnavailableError) as err:

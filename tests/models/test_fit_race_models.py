@@ -227,7 +227,7 @@ def test_tyre_model_delta_vectorised():
 
 
 def test_parameters_fit_the_simulator(fitted):
-    from f1analyzer.simulation.params import CompoundParams, NeutralisationParams
+    from f1analyzer.simulation.core.params import CompoundParams, NeutralisationParams
 
     monza = fitted[0].circuit("monza")
     for name, tm in monza.compounds.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from f1analyzer.simulation.params import CarParams, CompoundParams, NeutralisationParams, RaceParams
+from f1analyzer.simulation.core.params import CarParams, CompoundParams, NeutralisationParams, RaceParams
 
 
 def make_race(

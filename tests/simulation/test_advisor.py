@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.advisor import BOX_UNDER_SC, STAY_OUT, advise
-from f1analyzer.simulation.params import TrackStatus
-from f1analyzer.simulation.state import RaceState
-from f1analyzer.simulation.undercut import undercut
+from f1analyzer.simulation.planning.advisor import BOX_UNDER_SC, STAY_OUT, advise
+from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.planning.undercut import undercut
 
 from .conftest import make_race
 

@@ -22,7 +22,7 @@ from f1analyzer.models.race_models import RaceModels
 from f1analyzer.models.safety_car import SafetyCarModel
 from f1analyzer.models.tyres import TyreModel
 from f1analyzer.simulation import optimise
-from f1analyzer.simulation.build import (
+from f1analyzer.simulation.scenario.build import (
     WET_COMPOUNDS,
     build_race,
     compound_params,

@@ -11,9 +11,9 @@ import pytest
 from f1analyzer.data.store import RaceStore
 from f1analyzer.errors import NotFoundError
 from f1analyzer.models.bundled import load_bundled_models
-from f1analyzer.simulation.build import build_race
-from f1analyzer.simulation.field import model_calendar
-from f1analyzer.simulation.service import generate_strategy
+from f1analyzer.simulation.scenario.build import build_race
+from f1analyzer.simulation.scenario.field import model_calendar
+from f1analyzer.app.strategy import generate_strategy
 
 DRY = {"SOFT", "MEDIUM", "HARD"}
 

@@ -1,7 +1,7 @@
 import numpy as np
 
-from f1analyzer.simulation import effects as fx
-from f1analyzer.simulation.params import TrackStatus
+from f1analyzer.simulation.core import effects as fx
+from f1analyzer.simulation.core.params import TrackStatus
 
 from .conftest import make_race
 

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.demo import default_strategies, demo_race
-from f1analyzer.simulation.draws import draw
-from f1analyzer.simulation.engine import compile_plans, run, simulate
-from f1analyzer.simulation.params import NeutralisationParams, TrackStatus
-from f1analyzer.simulation.reference import simulate_reference
-from f1analyzer.simulation.state import RaceState
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.scenario.demo import default_strategies, demo_race
+from f1analyzer.simulation.core.draws import draw
+from f1analyzer.simulation.core.engine import compile_plans, run, simulate
+from f1analyzer.simulation.core.params import NeutralisationParams, TrackStatus
+from f1analyzer.simulation.core.reference import simulate_reference
+from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.core.strategy import Strategy
 
 from .conftest import make_race
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.demo import demo_race
-from f1analyzer.simulation.optimiser import optimise
-from f1analyzer.simulation.params import CompoundParams
-from f1analyzer.simulation.screen import Screen
+from f1analyzer.simulation.scenario.demo import demo_race
+from f1analyzer.simulation.planning.optimiser import optimise
+from f1analyzer.simulation.core.params import CompoundParams
+from f1analyzer.simulation.planning.screen import Screen
 
 from .conftest import make_race
 

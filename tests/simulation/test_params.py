@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.params import CompoundParams
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.core.params import CompoundParams
+from f1analyzer.simulation.core.strategy import Strategy
 
 from .conftest import make_race
 

@@ -7,9 +7,9 @@ import pytest
 
 from f1analyzer.data.session import Race
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.build import build_race
-from f1analyzer.simulation.params import TrackStatus
-from f1analyzer.simulation.replay import Change, real_plans, real_state, replay, spearman, track_schedule
+from f1analyzer.simulation.scenario.build import build_race
+from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.scenario.replay import Change, real_plans, real_state, replay, spearman, track_schedule
 from tests.simulation.test_build import synthetic_env
 
 

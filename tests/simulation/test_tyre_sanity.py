@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from f1analyzer.models.tyres import TyreModel
-from f1analyzer.simulation.build import _tyres_and_fuel, ordered_compounds, pace_step_for, tyre_se
-from f1analyzer.simulation.params import CompoundParams
-from f1analyzer.simulation.tyre_sanity import (
+from f1analyzer.simulation.scenario.build import _tyres_and_fuel, ordered_compounds, pace_step_for, tyre_se
+from f1analyzer.simulation.core.params import CompoundParams
+from f1analyzer.simulation.scenario.tyre_sanity import (
     isotonic,
     order_compounds,
     ordering_violations,
@@ -158,7 +158,7 @@ def test_tyre_se_from_fits():
 # ------------------------------------------------------------------------------ build.py
 def test_built_race_is_ordered_and_says_so(tmp_path):
     from tests.simulation.test_build import synthetic_env
-    from f1analyzer.simulation.build import build_race
+    from f1analyzer.simulation.scenario.build import build_race
 
     store, models = synthetic_env(tmp_path)
     step = pace_step_for(models, models.era_of(2023))
@@ -209,8 +209,8 @@ def test_every_bundled_circuit_is_ordered(bundled):
 def test_monza_2024_top_strategy_is_a_sensible_one_stop(tmp_path, data_dir, bundled):
     from f1analyzer.data.ingest import ingest_files
     from f1analyzer.data.store import RaceStore
-    from f1analyzer.simulation.build import build_race
-    from f1analyzer.simulation.service import generate_strategy
+    from f1analyzer.simulation.scenario.build import build_race
+    from f1analyzer.app.strategy import generate_strategy
 
     store = RaceStore(tmp_path / "store")
     [res] = ingest_files([data_dir / "laps" / "2024.csv.gz"], store)

@@ -18,9 +18,9 @@ from . import metrics
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .middleware import attach_services, install_service_layers, shutdown_services
-from ..knowledge.service import ensure_index_async, narration_ok, vector_database_ok
+from ..app.knowledge import ensure_index_async, narration_ok, vector_database_ok
 from ..models.loading import attach_models, get_model_set
-from ..simulation.service import strategy_engine_ok
+from ..app.strategy import strategy_engine_ok
 from .routes import admin, circuits, health, predict, query, races, strategy, web
 from .state import AppState, data_collector_ok
 

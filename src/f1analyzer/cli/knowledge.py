@@ -80,7 +80,7 @@ def query(
                                                                    "driver (code or surname).")] = None,
 ) -> None:
     """Ask the knowledge base: the answer cites the retrieved documents as numbered references (\\[1], \\[2] …)."""
-    from ..knowledge.service import answer_query
+    from ..app.knowledge import answer_query
 
     settings = get_settings()
     filters = {"season": season, "event": event, "driver": driver}

@@ -1,6 +1,6 @@
 """`f1analyzer strategy | live | replay | backtest`: the strategy engine from the command line.
 
-All four call :mod:`f1analyzer.simulation.service` (the same functions the API calls) with the
+All four call :mod:`f1analyzer.app.strategy` (the same functions the API calls) with the
 current race models (the registry's latest set, else the bundled one) and the configured store.
 """
 
@@ -44,7 +44,7 @@ def strategy(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")] = False,
 ) -> None:
     """Best pit strategies for a driver: stops, compounds, pit laps and windows, finishing odds."""
-    from ..simulation.service import generate_strategy
+    from ..app.strategy import generate_strategy
 
     req = {"season": season, "event": event, "driver": driver, "grid": grid, "top_k": top_k,
            "n_sims": sims, "seed": seed}
@@ -84,7 +84,7 @@ def live(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Box now or stay out? The rest of the field comes from the stored race at that lap (if any)."""
-    from ..simulation.service import live_advice
+    from ..app.strategy import live_advice
 
     req = {"season": season, "event": event, "lap": lap, "driver": driver, "compound": compound,
            "tyre_age_laps": tyre_age, "position": position, "gap_to_leader_s": gap, "stops": stops,
@@ -120,7 +120,7 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Re-simulate a stored race from its real state at a lap, with its real (or changed) strategies."""
-    from ..simulation.service import replay_race
+    from ..app.strategy import replay_race
 
     out = replay_race({"season": season, "event": event, "from_lap": from_lap, "changes": change or [],
                        "track_status": "sampled" if sampled else "real", "n_sims": sims, "seed": seed},
@@ -154,7 +154,7 @@ def backtest(
     """For every race of a season: pre-race plan for the winner vs reality, replay rank
     correlation, and the live advisor's calls against the real pit walls."""
     from ..errors import InvalidRequestError
-    from ..simulation.service import run_backtest
+    from ..app.strategy import run_backtest
 
     try:
         rs = [int(x) for x in rounds.split(",") if x.strip()] if rounds else None

@@ -3,7 +3,7 @@
 Typical use::
 
     from f1analyzer.simulation import simulate, optimise, Strategy
-    from f1analyzer.simulation.demo import demo_race
+    from f1analyzer.simulation.scenario.demo import demo_race
 
     race = demo_race()                       # or RaceParams built from the fitted models
     result = optimise(race, "CCC")           # ranked strategies with pit windows
@@ -11,10 +11,10 @@ Typical use::
     sims.expected_position("CCC")
 """
 
-from f1analyzer.simulation.advisor import BOX_NOW, BOX_UNDER_SC, STAY_OUT, Advice, advise
-from f1analyzer.simulation.engine import simulate, simulate_groups
-from f1analyzer.simulation.optimiser import OptimisationResult, StrategyOption, optimise
-from f1analyzer.simulation.params import (
+from f1analyzer.simulation.planning.advisor import BOX_NOW, BOX_UNDER_SC, STAY_OUT, Advice, advise
+from f1analyzer.simulation.core.engine import simulate, simulate_groups
+from f1analyzer.simulation.planning.optimiser import OptimisationResult, StrategyOption, optimise
+from f1analyzer.simulation.core.params import (
     COMPOUNDS,
     DRY_COMPOUNDS,
     CarParams,
@@ -23,11 +23,11 @@ from f1analyzer.simulation.params import (
     RaceParams,
     TrackStatus,
 )
-from f1analyzer.simulation.result import SimResult
-from f1analyzer.simulation.screen import default_field_strategies
-from f1analyzer.simulation.state import RaceState
-from f1analyzer.simulation.strategy import Strategy
-from f1analyzer.simulation.undercut import UndercutResult, undercut
+from f1analyzer.simulation.core.result import SimResult
+from f1analyzer.simulation.planning.screen import default_field_strategies
+from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.simulation.planning.undercut import UndercutResult, undercut
 
 __all__ = [
     "BOX_NOW", "BOX_UNDER_SC", "STAY_OUT", "Advice", "advise", "simulate", "simulate_groups",

@@ -34,12 +34,12 @@ import pandas as pd
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.advisor import STAY_OUT, advise
-from f1analyzer.simulation.build import build_race
-from f1analyzer.simulation.optimiser import optimise
-from f1analyzer.simulation.params import TrackStatus
-from f1analyzer.simulation.replay import real_state, real_stops, replay, track_schedule
-from f1analyzer.simulation.service import MIN_STINT_LAPS
+from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
+from f1analyzer.simulation.scenario.build import build_race
+from f1analyzer.simulation.planning.optimiser import optimise
+from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
+from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
 
 log = get_logger("simulation.backtest")
 

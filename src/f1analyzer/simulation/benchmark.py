@@ -9,10 +9,10 @@ from __future__ import annotations
 import statistics
 import time
 
-from f1analyzer.simulation.demo import demo_race
-from f1analyzer.simulation.engine import simulate
-from f1analyzer.simulation.optimiser import optimise
-from f1analyzer.simulation.screen import default_field_strategies
+from f1analyzer.simulation.scenario.demo import demo_race
+from f1analyzer.simulation.core.engine import simulate
+from f1analyzer.simulation.planning.optimiser import optimise
+from f1analyzer.simulation.planning.screen import default_field_strategies
 
 
 def measure_simulate(n_sims: int = 10_000, n_cars: int = 20, n_laps: int = 60, *,

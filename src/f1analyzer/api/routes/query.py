@@ -1,6 +1,6 @@
 """``POST /query``: hybrid retrieval over the knowledge base + a narrated, cited answer.
 
-A thin route over :func:`f1analyzer.knowledge.service.answer_query`: answers are cached by the
+A thin route over :func:`f1analyzer.app.knowledge.answer_query`: answers are cached by the
 normalised request in the app's response cache, LLM token use is counted in the ``f1a_llm_*``
 metrics, and a missing, corrupted or still-building index answers 503 with what to do.
 """
@@ -11,7 +11,7 @@ import time
 
 from fastapi import APIRouter
 
-from ...knowledge.service import answer_query, require_index_ready
+from ...app.knowledge import answer_query, require_index_ready
 from ..caching import ResponseCacheDep
 from ..deps import StateDep
 from ..metrics import record_llm_usage

@@ -1,4 +1,4 @@
-"""``/strategy/*``: thin routes over :mod:`f1analyzer.simulation.service`.
+"""``/strategy/*``: thin routes over :mod:`f1analyzer.app.strategy`.
 
 Every answer is cached by normalised request plus the model version (the engine is deterministic
 for a seed), counted in ``f1a_simulations_total`` and timed in ``latency_ms``. Rate limits of
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from ...simulation import service
+from ...app import strategy as service
 from ..caching import ResponseCacheDep
 from ..deps import StateDep
 from ..metrics import record_llm_usage, record_simulations

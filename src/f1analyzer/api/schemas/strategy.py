@@ -1,5 +1,5 @@
 """Request and response schemas of ``/strategy/*`` (the engine's answers are plain dicts from
-:mod:`f1analyzer.simulation.service`; these models document and check their shape)."""
+:mod:`f1analyzer.app.strategy`; these models document and check their shape)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from f1analyzer.simulation.params import RaceParams, TrackStatus
+from f1analyzer.simulation.core.params import RaceParams, TrackStatus
 
 F32 = np.float32
 

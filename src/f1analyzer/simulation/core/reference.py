@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from f1analyzer.simulation.draws import Draws
-from f1analyzer.simulation.params import RaceParams, TrackStatus, compound_code
-from f1analyzer.simulation.result import SimResult
-from f1analyzer.simulation.state import RETIRED_KEY_PER_LAP_S, RETIRED_KEY_S, RaceState
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.core.draws import Draws
+from f1analyzer.simulation.core.params import RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.core.result import SimResult
+from f1analyzer.simulation.core.state import RETIRED_KEY_PER_LAP_S, RETIRED_KEY_S, RaceState
+from f1analyzer.simulation.core.strategy import Strategy
 
 f32 = np.float32
 

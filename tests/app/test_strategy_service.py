@@ -7,7 +7,7 @@ import json
 import pytest
 
 from f1analyzer.errors import InvalidRequestError, NotFoundError
-from f1analyzer.simulation import service as sv
+from f1analyzer.app import strategy as sv
 from tests.models.test_fit_race_models import TOTAL_LAPS
 from tests.simulation.test_build import synthetic_env
 

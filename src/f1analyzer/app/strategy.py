@@ -44,16 +44,16 @@ import numpy as np
 
 from f1analyzer.errors import InvalidRequestError, NotFoundError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.build import BuiltRace, params_from_models, regrid
-from f1analyzer.simulation.engine import simulate
-from f1analyzer.simulation.optimiser import optimise
-from f1analyzer.simulation.params import COMPOUNDS, MAX_STOPS
-from f1analyzer.simulation.screen import default_field_strategies
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.scenario.build import BuiltRace, params_from_models, regrid
+from f1analyzer.simulation.core.engine import simulate
+from f1analyzer.simulation.planning.optimiser import optimise
+from f1analyzer.simulation.core.params import COMPOUNDS, MAX_STOPS
+from f1analyzer.simulation.planning.screen import default_field_strategies
+from f1analyzer.simulation.core.strategy import Strategy
 
 # the shared plumbing and the live entry points live in their own modules; every name stays
 # importable from here (``service.live_advice``, ``service.MIN_STINT_LAPS``, ...)
-from f1analyzer.simulation.service_common import (  # noqa: F401 - re-exported
+from f1analyzer.app.common import (  # noqa: F401 - re-exported
     DEFAULT_GENERATE_SIMS,
     DEFAULT_LIVE_SIMS,
     DEFAULT_REPLAY_SIMS,
@@ -76,7 +76,7 @@ from f1analyzer.simulation.service_common import (  # noqa: F401 - re-exported
     resolve_models,
     resolve_store,
 )
-from f1analyzer.simulation.service_live import (  # noqa: F401 - re-exported
+from f1analyzer.app.live import (  # noqa: F401 - re-exported
     _base_state,
     _car_update,
     _normalise,
@@ -301,7 +301,7 @@ def replay_race(request: dict, *, models=None, store=None) -> dict:
             "real"|"sampled", "n_sims"?=1000, "seed"?=0}``.
     """
     from f1analyzer.data.session import Race
-    from f1analyzer.simulation.replay import replay
+    from f1analyzer.simulation.scenario.replay import replay
 
     t0 = time.perf_counter()
     models = resolve_models(models)
@@ -317,7 +317,7 @@ def replay_race(request: dict, *, models=None, store=None) -> dict:
         changes = [c for c in changes.split(",") if c.strip()]
     for c in changes:
         if isinstance(c, str):
-            from f1analyzer.simulation.replay import Change
+            from f1analyzer.simulation.scenario.replay import Change
 
             ch = Change.parse(c)
             _driver_code(built, ch.driver)

@@ -2,7 +2,7 @@
 
 A fresh install (``make run`` with an empty ``F1A_HOME``) has the bundled race models (circuit
 models and the per-race driver pace ``RaceModels.pace_``) but no stored race, so
-:func:`~f1analyzer.simulation.build.build_race` cannot take the field from the store. Then:
+:func:`~f1analyzer.simulation.scenario.build.build_race` cannot take the field from the store. Then:
 
 * **Event → circuit.** By name (``resolve_circuit``: event name, circuit, location) or, for a
   round number, through the *model calendar*: the ``(season, round, event, circuit)`` of every race
@@ -24,7 +24,7 @@ import pandas as pd
 from f1analyzer.data.circuits import get_circuit, normalise, resolve_circuit
 from f1analyzer.errors import NotFoundError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.params import DRY_COMPOUNDS
+from f1analyzer.simulation.core.params import DRY_COMPOUNDS
 
 log = get_logger("simulation.field")
 

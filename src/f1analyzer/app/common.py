@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.build import BuiltRace, build_race
-from f1analyzer.simulation.params import TrackStatus
+from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
+from f1analyzer.simulation.scenario.build import BuiltRace, build_race
+from f1analyzer.simulation.core.params import TrackStatus
 
 #: defaults and bounds of request fields (the API schemas use the same numbers)
 DEFAULT_GENERATE_SIMS = 300
@@ -20,8 +21,6 @@ DEFAULT_REPLAY_SIMS = 1000
 MAX_SIMS = 20_000
 MAX_TOP_K = 10
 N_FINALISTS = 8
-#: shortest stint the optimiser plans (the tyre models alone may favour a 3-lap opener)
-MIN_STINT_LAPS = 6
 TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC}
 
 
@@ -107,7 +106,7 @@ def _build(req: dict, models, store, *, driver=None, grid=None, pre_race=True) -
 def _driver_code(built: BuiltRace, driver) -> str:
     code = str(driver).strip().upper()
     if code not in built.drivers:
-        from f1analyzer.simulation.build import unknown_driver
+        from f1analyzer.simulation.scenario.build import unknown_driver
 
         raise unknown_driver(code, built.drivers, f"{built.season} {built.event}")
     return code

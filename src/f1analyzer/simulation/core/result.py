@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.params import TrackStatus
+from f1analyzer.simulation.core.params import TrackStatus
 
 
 @dataclass

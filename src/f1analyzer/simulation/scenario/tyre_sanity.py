@@ -4,7 +4,7 @@ The per-circuit tyre fits are noisy: at many circuits the fitted SOFT is not fas
 MEDIUM when fresh, or wears *less* (Monza 2022+: SOFT 0.020 s/lap against MEDIUM 0.056), and the
 optimiser then proposes plans such as "M-14-S". Within one event's allocation the softer compound
 is, physically, faster when fresh and degrades at least as fast. :func:`order_compounds` makes the
-three dry :class:`~f1analyzer.simulation.params.CompoundParams` obey that while moving the fitted
+three dry :class:`~f1analyzer.simulation.core.params.CompoundParams` obey that while moving the fitted
 numbers as little as their precision allows:
 
 * **Fresh pace** — ``pace_offset_s`` strictly increasing SOFT → MEDIUM → HARD, consecutive
@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from f1analyzer.simulation.params import DRY_COMPOUNDS, CompoundParams
+from f1analyzer.simulation.core.params import DRY_COMPOUNDS, CompoundParams
 
 #: smallest fresh-pace step between consecutive dry compounds (s/lap)
 MIN_PACE_STEP_FLOOR_S = 0.2

@@ -1,7 +1,7 @@
 """Simulator state: flat ``[n_sims, n_cars]`` arrays, one per attribute (Covasim style).
 
 Dtypes are chosen here only: float32 for times, small ints for counters and codes. Results
-(:mod:`f1analyzer.simulation.result`) are float64.
+(:mod:`f1analyzer.simulation.core.result`) are float64.
 
 :class:`RaceState` is the outside view of a race in progress (what a timing screen shows): it
 lets the engine start from lap ``N`` instead of the grid - the advisor simulates from it.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.params import COMPOUNDS, RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.core.params import COMPOUNDS, RaceParams, TrackStatus, compound_code
 
 TIME_DTYPE = np.float32
 RESULT_DTYPE = np.float64

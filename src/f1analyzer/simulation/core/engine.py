@@ -23,12 +23,12 @@ import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation import effects as fx
-from f1analyzer.simulation.draws import Draws, check_schedule, chunk_sizes, draw_chunk
-from f1analyzer.simulation.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
-from f1analyzer.simulation.result import SimResult
-from f1analyzer.simulation.state import RaceState, SimState, initial_state
-from f1analyzer.simulation.strategy import Strategy, validate_field
+from f1analyzer.simulation.core import effects as fx
+from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk
+from f1analyzer.simulation.core.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.core.result import SimResult
+from f1analyzer.simulation.core.state import RaceState, SimState, initial_state
+from f1analyzer.simulation.core.strategy import Strategy, validate_field
 
 log = get_logger("simulation.engine")
 
@@ -319,7 +319,7 @@ def simulate(
         record_positions: keep ``positions_by_lap`` in the result.
 
     Example:
-        >>> from f1analyzer.simulation.demo import demo_race, default_strategies
+        >>> from f1analyzer.simulation.scenario.demo import demo_race, default_strategies
         >>> race = demo_race(n_cars=4, total_laps=20)
         >>> res = simulate(race, default_strategies(race), n_sims=100, seed=1)
         >>> res.finish_position.shape

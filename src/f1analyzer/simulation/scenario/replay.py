@@ -35,11 +35,11 @@ import pandas as pd
 
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.engine import simulate
-from f1analyzer.simulation.params import DRY_COMPOUNDS, RaceParams, TrackStatus
-from f1analyzer.simulation.screen import Screen
-from f1analyzer.simulation.state import RaceState
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.core.engine import simulate
+from f1analyzer.simulation.core.params import DRY_COMPOUNDS, RaceParams, TrackStatus
+from f1analyzer.simulation.planning.screen import Screen
+from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.core.strategy import Strategy
 
 log = get_logger("simulation.replay")
 
@@ -225,7 +225,7 @@ def _complete(params: RaceParams, state: RaceState | None, i: int, plan: Strateg
         car = params.cars[i]
         return Screen(params).best_plans(start_compound=plan.start_compound,
                                          start_age_laps=car.start_tyre_age_laps, stops=(1, 2))[0].strategy
-    from f1analyzer.simulation.advisor import continuation_plan
+    from f1analyzer.simulation.planning.advisor import continuation_plan
 
     return continuation_plan(params, state, i)
 

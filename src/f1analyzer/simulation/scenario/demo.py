@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from f1analyzer.simulation.params import CarParams, NeutralisationParams, RaceParams
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.core.params import CarParams, NeutralisationParams, RaceParams
+from f1analyzer.simulation.core.strategy import Strategy
 
 _CODES = [
     "AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG", "HHH", "III", "JJJ",

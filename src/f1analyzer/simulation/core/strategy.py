@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.params import (
+from f1analyzer.simulation.core.params import (
     COMPOUNDS,
     DRY_COMPOUNDS,
     MAX_STOPS,

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.draws import draw
-from f1analyzer.simulation.engine import apply_state_status, simulate_groups
-from f1analyzer.simulation.params import RaceParams, TrackStatus
-from f1analyzer.simulation.screen import Screen
-from f1analyzer.simulation.state import RaceState
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.core.draws import draw
+from f1analyzer.simulation.core.engine import apply_state_status, simulate_groups
+from f1analyzer.simulation.core.params import RaceParams, TrackStatus
+from f1analyzer.simulation.planning.screen import Screen
+from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.core.strategy import Strategy
 
 log = get_logger("simulation.advisor")
 

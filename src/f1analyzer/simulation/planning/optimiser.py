@@ -24,11 +24,14 @@ import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.draws import draw
-from f1analyzer.simulation.engine import simulate_groups
-from f1analyzer.simulation.params import RaceParams, TrackStatus
-from f1analyzer.simulation.screen import Screen, ScreenedPlan, default_field_strategies
-from f1analyzer.simulation.strategy import Strategy, validate_field
+from f1analyzer.simulation.core.draws import draw
+from f1analyzer.simulation.core.engine import simulate_groups
+from f1analyzer.simulation.core.params import RaceParams, TrackStatus
+from f1analyzer.simulation.planning.screen import Screen, ScreenedPlan, default_field_strategies
+from f1analyzer.simulation.core.strategy import Strategy, validate_field
+
+#: shortest stint the optimiser plans (the tyre models alone may favour a 3-lap opener)
+MIN_STINT_LAPS = 6
 
 log = get_logger("simulation.optimiser")
 

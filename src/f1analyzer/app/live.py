@@ -2,7 +2,7 @@
 and the undercut/overcut calculator (``/strategy/undercut``), plus the race-state plumbing they
 share (a stored race's real state at a lap, else a synthetic one, overridden by the request).
 
-Re-exported by :mod:`f1analyzer.simulation.service`; see there for the request conventions.
+Re-exported by :mod:`f1analyzer.app.strategy`; see there for the request conventions.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.advisor import advise
-from f1analyzer.simulation.build import BuiltRace
-from f1analyzer.simulation.service_common import (
+from f1analyzer.simulation.planning.advisor import advise
+from f1analyzer.simulation.scenario.build import BuiltRace
+from f1analyzer.app.common import (
     DEFAULT_LIVE_SIMS,
     DEFAULT_UNDERCUT_SIMS,
     MAX_SIMS,
@@ -26,8 +26,8 @@ from f1analyzer.simulation.service_common import (
     resolve_models,
     resolve_store,
 )
-from f1analyzer.simulation.state import RaceState
-from f1analyzer.simulation.undercut import undercut
+from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.planning.undercut import undercut
 
 
 # ------------------------------------------------------------------------------ race state
@@ -50,7 +50,7 @@ def _base_state(built: BuiltRace, lap: int, store) -> tuple[RaceState, str]:
             details={"valid_range": [1, params.total_laps - 1]})
     if built.stored:
         from f1analyzer.data.session import Race
-        from f1analyzer.simulation.replay import real_state
+        from f1analyzer.simulation.scenario.replay import real_state
 
         race = Race(built.season, built.round, store=store)
         if int(race.laps["lap_number"].max()) >= lap:

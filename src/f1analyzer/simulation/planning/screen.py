@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.params import COMPOUNDS, DRY_COMPOUNDS, RaceParams, compound_code
-from f1analyzer.simulation.strategy import Strategy
+from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, RaceParams, compound_code
+from f1analyzer.simulation.core.strategy import Strategy
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 ``race_params_for(2024, "Monza", models=models, store=store)`` turns what the models know about
 a circuit (tyre degradation, fuel, pit loss, Safety Car / VSC odds, start, overtaking,
 retirements, lap noise) and what the store knows about an event (distance, field, starting
-tyres) into a :class:`~f1analyzer.simulation.params.RaceParams`.
+tyres) into a :class:`~f1analyzer.simulation.core.params.RaceParams`.
 
 How each part is chosen:
 
@@ -27,7 +27,7 @@ How each part is chosen:
   non-decreasing wear). Circuits with fewer than :data:`MIN_CIRCUIT_RACES` races and circuits the
   models do not know use the all-circuit model (``models.global_``) for tyres and fuel.
 * **Compound ordering.** The three dry compounds are made physically consistent
-  (:func:`~f1analyzer.simulation.tyre_sanity.order_compounds`): fresh pace SOFT < MEDIUM < HARD
+  (:func:`~f1analyzer.simulation.scenario.tyre_sanity.order_compounds`): fresh pace SOFT < MEDIUM < HARD
   at least :func:`pace_step_for` apart (the era's typical step), linear wear SOFT ≥ MEDIUM ≥ HARD
   by precision-weighted pool-adjacent-violators on the fits' standard errors, a harder compound's
   cliff never before a softer one's. What moved is in ``BuiltRace.tyre_adjustments`` and a note.
@@ -49,14 +49,14 @@ import pandas as pd
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError, NotFoundError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.params import (
+from f1analyzer.simulation.core.params import (
     DRY_COMPOUNDS,
     CarParams,
     CompoundParams,
     NeutralisationParams,
     RaceParams,
 )
-from f1analyzer.simulation.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
+from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
 
 log = get_logger("simulation.build")
 
@@ -122,7 +122,7 @@ def compound_params(tyre) -> CompoundParams:
 
 def tyre_se(tyres: dict) -> dict[str, dict[str, float]]:
     """Standard errors of the fitted pace offsets and linear slopes, per compound, for
-    :func:`~f1analyzer.simulation.tyre_sanity.order_compounds`. Compounds on the all-circuit model
+    :func:`~f1analyzer.simulation.scenario.tyre_sanity.order_compounds`. Compounds on the all-circuit model
     get :data:`NON_OWN_SE` (at least); MEDIUM's offset is the reference (0 by construction)."""
     out = {}
     for name, t in tyres.items():
@@ -139,7 +139,7 @@ def tyre_se(tyres: dict) -> dict[str, dict[str, float]]:
 def pace_step_for(models, era: str) -> float:
     """Smallest fresh-pace step between consecutive dry compounds for ``era``: the median step of
     the circuits' own fits where it *is* positive (the all-circuit fit when there are too few),
-    floored at :data:`~f1analyzer.simulation.tyre_sanity.MIN_PACE_STEP_FLOOR_S`."""
+    floored at :data:`~f1analyzer.simulation.scenario.tyre_sanity.MIN_PACE_STEP_FLOOR_S`."""
     offsets = []
     for cm in getattr(models, "circuits_", {}).values():
         tyres = (getattr(cm, "compounds_by_era", {}) or {}).get(era) or {}
@@ -214,7 +214,7 @@ def _resolve_event(season: int, event, models, store) -> tuple[dict, bool]:
 
         races = store.races()
         if races.empty:  # nothing stored (a fresh install): the field comes from the model set
-            from f1analyzer.simulation.field import model_race
+            from f1analyzer.simulation.scenario.field import model_race
 
             return model_race(season, event, models), False
         key = resolve_circuit(str(event))
@@ -428,7 +428,7 @@ def build_race(
     fs, fr = (season, rnd) if stored else row["_field_from"]
     from_models = row.get("_field_source") == "models"
     if from_models:
-        from f1analyzer.simulation.field import field_note, model_field
+        from f1analyzer.simulation.scenario.field import field_note, model_field
 
         (drivers, added), pos1, start = model_field(models, fs, fr), {}, {}
     else:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.params import (
+from f1analyzer.simulation.core.params import (
     MAX_STOPS,
     NeutralisationParams,
     RaceParams,
