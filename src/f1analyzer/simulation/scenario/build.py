@@ -93,6 +93,19 @@ class BuiltRace:
     info: dict = field(default_factory=dict)
     #: dry-compound parameters moved for physical ordering (empty when the fits were ordered)
     tyre_adjustments: list[TyreAdjustment] = field(default_factory=list)
+    #: why an answer from this race should be trusted less, one plain sentence each (a tyre fit
+    #: that needed a physical-ordering override, a venue new to the models, ...); every part of
+    #: the build that lowers confidence appends here and the answer reports them
+    confidence_reasons: list[str] = field(default_factory=list)
+    #: what the models and documents behind this build were allowed to see (no hindsight), e.g.
+    #: {"models_fitted_on": "2018-2022 + 2023 rounds 1-4", "excluded_from": [2023, 5]}
+    data_used: dict = field(default_factory=dict)
+
+    @property
+    def confidence(self) -> str:
+        """"high" with no reasons to doubt, "medium" with one, "low" with more."""
+        n = len(self.confidence_reasons)
+        return "high" if n == 0 else "medium" if n == 1 else "low"
 
     @property
     def drivers(self) -> list[str]:
