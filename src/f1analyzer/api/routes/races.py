@@ -21,8 +21,11 @@ def _clean(v):
 
 @router.get("", response_model=RacesPublic, summary="Races in the store")
 def list_races(store: StoreDep,
-               season: Annotated[int | None, Query(ge=1950, le=2100)] = None) -> RacesPublic:
-    df = store.races(season)
+               season: Annotated[int | None, Query(ge=1950, le=2100)] = None,
+               session: Annotated[str | None, Query(pattern="^(race|sprint)$",
+                                                    description="race or sprint (default: both).")] = None,
+               ) -> RacesPublic:
+    df = store.races(season, session=session)
     data = [RacePublic(**{k: r[k] for k in RacePublic.model_fields}) for r in df.to_dict("records")]
     return RacesPublic(data=data, count=len(data))
 
