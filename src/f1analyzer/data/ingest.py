@@ -70,6 +70,8 @@ def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round
     rows = []
     for rnd, g in laps.groupby("round", sort=True):
         event = str(g["event"].mode().iat[0])
+        loc = g["location"].dropna().mode() if "location" in g.columns else pd.Series(dtype=object)
+        location = str(loc.iat[0]) if len(loc) else None
         compounds = list((allocation or {}).get((season, int(rnd)), []))
         if not compounds and g["compound_code"].notna().any():
             pairs = g.dropna(subset=["compound_code"]).groupby("compound")["compound_code"].agg(lambda s: s.mode().iat[0])
@@ -79,7 +81,7 @@ def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round
             "season": season,
             "round": int(rnd),
             "event": event,
-            "circuit_key": circuit_for_event(event),
+            "circuit_key": circuit_for_event(event, season=season, location=location),
             "total_laps": int(g["lap_number"].max()),
             "compounds": compounds,
             "laps": int(len(g)),
@@ -108,7 +110,7 @@ def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str
         laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
     rows = race_rows(laps, season=season, source=source, rejected_by_round=rejected_by_round or {},
                      allocation=allocation, session=session)
-    store.write_races(season, rows, laps.drop(columns=["event"]), session=session)
+    store.write_races(season, rows, laps.drop(columns=["event", "location"], errors="ignore"), session=session)
     return [r["round"] for r in rows]
 
 
