@@ -28,7 +28,7 @@ from ..errors import DataValidationError, InvalidRequestError, NotFittedError, N
 from ..log import get_logger
 from . import overtaking as ot
 from . import pace as pace_mod
-from . import pitloss, race_start
+from . import pitloss, race_start, venues
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
 from .tyres import DRY, TyreFit, TyreModel, average_models, fit_tyres, prepare_clean_laps, shrink, spread
 
@@ -75,6 +75,11 @@ class CircuitModel:
     fuel_effect_by_era: dict[str, float] = field(default_factory=dict)
     #: median pit-lane time (entry to exit line, stationary time included) of green stops
     pit_lane_time_s: float | None = None
+    #: where this model comes from when not fitted on this set's own laps: the set it was filled
+    #: from (``RaceModels.fill_missing``) or the similar tracks of a new venue; "" = fitted here
+    source: str = ""
+    #: a new venue's model: the circuits its priors came from
+    prior_from: tuple[str, ...] = ()
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -403,6 +408,27 @@ class RaceModels:
         except (OSError, json.JSONDecodeError) as exc:
             raise DataValidationError(f"{path}: not a readable race-models file ({exc})") from None
         return cls.from_dict(d)
+
+    # ------------------------------------------------------------------ gaps and new venues
+    def fill_missing(self, fallback: "RaceModels", *, source: str | None = None) -> list[str]:
+        """Take from ``fallback`` every circuit this set lacks or knows from fewer races (per
+        circuit, never one that saw a season after this set's last); returns the keys filled.
+        Each filled circuit's ``source`` names where it came from (``source``, default: the
+        fallback's seasons). See :func:`~f1analyzer.models.venues.fill_missing`."""
+        self._check()
+        fallback._check()
+        return venues.fill_missing(self, fallback, source=source)
+
+    def filled_circuits(self) -> dict[str, str]:
+        """Circuit key → where its model came from, for circuits not fitted on this set's laps."""
+        self._check()
+        return {k: c.source for k, c in self.circuits_.items() if c.source}
+
+    def venue_prior(self, key: str) -> CircuitModel | None:
+        """A model for a venue this set never saw, from the most similar known tracks (None when
+        the venue is not in the circuit table). See :func:`~f1analyzer.models.venues.new_venue_model`."""
+        self._check()
+        return venues.new_venue_model(self, key)
 
     def __repr__(self) -> str:
         if not hasattr(self, "circuits_"):
