@@ -78,8 +78,8 @@ class CircuitModel:
     #: where this model comes from when not fitted on this set's own laps: the set it was filled
     #: from (``RaceModels.fill_missing``) or the similar tracks of a new venue; "" = fitted here
     source: str = ""
-    #: a new venue's model: the circuits its priors came from
-    prior_from: tuple[str, ...] = ()
+    #: a new venue's model: the circuit keys its priors came from, comma-separated
+    prior_from: str = ""
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).

@@ -107,7 +107,7 @@ def new_venue_model(models, key: str):
     _blend_neutralisation(out.sc, [cm.sc for cm in cms], w)
     out.vsc = copy.deepcopy(cms[0].vsc)
     _blend_neutralisation(out.vsc, [cm.vsc for cm in cms], w)
-    out.prior_from = tuple(cm.key for cm in cms)
+    out.prior_from = ", ".join(cm.key for cm in cms)
     names = ", ".join(f"{cm.name} ({wi:.0%})" for cm, wi in zip(cms, w))
     out.source = f"new venue: priors from similar tracks {names}"
     log.info("%s is new to the model set: priors from %s", key, names)
