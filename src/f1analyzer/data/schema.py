@@ -34,8 +34,11 @@ LAP_COLUMNS: dict[str, str] = {
     "position": "Int8",
     "is_accurate": "boolean",
     "is_clean": "bool",
-    "session": "string",
 }
+
+#: laps as the store keeps and returns them: the canonical laps plus the weekend's session
+#: ("race" | "sprint"). Sources produce ``LAP_COLUMNS``; the store adds the session it was told.
+STORE_LAP_COLUMNS: dict[str, str] = {**LAP_COLUMNS, "session": "string"}
 
 STINT_COLUMNS: dict[str, str] = {
     "season": "int16",

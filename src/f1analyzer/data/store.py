@@ -38,6 +38,7 @@ from .schema import (
     SESSIONS,
     SPRINT,
     STINT_COLUMNS,
+    STORE_LAP_COLUMNS,
     check_session,
     conform,
     empty_frame,
@@ -113,8 +114,8 @@ class RaceStore:
         laps = table.to_pandas()
         # the file says which session it holds; files written before sessions existed are races
         laps["session"] = session
-        laps, stints, stops = derive_tables(conform(laps, LAP_COLUMNS))
-        laps = conform(laps, LAP_COLUMNS)
+        laps, stints, stops = derive_tables(conform(laps, STORE_LAP_COLUMNS))
+        laps = conform(laps, STORE_LAP_COLUMNS)
         races = pd.DataFrame(meta.get("races", []))
         if len(races):
             races["session"] = session
@@ -148,7 +149,7 @@ class RaceStore:
                 laps = pd.concat([old_laps, laps[list(LAP_COLUMNS)]], ignore_index=True)
             meta = [r for r in old_meta if int(r["round"]) not in rounds] + [_jsonable(r) for r in races]
             meta.sort(key=lambda r: int(r["round"]))
-            laps = conform(laps.assign(session=session).sort_values(["round", "driver", "lap_number"]), LAP_COLUMNS)
+            laps = conform(laps.assign(session=session).sort_values(["round", "driver", "lap_number"]), STORE_LAP_COLUMNS)
             table = pa.Table.from_pandas(laps, preserve_index=False)
             table = table.replace_schema_metadata({
                 **(table.schema.metadata or {}),
@@ -193,10 +194,11 @@ class RaceStore:
         return races
 
     def laps(self, season: int | None = None, round: int | None = None, *, session: str | None = RACE):
-        """Canonical laps (``LAP_COLUMNS``) of the Grands Prix unless ``session`` says otherwise."""
+        """Laps (``STORE_LAP_COLUMNS``: canonical laps + ``session``) of the Grands Prix unless
+        ``session`` says otherwise."""
         from .session import Laps  # session.py builds on the store: imported here to avoid a cycle
 
-        return Laps(self._collect(1, season, round, LAP_COLUMNS, session))
+        return Laps(self._collect(1, season, round, STORE_LAP_COLUMNS, session))
 
     def stints(self, season: int | None = None, round: int | None = None, *, session: str | None = RACE) -> pd.DataFrame:
         return self._collect(2, season, round, STINT_COLUMNS, session)
