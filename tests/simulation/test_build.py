@@ -142,7 +142,7 @@ def test_unstored_circuit_uses_latest_field_and_similar_tracks(synth):
     assert built.grid_source == "pace_order"
     pace = [c.base_pace_s for c in sorted(built.params.cars, key=lambda c: c.grid_position)]
     assert pace == sorted(pace)
-    assert any("priors from similar tracks" in n for n in built.notes)
+    assert any("new venue" in n and "from similar tracks" in n for n in built.notes)
     assert built.confidence != "high" and any("new to the models" in r for r in built.confidence_reasons)
     assert sorted(built.drivers) == sorted(store.laps(2023, 3)["driver"].unique())
     # a future season takes the latest stored season's field and starts at round 1
