@@ -124,7 +124,7 @@ def test_store_written_before_sessions_reads_as_races(store, files):
     assert run_sql(fresh, "SELECT DISTINCT session FROM laps")["session"].tolist() == ["race"]
 
 
-def test_sql_and_cli_show_the_session(store, files, f1a_home):
+def test_sql_and_cli_show_the_session(files, f1a_home):
     race, sprint = files
     st = RaceStore(f1a_home / "store")
     ingest_files([race, sprint], st)
