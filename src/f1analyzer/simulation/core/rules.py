@@ -169,14 +169,15 @@ class TyreRules:
     def shaped(self, strategy, total_laps: int, *, start_age_laps: int = 0, from_lap: int = 0) -> list[str]:
         """The rules that shaped ``strategy``: every event rule in force (they decide the stop
         count and the sets), and a learned cap when a stint on that compound ends within
-        :data:`NEAR_CAP_LAPS` of it."""
+        :data:`NEAR_CAP_LAPS` of it (a cap the plan exceeds - dropped because no plan fitted
+        it - did not shape it)."""
         out = [s for s in self.describe() if not any(s == self.learned_sentence(c)
                                                      for c in self.max_stint_laps)]
         lengths = strategy.stint_lengths(int(total_laps), from_lap)
         near = set()
         for k, (comp, n) in enumerate(zip(strategy.compounds, lengths)):
             cap = self.learned_cap(comp, start_age_laps if k == 0 else 0)
-            if cap is not None and n >= cap - NEAR_CAP_LAPS:
+            if cap is not None and cap - NEAR_CAP_LAPS <= n <= cap:
                 near.add(comp)
         out += [self.learned_sentence(c) for c in _DRY if c in near]
         return out

@@ -118,7 +118,7 @@ def _finalists(plans: list[ScreenedPlan], n_finalists: int) -> list[ScreenedPlan
     return sorted(chosen, key=lambda p: p.time_s)
 
 
-def _option(res, i: int, plan: ScreenedPlan, windows) -> StrategyOption:
+def _option(res, i: int, plan: ScreenedPlan, windows, rules_applied: list[str]) -> StrategyOption:
     pos = res.finish_position[:, i].astype(np.float64)
     neutral = res.neutralised()
     green_mean = float(pos[~neutral].mean()) if (~neutral).any() else float("nan")
@@ -137,7 +137,7 @@ def _option(res, i: int, plan: ScreenedPlan, windows) -> StrategyOption:
         screen_time_s=plan.time_s,
         position_histogram=tuple(float(x) for x in res.position_histogram(i)),
         expected_position_by_sc_phase=_by_sc_phase(res, pos),
-        rules_applied=list(plan.rules_applied),
+        rules_applied=rules_applied,
     )
 
 
@@ -230,7 +230,7 @@ def optimise(
     for p, res in zip(finalists, results):
         age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
         windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
-        options.append(_option(res, i, p, windows))
+        options.append(_option(res, i, p, windows, screen.rules_applied(p, age)))
     options.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p10_p50_p90_s[1]))
     log.debug("optimise %s %s: %d plans screened, %d finalists", race.circuit_key, car.driver,
               len(plans), len(finalists))

@@ -29,7 +29,8 @@ class ScreenedPlan:
 
     strategy: Strategy
     time_s: float
-    #: the rules that shaped the plan, one sentence each (see :meth:`TyreRules.shaped`)
+    #: said of the plan by the screen (e.g. :data:`RELAXED`); the rules that shaped it are
+    #: :meth:`Screen.rules_applied` (worded only for the plans that are reported)
     rules_applied: tuple[str, ...] = ()
 
 
@@ -54,6 +55,7 @@ class Screen:
         table = race.tyre_delta_table().astype(np.float64)
         self.cum = np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
         self.stop_cost_s = race.pit_loss_s + race.out_lap_penalty_s
+        self._grids: dict[tuple, np.ndarray] = {}
 
     def _stint(self, code: int, age0: np.ndarray | int, n_laps: np.ndarray) -> np.ndarray:
         hi = self.cum.shape[1] - 1
@@ -128,6 +130,12 @@ class Screen:
         hi = self.race.total_laps - 1
         if n_stops == 0:
             return np.zeros((1, 0), dtype=np.int64)
+        key = (n_stops, step, lo, min_stint_laps)
+        if key not in self._grids:  # every compound sequence of a stop count shares the grid
+            self._grids[key] = self._grid(n_stops, step, lo, hi, min_stint_laps)
+        return self._grids[key]
+
+    def _grid(self, n_stops: int, step: int, lo: int, hi: int, min_stint_laps: int) -> np.ndarray:
         laps = list(range(lo, hi + 1, max(1, step)))
         if laps and laps[-1] != hi:
             laps.append(hi)
@@ -165,6 +173,11 @@ class Screen:
     def _best_of(self, codes, grid_fn, start_age_laps, step, first_min, min_stint_laps):
         """(pit laps, cost) of the best plan of one compound sequence within the caps, or None."""
         n_stops = len(codes) - 1
+        if self.rules.has_caps:
+            # the sets' caps together cannot cover the laps left: no pit laps can help
+            caps = [self.rules.cap_laps(COMPOUNDS[c], start_age_laps if i == 0 else 0) for i, c in enumerate(codes)]
+            if all(c is not None for c in caps) and sum(caps) < self.race.total_laps - self.from_lap:
+                return None
         grid = grid_fn(step)
         ok = self.caps_ok(codes, grid, start_age_laps)
         if n_stops > 0 and step > 1 and not ok.any():
@@ -250,13 +263,16 @@ class Screen:
                         tuple((int(lap), COMPOUNDS[c]) for lap, c in zip(laps, codes[1:])),
                         sc_window_laps,
                     )
-                    shaped = self.rules.shaped(strat, self.race.total_laps, start_age_laps=start_age_laps,
-                                               from_lap=self.from_lap)
-                    out.append(ScreenedPlan(strat, best_t, tuple(shaped)))
+                    out.append(ScreenedPlan(strat, best_t))
             if out:
                 break
         out.sort(key=lambda p: p.time_s)
         return out
+
+    def rules_applied(self, plan: ScreenedPlan, start_age_laps: int = 0) -> list[str]:
+        """The rules that shaped ``plan`` (:meth:`TyreRules.shaped`) plus what the screen said."""
+        return self.rules.shaped(plan.strategy, self.race.total_laps, start_age_laps=start_age_laps,
+                                 from_lap=self.from_lap) + list(plan.rules_applied)
 
     def pit_windows(self, strategy: Strategy, start_age_laps: int,
                     tolerance_s: float) -> list[tuple[int, int]]:
@@ -289,10 +305,12 @@ def default_field_strategies(race: RaceParams, *, stops: Iterable[int] = (1, 2),
     """A sensible plan for every car: its best screened 1- or 2-stop from its starting tyres,
     within the race's rules (more stops when the stint caps need them)."""
     screen = Screen(race)
-    out = []
+    out, best = [], {}
     for car in race.cars:
-        plans = screen.best_plans(start_compound=car.start_compound,
-                                  start_age_laps=car.start_tyre_age_laps, stops=stops, step=3,
-                                  sc_window_laps=sc_window_laps)
-        out.append(plans[0].strategy)
+        key = (car.start_compound, car.start_tyre_age_laps)  # cars on the same tyres plan alike
+        if key not in best:
+            best[key] = screen.best_plans(start_compound=car.start_compound,
+                                          start_age_laps=car.start_tyre_age_laps, stops=stops, step=3,
+                                          sc_window_laps=sc_window_laps)[0].strategy
+        out.append(best[key])
     return out
