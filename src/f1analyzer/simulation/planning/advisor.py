@@ -55,7 +55,7 @@ def continuation_plan(
     if first_stop is not None:
         lap, comp = int(first_stop[0]), str(first_stop[1]).upper()
         cap = race.rules.cap_laps(current, int(state.tyre_age_laps[car]), learned=False)
-        if cap is not None and lap - state.lap > cap:
+        if cap is not None and lap - state.lap > max(cap, 1):  # a set at its cap boxes at the first chance
             raise InvalidRequestError(f"{current} set cannot run to lap {lap}: {cap} laps left under the event rule.")
         rest = Screen(race, from_lap=lap).best_plans(
             start_compound=comp, start_age_laps=0, compounds_used=used + [comp], stops=(0, 1),

@@ -94,7 +94,8 @@ class Screen:
         for i, code in enumerate(codes):
             cap = self.rules.cap_laps(COMPOUNDS[code], start_age_laps if i == 0 else 0)
             if cap is not None:
-                ok &= lengths[:, i] <= cap
+                # a set already at its cap boxes at the first chance: one more lap
+                ok &= lengths[:, i] <= (max(cap, 1) if i == 0 else cap)
         return ok
 
     # ---------------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ class Screen:
         if self.rules.has_caps:
             # the sets' caps together cannot cover the laps left: no pit laps can help
             caps = [self.rules.cap_laps(COMPOUNDS[c], start_age_laps if i == 0 else 0) for i, c in enumerate(codes)]
-            if all(c is not None for c in caps) and sum(caps) < self.race.total_laps - self.from_lap:
+            if all(c is not None for c in caps) and max(caps[0], 1) + sum(caps[1:]) < self.race.total_laps - self.from_lap:
                 return None
         grid = grid_fn(step)
         ok = self.caps_ok(codes, grid, start_age_laps)
