@@ -46,8 +46,13 @@ def _read(path: Path) -> dict:
 
 
 def _key(e: dict) -> tuple:
-    return (int(e["season"]), str(e.get("circuit") or "").lower(), str(e.get("event") or "").lower(),
-            int(e.get("round") or 0))
+    """Which race an entry is about: the venue when given (it survives renames), else the name,
+    else the round."""
+    if e.get("circuit"):
+        return int(e["season"]), "circuit", str(e["circuit"]).lower()
+    if e.get("event"):
+        return int(e["season"]), "event", str(e["event"]).lower()
+    return int(e["season"]), "round", int(e["round"])
 
 
 def load_event_rules(home: Path | None = None) -> dict:
