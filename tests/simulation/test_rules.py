@@ -273,3 +273,15 @@ def test_2023_qatar_is_planned_with_the_18_lap_limit(tmp_path, data_dir):
         assert any("max 18 laps per set (2023 Qatar event rule" in r for r in o.rules_applied)
     for car, plan in zip(built.params.cars, res.field_strategies):
         assert rules.violations(plan, 57, start_age_laps=car.start_tyre_age_laps, learned=False) == [], car.driver
+
+
+def test_strategy_validate_checks_event_rules_only_when_asked():
+    race = capped_race()
+    plan = Strategy.parse("M-20-H")
+    plan.validate(race)  # the engine replays any plan
+    with pytest.raises(InvalidRequestError, match="over the event limit of 12 laps per set") as exc:
+        plan.validate(race, event_rules=True)
+    assert exc.value.details["rules"] == ["max 12 laps per set (test event rule)"]
+    Strategy.parse("M-10-H-20-M").validate(race, event_rules=True)
+    learned = capped_race(TyreRules(max_stint_laps={"MEDIUM": 5}))
+    plan.validate(learned, event_rules=True)  # learned limits are advice, not rules
