@@ -156,6 +156,7 @@ def test_advisor_plans_keep_the_caps_from_the_current_set():
     race = capped_race()
     state = _state(race, 8, [8, 8, 8, 8])
     adv = advise(race, state, "C01", n_sims=20, seed=0)
+    assert adv.rules == ["max 12 laps per set (test event rule)"] and adv.to_dict()["rules"] == adv.rules
     for o in adv.options:
         plan = o.strategy
         lengths = plan.stint_lengths(30, 8)

@@ -122,7 +122,8 @@ class TyreRules:
         used = {str(c).upper() for c in compounds_used} | set(strategy.compounds)
         wet = any(c not in _DRY for c in used)
         if not wet:
-            if stops_done + strategy.n_stops < self.min_stops:
+            # one stop is what the two-compound rule implies (checked below); more is a rule itself
+            if self.min_stops > 1 and stops_done + strategy.n_stops < self.min_stops:
                 out.append(f"{stops_done + strategy.n_stops} stops, the race needs at least {self.min_stops}"
                            + self._why("min_stops"))
             if len(used & set(_DRY)) < self.min_dry_compounds:

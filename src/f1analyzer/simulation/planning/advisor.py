@@ -116,6 +116,8 @@ class Advice:
     prob_gain: float
     gain_vs_alternative: float
     options: list[AdviceOption] = field(default_factory=list)
+    #: the race's tyre rules every option keeps (event limits, learned stint limits)
+    rules: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -183,4 +185,5 @@ def advise(
         current_position=current, expected_position=best.expected_position,
         expected_positions_gained=float(current - best.expected_position),
         prob_gain=best.prob_gain, gain_vs_alternative=float(alt), options=scored,
+        rules=race.rules.describe(),
     )

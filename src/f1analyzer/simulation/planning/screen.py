@@ -238,7 +238,9 @@ class Screen:
         first_min = self.from_lap + 1 if first_stop_min is None else first_stop_min
         last = self.race.total_laps - 1
         wet = any(str(c).upper() not in DRY_COMPOUNDS for c in used)
-        need = 0 if wet else self.rules.min_stops - int(stops_done)
+        # one stop is the two-compound rule's consequence (checked by the sequences: a red-flag
+        # tyre change can satisfy it without a stop); more is an event rule of its own
+        need = 0 if wet or self.rules.min_stops <= 1 else self.rules.min_stops - int(stops_done)
         counts = sorted({int(n) for n in stops})
         legal = [n for n in counts if n >= need]
         # the caps or the minimum may need more stops than asked for: extend upwards
