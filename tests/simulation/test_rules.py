@@ -286,3 +286,11 @@ def test_strategy_validate_checks_event_rules_only_when_asked():
     Strategy.parse("M-10-H-20-M").validate(race, event_rules=True)
     learned = capped_race(TyreRules(max_stint_laps={"MEDIUM": 5}))
     plan.validate(learned, event_rules=True)  # learned limits are advice, not rules
+
+
+def test_plans_that_box_early_under_sc_leave_room_under_the_cap():
+    race = capped_race()
+    res = optimise(race, "C00", n_sims=20, seed=0, top_k=5, sc_window_laps=2)
+    for o in res.options:
+        later = o.strategy.stint_lengths(30)[1:]
+        assert all(n <= CAP - 2 for n in later), o.strategy.describe()

@@ -99,7 +99,6 @@ class StintLimits:
         st["share"] = st["life_laps"] / st["total_laps"].astype(float)
         rng = np.random.default_rng(self.seed)
         q = float(self.quantile)
-        k = float(self.prior_stints)
         self.pooled_ = {}  # era -> compound -> {share, spread_share, n}
         for (era, comp), g in st.groupby(["era", "compound"]):
             x = g["share"].to_numpy()

@@ -81,9 +81,12 @@ class Screen:
             total += self._stint(code, start_age_laps if i == 0 else 0, lengths[:, i])
         return total
 
-    def caps_ok(self, codes: Sequence[int], pit_laps: np.ndarray, start_age_laps: int) -> np.ndarray:
+    def caps_ok(self, codes: Sequence[int], pit_laps: np.ndarray, start_age_laps: int,
+                slack_laps: int = 0) -> np.ndarray:
         """bool ``[n]``: no stint of the rows ``pit_laps`` runs a set past its cap (event rule and
-        learned limit; the first stint's set starts ``start_age_laps`` old, later ones new)."""
+        learned limit; the first stint's set starts ``start_age_laps`` old, later ones new).
+        ``slack_laps`` keeps the later stints that much short of their caps (a plan that boxes up
+        to that many laps early under SC/VSC lengthens the next stint by as much)."""
         pit_laps = np.asarray(pit_laps, dtype=np.int64)
         if pit_laps.ndim == 1:
             pit_laps = pit_laps[None, :]
@@ -95,7 +98,7 @@ class Screen:
             cap = self.rules.cap_laps(COMPOUNDS[code], start_age_laps if i == 0 else 0)
             if cap is not None:
                 # a set already at its cap boxes at the first chance: one more lap
-                ok &= lengths[:, i] <= (max(cap, 1) if i == 0 else cap)
+                ok &= lengths[:, i] <= (max(cap, 1) if i == 0 else cap - slack_laps)
         return ok
 
     # ---------------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ class Screen:
         return combos
 
     def refine(self, codes: Sequence[int], laps: np.ndarray, start_age: int, radius: int,
-               first_stop_min: int, min_stint_laps: int = 1) -> tuple[np.ndarray, float]:
+               first_stop_min: int, min_stint_laps: int = 1, slack_laps: int = 0) -> tuple[np.ndarray, float]:
         """Hill-climb pit laps around ``laps`` (±``radius`` per stop) until no improvement,
         never leaving the stint caps."""
         best = np.asarray(laps, dtype=np.int64)
@@ -160,7 +163,7 @@ class Screen:
             ok &= cand[:, -1] <= self.race.total_laps - 1
             if min_stint_laps > 1:
                 ok &= self.stints_ok(cand, min_stint_laps)
-            ok &= self.caps_ok(codes, cand, start_age)
+            ok &= self.caps_ok(codes, cand, start_age, slack_laps)
             cand = cand[ok]
             if cand.shape[0] == 0:
                 break
@@ -171,20 +174,21 @@ class Screen:
             best, best_t = cand[i], float(t[i])
         return best, best_t
 
-    def _best_of(self, codes, grid_fn, start_age_laps, step, first_min, min_stint_laps):
+    def _best_of(self, codes, grid_fn, start_age_laps, step, first_min, min_stint_laps, slack):
         """(pit laps, cost) of the best plan of one compound sequence within the caps, or None."""
         n_stops = len(codes) - 1
         if self.rules.has_caps:
             # the sets' caps together cannot cover the laps left: no pit laps can help
             caps = [self.rules.cap_laps(COMPOUNDS[c], start_age_laps if i == 0 else 0) for i, c in enumerate(codes)]
-            if all(c is not None for c in caps) and max(caps[0], 1) + sum(caps[1:]) < self.race.total_laps - self.from_lap:
+            room = max(caps[0], 1) + sum(caps[1:]) - slack * (len(caps) - 1) if None not in caps else None
+            if room is not None and room < self.race.total_laps - self.from_lap:
                 return None
         grid = grid_fn(step)
-        ok = self.caps_ok(codes, grid, start_age_laps)
+        ok = self.caps_ok(codes, grid, start_age_laps, slack)
         if n_stops > 0 and step > 1 and not ok.any():
             # the caps leave less slack than the coarse grid's spacing: search lap by lap
             grid = grid_fn(1)
-            ok = self.caps_ok(codes, grid, start_age_laps)
+            ok = self.caps_ok(codes, grid, start_age_laps, slack)
         if not ok.any():
             return None
         grid = grid[ok]
@@ -192,7 +196,7 @@ class Screen:
         i = int(np.argmin(t))
         laps, best_t = grid[i], float(t[i])
         if n_stops > 0 and step > 1:
-            laps, best_t = self.refine(codes, laps, start_age_laps, step, first_min, min_stint_laps)
+            laps, best_t = self.refine(codes, laps, start_age_laps, step, first_min, min_stint_laps, slack)
         return laps, best_t
 
     def best_plans(
@@ -217,13 +221,17 @@ class Screen:
         (``stops_done`` already made), nominated compounds only. When no stop count in ``stops``
         can keep the caps, more stops are tried (up to :data:`MAX_STOPS`); when the learned caps
         leave no plan at all, they are dropped (the event rules never are) and the plans say so.
+        With ``sc_window_laps`` the stints after the first keep that many laps short of their caps
+        (boxing early under SC/VSC lengthens the next stint), unless no plan then fits.
         """
-        plans = self._best_plans(start_compound, start_age_laps, tuple(compounds_used), tuple(stops), step,
-                                 first_stop_min, sc_window_laps, min_stint_laps, stops_done)
+        args = (start_compound, start_age_laps, tuple(compounds_used), tuple(stops), step, first_stop_min,
+                sc_window_laps, min_stint_laps, stops_done)
+        plans = self._best_plans(*args, slack=sc_window_laps)
+        if not plans and sc_window_laps and self.rules.has_caps:  # no room for early SC stops
+            plans = self._best_plans(*args, slack=0)
         if not plans and self.rules.max_stint_laps:
             relaxed = Screen(self.race, self.from_lap, rules=self.rules.without_learned())
-            plans = relaxed._best_plans(start_compound, start_age_laps, tuple(compounds_used), tuple(stops),
-                                        step, first_stop_min, sc_window_laps, min_stint_laps, stops_done)
+            plans = relaxed._best_plans(*args, slack=0)
             plans = [ScreenedPlan(p.strategy, p.time_s, p.rules_applied + (RELAXED,)) for p in plans]
         if not plans:
             raise InvalidRequestError(
@@ -234,7 +242,7 @@ class Screen:
         return plans
 
     def _best_plans(self, start_compound, start_age_laps, used, stops, step, first_stop_min,
-                    sc_window_laps, min_stint_laps, stops_done) -> list[ScreenedPlan]:
+                    sc_window_laps, min_stint_laps, stops_done, *, slack: int) -> list[ScreenedPlan]:
         first_min = self.from_lap + 1 if first_stop_min is None else first_stop_min
         last = self.race.total_laps - 1
         wet = any(str(c).upper() not in DRY_COMPOUNDS for c in used)
@@ -257,7 +265,8 @@ class Screen:
                 if grid_fn(step).shape[0] == 0:
                     continue
                 for codes in self.sequences(n_stops, start_compound, used):
-                    best = self._best_of(codes, grid_fn, start_age_laps, step, first_min, min_stint_laps)
+                    best = self._best_of(codes, grid_fn, start_age_laps, step, first_min, min_stint_laps,
+                                         slack)
                     if best is None:
                         continue
                     laps, best_t = best

@@ -27,7 +27,7 @@ from f1analyzer.simulation.core.rules import TyreRules
 GLOBAL_KEY = "_all"
 
 
-def _caps(value, where: str) -> dict[str, int]:
+def _caps(value) -> dict[str, int]:
     if value is None:
         return {}
     if isinstance(value, dict):
@@ -85,7 +85,7 @@ def rules_for(season: int, round_or_event, circuit_key: str, circuit_model=None,
     source: dict[str, str] = {}
     if d.get("source"):
         source["min_dry_compounds"] = str(d["source"])
-    event_caps = _caps(e.get("max_laps_per_set"), str(e.get("_file", "")))
+    event_caps = _caps(e.get("max_laps_per_set"))
     why = str(e.get("source") or f"{season} {e.get('event') or circuit_key} event rule")
     for k in ("max_laps_per_set", "min_stops", "min_dry_compounds", "nominated", "used_set_credit_laps"):
         if k in e:
