@@ -137,3 +137,11 @@ def test_real_limits_are_plausible(tmp_path, data_dir):
     soft = np.array([e["2022+"]["SOFT"]["value"] for e in lim.limits_.values()])
     hard = np.array([e["2022+"]["HARD"]["value"] for e in lim.limits_.values()])
     assert np.median(hard - soft) > 5
+
+
+def test_a_single_stint_still_gives_a_finite_limit_that_saves():
+    laps, races = table({(2023, 1, "monza"): [("A", [("SOFT", 20), ("HARD", 30)], {})]})
+    lim = StintLimits().fit(laps, races)
+    got = lim.predict("monza", "2022+")
+    assert got["SOFT"]["value"] == 20 and got["SOFT"]["spread"] is not None
+    json.dumps(lim.to_dict(), allow_nan=False)

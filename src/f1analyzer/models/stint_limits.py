@@ -102,8 +102,10 @@ class StintLimits:
         self.pooled_ = {}  # era -> compound -> {share, spread_share, n}
         for (era, comp), g in st.groupby(["era", "compound"]):
             x = g["share"].to_numpy()
+            sd = self._boot(x, rng)
             self.pooled_.setdefault(str(era), {})[str(comp)] = {
-                "share": round(float(np.quantile(x, q)), 5), "spread_share": round(self._boot(x, rng), 5),
+                # one stint says nothing about the spread: a tenth of the race
+                "share": round(float(np.quantile(x, q)), 5), "spread_share": round(sd if np.isfinite(sd) else 0.1, 5),
                 "n": int(x.size)}
         self.limits_ = {}  # circuit -> era -> compound -> {value, spread, n, quantile, pooled}
         self.total_laps_ = {}
@@ -148,6 +150,7 @@ class StintLimits:
         w = x.size / (x.size + k)
         value = w * own + (1 - w) * prior
         spread = float(np.hypot(w * (sd if np.isfinite(sd) else prior_sd), (1 - w) * 0.1 * total_laps))
+        spread = spread if np.isfinite(spread) else 0.1 * total_laps
         return {"value": int(round(value)), "spread": round(spread, 2), "n": int(x.size),
                 "quantile": self.quantile, "pooled": w < 0.5, "share": round(value / total_laps, 4)}
 
