@@ -294,3 +294,13 @@ def test_plans_that_box_early_under_sc_leave_room_under_the_cap():
     for o in res.options:
         later = o.strategy.stint_lengths(30)[1:]
         assert all(n <= CAP - 2 for n in later), o.strategy.describe()
+
+
+def test_field_plans_of_the_advisor_leave_room_for_early_sc_stops():
+    from f1analyzer.simulation.planning.advisor import continuation_plans
+
+    race = capped_race()
+    state = _state(race, 4, [4, 4, 4, 4])
+    for plan in continuation_plans(race, state, sc_window_laps=2):
+        lengths = plan.stint_lengths(30, 4)
+        assert lengths[0] + 4 <= CAP and all(n <= CAP - 2 for n in lengths[1:]), plan.describe()

@@ -59,12 +59,13 @@ def continuation_plan(
             raise InvalidRequestError(f"{current} set cannot run to lap {lap}: {cap} laps left under the event rule.")
         rest = Screen(race, from_lap=lap).best_plans(
             start_compound=comp, start_age_laps=0, compounds_used=used + [comp], stops=(0, 1),
-            step=2, stops_done=done + 1,
+            step=2, stops_done=done + 1, sc_window_laps=sc_window_laps,
         )[0].strategy
         return Strategy(current, ((lap, comp), *rest.stops), sc_window_laps)
     plan = Screen(race, from_lap=state.lap).best_plans(
         start_compound=current, start_age_laps=int(state.tyre_age_laps[car]),
         compounds_used=used, stops=(0, 1, 2), step=2, first_stop_min=first_stop_min, stops_done=done,
+        sc_window_laps=sc_window_laps,  # early SC stops need room under the stint caps
     )[0].strategy
     return Strategy(plan.start_compound, plan.stops, sc_window_laps)
 
