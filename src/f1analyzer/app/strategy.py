@@ -103,6 +103,7 @@ def _option_dict(rank: int, opt) -> dict:
         "position_p90": _r(p90), "race_time_p10_s": _r(t10), "race_time_p50_s": _r(t50),
         "race_time_p90_s": _r(t90), "p_gain_positions": _r(opt.prob_gain_positions, 4),
         "p_podium": _r(opt.prob_podium, 4),
+        "rules_applied": list(opt.rules_applied),
         "position_histogram": {str(k + 1): round(p, 4) for k, p in enumerate(opt.position_histogram) if p > 0},
         "robustness": {
             "expected_position_green": _r(opt.expected_position_green),
@@ -134,7 +135,7 @@ def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
         "strategies": [_option_dict(k, o) for k, o in enumerate(res.options, start=1)],
         "n_sims": n_sims, "seed": seed, "candidates_screened": res.n_screened,
         "simulations": n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
-        "model": _model_info(models, built), "notes": list(built.notes),
+        "model": _model_info(models, built), "notes": list(built.notes), "rules": list(res.rules),
         "narrative": None, "sources": [], "provider": None, "cached": False,
         "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
     }

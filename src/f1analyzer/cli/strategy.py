@@ -64,6 +64,8 @@ def strategy(
                   f"{100 * (s['p_gain_positions'] or 0):.0f}%",
                   "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late")))
     _out().print(t)
+    for r in (out["strategies"][0].get("rules_applied") or []) if out["strategies"] else []:
+        console.print(f"rule: {r}", markup=False)
     for n in out.get("notes") or []:
         console.print(f"note: {n}", style="dim", markup=False)
 

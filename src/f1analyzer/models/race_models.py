@@ -30,6 +30,8 @@ from . import overtaking as ot
 from . import pace as pace_mod
 from . import pitloss, race_start, venues
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
+from .stint_limits import StintLimits
+from ..data.event_rules import capped_events
 from .tyres import DRY, TyreFit, TyreModel, average_models, fit_tyres, prepare_clean_laps, shrink, spread
 
 log = get_logger("models.race_models")
@@ -80,6 +82,9 @@ class CircuitModel:
     source: str = ""
     #: a new venue's model: the circuit keys its priors came from, comma-separated
     prior_from: str = ""
+    #: longest sensible stint, era → compound → {value (laps of set life), spread, n, quantile,
+    #: pooled, share (of the race distance)}: :class:`~.stint_limits.StintLimits`
+    max_stint_laps: dict[str, dict] = field(default_factory=dict)
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -311,6 +316,7 @@ class RaceModels:
         self.global_.fuel_effect_by_era = glob_fuel
         self.global_.fuel_effect_s_per_lap = glob_fuel.get(self.global_.era, 0.06)
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))
+        self._fit_stint_limits(laps, races)
         self.seasons_ = sorted({int(s) for s in races["season"]})
         self.n_laps_ = int(len(laps))
         self.data_hash_ = data_hash(laps)
@@ -318,6 +324,17 @@ class RaceModels:
         log.info("fitted race models for %d circuits on %d laps in %.1fs", len(self.circuits_), self.n_laps_,
                  self.fit_seconds_)
         return self
+
+    def _fit_stint_limits(self, laps: pd.DataFrame, races: pd.DataFrame) -> None:
+        """``max_stint_laps`` of every circuit (and the all-circuit shares on ``global_``); races
+        run under an event stint cap (the event-rules table) are left out of what is learned."""
+        if "stint" not in laps.columns:  # lap tables without stints (older callers): no limits
+            return
+        lim = StintLimits(era_split_season=self.era_split_season, exclude_events=capped_events()).fit(laps, races)
+        eras = sorted(lim.pooled_)
+        for key, cm in self.circuits_.items():
+            cm.max_stint_laps = {e: lim.predict(key, e, cm.total_laps) for e in eras}
+        self.global_.max_stint_laps = {e: lim.predict(GLOBAL_KEY, e, self.global_.total_laps) for e in eras}
 
     def _expected_for_laps(self, laps, races, alpha, fits) -> pd.Series:
         """Expected lap time (no fuel term) of each lap: driver-race intercept + tyre delta."""

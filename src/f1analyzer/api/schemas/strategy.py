@@ -63,6 +63,8 @@ class StrategyOptionPublic(BaseModel):
     p_podium: float | None = None
     position_histogram: dict[str, float] = Field(description="Finishing position → probability.")
     robustness: SCRobustness
+    rules_applied: list[str] = Field(default_factory=list,
+                                     description="Tyre rules that shaped this plan (event limits, learned stint limits).")
 
 
 class GenerateResponse(_Open):
@@ -78,6 +80,7 @@ class GenerateResponse(_Open):
     n_sims: int
     seed: int
     notes: list[str] = []
+    rules: list[str] = Field(default_factory=list, description="Tyre rules in force at this race, one sentence each.")
     narrative: str | None = Field(default=None, description="Prose explanation of the ranking, citing its sources as [n].")
     sources: list[QuerySource] = Field(default_factory=list, description="Knowledge-base documents the narrative cites, in [n] order.")
     provider: str | None = Field(default=None, description="Narrator that wrote it: offline, anthropic or openai.")

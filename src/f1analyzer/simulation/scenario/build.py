@@ -36,6 +36,9 @@ How each part is chosen:
 * **Allocation.** The three dry compounds (SOFT/MEDIUM/HARD are relative names, so every event's
   allocation maps to all three). INTERMEDIATE and WET get rough illustrative parameters so that
   replays of wet races can run; the optimiser never proposes them.
+* **Tyre rules.** ``params.rules`` (:func:`~f1analyzer.simulation.scenario.tyre_rules.rules_for`):
+  the event-rules table's entry for the race (e.g. 2023 Qatar: 18 laps per set) and the circuit
+  model's learned stint limits for the era; every planner keeps them.
 * **Starting tyres.** A stored race's real lap-1 compounds and set ages (known before the start);
   wet or unknown start tyres become MEDIUM in pre-race mode. Unstored races: MEDIUM, new.
 """
@@ -56,6 +59,7 @@ from f1analyzer.simulation.core.params import (
     NeutralisationParams,
     RaceParams,
 )
+from f1analyzer.simulation.scenario.tyre_rules import rules_for
 from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
 from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
 
@@ -342,7 +346,7 @@ def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, Compo
 
 def _params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
                         grid_source: str = "pace_order",
-                        weekend_laps=None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
+                        weekend_laps=None, event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
     tyres, fuel, used_global = _tyres_and_fuel(models, cm, season)
@@ -384,6 +388,9 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         first_lap_loss_s=float(cm.first_lap_loss_s), per_grid_slot_loss_s=slot_loss,
         start_time_sd_s=float(share * max(cm.lap1_position_change_sd, 0.0) * max(slot_loss, 0.05)),
         overtake_threshold_s=float(max(cm.overtake_threshold_s, 0.0)),
+        # event rules (the editable table) and learned stint limits: every plan keeps them
+        rules=rules_for(season, event, circuit_key, cm, total_laps=int(total_laps),
+                        era=models.era_of(season) if hasattr(models, "era_of") else None),
     )
     params.validate()
     return params, model_key, notes, adjusted
@@ -492,7 +499,7 @@ def build_race(
         spec.append({"driver": code, "team": team.get(code, ""), "base_pace_s": pace[code],
                      "start_compound": comp, "start_tyre_age_laps": int(age)})
     params, model_key, more, adjusted = _params_from_models(models, key, season, total, spec,
-                                                            grid_source=grid_source,
+                                                            grid_source=grid_source, event=row["event"],
                                                             weekend_laps=sprint_laps_for(store, season, rnd, key, stored))
     notes += more
     venue_reasons = new_venue_reasons(models, key, model_key)
