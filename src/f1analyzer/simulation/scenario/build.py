@@ -56,7 +56,14 @@ from f1analyzer.simulation.core.params import (
     NeutralisationParams,
     RaceParams,
 )
-from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
+from f1analyzer.models.tyre_circuits import relative_models
+from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
+from f1analyzer.simulation.scenario.tyre_sanity import (
+    SAFETY_NET_PACE_STEP_S,
+    TyreAdjustment,
+    order_compounds,
+    typical_pace_step_s,
+)
 
 log = get_logger("simulation.build")
 
@@ -150,9 +157,14 @@ def tyre_se(tyres: dict) -> dict[str, dict[str, float]]:
 
 
 def pace_step_for(models, era: str) -> float:
-    """Smallest fresh-pace step between consecutive dry compounds for ``era``: the median step of
-    the circuits' own fits where it *is* positive (the all-circuit fit when there are too few),
-    floored at :data:`~f1analyzer.simulation.scenario.tyre_sanity.MIN_PACE_STEP_FLOOR_S`."""
+    """Smallest fresh-pace step between consecutive dry compounds for ``era`` that the safety net
+    enforces. Model sets with the pooled compound fit (``tyre_codes_by_era``) carry the step in the
+    fit itself, so only strict order is asked (:data:`~.tyre_sanity.SAFETY_NET_PACE_STEP_S`);
+    older model sets keep the median positive step of the circuits' own fits, floored at
+    :data:`~f1analyzer.simulation.scenario.tyre_sanity.MIN_PACE_STEP_FLOOR_S`."""
+    g = getattr(models, "global_", None)
+    if g is not None and (getattr(g, "tyre_codes_by_era", None) or {}).get(era):
+        return SAFETY_NET_PACE_STEP_S
     offsets = []
     for cm in getattr(models, "circuits_", {}).values():
         tyres = (getattr(cm, "compounds_by_era", {}) or {}).get(era) or {}
@@ -204,12 +216,33 @@ def circuit_model_for(models, circuit_key: str):
     return cm, circuit_key
 
 
-def _tyres_and_fuel(models, cm, season: int) -> tuple[dict, float, bool]:
-    """Tyre models of the season's era and the fuel effect; True when the global model was used."""
+def event_allocation(compounds) -> dict[str, str] | None:
+    """An event's ``compounds`` (three dry compounds, any order, C-numbers or 2018 names) as
+    {"HARD": code, "MEDIUM": code, "SOFT": code} on the common scale, else None."""
+    if compounds is None or len(compounds) != 3:
+        return None
+    codes = [canonical_code(c) for c in compounds]
+    if any(c is None for c in codes) or len(set(codes)) != 3:
+        return None
+    return dict(zip(RELATIVE, sorted(codes, key=hardness)))
+
+
+def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, float, bool]:
+    """Tyre models of the season's era and the fuel effect; True when the global model was used.
+
+    With the event's ``allocation`` (its three dry compounds) and a model set fitted by Pirelli
+    code, SOFT/MEDIUM/HARD are that event's codes at this circuit; otherwise the circuit's models
+    of its latest allocation in the era.
+    """
     era = models.era_of(season)
     use_global = cm is models.global_ or cm.n_races < MIN_CIRCUIT_RACES
     src = models.global_ if use_global else cm
     tyres = src.compounds_by_era.get(era) or src.compounds
+    alloc = event_allocation(allocation)
+    codes = (getattr(src, "tyre_codes_by_era", None) or {}).get(era) or {}
+    if alloc is not None and tyres and all(c in codes for c in alloc.values()):
+        counts = {c: int(t.n_laps) for c, t in tyres.items()}
+        tyres = relative_models(codes, alloc, counts) if not use_global else relative_models(codes, alloc)
     if not tyres or not all(c in tyres for c in DRY_COMPOUNDS):
         g = models.global_
         tyres = {**(g.compounds_by_era.get(era) or g.compounds), **(tyres or {})}
@@ -308,7 +341,7 @@ def unknown_driver(driver: str, drivers: list[str], where: str) -> NotFoundError
 
 # ------------------------------------------------------------------------------ build
 def params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
-                       grid_source: str = "pace_order") -> tuple[RaceParams, str, list[str]]:
+                       grid_source: str = "pace_order", allocation=None) -> tuple[RaceParams, str, list[str]]:
     """RaceParams of ``circuit_key`` for a field given in grid order.
 
     Args:
@@ -321,7 +354,7 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
         adjustments (:attr:`BuiltRace.tyre_adjustments`).
     """
     params, model_key, notes, _ = _params_from_models(models, circuit_key, season, total_laps, cars,
-                                                      grid_source=grid_source)
+                                                      grid_source=grid_source, allocation=allocation)
     return params, model_key, notes
 
 
@@ -336,10 +369,11 @@ def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, Compo
 
 
 def _params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
-                        grid_source: str = "pace_order") -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
+                        grid_source: str = "pace_order", allocation=None
+                        ) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
-    tyres, fuel, used_global = _tyres_and_fuel(models, cm, season)
+    tyres, fuel, used_global = _tyres_and_fuel(models, cm, season, allocation)
     if model_key == "_all":
         notes.append(f"no fitted model for circuit {circuit_key}: all-circuit model used")
     elif used_global:
@@ -483,15 +517,27 @@ def build_race(
         spec.append({"driver": code, "team": team.get(code, ""), "base_pace_s": pace[code],
                      "start_compound": comp, "start_tyre_age_laps": int(age)})
     params, model_key, more, adjusted = _params_from_models(models, key, season, total, spec,
-                                                            grid_source=grid_source)
+                                                            grid_source=grid_source,
+                                                            allocation=row.get("compounds"))
     notes += more
+    reasons = [tyre_override_reason(key, models.era_of(season) if hasattr(models, "era_of") else "", adjusted)] \
+        if adjusted else []
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
     return BuiltRace(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
-        notes=notes, info=info, tyre_adjustments=adjusted,
+        notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons,
     )
+
+
+def tyre_override_reason(circuit_key: str, era: str, adjusted: list[TyreAdjustment]) -> str:
+    """The sentence an answer carries when the safety net had to reorder the fitted tyres."""
+    what = sorted({"fresh pace" if a.param == "pace_offset_s" else "wear" if a.param == "linear_s_per_lap"
+                   else "cliff" for a in adjusted})
+    return (f"The fitted tyre model at {circuit_key}" + (f" ({era} cars)" if era else "")
+            + f" was not physically ordered in {' and '.join(what)}; the simulator reordered "
+            f"{len(adjusted)} tyre parameter(s), so compound choices here are less certain.")
 
 
 def race_params_for(season: int, event: str | int, *, models, store=None, pre_race: bool = True,
@@ -508,4 +554,4 @@ def race_params_for(season: int, event: str | int, *, models, store=None, pre_ra
 
 __all__ = ["BuiltRace", "build_race", "race_params_for", "compound_params", "neutralisation_params",
            "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for",
-           "tyre_se", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]
+           "tyre_se", "event_allocation", "tyre_override_reason", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]
