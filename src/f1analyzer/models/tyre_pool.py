@@ -226,12 +226,10 @@ class _System:
         start_age = pd.Series(self.age - (lapn - first_lap)).groupby(sk).transform("min").to_numpy()
         self.used = (start_age >= USED_SET_AGE).astype(np.float64)
         self.warm = ((lapn - first_lap) < WARMUP_LAPS).astype(np.float64)
-        # tyre saving: a set asked to last long is driven to a target and shows a flatter slope;
-        # the compound slopes are read at a common final set age (REF_STINT_AGE laps)
-        final_age = pd.Series(self.age).groupby(sk).transform("max").to_numpy()
-        self.stint_len = (final_age - REF_STINT_AGE) / 10.0
         self.blocks["sel"] = (off, off + 4)
-        add(np.full(n, off + 3), self.age * self.stint_len)
+        # a set scrubbed in qualifying is past its first, steepest phase: its own slope (before
+        # 2022 the top ten had to start on their Q2 sets, mostly the softest compound)
+        add(np.full(n, off + 3), self.used * self.age)
         add(np.full(n, off), self.used)
         add(np.full(n, off + 1), self.warm)
         # shared curvature: long (hard) stints reach ages where wear is no longer linear, which a
@@ -392,7 +390,7 @@ class _System:
         sel0 = self.blocks["sel"][0]
         selection = {name: [round(v, 4) for v in lin([sel0 + i])]
                      for i, name in enumerate(("used_set_s", "warmup_s", "quadratic_s_per_100lap2",
-                                                         "slope_per_10_laps_longer_stint_s"))}
+                                                         "used_set_slope_s_per_lap"))}
         selection["pace_per_softer_step_s"] = [round(v, 4) for v in lin([tr])]
         selection["wear_per_softer_step_s_per_lap"] = [round(v, 5) for v in lin([tr + 1])]
         log.info("tyre pool %s: %d laps, %d codes, %d circuits, tau %s, deff %.1f", era, len(df), K,
