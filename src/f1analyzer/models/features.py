@@ -333,14 +333,15 @@ def tyre_trends(prepared: pd.DataFrame) -> tuple[dict, dict]:
         pool = fit_pool(e.reset_index(drop=True), str(era), with_se=False)
         if pool is None:
             continue
-        curv = float(pool.selection.get("quadratic_s_per_100lap2", [0.0])[0]) * REF_STINT_AGE / 100.0
+        curv = 0.0
         fuel = pool.fuel_by_race.groupby("circuit_key")["fuel_s_per_lap"].mean().to_dict()
         f_all = float(pool.fuel_by_race["fuel_s_per_lap"].median()) if len(pool.fuel_by_race) else 0.055
         for code, p in pool.codes.items():
             code_trend[(str(era), code)] = p.wear_s_per_lap + curv - f_all
         for circ, codes in pool.circuits.items():
             for code, p in codes.items():
-                trend[(circ, str(era), code)] = p.wear_s_per_lap + curv - fuel.get(circ, f_all)
+                wear = p.wear_s_per_lap + p.quad_s_per_100lap2 * REF_STINT_AGE / 100.0
+                trend[(circ, str(era), code)] = wear + curv - fuel.get(circ, f_all)
     if len(_TYRE_CACHE) > 16:
         _TYRE_CACHE.clear()
     _TYRE_CACHE[key] = (trend, code_trend)

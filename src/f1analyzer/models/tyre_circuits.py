@@ -50,12 +50,17 @@ def allocation_from_laps(counts: pd.DataFrame) -> dict[tuple[int, int], dict[str
 # --------------------------------------------------------------------------- relative models
 def code_models(params: dict[str, CodeParams], curvature_s: float = 0.0) -> dict[str, TyreModel]:
     """Per-code :class:`~.tyres.TyreModel` (``compound`` = the code, offset against the era's C3
-    level). Wear is linearised over a :data:`REF_STINT_AGE`-lap stint (the shared curvature folded
-    in), the form the simulator uses."""
+    level). A positive curvature stays a quadratic curve; a negative one (wear easing off with age)
+    is folded into the linear slope over a :data:`REF_STINT_AGE`-lap stint, the form the simulator
+    can use (it accepts no tyre that gets faster with age)."""
     out = {}
     for code, p in params.items():
-        slope = p.wear_s_per_lap + curvature_s * REF_STINT_AGE / 100.0
-        out[code] = TyreModel(compound=code, curve="linear", coef_s=[slope, 0.0],
+        q = p.quad_s_per_100lap2 / 100.0 + curvature_s / 100.0
+        if q > 0:
+            curve, coef = "quadratic", [p.wear_s_per_lap, q]
+        else:
+            curve, coef = "linear", [p.wear_s_per_lap + q * REF_STINT_AGE, 0.0]
+        out[code] = TyreModel(compound=code, curve=curve, coef_s=coef,
                               pace_offset_s=p.offset_s, pace_offset_se_s=p.offset_se_s,
                               coef_se_s=[p.wear_se_s, 0.0], n_laps=p.n_laps, n_stints=p.n_stints,
                               codes={code: p.n_laps} if p.n_laps else {}, own_fit=p.n_laps > 0)
@@ -146,7 +151,7 @@ def fit_circuits(clean: pd.DataFrame, races: pd.DataFrame, era_of, *, min_clean_
             continue
         from_laps = allocation_from_laps(pool.lap_counts)
         full = {**from_laps, **alloc}
-        curv = float(pool.selection.get("quadratic_s_per_100lap2", [0.0])[0])
+        curv = 0.0
         g_codes = code_models(pool.codes, curv)
         modal = pd.Series([tuple(sorted(full[k].items())) for k in
                            set(zip(d["season"].astype(int), d["round"].astype(int))) if k in full]).mode()

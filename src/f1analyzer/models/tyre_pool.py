@@ -50,8 +50,8 @@ RELATIVE = ("HARD", "MEDIUM", "SOFT")  # index in an allocation listed hardest f
 TAU0 = {"u": 0.06, "v": 0.025, "z": 0.003, "od": 0.03, "wd": 0.002}
 #: EM estimates of tau are kept inside these bounds (a block with few levels can collapse to 0,
 #: and the sandwich variance of a penalised estimate overstates the spread)
-TAU_BOUNDS = {"u": (0.01, 0.06), "v": (0.01, 0.08), "z": (0.0005, 0.003), "od": (0.01, 0.03),
-              "wd": (0.0005, 0.002)}
+TAU_BOUNDS = {"u": (0.01, 0.06), "v": (0.01, 0.08), "z": (0.0005, 0.003), "od": (0.01, 0.08),
+              "wd": (0.0005, 0.006)}
 RANDOM = ("u", "v", "z", "od", "wd")
 #: laps per race × lap-window fixed effect (cars compared when running together); inside the
 #: windows one fuel slope per race
@@ -95,6 +95,8 @@ class CodeParams:
     wear_se_s: float
     n_laps: int = 0  # laps on this code at this circuit and era
     n_stints: int = 0
+    #: curvature: extra s per (10 laps of age)² (0 for the all-circuit values)
+    quad_s_per_100lap2: float = 0.0
 
 
 @dataclass
@@ -236,16 +238,13 @@ class _System:
         start_age = pd.Series(self.age - (lapn - first_lap)).groupby(sk).transform("min").to_numpy()
         self.used = (start_age >= USED_SET_AGE).astype(np.float64)
         self.warm = ((lapn - first_lap) < WARMUP_LAPS).astype(np.float64)
-        self.blocks["sel"] = (off, off + 4)
+        self.blocks["sel"] = (off, off + 3)
         # a set scrubbed in qualifying is past its first, steepest phase: its own slope (before
         # 2022 the top ten had to start on their Q2 sets, mostly the softest compound)
-        add(np.full(n, off + 3), self.used * self.age)
         add(np.full(n, off), self.used)
         add(np.full(n, off + 1), self.warm)
-        # shared curvature: long (hard) stints reach ages where wear is no longer linear, which a
-        # per-compound slope would otherwise read as faster wear of the harder compound
-        add(np.full(n, off + 2), (self.age / 10.0) ** 2)
-        off += 4
+        add(np.full(n, off + 2), self.used * self.age)
+        off += 3
         self.blocks["v"] = (off, off + C)
         add(self.c + off, self.age)
         off += C
@@ -399,8 +398,7 @@ class _System:
                   .size().rename("n").reset_index())
         sel0 = self.blocks["sel"][0]
         selection = {name: [round(v, 4) for v in lin([sel0 + i])]
-                     for i, name in enumerate(("used_set_s", "warmup_s", "quadratic_s_per_100lap2",
-                                                         "used_set_slope_s_per_lap"))}
+                     for i, name in enumerate(("used_set_s", "warmup_s", "used_set_slope_s_per_lap"))}
         selection["pace_per_softer_step_s"] = [round(v, 4) for v in lin([tr])]
         selection["wear_per_softer_step_s_per_lap"] = [round(v, 5) for v in lin([tr + 1])]
         log.info("tyre pool %s: %d laps, %d codes, %d circuits, tau %s, deff %.1f", era, len(df), K,
