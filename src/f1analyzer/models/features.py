@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import DRY_COMPOUNDS
-from .tyre_pool import REF_STINT_AGE, canonical_code, fit_pool
+from .tyre_pool import canonical_code, fit_pool
 from .tyres import prepare_clean_laps
 
 RACE = ["season", "round"]
@@ -333,15 +333,13 @@ def tyre_trends(prepared: pd.DataFrame) -> tuple[dict, dict]:
         pool = fit_pool(e.reset_index(drop=True), str(era), with_se=False)
         if pool is None:
             continue
-        curv = 0.0
         fuel = pool.fuel_by_race.groupby("circuit_key")["fuel_s_per_lap"].mean().to_dict()
         f_all = float(pool.fuel_by_race["fuel_s_per_lap"].median()) if len(pool.fuel_by_race) else 0.055
         for code, p in pool.codes.items():
-            code_trend[(str(era), code)] = p.wear_s_per_lap + curv - f_all
+            code_trend[(str(era), code)] = p.wear_s_per_lap - f_all
         for circ, codes in pool.circuits.items():
             for code, p in codes.items():
-                wear = p.wear_s_per_lap + p.quad_s_per_100lap2 * REF_STINT_AGE / 100.0
-                trend[(circ, str(era), code)] = wear + curv - fuel.get(circ, f_all)
+                trend[(circ, str(era), code)] = p.wear_s_per_lap - fuel.get(circ, f_all)
     if len(_TYRE_CACHE) > 16:
         _TYRE_CACHE.clear()
     _TYRE_CACHE[key] = (trend, code_trend)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .tyre_pool import REF_STINT_AGE, RELATIVE, CodeParams, PoolFit, canonical_code, fit_pool, hardness
+from .tyre_pool import RELATIVE, CodeParams, canonical_code, fit_pool, hardness
 from .tyres import DRY, TyreFit, TyreModel
 
 
@@ -48,19 +48,16 @@ def allocation_from_laps(counts: pd.DataFrame) -> dict[tuple[int, int], dict[str
 
 
 # --------------------------------------------------------------------------- relative models
-def code_models(params: dict[str, CodeParams], curvature_s: float = 0.0) -> dict[str, TyreModel]:
+def code_models(params: dict[str, CodeParams]) -> dict[str, TyreModel]:
     """Per-code :class:`~.tyres.TyreModel` (``compound`` = the code, offset against the era's C3
-    level). A positive curvature stays a quadratic curve; a negative one (wear easing off with age)
-    is folded into the linear slope over a :data:`REF_STINT_AGE`-lap stint, the form the simulator
-    can use (it accepts no tyre that gets faster with age)."""
+    level): linear wear, plus the circuit's cliff where one was found."""
     out = {}
     for code, p in params.items():
-        q = p.quad_s_per_100lap2 / 100.0 + curvature_s / 100.0
-        if q > 0:
-            curve, coef = "quadratic", [p.wear_s_per_lap, q]
-        else:
-            curve, coef = "linear", [p.wear_s_per_lap + q * REF_STINT_AGE, 0.0]
-        out[code] = TyreModel(compound=code, curve=curve, coef_s=coef,
+        cliff = p.cliff_lap is not None and p.cliff_slope_s > 0
+        out[code] = TyreModel(compound=code, curve="cliff" if cliff else "linear",
+                              coef_s=[p.wear_s_per_lap, 0.0],
+                              cliff_lap=float(p.cliff_lap) if cliff else None,
+                              cliff_slope_s=float(p.cliff_slope_s) if cliff else None,
                               pace_offset_s=p.offset_s, pace_offset_se_s=p.offset_se_s,
                               coef_se_s=[p.wear_se_s, 0.0], n_laps=p.n_laps, n_stints=p.n_stints,
                               codes={code: p.n_laps} if p.n_laps else {}, own_fit=p.n_laps > 0)
@@ -151,8 +148,7 @@ def fit_circuits(clean: pd.DataFrame, races: pd.DataFrame, era_of, *, min_clean_
             continue
         from_laps = allocation_from_laps(pool.lap_counts)
         full = {**from_laps, **alloc}
-        curv = 0.0
-        g_codes = code_models(pool.codes, curv)
+        g_codes = code_models(pool.codes)
         modal = pd.Series([tuple(sorted(full[k].items())) for k in
                            set(zip(d["season"].astype(int), d["round"].astype(int))) if k in full]).mode()
         g_alloc = dict(modal.iloc[0]) if len(modal) else {"HARD": "C2", "MEDIUM": "C3", "SOFT": "C4"}
@@ -167,7 +163,7 @@ def fit_circuits(clean: pd.DataFrame, races: pd.DataFrame, era_of, *, min_clean_
             keys = sorted({(int(s), int(r)) for s, r in zip(cnt["season"], cnt["round"])})
             a = _latest_allocation(keys, full) or g_alloc
             counts = cnt.groupby("compound")["n"].sum().to_dict()
-            codes = code_models(params, curv)
+            codes = code_models(params)
             rel = relative_models(codes, a, counts, min_clean_laps)
             for c in DRY:
                 if c in rel:

@@ -63,6 +63,10 @@ WARMUP_LAPS = 2
 #: tyre-saving correction: compound wear is read for a set that ends its stint this old
 REF_STINT_AGE = 20
 TRIM_SIGMAS = 3.5
+#: cliffs are looked for from this tyre age on (earlier bends are warm-up, not wear), and must
+#: lower BIC by at least BIC_MARGIN
+MIN_CLIFF_LAP = 12
+BIC_MARGIN = 10.0
 #: design effect assumed without the clustered covariance (2018–2024 fits give 3.8–4.3)
 DEFAULT_DEFF = 4.0
 
@@ -95,8 +99,8 @@ class CodeParams:
     wear_se_s: float
     n_laps: int = 0  # laps on this code at this circuit and era
     n_stints: int = 0
-    #: curvature: extra s per (10 laps of age)² (0 for the all-circuit values)
-    quad_s_per_100lap2: float = 0.0
+    cliff_lap: float | None = None  # past this tyre age the set is worn through (this circuit only)
+    cliff_slope_s: float = 0.0  # extra s/lap past the cliff
 
 
 @dataclass
@@ -144,11 +148,16 @@ def fit_pool(df: pd.DataFrame, era: str, *, tau0: dict | None = None,
     tau = dict(tau0 or TAU0)
     state = _System(df, window_laps)
     sol = state.solve(tau, design_effect=1.0)
+    # cliffs first (on the untrimmed laps: worn-through laps look like outliers to a linear fit),
+    # then they are part of the model the trimming and every later solve use
+    cliffs = find_cliffs(df, state.residuals(sol), state)
+    state = _System(df, window_laps, cliffs)
+    sol = state.solve(tau, design_effect=1.0)
     resid = state.residuals(sol)
     scale = 1.4826 * np.median(np.abs(resid - np.median(resid)))
     keep = np.abs(resid) <= max(TRIM_SIGMAS * scale, 0.3)
     df = df[keep].reset_index(drop=True)
-    state = _System(df, window_laps)
+    state = _System(df, window_laps, cliffs)
     if not with_se:
         sol = state.solve(tau, design_effect=DEFAULT_DEFF)
         zero = np.zeros((state.m - state.p0, state.m - state.p0))
@@ -170,8 +179,9 @@ def fit_pool(df: pd.DataFrame, era: str, *, tau0: dict | None = None,
 class _System:
     """Sparse design and penalised normal equations of one era (see the module docstring)."""
 
-    def __init__(self, df: pd.DataFrame, window_laps: int = 1):
+    def __init__(self, df: pd.DataFrame, window_laps: int = 1, cliffs: dict | None = None):
         self.window_laps = int(window_laps)
+        self.cliffs = dict(cliffs or {})
         self.df = df
         n = len(df)
         self.y = df["lap_time_s"].to_numpy(np.float64)
@@ -255,6 +265,16 @@ class _System:
         self.blocks["z"] = (off, off + C)
         add(self.c + off, h_lap * self.age)
         off += C
+        # a compound worn through at one circuit: its own extra slope past the cliff lap
+        ck_of = {key: p for p, key in enumerate(self.ckeys)}
+        self.cliff_cols = {}
+        for key, lap in self.cliffs.items():
+            p = ck_of.get(key)
+            if p is None:
+                continue
+            add(np.full(n, off), np.maximum(self.age - lap, 0.0), self.ck == p)
+            self.cliff_cols[key] = off
+            off += 1
         self.m = off
         self.A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rr), np.concatenate(cols))), shape=(n, off))
         self.AtA = (self.A.T @ self.A).tocsc()
@@ -343,9 +363,12 @@ class _System:
                 h = float(self.hard[j])
                 o, ose = lin(off_terms(j) + [(idx("u", ci), h)])
                 w, wse = lin(wear_terms(j) + [idx("v", ci), (idx("z", ci), h)])
+                col = self.cliff_cols.get((circ, code))
                 out[str(code)] = CodeParams(str(code), o, ose, w, wse,
                                             int(ck_laps[p]) if p is not None else 0,
-                                            int(ck_stints.get(p, 0)) if p is not None else 0)
+                                            int(ck_stints.get(p, 0)) if p is not None else 0,
+                                            self.cliffs.get((circ, code)) if col is not None else None,
+                                            float(sol[col]) if col is not None else 0.0)
             circuits[str(circ)] = out
         # fuel from the race-lap effects: per race, gamma (0 at the race's reference lap) against
         # the lap number, weighted by the laps behind each effect
@@ -405,3 +428,41 @@ class _System:
                  len(self.circs), {k: round(v, 4) for k, v in tau.items()}, deff)
         return PoolFit(era, codes, circuits, sev, fuel, first.reset_index(drop=True), rsd,
                        by_c.to_dict(), dict(tau), deff, len(df), counts, selection)
+
+
+def find_cliffs(df: pd.DataFrame, resid: np.ndarray, state: "_System", *, min_laps: int = 20) -> dict:
+    """(circuit, code) → cliff lap where the residuals of a fit without cliffs bend upwards.
+
+    Per circuit and code, ``resid ~ a + b*age + s*max(age - L, 0)`` against the line alone for
+    every ``L`` from :data:`MIN_CLIFF_LAP` while ≥ ``min_laps`` laps of ≥ 3 stints lie beyond it;
+    the best ``L`` is kept when BIC improves by ≥ :data:`BIC_MARGIN` and ``s`` is positive and
+    more than two standard errors (inflated by :data:`DEFAULT_DEFF`) from zero.
+    """
+    age = df["tyre_age_laps"].to_numpy(np.float64)
+    stint = df["stint_key"].to_numpy()
+    out = {}
+    for p, key in enumerate(state.ckeys):
+        m = state.ck == p
+        n = int(m.sum())
+        if n < 2 * min_laps:
+            continue
+        a, r, st = age[m], resid[m], stint[m]
+        X0 = np.column_stack([np.ones(n), a])
+        rss0 = float(np.sum((r - X0 @ np.linalg.lstsq(X0, r, rcond=None)[0]) ** 2))
+        best = None
+        for L in range(MIN_CLIFF_LAP, int(a.max())):
+            beyond = a > L
+            if beyond.sum() < max(min_laps, 0.05 * n) or len(np.unique(st[beyond])) < 3:
+                break
+            X = np.column_stack([X0, np.maximum(a - L, 0.0)])
+            beta = np.linalg.lstsq(X, r, rcond=None)[0]
+            rss = float(np.sum((r - X @ beta) ** 2))
+            gain = n * np.log(max(rss0, 1e-12) / max(rss, 1e-12)) - np.log(n)
+            if gain < BIC_MARGIN or beta[2] <= 0:
+                continue
+            se = np.sqrt(rss / max(n - 3, 1) * np.linalg.pinv(X.T @ X)[2, 2] * DEFAULT_DEFF)
+            if beta[2] > 2 * se and (best is None or gain > best[0]):
+                best = (gain, float(L))
+        if best is not None:
+            out[(str(key[0]), str(key[1]))] = best[1]
+    return out
