@@ -244,10 +244,15 @@ class _System:
         # selection: stints on sets used in qualifying, and the first laps of every stint
         sk = df["stint_key"].to_numpy()
         lapn = df["lap_number"].to_numpy(np.float64)
-        first_lap = pd.Series(lapn).groupby(sk).transform("min").to_numpy()
-        start_age = pd.Series(self.age - (lapn - first_lap)).groupby(sk).transform("min").to_numpy()
+        if "start_age_laps" in df and "stint_lap" in df:
+            start_age = df["start_age_laps"].to_numpy(np.float64)
+            into = df["stint_lap"].to_numpy(np.float64)
+        else:  # from the clean laps alone (a stint's first laps may be missing)
+            first_lap = pd.Series(lapn).groupby(sk).transform("min").to_numpy()
+            into = lapn - first_lap
+            start_age = pd.Series(self.age - into).groupby(sk).transform("min").to_numpy()
         self.used = (start_age >= USED_SET_AGE).astype(np.float64)
-        self.warm = ((lapn - first_lap) < WARMUP_LAPS).astype(np.float64)
+        self.warm = (into <= WARMUP_LAPS).astype(np.float64)
         self.blocks["sel"] = (off, off + 3)
         # a set scrubbed in qualifying is past its first, steepest phase: its own slope (before
         # 2022 the top ten had to start on their Q2 sets, mostly the softest compound)

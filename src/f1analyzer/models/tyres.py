@@ -130,8 +130,15 @@ def prepare_clean_laps(laps: pd.DataFrame, free_air_gap_s: float = FREE_AIR_GAP_
     if free_air_gap_s > 0 and "position" in laps.columns:
         ok &= ~(gap_ahead_s(laps) < free_air_gap_s).fillna(False).astype(bool)
     ok &= laps["compound"].isin(DRY) & laps["tyre_life_laps"].notna() & laps["lap_time_s"].notna()
+    # where each stint began, from every lap (its first laps may not be clean): laps into the stint
+    # and the set's age when it was fitted (> 0: a set used before, e.g. in qualifying)
+    first = laps.groupby(["season", "round", "driver", "stint"], dropna=False)["lap_number"].transform("min")
+    stint_lap = laps["lap_number"] - first
+    start_age = laps["tyre_life_laps"].astype("float64") - 1.0 - stint_lap
     df = laps.loc[ok, ["season", "round", "driver", "team", "lap_number", "lap_time_s", "compound",
                        "compound_code", "tyre_life_laps", "stint"]].copy()
+    df["stint_lap"] = stint_lap[ok].astype("float64")
+    df["start_age_laps"] = start_age[ok].clip(lower=0.0)
     wet = wet_races(laps)
     if wet:
         key = list(zip(df["season"].astype(int), df["round"].astype(int)))
