@@ -47,12 +47,12 @@ NAMED_TO_CODE = {"SUPERHARD": "C0.5", "HARD": "C1", "MEDIUM": "C2", "SOFT": "C3"
 RELATIVE = ("HARD", "MEDIUM", "SOFT")  # index in an allocation listed hardest first
 #: prior spreads before the EM step: circuit deviations of a compound's offset (s) and wear
 #: (s/lap), circuit wear severity (s/lap), and a compound's deviation from the hardness trend
-TAU0 = {"u": 0.06, "v": 0.025, "z": 0.003, "od": 0.03, "wd": 0.002}
+TAU0 = {"u": 0.06, "v": 0.025, "z": 0.003, "od": 0.03, "wd": 0.002, "used": 0.02, "used_slope": 0.001}
 #: EM estimates of tau are kept inside these bounds (a block with few levels can collapse to 0,
 #: and the sandwich variance of a penalised estimate overstates the spread)
 TAU_BOUNDS = {"u": (0.01, 0.06), "v": (0.01, 0.08), "z": (0.0005, 0.003), "od": (0.01, 0.08),
-              "wd": (0.0005, 0.006)}
-RANDOM = ("u", "v", "z", "od", "wd")
+              "wd": (0.0005, 0.006), "used": (0.02, 0.02), "used_slope": (0.001, 0.001)}
+RANDOM = ("u", "v", "z", "od", "wd", "used", "used_slope")
 #: laps per race × lap-window fixed effect (cars compared when running together); inside the
 #: windows one fuel slope per race
 WINDOW_LAPS = 10
@@ -253,13 +253,21 @@ class _System:
             start_age = pd.Series(self.age - into).groupby(sk).transform("min").to_numpy()
         self.used = (start_age >= USED_SET_AGE).astype(np.float64)
         self.warm = (into <= WARMUP_LAPS).astype(np.float64)
-        self.blocks["sel"] = (off, off + 3)
-        # a set scrubbed in qualifying is past its first, steepest phase: its own slope (before
-        # 2022 the top ten had to start on their Q2 sets, mostly the softest compound)
+        # selection: the first laps of every stint (push on new tyres after a stop, or the start);
+        # a set used before the race (qualifying) only as a tightly shrunk random effect: used
+        # sets are run by a selected group at a selected time (before 2022 the top ten had to
+        # start on their Q2 sets, mostly the softest compound), so a free term takes the
+        # compound's step instead (it comes out *faster* than a new set, −0.1 s); the set's age
+        # (qualifying laps included) carries its wear
+        self.blocks["sel"] = (off, off + 1)
+        add(np.full(n, off), self.warm)
+        off += 1
+        self.blocks["used"] = (off, off + 1)
         add(np.full(n, off), self.used)
-        add(np.full(n, off + 1), self.warm)
-        add(np.full(n, off + 2), self.used * self.age)
-        off += 3
+        off += 1
+        self.blocks["used_slope"] = (off, off + 1)
+        add(np.full(n, off), self.used * self.age)
+        off += 1
         self.blocks["v"] = (off, off + C)
         add(self.c + off, self.age)
         off += C
@@ -424,9 +432,9 @@ class _System:
             lambda s: float(1.4826 * np.median(np.abs(s - np.median(s)))))
         counts = (df.assign(code=df["code"]).groupby(["circuit_key", "season", "round", "compound", "code"])
                   .size().rename("n").reset_index())
-        sel0 = self.blocks["sel"][0]
-        selection = {name: [round(v, 4) for v in lin([sel0 + i])]
-                     for i, name in enumerate(("used_set_s", "warmup_s", "used_set_slope_s_per_lap"))}
+        selection = {name: [round(v, 4) for v in lin([self.blocks[b][0]])]
+                     for name, b in (("used_set_s", "used"), ("warmup_s", "sel"),
+                                     ("used_set_slope_s_per_lap", "used_slope"))}
         selection["pace_per_softer_step_s"] = [round(v, 4) for v in lin([tr])]
         selection["wear_per_softer_step_s_per_lap"] = [round(v, 5) for v in lin([tr + 1])]
         log.info("tyre pool %s: %d laps, %d codes, %d circuits, tau %s, deff %.1f", era, len(df), K,
