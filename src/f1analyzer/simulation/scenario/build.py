@@ -58,7 +58,6 @@ from f1analyzer.simulation.core.params import (
 )
 from f1analyzer.models.tyre_circuits import relative_models
 from f1analyzer.simulation.scenario.compounds import (
-    NON_OWN_SE,
     compound_params,
     event_allocation,
     ordered_compounds,
