@@ -180,7 +180,9 @@ class LapTimeModel(BoostedModel):
     def predict_stint(self, frame: pd.DataFrame) -> np.ndarray:
         """Predicted lap times (s) for :func:`stint_frame` rows."""
         self._check()
-        return frame["level"].to_numpy() + self.stint_.predict(frame[STINT_FEATURES])
+        # the booster's own columns: a model set trained before a feature was added still loads
+        cols = list(getattr(self.stint_, "feature_name_", STINT_FEATURES))
+        return frame["level"].to_numpy() + self.stint_.predict(frame[cols])
 
     def predict_next_lap(self, *, recent_lap_times_s: list[float], lap_number: int, total_laps: int,
                          compound: str, tyre_age_laps: float, stint_lap: int | None = None,

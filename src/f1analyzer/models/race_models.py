@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +110,13 @@ class CircuitModel:
         ages = np.arange(1, max_age_laps + 1)
         return {c: [{"tyre_age_laps": int(a), "delta_s": round(float(d), 4)} for a, d in zip(ages, m.delta_s(ages))]
                 for c, m in self.compounds.items()}
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle (joblib model sets) objects saved before a field existed: it takes its default."""
+        for name, f in self.__dataclass_fields__.items():
+            if name not in state:
+                state[name] = f.default_factory() if f.default_factory is not MISSING else f.default
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
