@@ -21,10 +21,12 @@ on C3 (C1 = -2 … C5 = +2; 2018's named compounds mapped by :func:`canonical_co
   effects: a ridge penalty ``deff * sigma**2 / tau**2`` pulls them to zero (a circuit's SOFT
   borrows from every other circuit's laps on the same code), ``tau`` from one EM step,
   ``deff`` the design effect of laps clustered by driver-race (standard errors are clustered too).
-* Selection: a stint on a set used in qualifying (``used_set_s``), the first
-  :data:`WARMUP_LAPS` laps of a stint, tyre saving (the slope read at a common final set age of
-  :data:`REF_STINT_AGE` laps: a set asked to last longer is driven to a flatter slope) and a
-  shared curvature in age. Traffic is left out by the free-air filter.
+* Selection: the first :data:`WARMUP_LAPS` laps of a stint (drivers push on new tyres after a
+  stop) get their own term; a set used before the race (qualifying) is a tightly shrunk random
+  effect (before 2022 it is nearly the same laps as the softest compound); cliffs per circuit and
+  code (:func:`find_cliffs`) so one track's worn-through sets do not tilt the shared trends.
+  Traffic is left out by the free-air filter. Stint length is *not* controlled for: it is chosen
+  because of wear.
 """
 
 from __future__ import annotations
@@ -60,8 +62,6 @@ WINDOW_LAPS = 10
 USED_SET_AGE = 2
 #: the first laps of a stint on the clean-lap record (tyres still coming in)
 WARMUP_LAPS = 2
-#: tyre-saving correction: compound wear is read for a set that ends its stint this old
-REF_STINT_AGE = 20
 TRIM_SIGMAS = 3.5
 #: cliffs are looked for from this tyre age on (earlier bends are warm-up, not wear), and must
 #: lower BIC by at least BIC_MARGIN
