@@ -23,10 +23,12 @@ def real(data_dir, tmp_path_factory):
     return RaceModels().fit(store.laps(), races, store.pit_stops()), races
 
 
-def own_pairs(models: RaceModels):
-    """(softer, harder) own-fit tyre models of every circuit and era."""
+def own_pairs(models: RaceModels, era: str | None = None):
+    """(softer, harder) own-fit tyre models of every circuit and era (or of ``era``)."""
     for cm in models.circuits_.values():
-        for comps in cm.compounds_by_era.values():
+        for e, comps in cm.compounds_by_era.items():
+            if era is not None and e != era:
+                continue
             own = {k: v for k, v in comps.items() if v.own_fit}
             for soft, hard in (("SOFT", "MEDIUM"), ("MEDIUM", "HARD"), ("SOFT", "HARD")):
                 if soft in own and hard in own:
@@ -49,12 +51,17 @@ def test_degradation_positive_for_most_pairs(real):
 
 
 def test_softer_is_faster_and_wears_faster_at_most_circuits(real):
+    """The pooled compound fit (models.tyre_pool): ordered as fitted for ground-effect cars; before
+    2022 the laps show no wear step between compounds (docs/MODELS.md), so only fresh pace is
+    asserted over both eras."""
     pairs = list(own_pairs(real[0]))
     assert len(pairs) > 80
     faster = sum(s.pace_offset_s < h.pace_offset_s for s, h in pairs) / len(pairs)
-    wears = sum(float(s.deg_s(20.0)) > float(h.deg_s(20.0)) for s, h in pairs) / len(pairs)
-    assert faster > 0.55
-    assert wears > 0.55
+    assert faster > 0.6
+    recent = list(own_pairs(real[0], "2022+"))
+    assert len(recent) > 30
+    assert sum(s.pace_offset_s < h.pace_offset_s for s, h in recent) / len(recent) > 0.85
+    assert sum(float(s.deg_s(20.0)) > float(h.deg_s(20.0)) for s, h in recent) / len(recent) > 0.85
 
 
 def test_fuel_pit_loss_and_neutralisations_plausible(real):

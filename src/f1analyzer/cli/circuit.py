@@ -34,7 +34,31 @@ def circuit_payload(cm, models, season: int | None = None) -> dict:
     out["mean_deg_s_per_lap"] = {c: round(float(m.deg_s(20.0)) / 20.0, 4) for c, m in compounds.items()}
     out["degradation_curves"] = {
         c: [round(float(x), 4) for x in m.delta_s(np.arange(1, 41))] for c, m in compounds.items()}
+    out["tyre_fit"] = tyre_fit_payload(cm, era)
     return out
+
+
+def tyre_fit_payload(cm, era: str) -> dict:
+    """The raw pooled tyre fit of ``era`` as the simulator receives it before any safety net:
+    the allocation behind SOFT/MEDIUM/HARD, per-code values, and whether it is physically ordered."""
+    from ..models.tyre_circuits import ordering
+
+    compounds = cm.compounds_by_era.get(era, cm.compounds)
+    diag = dict((getattr(cm, "tyre_diagnostics_by_era", {}) or {}).get(era) or {})
+    check = ordering(compounds)
+    codes = (getattr(cm, "tyre_codes_by_era", {}) or {}).get(era) or {}
+    return {
+        "era": era,
+        "pooled": bool(codes),
+        "allocation": (getattr(cm, "tyre_allocation_by_era", {}) or {}).get(era),
+        "ordered": check["ordered"], "pace_ordered": check["pace_ordered"], "wear_ordered": check["wear_ordered"],
+        "enough_laps": check["enough_laps"], "pairs": check["pairs"],
+        "codes": {c: {"pace_offset_s": round(m.pace_offset_s, 4), "pace_offset_se_s": round(m.pace_offset_se_s, 4),
+                      "wear_s_per_lap": round(float(m.coef_s[0]), 5), "wear_se_s": round(float(m.coef_se_s[0]), 5),
+                      "cliff_lap": m.cliff_lap, "n_laps": m.n_laps} for c, m in sorted(codes.items())},
+        **{k: v for k, v in diag.items() if k not in ("pairs", "compared", "ordered", "pace_ordered",
+                                                       "wear_ordered", "enough_laps", "allocation")},
+    }
 
 
 def plot_degradation(compounds: dict, path: Path, title: str, max_age_laps: int = 40) -> Path:
@@ -91,6 +115,15 @@ def circuit(
         t.add_row(c, m.curve + ("" if m.own_fit else " (avg)"), f"{m.pace_offset_s:+.2f}",
                   f"{data['mean_deg_s_per_lap'][c]:.3f}", cliff, str(m.n_laps), str(m.n_stints), seen)
     console.print(t)
+    fit = data["tyre_fit"]
+    if fit["enough_laps"]:
+        alloc = fit.get("allocation") or {}
+        which = ", ".join(f"{c} = {alloc[c]}" for c in ("SOFT", "MEDIUM", "HARD") if c in alloc)
+        console.print(("Tyre fit physically ordered as fitted" if fit["ordered"] else
+                       "Tyre fit NOT physically ordered as fitted ("
+                       + ", ".join(k for k in ("pace", "wear") if not fit[f"{k}_ordered"])
+                       + "): the simulator reorders it and lowers the answer's confidence")
+                      + (f"; {which}" if which else ""))
     s = Table("quantity", "value", title="Race")
     s.add_row("fuel effect", f"{cm.fuel_effect_s_per_lap:.3f} s/lap")
     s.add_row("base lap (mid-field, MEDIUM, race-end fuel)", f"{cm.base_lap_time_s:.2f} s")

@@ -107,7 +107,7 @@ def prepare_for_season(prep_all: pd.DataFrame, season: int) -> tuple[pd.DataFram
     train = prep_all[prep_all["season"] < season]
     test = prep_all[prep_all["season"] == season]
     train = attach_priors(train, train)
-    test = attach_priors(test, None, fixed=CircuitPriors.fit(prep_all[prep_all["season"] < season]))
+    test = attach_priors(test, None, fixed=CircuitPriors.fit(prep_all[prep_all["season"] < season], tyres=True))
     return train, test
 
 

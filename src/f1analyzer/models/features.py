@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import DRY_COMPOUNDS
+from .tyre_pool import canonical_code, fit_pool
+from .tyres import prepare_clean_laps
 
 RACE = ["season", "round"]
 DRIVER = ["season", "round", "driver"]
@@ -55,6 +57,10 @@ def prepare_laps(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
         "position": laps["position"].astype("float64").to_numpy(),
         "clean": laps["is_clean"].astype(bool).to_numpy(),
         "team": laps["team"].astype(str).to_numpy(),
+        "is_accurate": (laps["is_accurate"].fillna(False).astype(bool).to_numpy() if "is_accurate" in laps
+                        else np.ones(len(laps), bool)),
+        "compound_code": ([canonical_code(c) for c in laps["compound_code"]] if "compound_code" in laps
+                          else [None] * len(laps)),
     })
     info = races[["season", "round", "event", "circuit_key", "total_laps"]].copy()
     info["season"] = info["season"].astype("int64")
@@ -188,6 +194,9 @@ class CircuitPriors:
         stint_len: (circuit_key, compound) → median stint length in laps.
         compound_stint_len: compound → median stint length over every circuit.
         pit_rate: circuit_key → stops per driver per race.
+        tyre_trend: (circuit_key, era, code) → net lap-time trend of a set on that Pirelli code
+            (wear − fuel, s/lap) from the pooled tyre model (``models.tyre_pool``) of these seasons.
+        code_trend: (era, code) → the same at an average circuit (fallback).
     """
 
     trend: dict = field(default_factory=dict)
@@ -195,14 +204,19 @@ class CircuitPriors:
     stint_len: dict = field(default_factory=dict)
     compound_stint_len: dict = field(default_factory=dict)
     pit_rate: dict = field(default_factory=dict)
+    tyre_trend: dict = field(default_factory=dict)
+    code_trend: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, prepared: pd.DataFrame, *, before: int | None = None) -> "CircuitPriors":
-        """Summaries of ``prepared`` laps of seasons ``< before`` (all when None)."""
+    def fit(cls, prepared: pd.DataFrame, *, before: int | None = None, tyres: bool = False) -> "CircuitPriors":
+        """Summaries of ``prepared`` laps of seasons ``< before`` (all when None); ``tyres`` also
+        fits the pooled tyre model for :attr:`tyre_trend` (a few seconds)."""
         d = prepared if before is None else prepared[prepared["season"] < before]
         out = cls()
         if d.empty:
             return out
+        if tyres:
+            out.tyre_trend, out.code_trend = tyre_trends(d)
         # per-stint net trend: slope of clean lap time on lap number, stints with ≥ 8 clean laps
         c = d[d["clean"] & d["compound"].isin(DRY_COMPOUNDS)]
         last = c.groupby(STINT, sort=False).tail(1)
@@ -229,6 +243,23 @@ class CircuitPriors:
         return np.array([self.trend.get((c, m), self.compound_trend.get(m, default))
                          for c, m in zip(circuit, compound)], dtype="float64")
 
+    def tyre_trend_for(self, circuit: np.ndarray, season: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """Net trend (s/lap) of each row's set from the pooled tyre model: the circuit's value for
+        its era, else the code's all-circuit value, else the code's value of the latest era, else NaN."""
+        latest = {}
+        for (era, c), v in self.code_trend.items():
+            if c not in latest or _era_rank(era) > _era_rank(latest[c][0]):
+                latest[c] = (era, v)
+        out = np.full(len(circuit), np.nan)
+        for i, (ck, s, c) in enumerate(zip(circuit, season, code)):
+            era = era_label(int(s))
+            v = self.tyre_trend.get((ck, era, c), self.code_trend.get((era, c)))
+            if v is None and c in latest:
+                v = latest[c][1]
+            if v is not None:
+                out[i] = v
+        return out
+
     def stint_len_for(self, circuit: np.ndarray, compound: np.ndarray) -> np.ndarray:
         default = float(np.median(list(self.compound_stint_len.values()))) if self.compound_stint_len else 20.0
         return np.array([self.stint_len.get((c, m), self.compound_stint_len.get(m, default))
@@ -241,20 +272,75 @@ class CircuitPriors:
 
 def attach_priors(df: pd.DataFrame, prepared_history: pd.DataFrame, *,
                   fixed: CircuitPriors | None = None) -> pd.DataFrame:
-    """Add ``prior_trend_s``, ``prior_stint_len``, ``prior_pit_rate`` to ``df``.
+    """Add ``prior_trend_s``, ``prior_stint_len``, ``prior_pit_rate``, ``prior_tyre_trend_s`` to ``df``.
 
     With ``fixed`` every row gets those priors (prediction time); otherwise each season's rows get
     priors fitted on ``prepared_history`` of earlier seasons only (training rows).
     """
     df = df.copy()
-    for col in ("prior_trend_s", "prior_stint_len", "prior_pit_rate"):
+    for col in ("prior_trend_s", "prior_stint_len", "prior_pit_rate", "prior_tyre_trend_s"):
         df[col] = np.nan
     groups = [(None, df.index)] if fixed is not None else list(df.groupby("season").groups.items())
     for season, idx in groups:
-        pri = fixed if fixed is not None else CircuitPriors.fit(prepared_history, before=int(season))
+        pri = fixed if fixed is not None else CircuitPriors.fit(prepared_history, before=int(season), tyres=True)
         circ = df.loc[idx, "circuit_key"].to_numpy()
         comp = df.loc[idx, "compound"].to_numpy()
         df.loc[idx, "prior_trend_s"] = pri.trend_for(circ, comp)
         df.loc[idx, "prior_stint_len"] = pri.stint_len_for(circ, comp)
         df.loc[idx, "prior_pit_rate"] = pri.pit_rate_for(circ)
+        if "compound_code" in df.columns:
+            df.loc[idx, "prior_tyre_trend_s"] = pri.tyre_trend_for(circ, df.loc[idx, "season"].to_numpy(),
+                                                                   df.loc[idx, "compound_code"].to_numpy())
     return df
+
+
+# ------------------------------------------------------------------------------ tyre model
+#: first season of the ground-effect era (``RaceModels.era_split_season``'s default)
+ERA_SPLIT_SEASON = 2022
+_TYRE_CACHE: dict = {}
+
+
+def era_label(season: int) -> str:
+    return f"{ERA_SPLIT_SEASON}+" if season >= ERA_SPLIT_SEASON else f"pre-{ERA_SPLIT_SEASON}"
+
+
+def _era_rank(era: str) -> int:
+    return 1 if era.endswith("+") else 0
+
+
+def tyre_trends(prepared: pd.DataFrame) -> tuple[dict, dict]:
+    """Net set trends (wear − fuel, s/lap) per (circuit, era, code) and per (era, code) from the
+    pooled tyre model fitted on ``prepared`` laps (point estimates only; cached per history, as
+    training asks for the same seasons more than once)."""
+    key = (tuple(sorted(prepared["season"].unique().tolist())), len(prepared),
+           round(float(prepared["lap_time_s"].sum(skipna=True)), 3))
+    if key in _TYRE_CACHE:
+        return _TYRE_CACHE[key]
+    d = prepared
+    laps = pd.DataFrame({
+        "season": d["season"], "round": d["round"], "driver": d["driver"], "team": d["team"],
+        "lap_number": d["lap_number"], "lap_time_s": d["lap_time_s"], "compound": d["compound"],
+        "compound_code": d["compound_code"], "tyre_life_laps": d["tyre_age_laps"], "stint": d["stint"],
+        "is_clean": d["clean"], "is_accurate": d["is_accurate"], "position": d["position"],
+        "session_time_s": d["session_time_s"],
+    })
+    clean = prepare_clean_laps(laps)
+    ck = d.drop_duplicates(RACE)[RACE + ["circuit_key"]]
+    clean = clean.merge(ck, on=RACE)
+    clean["era"] = [era_label(int(s)) for s in clean["season"]]
+    trend, code_trend = {}, {}
+    for era, e in clean.groupby("era"):
+        pool = fit_pool(e.reset_index(drop=True), str(era), with_se=False)
+        if pool is None:
+            continue
+        fuel = pool.fuel_by_race.groupby("circuit_key")["fuel_s_per_lap"].mean().to_dict()
+        f_all = float(pool.fuel_by_race["fuel_s_per_lap"].median()) if len(pool.fuel_by_race) else 0.055
+        for code, p in pool.codes.items():
+            code_trend[(str(era), code)] = p.wear_s_per_lap - f_all
+        for circ, codes in pool.circuits.items():
+            for code, p in codes.items():
+                trend[(circ, str(era), code)] = p.wear_s_per_lap - fuel.get(circ, f_all)
+    if len(_TYRE_CACHE) > 16:
+        _TYRE_CACHE.clear()
+    _TYRE_CACHE[key] = (trend, code_trend)
+    return trend, code_trend

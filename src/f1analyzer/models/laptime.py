@@ -39,7 +39,7 @@ STINT_FEATURES = [
     "total_laps", "compound_idx", "stint", "prior_trend_s", "prior_shift_s", "early_slope",
     "early_shift_s", "dev_min", "dev_med5", "ref_n_clean", "field_delta_ref", "position_ref",
     "gap_ahead_ref", "prior_stint_len", "race_trend_s", "race_compound_trend_s", "race_shift_s",
-    "race_compound_shift_s",
+    "race_compound_shift_s", "prior_tyre_trend_s", "tyre_shift_s",
 ]
 #: stint-forecast task definition
 STINT_MIN_LAPS = 15
@@ -118,10 +118,13 @@ def stint_frame(prep: pd.DataFrame) -> pd.DataFrame:
         "position_ref": df["position_ref"], "gap_ahead_ref": df["gap_ahead_ref"],
         "race_trend_s": df["race_trend_ref"], "race_compound_trend_s": df["race_compound_trend_ref"],
         "race_shift_s": df["race_trend_ref"] * h, "race_compound_shift_s": df["race_compound_trend_ref"] * h,
+        # the pooled tyre model's net trend of this set (Pirelli code, circuit, era) over the horizon
+        "tyre_shift_s": df["prior_tyre_trend_s"] * h if "prior_tyre_trend_s" in df else np.nan,
     })
     for c in ("tyre_age_laps", "lap_number", "race_frac", "laps_remaining", "total_laps", "compound_idx",
               "prior_trend_s", "prior_stint_len"):
         out[c] = df[c].to_numpy()
+    out["prior_tyre_trend_s"] = df["prior_tyre_trend_s"].to_numpy() if "prior_tyre_trend_s" in df else np.nan
     return out.reset_index(drop=True)
 
 
@@ -177,7 +180,9 @@ class LapTimeModel(BoostedModel):
     def predict_stint(self, frame: pd.DataFrame) -> np.ndarray:
         """Predicted lap times (s) for :func:`stint_frame` rows."""
         self._check()
-        return frame["level"].to_numpy() + self.stint_.predict(frame[STINT_FEATURES])
+        # the booster's own columns: a model set trained before a feature was added still loads
+        cols = list(getattr(self.stint_, "feature_name_", STINT_FEATURES))
+        return frame["level"].to_numpy() + self.stint_.predict(frame[cols])
 
     def predict_next_lap(self, *, recent_lap_times_s: list[float], lap_number: int, total_laps: int,
                          compound: str, tyre_age_laps: float, stint_lap: int | None = None,

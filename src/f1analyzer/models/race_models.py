@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,8 @@ from . import pitloss, race_start, venues
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
 from .stint_limits import StintLimits
 from ..data.event_rules import capped_events
-from .tyres import DRY, TyreFit, TyreModel, average_models, fit_tyres, prepare_clean_laps, shrink, spread
+from .tyre_circuits import fit_circuits
+from .tyres import TyreFit, TyreModel, prepare_clean_laps
 
 log = get_logger("models.race_models")
 
@@ -85,6 +86,13 @@ class CircuitModel:
     #: longest sensible stint, era → compound → {value (laps of set life), spread, n, quantile,
     #: pooled, share (of the race distance)}: :class:`~.stint_limits.StintLimits`
     max_stint_laps: dict[str, dict] = field(default_factory=dict)
+    #: era → Pirelli code (C1…C6, 2018 names mapped) → model at this circuit (offsets against the
+    #: era's C3 level): an event's own SOFT/MEDIUM/HARD are built from its allocation
+    tyre_codes_by_era: dict[str, dict[str, TyreModel]] = field(default_factory=dict)
+    #: era → {"SOFT": code, ...}: the allocation behind ``compounds_by_era`` (the latest event's)
+    tyre_allocation_by_era: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: era → ordering diagnostics of the raw pooled fit (``tyre_circuits.ordering``) and its terms
+    tyre_diagnostics_by_era: dict[str, dict] = field(default_factory=dict)
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -113,25 +121,35 @@ class CircuitModel:
         return {c: [{"tyre_age_laps": int(a), "delta_s": round(float(d), 4)} for a, d in zip(ages, m.delta_s(ages))]
                 for c, m in self.compounds.items()}
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle (joblib model sets) objects saved before a field existed: it takes its default."""
+        for name, f in self.__dataclass_fields__.items():
+            if name not in state:
+                state[name] = f.default_factory() if f.default_factory is not MISSING else f.default
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__
-             if k not in ("compounds", "compounds_by_era", "sc", "vsc")}
+             if k not in ("compounds", "compounds_by_era", "sc", "vsc", "tyre_codes_by_era")}
         d = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in d.items()}
         d["positions_gained_by_grid"] = [round(float(x), 4) for x in self.positions_gained_by_grid]
         d["fuel_effect_by_era"] = {k: round(v, 6) for k, v in self.fuel_effect_by_era.items()}
         d["compounds_by_era"] = {e: {c: m.to_dict() for c, m in cm.items()} for e, cm in self.compounds_by_era.items()}
         d["sc"], d["vsc"] = self.sc.to_dict(), self.vsc.to_dict()
+        d["tyre_codes_by_era"] = {e: {c: m.to_dict() for c, m in cm.items()} for e, cm in self.tyre_codes_by_era.items()}
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "CircuitModel":
-        nested = ("compounds", "compounds_by_era", "sc", "vsc")
+        nested = ("compounds", "compounds_by_era", "sc", "vsc", "tyre_codes_by_era")
         kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d and k not in nested}
         obj = cls(**kw)
         obj.compounds_by_era = {e: {c: TyreModel.from_dict(m) for c, m in cm.items()}
                                 for e, cm in d.get("compounds_by_era", {}).items()}
         obj.compounds = dict(obj.compounds_by_era.get(obj.era, {}))
+        obj.tyre_codes_by_era = {e: {c: TyreModel.from_dict(m) for c, m in cm.items()}
+                                 for e, cm in d.get("tyre_codes_by_era", {}).items()}
         obj.sc = SafetyCarModel.from_dict(d.get("sc", {}))
         obj.vsc = SafetyCarModel.from_dict(d.get("vsc", {}))
         return obj
@@ -177,41 +195,18 @@ class RaceModels:
         laps = laps.merge(races[["season", "round"]], on=["season", "round"], how="inner")
         m = float(self.shrinkage_races)
 
-        # ---- tyres and fuel, per circuit and era --------------------------------------------
+        # ---- tyres and fuel: one pooled fit per era by Pirelli code (models/tyre_pool.py) ------
         clean = prepare_clean_laps(laps).merge(races[["season", "round", "circuit_key"]], on=["season", "round"])
-        clean["era"] = [self.era_of(s) for s in clean["season"]]
-        fits: dict[tuple[str, str], TyreFit] = {}
-        for (ck, era), d in clean.groupby(["circuit_key", "era"], sort=True):
-            f = fit_tyres(d.reset_index(drop=True), min_clean_laps=self.min_clean_laps)
-            if f is not None:
-                fits[(str(ck), str(era))] = f
+        pooled, glob_pool = fit_circuits(clean, races, self.era_of, min_clean_laps=self.min_clean_laps)
+        fits: dict[tuple[str, str], TyreFit] = {k: v.fit for k, v in pooled.items()}
         eras = sorted({e for _, e in fits}, key=lambda e: (not e.startswith("pre"), e))
-        glob_tyres: dict[str, dict[str, TyreModel]] = {}
-        taus: dict[tuple[str, str], tuple[float, float]] = {}
-        for era in eras:
-            glob_tyres[era] = {}
-            for c in DRY:
-                own = [f.compounds[c] for (ck, e), f in fits.items() if e == era and c in f.compounds]
-                glob_tyres[era][c] = average_models(own, c)
-                taus[(era, c)] = spread(own)
-            if "MEDIUM" in glob_tyres[era]:
-                glob_tyres[era]["MEDIUM"].pace_offset_s = 0.0
+        glob_tyres: dict[str, dict[str, TyreModel]] = {e: glob_pool[e]["compounds"] for e in eras}
         fuel_all = {e: np.array([f.fuel_effect_s_per_lap for (_, e2), f in fits.items() if e2 == e]) for e in eras}
         fuel_se = {e: np.array([f.fuel_effect_se_s for (_, e2), f in fits.items() if e2 == e]) for e in eras}
         glob_fuel = {e: float(np.median(v)) for e, v in fuel_all.items()}
         tau_fuel = {e: float(np.sqrt(max(np.var(fuel_all[e]) - np.mean(fuel_se[e] ** 2), 1e-6))) for e in eras}
 
         for (ck, era), f in fits.items():
-            ref = "MEDIUM" if "MEDIUM" in f.compounds else next(iter(f.compounds))
-            shift = glob_tyres[era][ref].pace_offset_s if ref != "MEDIUM" else 0.0
-            for c, tm in f.compounds.items():
-                tm.pace_offset_s += shift
-                shrink(tm, glob_tyres[era][c], *taus[(era, c)])
-            for c in DRY:
-                if c not in f.compounds:
-                    f.compounds[c] = TyreModel.from_dict(glob_tyres[era][c].to_dict())
-                    f.compounds[c].n_laps = int(((clean["circuit_key"] == ck) & (clean["era"] == era)
-                                                 & (clean["compound"] == c)).sum())
             w = tau_fuel[era] ** 2 / (tau_fuel[era] ** 2 + f.fuel_effect_se_s ** 2)
             f.fuel_effect_s_per_lap = float(w * f.fuel_effect_s_per_lap + (1 - w) * glob_fuel[era])
 
@@ -264,6 +259,9 @@ class RaceModels:
                 e: {c: TyreModel.from_dict(t.to_dict()) for c, t in glob_tyres[e].items()} for e in eras[-1:]}
             cm.era = max(cm.compounds_by_era, key=lambda e: (not e.startswith("pre"), e)) if cm.compounds_by_era else ""
             cm.compounds = cm.compounds_by_era.get(cm.era, {})
+            cm.tyre_codes_by_era = {e: pooled[(key, e)].codes for e in own}
+            cm.tyre_allocation_by_era = {e: pooled[(key, e)].allocation for e in own}
+            cm.tyre_diagnostics_by_era = {e: pooled[(key, e)].diagnostics for e in own}
             cm.fuel_effect_by_era = {e: f.fuel_effect_s_per_lap for e, f in own.items()}
             cm.fuel_effect_s_per_lap = cm.fuel_effect_by_era.get(cm.era, glob_fuel.get(cm.era, 0.06))
             f = own.get(cm.era)
@@ -313,6 +311,9 @@ class RaceModels:
         self.global_.compounds_by_era = glob_tyres
         self.global_.era = eras[-1] if eras else ""
         self.global_.compounds = glob_tyres.get(self.global_.era, {})
+        self.global_.tyre_codes_by_era = {e: glob_pool[e]["codes"] for e in eras}
+        self.global_.tyre_allocation_by_era = {e: glob_pool[e]["allocation"] for e in eras}
+        self.global_.tyre_diagnostics_by_era = {e: glob_pool[e]["pool"] for e in eras}
         self.global_.fuel_effect_by_era = glob_fuel
         self.global_.fuel_effect_s_per_lap = glob_fuel.get(self.global_.era, 0.06)
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))

@@ -59,8 +59,17 @@ from f1analyzer.simulation.core.params import (
     NeutralisationParams,
     RaceParams,
 )
+from f1analyzer.models.tyre_circuits import relative_models
+from f1analyzer.simulation.scenario.compounds import (
+    compound_params,
+    event_allocation,
+    ordered_compounds,
+    pace_step_for,
+    tyre_override_reason,
+    tyre_se,
+)
+from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment
 from f1analyzer.simulation.scenario.tyre_rules import rules_for
-from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
 from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
 
 log = get_logger("simulation.build")
@@ -76,9 +85,6 @@ WET_COMPOUNDS = {
     "INTERMEDIATE": CompoundParams("INTERMEDIATE", 4.0, 0.05),
     "WET": CompoundParams("WET", 8.0, 0.03),
 }
-#: standard errors given to compounds that took the all-circuit model (``own_fit`` False): about the
-#: between-circuit spread, so a circuit's own fits outweigh them when the ordering is restored
-NON_OWN_SE = {"pace_offset_s": 0.3, "linear_s_per_lap": 0.05}
 
 
 @dataclass
@@ -121,52 +127,6 @@ class BuiltRace:
 
 
 # ------------------------------------------------------------------------------ conversions
-def compound_params(tyre) -> CompoundParams:
-    """A fitted :class:`~f1analyzer.models.tyres.TyreModel` as simulator :class:`CompoundParams`."""
-    coef = list(tyre.coef_s) + [0.0, 0.0]
-    cliff_lap, cliff_slope = None, 0.0
-    if tyre.curve == "cliff" and tyre.cliff_lap is not None and tyre.cliff_slope_s:
-        cliff_lap = int(round(float(tyre.cliff_lap)))
-        cliff_slope = max(float(tyre.cliff_slope_s), 0.0)
-    return CompoundParams(
-        name=str(tyre.compound).upper(),
-        pace_offset_s=float(tyre.pace_offset_s),
-        linear_s_per_lap=max(float(coef[0]), 0.0),
-        quadratic_s_per_lap2=max(float(coef[1]), 0.0),
-        cliff_lap=cliff_lap,
-        cliff_slope_s_per_lap=cliff_slope,
-    )
-
-
-def tyre_se(tyres: dict) -> dict[str, dict[str, float]]:
-    """Standard errors of the fitted pace offsets and linear slopes, per compound, for
-    :func:`~f1analyzer.simulation.scenario.tyre_sanity.order_compounds`. Compounds on the all-circuit model
-    get :data:`NON_OWN_SE` (at least); MEDIUM's offset is the reference (0 by construction)."""
-    out = {}
-    for name, t in tyres.items():
-        off = float(t.pace_offset_se_s or 0.0)
-        slope = float((list(t.coef_se_s) or [0.0])[0] or 0.0)
-        if not getattr(t, "own_fit", True):
-            off = max(off, NON_OWN_SE["pace_offset_s"])
-            slope = max(slope, NON_OWN_SE["linear_s_per_lap"])
-        out[str(name).upper()] = {"pace_offset_s": off if off > 0 else None,
-                                  "linear_s_per_lap": slope if slope > 0 else None}
-    return out
-
-
-def pace_step_for(models, era: str) -> float:
-    """Smallest fresh-pace step between consecutive dry compounds for ``era``: the median step of
-    the circuits' own fits where it *is* positive (the all-circuit fit when there are too few),
-    floored at :data:`~f1analyzer.simulation.scenario.tyre_sanity.MIN_PACE_STEP_FLOOR_S`."""
-    offsets = []
-    for cm in getattr(models, "circuits_", {}).values():
-        tyres = (getattr(cm, "compounds_by_era", {}) or {}).get(era) or {}
-        offsets.append({c: float(t.pace_offset_s) for c, t in tyres.items() if getattr(t, "own_fit", True)})
-    g = getattr(models, "global_", None)
-    gt = ((getattr(g, "compounds_by_era", {}) or {}).get(era) or getattr(g, "compounds", {}) or {}) if g else {}
-    return typical_pace_step_s(offsets, fallback={c: float(t.pace_offset_s) for c, t in gt.items()})
-
-
 def neutralisation_params(sc) -> NeutralisationParams:
     """A :class:`~f1analyzer.models.safety_car.SafetyCarModel` as :class:`NeutralisationParams`.
 
@@ -213,12 +173,22 @@ def circuit_model_for(models, circuit_key: str):
     return cm, circuit_key
 
 
-def _tyres_and_fuel(models, cm, season: int) -> tuple[dict, float, bool]:
-    """Tyre models of the season's era and the fuel effect; True when the global model was used."""
+def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, float, bool]:
+    """Tyre models of the season's era and the fuel effect; True when the global model was used.
+
+    With the event's ``allocation`` (its three dry compounds) and a model set fitted by Pirelli
+    code, SOFT/MEDIUM/HARD are that event's codes at this circuit; otherwise the circuit's models
+    of its latest allocation in the era.
+    """
     era = models.era_of(season)
     use_global = cm is models.global_ or cm.n_races < MIN_CIRCUIT_RACES
     src = models.global_ if use_global else cm
     tyres = src.compounds_by_era.get(era) or src.compounds
+    alloc = event_allocation(allocation)
+    codes = (getattr(src, "tyre_codes_by_era", None) or {}).get(era) or {}
+    if alloc is not None and tyres and all(c in codes for c in alloc.values()):
+        counts = {c: int(t.n_laps) for c, t in tyres.items()}
+        tyres = relative_models(codes, alloc, counts) if not use_global else relative_models(codes, alloc)
     if not tyres or not all(c in tyres for c in DRY_COMPOUNDS):
         g = models.global_
         tyres = {**(g.compounds_by_era.get(era) or g.compounds), **(tyres or {})}
@@ -317,7 +287,7 @@ def unknown_driver(driver: str, drivers: list[str], where: str) -> NotFoundError
 
 # ------------------------------------------------------------------------------ build
 def params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
-                       grid_source: str = "pace_order") -> tuple[RaceParams, str, list[str]]:
+                       grid_source: str = "pace_order", allocation=None) -> tuple[RaceParams, str, list[str]]:
     """RaceParams of ``circuit_key`` for a field given in grid order.
 
     Args:
@@ -330,26 +300,16 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
         adjustments (:attr:`BuiltRace.tyre_adjustments`).
     """
     params, model_key, notes, _ = _params_from_models(models, circuit_key, season, total_laps, cars,
-                                                      grid_source=grid_source)
+                                                      grid_source=grid_source, allocation=allocation)
     return params, model_key, notes
 
 
-def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
-    """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved."""
-    fitted = {c: compound_params(tyres[c]) for c in DRY_COMPOUNDS}
-    record: list[TyreAdjustment] = []
-    step = pace_step_for(models, models.era_of(season)) if hasattr(models, "era_of") else 0.2
-    ordered = order_compounds(fitted, se=tyre_se({c: tyres[c] for c in DRY_COMPOUNDS}),
-                              min_pace_step_s=step, record=record)
-    return ordered, record
-
-
 def _params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
-                        grid_source: str = "pace_order",
-                        weekend_laps=None, event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
+                        grid_source: str = "pace_order", allocation=None, weekend_laps=None,
+                        event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
-    tyres, fuel, used_global = _tyres_and_fuel(models, cm, season)
+    tyres, fuel, used_global = _tyres_and_fuel(models, cm, season, allocation)
     tyres, fuel, used_global, venue_notes = venue_and_weekend(models, cm, model_key, season, tyres, fuel,
                                                                used_global, weekend_laps)
     notes += venue_notes
@@ -500,15 +460,18 @@ def build_race(
                      "start_compound": comp, "start_tyre_age_laps": int(age)})
     params, model_key, more, adjusted = _params_from_models(models, key, season, total, spec,
                                                             grid_source=grid_source, event=row["event"],
+                                                            allocation=row.get("compounds"),
                                                             weekend_laps=sprint_laps_for(store, season, rnd, key, stored))
     notes += more
-    venue_reasons = new_venue_reasons(models, key, model_key)
+    reasons = [tyre_override_reason(key, models.era_of(season) if hasattr(models, "era_of") else "", adjusted)] \
+        if adjusted else []
+    reasons += new_venue_reasons(models, key, model_key)
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
     return BuiltRace(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
-        notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=venue_reasons,
+        notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons,
     )
 
 
@@ -526,4 +489,4 @@ def race_params_for(season: int, event: str | int, *, models, store=None, pre_ra
 
 __all__ = ["BuiltRace", "build_race", "race_params_for", "compound_params", "neutralisation_params",
            "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for",
-           "tyre_se", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]
+           "tyre_se", "event_allocation", "tyre_override_reason", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]

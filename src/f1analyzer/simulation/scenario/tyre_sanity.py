@@ -1,6 +1,12 @@
-"""Physical ordering of the dry compounds' simulator parameters.
+"""Physical ordering of the dry compounds' simulator parameters — a safety net.
 
-The per-circuit tyre fits are noisy: at many circuits the fitted SOFT is not faster than the
+The tyre model itself (``models.tyre_pool``: one fit per era by Pirelli code, pooled across
+circuits) is meant to come out ordered; this module only catches what it still gets wrong, and
+``simulation.scenario.build`` then adds a sentence to ``BuiltRace.confidence_reasons``. With the
+pooled fit the minimum fresh-pace step is :data:`SAFETY_NET_PACE_STEP_S`; for older model sets
+(per relative compound) the history below still applies.
+
+The per-circuit tyre fits of the older model sets are noisy: at many circuits the fitted SOFT is not faster than the
 MEDIUM when fresh, or wears *less* (Monza 2022+: SOFT 0.020 s/lap against MEDIUM 0.056), and the
 optimiser then proposes plans such as "M-14-S". Within one event's allocation the softer compound
 is, physically, faster when fresh and degrades at least as fast. :func:`order_compounds` makes the
@@ -32,8 +38,12 @@ import numpy as np
 
 from f1analyzer.simulation.core.params import DRY_COMPOUNDS, CompoundParams
 
-#: smallest fresh-pace step between consecutive dry compounds (s/lap)
+#: smallest fresh-pace step between consecutive dry compounds (s/lap) for model sets fitted per
+#: relative compound (before the pooled compound model)
 MIN_PACE_STEP_FLOOR_S = 0.2
+#: the step asked of a pooled compound fit (``models.tyre_pool``): the fit's own steps are kept, the
+#: safety net only restores strict order (a softer compound at least this much faster)
+SAFETY_NET_PACE_STEP_S = 0.01
 #: largest step :func:`typical_pace_step_s` returns (a few extreme circuits must not set it)
 MAX_PACE_STEP_S = 0.6
 #: standard errors below these are treated as these (no value is "exact" except the reference)
@@ -263,5 +273,5 @@ def typical_pace_step_s(offsets: Iterable[Mapping[str, float]], *, order: Sequen
     return float(np.clip(med, floor_s, max(cap_s, floor_s)))
 
 
-__all__ = ["TyreAdjustment", "order_compounds", "ordering_violations", "typical_pace_step_s", "isotonic",
+__all__ = ["SAFETY_NET_PACE_STEP_S", "TyreAdjustment", "order_compounds", "ordering_violations", "typical_pace_step_s", "isotonic",
            "MIN_PACE_STEP_FLOOR_S", "MAX_PACE_STEP_S", "SE_FLOOR", "DEFAULT_SE"]
