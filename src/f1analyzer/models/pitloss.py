@@ -41,7 +41,7 @@ MAX_PAIR_GAP_S = 60.0
 DEFAULT_PIT_LOSS_S = 22.0
 DEFAULT_PIT_LOSS_SC_S = 12.0
 DEFAULT_PIT_LOSS_VSC_S = 15.0
-DEFAULT_PIT_LOSS_SD_S = 2.0
+DEFAULT_PIT_LOSS_SD_S = 0.8
 NEUTRAL_KINDS = ("sc", "vsc")
 
 
@@ -264,6 +264,28 @@ def summarise(losses: pd.DataFrame, prior: dict | None = None, prior_stops: floa
     out["pit_lane_time_s"] = round(float(np.median(lane)), 3) if len(lane) else None
     out["n_pit_stops"] = int(len(g))
     return out
+
+
+def fit_circuits(laps: pd.DataFrame, pit_stops: pd.DataFrame, circuit_of: pd.Series,
+                 prior_stops: float = 5.0) -> tuple[dict, dict[str, dict]]:
+    """Pit losses of every circuit: ``(all-circuit summary, {circuit_key: summary})``.
+
+    ``circuit_of`` maps ``(season, round)`` to a circuit key. Green losses are shrunk to the
+    all-circuit median, SC/VSC ratios to the pooled fit (:func:`summarise`).
+    """
+    losses = stop_losses(laps, pit_stops)
+    losses["circuit_key"] = circuit_of.reindex(list(zip(losses["season"], losses["round"]))).to_numpy()
+    glob_green = summarise(losses)
+    green = {str(k): summarise(d, glob_green, prior_stops)["pit_loss_s"]
+             for k, d in losses.groupby("circuit_key")}
+    pairs = neutral_pairs(laps, losses)
+    pairs["circuit_key"] = circuit_of.reindex(list(zip(pairs["season"], pairs["round"]))).to_numpy()
+    pooled = pooled_ratios(pairs, green)
+    glob = summarise(losses, pooled=pooled)
+    by_circuit = {str(k): summarise(losses[losses["circuit_key"] == k], glob, prior_stops, pooled=pooled,
+                                    pairs=pairs[pairs["circuit_key"] == k])
+                  for k in pd.unique(circuit_of.astype(str))}
+    return glob, by_circuit
 
 
 def _order(out: dict) -> list[str]:

@@ -229,17 +229,7 @@ class RaceModels:
 
         # ---- pit loss, SC/VSC, start, overtaking, retirements ---------------------------------
         ck_of = races.set_index(["season", "round"])["circuit_key"].astype(str)
-        losses = pitloss.stop_losses(laps, pit_stops)
-        losses["circuit_key"] = ck_of.reindex(list(zip(losses["season"], losses["round"]))).to_numpy()
-        # SC/VSC losses: pairs against pre-neutralisation gaps, as a ratio of each circuit's green loss
-        glob_green = pitloss.summarise(losses)
-        green_by_circuit = {str(k): pitloss.summarise(d, glob_green)["pit_loss_s"]
-                            for k, d in losses.groupby("circuit_key")}
-        npairs = pitloss.neutral_pairs(laps, losses)
-        npairs["circuit_key"] = ck_of.reindex(list(zip(npairs["season"], npairs["round"]))).to_numpy()
-        npairs = npairs[npairs["circuit_key"].isin(list(green_by_circuit))]
-        pooled_pit = pitloss.pooled_ratios(npairs, green_by_circuit)
-        glob_pit = pitloss.summarise(losses, pooled=pooled_pit)
+        glob_pit, pit_by_circuit = pitloss.fit_circuits(laps, pit_stops, ck_of)
         periods, counts = race_periods(laps, races)
         glob_sc = fit_neutralisation(counts["sc"].to_numpy(), periods[periods["kind"] == "sc"])
         glob_vsc = fit_neutralisation(counts["vsc"].to_numpy(), periods[periods["kind"] == "vsc"])
@@ -284,9 +274,7 @@ class RaceModels:
                         for (s, r), a in med.items()]
                 cm.base_lap_time_s = float(np.median(base))
                 cm.lap_noise_sd_s = f.resid_sd_s
-            pit = (pitloss.summarise(losses[losses["circuit_key"] == key], glob_pit, pooled=pooled_pit,
-                                     pairs=npairs[npairs["circuit_key"] == key])
-                   if key != GLOBAL_KEY else glob_pit)
+            pit = pit_by_circuit.get(key, glob_pit) if key != GLOBAL_KEY else glob_pit
             for k in ("pit_loss_s", "pit_loss_sd_s", "pit_loss_sc_s", "pit_loss_vsc_s", "n_pit_stops",
                       "pit_lane_time_s", "n_sc_stops", "n_vsc_stops", "pit_loss_constrained"):
                 setattr(cm, k, pit[k])
