@@ -11,7 +11,8 @@ KW = dict(min_gap_s=0.3, passing=PassingParams.threshold(1.0), drs_gain_s=0.0, d
 
 
 def _u(n_cars, n_sims, value=0.5):
-    return np.full((n_sims, n_cars), value, dtype=F)
+    """logit of uniform draws ``value`` for every slot: ``[n_cars, n_sims]``."""
+    return fx.pass_logit(np.full((n_cars, n_sims), value, dtype=F))
 
 
 def _col(*xs, dtype=F):
@@ -85,7 +86,7 @@ def test_passing_is_a_probability_of_the_pace_delta():
     prev = np.tile(_col(100.0, 100.2), (1, n))
     lap = np.tile(_col(90.0, 89.5), (1, n))  # 0.5 s quicker: caught
     cars = np.tile(_col(0, 1, dtype=np.int16), (1, n))
-    u = np.random.default_rng(0).random((n, 2), dtype=F)
+    u = fx.pass_logit(np.random.default_rng(0).random((2, n), dtype=F))
     p = PassingParams(intercept=-1.0, pace_coef_per_s=2.0, drs_coef=1.0)
     kw = dict(min_gap_s=0.3, passing=p, drs_gain_s=0.0, drs_window_s=1.0)
     _, c_off, _ = fx.overtaking(prev, lap, np.zeros((2, n), bool), cars, np.zeros(n, bool), u, **kw)

@@ -85,7 +85,7 @@ def pass_logit(u: np.ndarray) -> np.ndarray:
     calls this same function so both evaluate it identically.
     """
     u = np.maximum(u, U_MIN)
-    return np.log(u) - np.log1p(-u)
+    return np.log(u / (F32(1.0) - u))
 
 
 def overtaking(
@@ -94,7 +94,7 @@ def overtaking(
     retired_t: np.ndarray,
     cars_t: np.ndarray,
     drs_on: np.ndarray,
-    pass_u: np.ndarray,
+    pass_logit_t: np.ndarray,
     *,
     min_gap_s: float,
     passing: PassingParams,
@@ -106,7 +106,8 @@ def overtaking(
     Sweeping from the leader back, each car's line time is ``prev + lap_time``. A car that would
     arrive less than ``min_gap_s`` behind the car ahead has *caught* it. It passes with
     probability ``passing.p_pass(delta, drs)`` (``delta``: how much quicker its lap is than the
-    car now ahead's; decided by its uniform draw in ``pass_u``), the passed car is then pushed
+    car now ahead's; it passes when the log-odds exceed ``pass_logit_t``, the logit of its uniform
+    draw), the passed car is then pushed
     ``min_gap_s`` behind it; otherwise it is held up: ``time = car_ahead + min_gap_s``. At most
     one pass per car and lap. DRS (rows where ``drs_on``) takes ``drs_gain_s`` off the lap of a
     car that started the lap within ``drs_window_s`` of the car ahead.
@@ -117,8 +118,8 @@ def overtaking(
         retired_t: ``[n_cars, n_sims]`` bool, retired cars (all at the back).
         cars_t: ``[n_cars, n_sims]`` car indices in that order.
         drs_on: ``[n_sims]`` bool, DRS enabled this lap.
-        pass_u: ``[n_sims, n_cars_total]`` this lap's uniform draws, by car index (only the
-            draws of cars that caught the car ahead are read).
+        pass_logit_t: ``[n_cars, n_sims]`` :func:`pass_logit` of the uniform draw of the car in
+            each slot.
 
     Returns:
         ``(time_t, new_cars_t, passes)``: line times ``[n_cars, n_sims]`` in the *new* order, the
@@ -130,11 +131,12 @@ def overtaking(
     n_cars, n_sims = prev_t.shape
     running = ~retired_t
     lt = lap_time_t.copy()
-    drs_t = np.zeros((n_cars, n_sims), dtype=bool)
+    drs_bonus = np.zeros((n_cars, n_sims), dtype=F32)  # drs_coef where the car has DRS
     if n_cars > 1:
         gap = prev_t[1:] - prev_t[:-1]
-        drs_t[1:] = drs_on & running[1:] & (gap < F32(drs_window_s))
-        lt[1:] = np.where(drs_t[1:], lt[1:] - F32(drs_gain_s), lt[1:])
+        drs = drs_on & running[1:] & (gap < F32(drs_window_s))
+        lt[1:] = np.where(drs, lt[1:] - F32(drs_gain_s), lt[1:])
+        drs_bonus[1:] = np.where(drs, b2, F32(0.0))
     t = prev_t + lt
     out_t = t.copy()  # slot k holds the line time of the car now k-th
     out_c = cars_t.copy()
@@ -142,17 +144,19 @@ def overtaking(
     passes = np.zeros(n_sims, dtype=np.int16)
     for k in range(1, n_cars):
         lim = out_t[k - 1] + g
-        caught = (t[k] < lim) & running[k]
-        np.maximum(t[k], lim, out=out_t[k])  # held up unless it passes
-        if not caught.any():
+        passing = t[k] < lim  # caught the car ahead ...
+        np.maximum(t[k], lim, out=out_t[k])  # ... and held up unless it passes
+        passing &= running[k]
+        # log-odds of the pass against the draw's logit: u < P(pass) (full rows: cheaper than
+        # gathering the caught sims)
+        score = out_lt[k - 1] - lt[k]
+        score *= b1
+        score += b0
+        score += drs_bonus[k]
+        passing &= score > pass_logit_t[k]
+        if not passing.any():
             continue
-        ci = np.flatnonzero(caught)
-        score = b0 + b1 * (out_lt[k - 1, ci] - lt[k, ci])
-        score = score + np.where(drs_t[k, ci], b2, F32(0.0))
-        u = pass_u.ravel().take(ci * pass_u.shape[1] + cars_t[k, ci])
-        i = ci[score > pass_logit(u)]
-        if i.size == 0:
-            continue
+        i = np.flatnonzero(passing)
         ahead = out_t[k - 2, i] if k >= 2 else np.full(i.size, -np.inf, dtype=F32)
         p_time = np.maximum(t[k, i], ahead + g)
         pushed = np.maximum(out_t[k - 1, i], p_time + g)

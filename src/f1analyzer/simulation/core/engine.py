@@ -121,13 +121,15 @@ def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, status: np.n
         ret_t = st.retired.ravel().take(flat)
         green = status == TrackStatus.GREEN
         if green.all():
+            lu_t = fx.pass_logit(pass_u).ravel().take(flat)
             new_t, new_c, passes = fx.overtaking(
-                prev_t, lt_t, ret_t, cars_t, drs_on, pass_u, **_ot_kwargs(race))
+                prev_t, lt_t, ret_t, cars_t, drs_on, lu_t, **_ot_kwargs(race))
         elif green.any():
             gi = np.flatnonzero(green)
             new_c = cars_t.copy()
+            lu_t = fx.pass_logit(pass_u).ravel().take(flat[:, gi])
             t, c, p = fx.overtaking(
-                prev_t[:, gi], lt_t[:, gi], ret_t[:, gi], cars_t[:, gi], drs_on[gi], pass_u[gi],
+                prev_t[:, gi], lt_t[:, gi], ret_t[:, gi], cars_t[:, gi], drs_on[gi], lu_t,
                 **_ot_kwargs(race))
             new_t[:, gi], new_c[:, gi], passes[gi] = t, c, p
         sc = status == TrackStatus.SC

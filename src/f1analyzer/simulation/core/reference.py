@@ -138,7 +138,7 @@ def simulate_reference(
                 passed = False
                 if t[k] < lim:  # caught: pass with probability P(pass | delta, DRS)
                     score = b0 + b1 * (last_lt - lts[k])
-                    score = score + (b2 if drs[k] else f32(0.0))
+                    score = score + (b2 if drs[k] else f32(0.0))  # the engine adds 0 without DRS
                     passed = bool(score > pass_logit(np.array([u[order[k]]], dtype=f32))[0])
                 if passed:
                     ahead = slots[k - 2][0] if k >= 2 else f32(-math.inf)
