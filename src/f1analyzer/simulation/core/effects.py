@@ -131,12 +131,13 @@ def overtaking(
     n_cars, n_sims = prev_t.shape
     running = ~retired_t
     lt = lap_time_t.copy()
-    drs_bonus = np.zeros((n_cars, n_sims), dtype=F32)  # drs_coef where the car has DRS
+    # a caught car passes when b0 + b1 * delta + b2 * drs > logit(u), i.e. b1 * delta > need
+    need = pass_logit_t - b0
     if n_cars > 1:
         gap = prev_t[1:] - prev_t[:-1]
         drs = drs_on & running[1:] & (gap < F32(drs_window_s))
         lt[1:] = np.where(drs, lt[1:] - F32(drs_gain_s), lt[1:])
-        drs_bonus[1:] = np.where(drs, b2, F32(0.0))
+        need[1:] = need[1:] - np.where(drs, b2, F32(0.0))
     t = prev_t + lt
     out_t = t.copy()  # slot k holds the line time of the car now k-th
     out_c = cars_t.copy()
@@ -147,13 +148,10 @@ def overtaking(
         passing = t[k] < lim  # caught the car ahead ...
         np.maximum(t[k], lim, out=out_t[k])  # ... and held up unless it passes
         passing &= running[k]
-        # log-odds of the pass against the draw's logit: u < P(pass) (full rows: cheaper than
-        # gathering the caught sims)
-        score = out_lt[k - 1] - lt[k]
-        score *= b1
-        score += b0
-        score += drs_bonus[k]
-        passing &= score > pass_logit_t[k]
+        # full rows: cheaper than gathering the caught sims first
+        delta = out_lt[k - 1] - lt[k]
+        delta *= b1
+        passing &= delta > need[k]
         if not passing.any():
             continue
         i = np.flatnonzero(passing)

@@ -136,10 +136,11 @@ def simulate_reference(
                 last_t, last_car, last_lt = slots[k - 1]
                 lim = last_t + g
                 passed = False
-                if t[k] < lim:  # caught: pass with probability P(pass | delta, DRS)
-                    score = b0 + b1 * (last_lt - lts[k])
-                    score = score + (b2 if drs[k] else f32(0.0))  # the engine adds 0 without DRS
-                    passed = bool(score > pass_logit(np.array([u[order[k]]], dtype=f32))[0])
+                if t[k] < lim:  # caught: pass with probability P(pass | delta, DRS), i.e.
+                    # b0 + b1 * delta + b2 * drs > logit(u), evaluated as the engine does
+                    need = pass_logit(np.array([u[order[k]]], dtype=f32))[0] - b0
+                    need = need - (b2 if drs[k] else f32(0.0))
+                    passed = bool((last_lt - lts[k]) * b1 > need)
                 if passed:
                     ahead = slots[k - 2][0] if k >= 2 else f32(-math.inf)
                     p_time = max(t[k], ahead + g)
