@@ -379,7 +379,7 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         sc=neutralisation_params(cm.sc), vsc=neutralisation_params(cm.vsc),
         first_lap_loss_s=float(cm.first_lap_loss_s), per_grid_slot_loss_s=slot_loss,
         start_time_sd_s=float(share * max(cm.lap1_position_change_sd, 0.0) * max(slot_loss, 0.05)),
-        passing=passing_params(models, cm),
+        passing=passing_params(models, cm, noise),
     )
     params.validate()
     return params, model_key, notes, adjusted
@@ -394,18 +394,30 @@ def _neutral_loss(value: float, green: float, kind: str) -> float:
     return float(green * default / RaceParams.__dataclass_fields__["pit_loss_s"].default)
 
 
-def passing_params(models, cm) -> PassingParams:
-    """The circuit model's passing curve; a model set fitted before the logistic was stored
-    (no passing pairs in its all-circuit model) gives the circuit's ``overtake_threshold_s`` as
-    the even-odds point of a curve with the default slope instead."""
+def passing_params(models, cm, lap_noise_sd_s: float = 0.0) -> PassingParams:
+    """The circuit model's passing curve for the simulator.
+
+    The curve is fitted on *expected* lap-time advantages, but the simulator draws the pass on its
+    simulated delta, which carries both cars' lap noise (sd ``√2 · lap_noise_sd_s``). Averaged over
+    that noise a logistic curve flattens (probit approximation: its log-odds shrink by
+    ``1 / sqrt(1 + π b² s² / 8)``), so the coefficients are steepened by the inverse factor and the
+    noise-averaged curve matches the fitted one. A model set fitted before the logistic was stored
+    (no passing pairs in its all-circuit model) gives the circuit's ``overtake_threshold_s`` as the
+    even-odds point of a curve with the default slope instead.
+    """
     if int(getattr(models.global_, "passing_n_pairs", 0) or 0) > 0:
-        return PassingParams(intercept=float(cm.passing_intercept),
-                             pace_coef_per_s=float(max(cm.passing_pace_coef_per_s, 0.0)),
-                             drs_coef=float(cm.passing_drs_coef),
-                             circuit_effect=float(cm.passing_circuit_effect))
-    slope = PassingParams().pace_coef_per_s
-    return PassingParams(intercept=-slope * float(max(cm.overtake_threshold_s, 0.0)),
-                         pace_coef_per_s=slope, drs_coef=0.0)
+        pp = PassingParams(intercept=float(cm.passing_intercept),
+                           pace_coef_per_s=float(max(cm.passing_pace_coef_per_s, 0.0)),
+                           drs_coef=float(cm.passing_drs_coef),
+                           circuit_effect=float(cm.passing_circuit_effect))
+    else:
+        slope = PassingParams().pace_coef_per_s
+        pp = PassingParams(intercept=-slope * float(max(cm.overtake_threshold_s, 0.0)),
+                           pace_coef_per_s=slope, drs_coef=0.0)
+    spread = (np.pi / 8.0) * (pp.pace_coef_per_s * np.sqrt(2.0) * max(lap_noise_sd_s, 0.0)) ** 2
+    k = 1.0 / np.sqrt(1.0 - min(spread, 0.75))  # bounded: a very noisy race is not made a step
+    return PassingParams(intercept=pp.intercept * k, pace_coef_per_s=pp.pace_coef_per_s * k,
+                         drs_coef=pp.drs_coef * k, circuit_effect=pp.circuit_effect * k)
 
 
 def pit_loss_reasons(models, circuit_key: str) -> list[str]:
