@@ -35,7 +35,7 @@ How each part is chosen:
   (:mod:`f1analyzer.models.pitloss` orders them SC < VSC < green by shrinkage to the pooled
   ratios; a constraint it still had to apply is named in ``confidence_reasons``). Only a missing
   value falls back to the simulator's default share of the green loss.
-* **Passing.** The circuit model's logistic P(pass | caught) (:class:`PassingParams`); a model
+* **Passing.** The circuit model's logistic P(pass | caught) (``PassingParams``, :mod:`.pit_and_passing`); a model
   set fitted before it existed gives the old threshold as a steep curve.
 * **Allocation.** The three dry compounds (SOFT/MEDIUM/HARD are relative names, so every event's
   allocation maps to all three). INTERMEDIATE and WET get rough illustrative parameters so that
@@ -58,9 +58,9 @@ from f1analyzer.simulation.core.params import (
     CarParams,
     CompoundParams,
     NeutralisationParams,
-    PassingParams,
     RaceParams,
 )
+from f1analyzer.simulation.scenario.pit_and_passing import neutral_loss, passing_params, pit_loss_reasons
 from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
 
 log = get_logger("simulation.build")
@@ -373,8 +373,8 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
     params = RaceParams(
         circuit_key=circuit_key, total_laps=int(total_laps), base_lap_time_s=base, cars=car_params,
         compounds=compounds, dry_compounds=DRY_COMPOUNDS, fuel_effect_s_per_lap=fuel,
-        pit_loss_s=green, pit_loss_sc_s=_neutral_loss(cm.pit_loss_sc_s, green, "sc"),
-        pit_loss_vsc_s=_neutral_loss(cm.pit_loss_vsc_s, green, "vsc"),
+        pit_loss_s=green, pit_loss_sc_s=neutral_loss(cm.pit_loss_sc_s, green, "sc"),
+        pit_loss_vsc_s=neutral_loss(cm.pit_loss_vsc_s, green, "vsc"),
         pit_loss_sd_s=float(max(cm.pit_loss_sd_s, 0.0)),
         sc=neutralisation_params(cm.sc), vsc=neutralisation_params(cm.vsc),
         first_lap_loss_s=float(cm.first_lap_loss_s), per_grid_slot_loss_s=slot_loss,
@@ -383,52 +383,6 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
     )
     params.validate()
     return params, model_key, notes, adjusted
-
-
-def _neutral_loss(value: float, green: float, kind: str) -> float:
-    """The circuit model's SC (``kind="sc"``) or VSC loss as fitted; a missing or negative value
-    (a model set without the fit) takes the simulator's default share of the green loss."""
-    if value is not None and np.isfinite(value) and value >= 0:
-        return float(value)
-    default = RaceParams.__dataclass_fields__[f"pit_loss_{kind}_s"].default
-    return float(green * default / RaceParams.__dataclass_fields__["pit_loss_s"].default)
-
-
-def passing_params(models, cm, lap_noise_sd_s: float = 0.0) -> PassingParams:
-    """The circuit model's passing curve for the simulator.
-
-    The curve is fitted on *expected* lap-time advantages, but the simulator draws the pass on its
-    simulated delta, which carries both cars' lap noise (sd ``√2 · lap_noise_sd_s``). Averaged over
-    that noise a logistic curve flattens (probit approximation: its log-odds shrink by
-    ``1 / sqrt(1 + π b² s² / 8)``), so the coefficients are steepened by the inverse factor and the
-    noise-averaged curve matches the fitted one. A model set fitted before the logistic was stored
-    (no passing pairs in its all-circuit model) gives the circuit's ``overtake_threshold_s`` as the
-    even-odds point of a curve with the default slope instead.
-    """
-    if int(getattr(models.global_, "passing_n_pairs", 0) or 0) > 0:
-        pp = PassingParams(intercept=float(cm.passing_intercept),
-                           pace_coef_per_s=float(max(cm.passing_pace_coef_per_s, 0.0)),
-                           drs_coef=float(cm.passing_drs_coef),
-                           circuit_effect=float(cm.passing_circuit_effect))
-    else:
-        slope = PassingParams().pace_coef_per_s
-        pp = PassingParams(intercept=-slope * float(max(cm.overtake_threshold_s, 0.0)),
-                           pace_coef_per_s=slope, drs_coef=0.0)
-    spread = (np.pi / 8.0) * (pp.pace_coef_per_s * np.sqrt(2.0) * max(lap_noise_sd_s, 0.0)) ** 2
-    k = 1.0 / np.sqrt(1.0 - min(spread, 0.75))  # bounded: a very noisy race is not made a step
-    return PassingParams(intercept=pp.intercept * k, pace_coef_per_s=pp.pace_coef_per_s * k,
-                         drs_coef=pp.drs_coef * k, circuit_effect=pp.circuit_effect * k)
-
-
-def pit_loss_reasons(models, circuit_key: str) -> list[str]:
-    """A sentence for ``BuiltRace.confidence_reasons`` when the circuit's SC/VSC pit losses
-    needed a constraint after the fit (``CircuitModel.pit_loss_constrained``)."""
-    cm, _ = circuit_model_for(models, circuit_key)
-    fixed = list(getattr(cm, "pit_loss_constrained", None) or [])
-    if not fixed:
-        return []
-    return [f"the Safety Car / VSC pit losses at {circuit_key} needed a constraint after the fit "
-            f"({'; '.join(fixed)}): few neutralised stops there"]
 
 
 def regrid(params: RaceParams, driver: str, grid: int) -> RaceParams:
@@ -532,7 +486,7 @@ def build_race(
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
         notes=notes, info=info, tyre_adjustments=adjusted,
     )
-    built.confidence_reasons.extend(pit_loss_reasons(models, key))
+    built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
     return built
 
 
