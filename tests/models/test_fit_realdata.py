@@ -71,11 +71,20 @@ def test_fuel_pit_loss_and_neutralisations_plausible(real):
     assert len(in_range) >= 0.9 * len(ordinary)
     for cm in models.circuits_.values():
         assert 0.015 < cm.fuel_effect_s_per_lap < 0.13, cm.key
-        assert cm.pit_loss_sc_s <= cm.pit_loss_s and cm.pit_loss_vsc_s <= cm.pit_loss_s
+        # fitted from the data (pre-neutralisation gaps, shrunk to the pooled ratio), no override
+        assert cm.pit_loss_sc_s < cm.pit_loss_vsc_s < cm.pit_loss_s, cm.key
+        assert cm.pit_loss_constrained == [], cm.key
+        if cm.n_sc_stops >= 3:
+            assert cm.pit_loss_sc_s <= 0.7 * cm.pit_loss_s, cm.key
         assert 0 < cm.sc.p_at_least_one < 1 and 0 < cm.vsc.p_at_least_one < 1
         assert 0 < cm.retirement_prob < 0.4
     # Monaco is the hardest place to pass
     assert models.circuit("monaco").overtake_threshold_s > models.global_.overtake_threshold_s + 0.5
+    g = models.global_
+    assert g.passing_pace_coef_per_s > 0.5 and g.passing_n_pairs > 5000
+    assert models.circuit("monaco").passing_circuit_effect < -0.8
+    assert min(cm.passing_circuit_effect for cm in models.circuits_.values()) == \
+        models.circuit("monaco").passing_circuit_effect
 
 
 def test_driver_pace_is_pre_race(real):

@@ -116,7 +116,13 @@ def test_build_stored_race(synth):
     assert p.pit_loss_s == pytest.approx(cm.pit_loss_s)
     assert p.base_lap_time_s == pytest.approx(cm.base_lap_time_s + cm.fuel_effect_s_per_lap * (TOTAL_LAPS - 1))
     assert p.sc.p_at_least_one == pytest.approx(cm.sc.p_at_least_one)
-    assert p.overtake_threshold_s == pytest.approx(cm.overtake_threshold_s)
+    # the fitted curve, steepened for the simulator's lap noise: same even-odds point and ratios
+    assert p.passing.pace_coef_per_s >= cm.passing_pace_coef_per_s
+    assert p.passing.circuit_effect / p.passing.intercept == pytest.approx(
+        cm.passing_circuit_effect / cm.passing_intercept)
+    assert p.passing.even_odds_delta_s() == pytest.approx(cm.overtake_threshold_s, abs=1e-6) or \
+        cm.overtake_threshold_s in (0.1, 5.0)  # the reported threshold is capped
+    assert (p.pit_loss_sc_s, p.pit_loss_vsc_s) == (pytest.approx(cm.pit_loss_sc_s), pytest.approx(cm.pit_loss_vsc_s))
     assert all(c.retirement_prob == pytest.approx(cm.retirement_prob) for c in p.cars)
     # HARD at monza was generated with a cliff; its fitted wear is steeper late than early
     hard = p.compounds["HARD"]

@@ -1,12 +1,18 @@
 import numpy as np
 
 from f1analyzer.simulation.core import effects as fx
-from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.core.params import PassingParams, TrackStatus
+from f1analyzer.simulation.core.pitloss import loss_table
 
 from .conftest import make_race
 
 F = np.float32
-KW = dict(min_gap_s=0.3, overtake_threshold_s=1.0, drs_gain_s=0.0, drs_window_s=1.0)
+KW = dict(min_gap_s=0.3, passing=PassingParams.threshold(1.0), drs_gain_s=0.0, drs_window_s=1.0)
+
+
+def _u(n_cars, n_sims, value=0.5):
+    """logit of uniform draws ``value`` for every slot: ``[n_cars, n_sims]``."""
+    return fx.pass_logit(np.full((n_cars, n_sims), value, dtype=F))
 
 
 def _col(*xs, dtype=F):
@@ -20,7 +26,7 @@ def test_faster_car_passes_slower_is_held_up():
     lap = np.array([[90.0, 90.0], [88.5, 89.4]], dtype=F)
     ret = np.zeros((2, 2), dtype=bool)
     cars = np.array([[0, 0], [1, 1]], dtype=np.int16)
-    t, c, passes = fx.overtaking(prev, lap, ret, cars, np.zeros(2, bool), **KW)
+    t, c, passes = fx.overtaking(prev, lap, ret, cars, np.zeros(2, bool), _u(2, 2), **KW)
     assert c[:, 0].tolist() == [1, 0] and passes[0] == 1
     assert t[0, 0] == F(189.0) and t[1, 0] >= t[0, 0] + F(0.3)
     assert c[:, 1].tolist() == [0, 1] and passes[1] == 0
@@ -31,7 +37,7 @@ def test_car_far_behind_is_not_affected():
     prev = _col(100.0, 110.0)
     lap = _col(90.0, 85.0)
     t, c, _ = fx.overtaking(prev, lap, np.zeros((2, 1), bool), _col(0, 1, dtype=np.int16),
-                            np.zeros(1, bool), **KW)
+                            np.zeros(1, bool), _u(2, 1), **KW)
     assert t[:, 0].tolist() == [190.0, 195.0] and c[:, 0].tolist() == [0, 1]
 
 
@@ -40,23 +46,59 @@ def test_drs_helps_a_close_car_pass():
     lap = _col(90.0, 89.3)  # 0.7 s quicker: not enough alone
     kw = dict(KW, drs_gain_s=0.4)
     args = (prev, lap, np.zeros((2, 1), bool), _col(0, 1, dtype=np.int16))
-    _, c_off, _ = fx.overtaking(*args, np.zeros(1, bool), **kw)
-    _, c_on, _ = fx.overtaking(*args, np.ones(1, bool), **kw)
+    _, c_off, _ = fx.overtaking(*args, np.zeros(1, bool), _u(2, 1), **kw)
+    _, c_on, _ = fx.overtaking(*args, np.ones(1, bool), _u(2, 1), **kw)
     assert c_off[:, 0].tolist() == [0, 1] and c_on[:, 0].tolist() == [1, 0]
 
 
 def test_safety_car_compresses_gaps_keeps_order():
     prev = _col(0.0, 10.0, 30.0, 31.0)
     lap = np.full((4, 1), 120.0, dtype=F)
-    out = fx.safety_car(prev, lap, np.zeros((4, 1), bool), queue_gap_s=1.0, gap_retain_per_lap=0.5)
+    cars = _col(0, 1, 2, 3, dtype=np.int16)
+    out, c = fx.safety_car(prev, lap, np.zeros((4, 1), bool), cars, queue_gap_s=1.0,
+                           gap_retain_per_lap=0.5)
     gaps = np.diff(out[:, 0])
     np.testing.assert_allclose(gaps, [5.5, 10.5, 1.0])
-    assert np.all(gaps > 0)
+    assert np.all(gaps > 0) and c[:, 0].tolist() == [0, 1, 2, 3]
+
+
+def test_safety_car_stop_is_charged_before_the_queue_forms():
+    # car 0 boxes under SC (12 s in its lap): against the gaps at the start of the lap it drops
+    # behind cars 1 and 2 (10 s and 11 s back) but stays ahead of car 3 (30 s back); then the queue forms
+    prev = _col(0.0, 10.0, 11.0, 30.0)
+    lap = _col(132.0, 120.0, 120.0, 120.0)
+    ret = np.zeros((4, 1), bool)
+    out, c = fx.safety_car(prev, lap, ret, _col(0, 1, 2, 3, dtype=np.int16), queue_gap_s=1.0,
+                           gap_retain_per_lap=0.5)
+    assert c[:, 0].tolist() == [1, 2, 0, 3]
+    assert np.all(np.diff(out[:, 0]) > 0)
+    # a retired car stays at the back whatever its frozen time
+    ret[1, 0] = True
+    lap[1, 0] = 0.0
+    _, c = fx.safety_car(prev, lap, ret, _col(0, 1, 2, 3, dtype=np.int16), queue_gap_s=1.0,
+                         gap_retain_per_lap=0.5)
+    assert c[:, 0].tolist() == [2, 0, 3, 1]
+
+
+def test_passing_is_a_probability_of_the_pace_delta():
+    # 4000 sims of the same caught pair: the share of passes follows the logistic curve
+    n = 4000
+    prev = np.tile(_col(100.0, 100.2), (1, n))
+    lap = np.tile(_col(90.0, 89.5), (1, n))  # 0.5 s quicker: caught
+    cars = np.tile(_col(0, 1, dtype=np.int16), (1, n))
+    u = fx.pass_logit(np.random.default_rng(0).random((2, n), dtype=F))
+    p = PassingParams(intercept=-1.0, pace_coef_per_s=2.0, drs_coef=1.0)
+    kw = dict(min_gap_s=0.3, passing=p, drs_gain_s=0.0, drs_window_s=1.0)
+    _, c_off, _ = fx.overtaking(prev, lap, np.zeros((2, n), bool), cars, np.zeros(n, bool), u, **kw)
+    _, c_on, _ = fx.overtaking(prev, lap, np.zeros((2, n), bool), cars, np.ones(n, bool), u, **kw)
+    share_off, share_on = (c_off[0] == 1).mean(), (c_on[0] == 1).mean()
+    assert abs(share_off - float(p.p_pass(0.5))) < 0.03
+    assert abs(share_on - float(p.p_pass(0.5, True))) < 0.03 and share_on > share_off
 
 
 def test_pit_stop_is_cheaper_under_sc():
     race = make_race()
-    loss = fx.pit_loss_by_status(race)
+    loss = loss_table(race)
     pit = np.ones((3, 1), bool)
     status = np.array([TrackStatus.GREEN, TrackStatus.SC, TrackStatus.VSC], dtype=np.int8)
     d = fx.pit_stop(pit, status, np.zeros((3, 1), F), np.zeros(1, F), loss, 0.0)

@@ -10,7 +10,7 @@ from f1analyzer.errors import InvalidRequestError
 from f1analyzer.simulation.scenario.demo import default_strategies, demo_race
 from f1analyzer.simulation.core.draws import draw
 from f1analyzer.simulation.core.engine import compile_plans, run, simulate
-from f1analyzer.simulation.core.params import NeutralisationParams, TrackStatus
+from f1analyzer.simulation.core.params import NeutralisationParams, PassingParams, TrackStatus
 from f1analyzer.simulation.core.reference import simulate_reference
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import Strategy
@@ -24,7 +24,8 @@ INTER = Strategy("INTERMEDIATE")  # no stop, legal (wet)
 def test_faster_car_on_fresher_tyres_passes():
     # C00 starts 5 s ahead on 25-lap-old mediums, C01 on fresh softs is ~2.5 s/lap quicker
     race = make_race((0.0, 0.0), total_laps=20, start_compounds=["MEDIUM", "SOFT"],
-                     start_ages=[25, 0], overtake_threshold_s=1.0, per_grid_slot_loss_s=5.0)
+                     start_ages=[25, 0], passing=PassingParams.threshold(1.0),
+                     per_grid_slot_loss_s=5.0)
     strat = [Strategy("MEDIUM", ((15, "HARD"),)), Strategy("SOFT", ((15, "HARD"),))]
     res = simulate(race, strat, n_sims=4, seed=0, record_positions=True)
     assert (res.finish_position[:, 1] == 1).all()
@@ -34,14 +35,14 @@ def test_faster_car_on_fresher_tyres_passes():
 
 def test_slower_delta_than_threshold_is_held_up():
     # C01 is 0.5 s/lap quicker, below the 1.0 s threshold: stuck at min_gap behind C00
-    race = make_race((0.0, -0.5), total_laps=20, overtake_threshold_s=1.0, drs_enabled=False,
-                     per_grid_slot_loss_s=1.0)
+    race = make_race((0.0, -0.5), total_laps=20, passing=PassingParams.threshold(1.0),
+                     drs_enabled=False, per_grid_slot_loss_s=1.0)
     res = simulate(race, [INTER, INTER], n_sims=3, seed=0)
     assert (res.finish_position[:, 0] == 1).all() and (res.passes == 0).all()
     gap = res.race_time_s[:, 1] - res.race_time_s[:, 0]
     np.testing.assert_allclose(gap, race.min_gap_s, atol=1e-3)
     # with a lower threshold the same car gets by
-    easy = dataclasses.replace(race, overtake_threshold_s=0.3)
+    easy = dataclasses.replace(race, passing=PassingParams.threshold(0.3))
     assert (simulate(easy, [INTER, INTER], n_sims=3, seed=0).finish_position[:, 1] == 1).all()
 
 

@@ -115,3 +115,42 @@ def test_replay_real_race_from_lap_1(tmp_path, data_dir):
     assert out["real_winner"] == "VER"
     assert out["simulated_order"][0] == "VER" and out["p_real_winner_wins"] > 0.4
     assert out["spearman"] > 0.7
+
+
+@pytest.fixture(scope="module")
+def real_2021_2022(data_dir, tmp_path_factory):
+    """Store and race models of the 2021 and 2022 seasons (the reproductions of issue 11)."""
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.race_models import RaceModels
+
+    store = RaceStore(tmp_path_factory.mktemp("store"))
+    results = ingest_files([data_dir / "laps" / f"{s}.csv.gz" for s in (2021, 2022)], store)
+    assert all(r.ok for r in results)
+    return store, RaceModels().fit(store.laps(), store.races(), store.pit_stops())
+
+
+@pytest.mark.realdata
+def test_verstappen_stop_under_sc_abu_dhabi_2021_is_not_a_mistake(real_2021_2022):
+    """The free stop under the lap-53 Safety Car: boxing beats staying out."""
+    store, models = real_2021_2022
+    built = build_race(2021, "Abu Dhabi", models=models, store=store, pre_race=False)
+    race = Race(2021, "Abu Dhabi", store=store)
+    real = replay(built, race, from_lap=52, n_sims=1000, seed=0)
+    stay = replay(built, race, from_lap=52, n_sims=1000, seed=0, changes=["VER:nostop"])
+    ver = {r["driver"]: r for r in real["drivers"]}["VER"]
+    ver_stay = {r["driver"]: r for r in stay["drivers"]}["VER"]
+    assert "53" in ver["strategy"]
+    assert ver["p_win"] > ver_stay["p_win"] + 0.1
+    assert ver["expected_position"] < ver_stay["expected_position"]
+
+
+@pytest.mark.realdata
+def test_old_hards_do_not_hold_off_fresh_softs_silverstone_2022(real_2021_2022):
+    """From lap 38 LEC stays out on old hards behind the SC; the field on new softs gets by."""
+    store, models = real_2021_2022
+    built = build_race(2022, "Silverstone", models=models, store=store, pre_race=False)
+    out = replay(built, Race(2022, "Silverstone", store=store), from_lap=38, n_sims=1000, seed=0)
+    rows = {r["driver"]: r for r in out["drivers"]}
+    assert rows["LEC"]["p_win"] < 0.6
+    assert rows["SAI"]["p_win"] > 0.2  # the real winner

@@ -1,14 +1,23 @@
-"""Overtaking difficulty and retirements, per circuit.
+"""Passing probability and retirements, per circuit.
 
-**Overtaking.** On green laps where neither car pits, take every pair of cars running nose to tail
-(adjacent positions, within ``CLOSE_GAP_S`` at the line) and ask whether the follower is ahead one
-lap later. The follower's *pace advantage* is the difference of the two cars' expected lap times on
-that next lap (driver-race intercept + compound offset + wear at its tyre age, from the tyre model).
-A logistic curve ``P(pass) = 1 / (1 + exp(-(b0 + b1 * advantage)))`` is fitted per circuit with a
-Gaussian prior centred on the all-circuit fit (few pairs at some tracks), and
-``overtake_threshold_s`` is the advantage at which a pass becomes more likely than not, ``-b0/b1``
-(capped at ``MAX_THRESHOLD_S``: Monaco). ``overtakes_per_race`` counts every green-lap position
-swap between two cars that did not pit (all pairs, not only adjacent ones), per race.
+**Passing.** Take every pair of cars running nose to tail (adjacent positions, within
+``CLOSE_GAP_S`` at the line at the end of lap ``k``) where neither pits on laps ``k`` and ``k + 1``
+and lap ``k + 1`` is green, and ask whether the follower is ahead at the end of lap ``k + 1``.
+Lap ``k`` itself may be neutralised: the **restart** laps (the Safety Car comes in, the field
+is bunched and DRS is still off) are where many real passes happen. The follower's *pace
+advantage* is the difference of the two cars' expected lap times on lap ``k + 1`` (driver-race
+intercept + compound offset + wear at its tyre age, from the tyre model), plus the DRS gain
+``DRS_GAIN_S`` when it has DRS (within ``DRS_WINDOW_S`` and DRS enabled: lap ``k + 1`` from lap
+3 and lap ``k`` green) - the same lap-time delta the simulator computes. The model is
+
+    logit P(pass) = intercept + circuit_effect + pace_coef_per_s * delta_s + drs_coef * drs
+
+with ``intercept``, ``pace_coef_per_s`` and ``drs_coef`` fitted on all circuits together and
+``circuit_effect`` per circuit with a Gaussian prior at 0 worth ``shrinkage_races`` average races
+(:func:`fit_passing`). The simulator uses it as ``RaceParams.passing``.
+``overtake_threshold_s`` (kept for reports) is the advantage without DRS at which a pass becomes
+more likely than not (capped at ``MAX_THRESHOLD_S``: Monaco). ``overtakes_per_race`` counts every
+green-lap position swap between two cars that did not pit (all pairs, not only adjacent ones).
 
 **Retirements.** A car whose classification says it did not finish (its last lap ended before the
 winner took the flag, see ``data.derive.classification``) retired; the per-car probability is
@@ -27,6 +36,12 @@ MAX_THRESHOLD_S = 5.0
 MIN_THRESHOLD_S = 0.1
 #: used when there are no close pairs at all: P(pass) = 0.5 at 1.5 s advantage
 DEFAULT_BETA = np.array([-3.0, 2.0])
+#: the simulator's DRS window and gain (``RaceParams.drs_window_s`` / ``drs_gain_s`` defaults)
+DRS_WINDOW_S = 1.0
+DRS_GAIN_S = 0.4
+#: passing defaults, equal to ``simulation.core.params.PassingParams`` (a test checks it):
+#: the all-circuit fit on 2018-2024, rounded
+DEFAULT_PASSING = {"intercept": -2.0, "pace_coef_per_s": 1.2, "drs_coef": -0.7}
 
 
 def _neutral(status: pd.Series) -> np.ndarray:
@@ -35,11 +50,14 @@ def _neutral(status: pd.Series) -> np.ndarray:
 
 
 def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(close pairs with advantage_s and passed, per-race count of green position swaps).
+    """(close pairs with advantage_s, drs, restart and passed; per-race count of green swaps).
 
     Args:
         laps: lap table of any number of races.
         expected_s: expected lap time of each lap row (same index as ``laps``; NaN when unknown).
+
+    The pairs' ``advantage_s`` is the expected lap-time advantage of the follower on the next
+    lap without DRS; ``delta_s`` adds ``DRS_GAIN_S`` when ``drs`` (the simulator's lap delta).
     """
     cols = ["season", "round", "driver", "lap_number", "position", "session_time_s", "pit_in", "pit_out"]
     df = laps[cols].copy()
@@ -53,41 +71,116 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
         pos = np.full((L, D), np.nan)
         t = np.full((L, D), np.nan)
         exp = np.full((L, D), np.nan)
-        bad = np.ones((L, D), dtype=bool)
+        boxed = np.ones((L, D), dtype=bool)
+        neutral = np.ones((L, D), dtype=bool)
         li = g["lap_number"].to_numpy(int)
         di = drivers.get_indexer(g["driver"])
         pos[li, di] = g["position"].astype("float64").to_numpy()
         t[li, di] = g["session_time_s"].to_numpy(np.float64)
         exp[li, di] = g["expected_s"].to_numpy(np.float64)
-        bad[li, di] = (g["neutral"].to_numpy() | g["pit_in"].to_numpy(bool) | g["pit_out"].to_numpy(bool))
-        k = np.arange(2, n_laps)  # lap k and k+1 must both be clean racing laps
+        boxed[li, di] = g["pit_in"].to_numpy(bool) | g["pit_out"].to_numpy(bool)
+        neutral[li, di] = g["neutral"].to_numpy()
+        bad = boxed | neutral
+        # all-pairs swaps on green racing laps: i behind j at k, ahead of j at k+1
+        k = np.arange(2, n_laps)
         ok = ~bad[k] & ~bad[k + 1] & np.isfinite(pos[k]) & np.isfinite(pos[k + 1])
         p0, p1 = pos[k], pos[k + 1]
-        # all-pairs swaps: i behind j at k, ahead of j at k+1
         behind = p0[:, :, None] > p0[:, None, :]
         ahead = p1[:, :, None] < p1[:, None, :]
         both = ok[:, :, None] & ok[:, None, :]
         swaps.append({"season": int(season), "round": int(rnd), "passes": int((behind & ahead & both).sum())})
-        # adjacent close pairs
-        for kk, lap in enumerate(k):
-            order = np.argsort(np.where(np.isfinite(p0[kk]), p0[kk], 1e9))
+        # adjacent close pairs: lap k+1 green racing for both, lap k may be a neutralised lap
+        # (a restart) but not a pit lap
+        for lap in range(1, n_laps):
+            okk = (~boxed[lap] & ~boxed[lap + 1] & ~neutral[lap + 1] & np.isfinite(pos[lap])
+                   & np.isfinite(pos[lap + 1]))
+            order = np.argsort(np.where(np.isfinite(pos[lap]), pos[lap], 1e9))
+            restart = bool(neutral[lap][okk].any()) if okk.any() else False
+            drs_open = lap + 1 >= 3 and not restart
             for a, b in zip(order[:-1], order[1:]):
-                if not (ok[kk, a] and ok[kk, b]) or p0[kk, b] != p0[kk, a] + 1:
+                if not (okk[a] and okk[b]) or pos[lap, b] != pos[lap, a] + 1:
                     continue
                 gap = t[lap, b] - t[lap, a]
                 if not (0 < gap <= CLOSE_GAP_S):
                     continue
                 adv = exp[lap + 1, a] - exp[lap + 1, b]
                 if np.isfinite(adv):
-                    pairs.append((int(season), int(rnd), float(gap), float(adv), bool(p1[kk, b] < p1[kk, a])))
-    pair_df = pd.DataFrame(pairs, columns=["season", "round", "gap_s", "advantage_s", "passed"])
+                    drs = bool(drs_open and gap < DRS_WINDOW_S)
+                    pairs.append((int(season), int(rnd), lap, float(gap), float(adv), drs, restart,
+                                  bool(pos[lap + 1, b] < pos[lap + 1, a])))
+    pair_df = pd.DataFrame(pairs, columns=["season", "round", "lap", "gap_s", "advantage_s", "drs",
+                                           "restart", "passed"])
+    pair_df["delta_s"] = pair_df["advantage_s"] + DRS_GAIN_S * pair_df["drs"].astype(float)
     return pair_df, pd.DataFrame(swaps, columns=["season", "round", "passes"])
+
+
+def passing_design(pairs: pd.DataFrame) -> np.ndarray:
+    """``[n, 3]`` design ``[1, delta_s, drs]`` of :func:`pass_events` pairs."""
+    return np.column_stack([np.ones(len(pairs)), pairs["delta_s"].to_numpy(np.float64),
+                            pairs["drs"].to_numpy(np.float64)])
+
+
+def fit_passing(pairs: pd.DataFrame, n_races: int, shrinkage_races: float) -> tuple[np.ndarray, dict]:
+    """All-circuit ``[intercept, pace_coef_per_s, drs_coef]`` and a per-circuit effect function.
+
+    Returns ``(beta, effect)`` where ``effect(circuit_pairs)`` is the circuit's intercept shift
+    (MAP with a Gaussian prior at 0 whose precision is ``shrinkage_races`` times the all-circuit
+    intercept information per race).
+    """
+    if len(pairs) == 0 or pairs["passed"].nunique() < 2:
+        beta = np.array([DEFAULT_PASSING["intercept"], DEFAULT_PASSING["pace_coef_per_s"],
+                         DEFAULT_PASSING["drs_coef"]])
+        return beta, {"prior_precision": 1.0}
+    X = passing_design(pairs)
+    y = pairs["passed"].to_numpy(float)
+    beta = fit_logistic_X(X, y, np.zeros(3), 1e-6)
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    info_per_race = float((p * (1 - p)).sum()) / max(n_races, 1)
+    return beta, {"prior_precision": shrinkage_races * info_per_race}
+
+
+def circuit_effect(pairs: pd.DataFrame, beta: np.ndarray, prior_precision: float, n_iter: int = 50) -> float:
+    """MAP intercept shift of one circuit's pairs given the all-circuit ``beta`` (prior N(0, 1/prec))."""
+    if len(pairs) == 0:
+        return 0.0
+    X = passing_design(pairs)
+    y = pairs["passed"].to_numpy(float)
+    eta0 = X @ beta
+    c = 0.0
+    for _ in range(n_iter):
+        p = 1 / (1 + np.exp(-(eta0 + c)))
+        grad = float((y - p).sum()) - prior_precision * c
+        hess = float((p * (1 - p)).sum()) + prior_precision
+        step = grad / max(hess, 1e-9)
+        c += step
+        if abs(step) < 1e-9:
+            break
+    return float(c)
+
+
+def fit_logistic_X(X: np.ndarray, y: np.ndarray, prior_mean: np.ndarray,
+                   prior_precision: float | np.ndarray = 0.0, n_iter: int = 50) -> np.ndarray:
+    """MAP logistic regression on a design matrix ``X`` ``[n, k]`` by Newton steps."""
+    m = np.asarray(prior_mean, dtype=np.float64)
+    k = X.shape[1]
+    P = np.asarray(prior_precision, dtype=np.float64)
+    P = P * np.eye(k) if P.ndim == 0 else P
+    beta = m.copy()
+    for _ in range(n_iter):
+        p = 1 / (1 + np.exp(-np.clip(X @ beta, -50, 50)))
+        grad = X.T @ (y - p) - P @ (beta - m)
+        H = -(X.T * (p * (1 - p))) @ X - P - 1e-9 * np.eye(k)
+        step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        beta = beta - step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return beta
 
 
 def fisher_information(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """``X' W X`` of a logistic fit at ``beta`` (2×2)."""
     X = np.column_stack([np.ones_like(x), x])
-    p = 1 / (1 + np.exp(-(X @ beta)))
+    p = 1 / (1 + np.exp(-np.clip(X @ beta, -50, 50)))
     return (X.T * (p * (1 - p))) @ X
 
 
@@ -105,7 +198,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, prior_mean: np.ndarray | None = N
     X = np.column_stack([np.ones_like(x), x])
     beta = m.copy()
     for _ in range(n_iter):
-        p = 1 / (1 + np.exp(-(X @ beta)))
+        p = 1 / (1 + np.exp(-np.clip(X @ beta, -50, 50)))
         grad = X.T @ (y - p) - P @ (beta - m)
         H = -(X.T * (p * (1 - p))) @ X - P - 1e-9 * np.eye(2)
         step = np.linalg.lstsq(H, grad, rcond=None)[0]
@@ -115,9 +208,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, prior_mean: np.ndarray | None = N
     return beta
 
 
-def threshold_s(beta: np.ndarray) -> float:
-    """Pace advantage at which P(pass) = 0.5, within [MIN_THRESHOLD_S, MAX_THRESHOLD_S]."""
-    b0, b1 = float(beta[0]), float(beta[1])
+def threshold_s(beta: np.ndarray, circuit_effect: float = 0.0) -> float:
+    """Pace advantage (no DRS) at which P(pass) = 0.5, within [MIN_THRESHOLD_S, MAX_THRESHOLD_S]."""
+    b0, b1 = float(beta[0]) + circuit_effect, float(beta[1])
     if b1 <= 1e-6:
         return MAX_THRESHOLD_S
     return float(np.clip(-b0 / b1, MIN_THRESHOLD_S, MAX_THRESHOLD_S))

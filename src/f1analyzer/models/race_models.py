@@ -57,10 +57,10 @@ class CircuitModel:
     base_lap_time_s: float = 90.0
     fuel_effect_s_per_lap: float = 0.06
     compounds: dict[str, TyreModel] = field(default_factory=dict)
-    pit_loss_s: float = 22.0
-    pit_loss_sd_s: float = 2.0
-    pit_loss_sc_s: float = 11.0
-    pit_loss_vsc_s: float = 14.0
+    pit_loss_s: float = pitloss.DEFAULT_PIT_LOSS_S
+    pit_loss_sd_s: float = pitloss.DEFAULT_PIT_LOSS_SD_S
+    pit_loss_sc_s: float = pitloss.DEFAULT_PIT_LOSS_SC_S
+    pit_loss_vsc_s: float = pitloss.DEFAULT_PIT_LOSS_VSC_S
     n_pit_stops: int = 0
     sc: SafetyCarModel = field(default_factory=SafetyCarModel)
     vsc: SafetyCarModel = field(default_factory=SafetyCarModel)
@@ -93,6 +93,19 @@ class CircuitModel:
     tyre_allocation_by_era: dict[str, dict[str, str]] = field(default_factory=dict)
     #: era → ordering diagnostics of the raw pooled fit (``tyre_circuits.ordering``) and its terms
     tyre_diagnostics_by_era: dict[str, dict] = field(default_factory=dict)
+    #: stops seen under SC / VSC (the loss is measured on those made on the first neutralised
+    #: lap, against the gaps before it: models/pitloss.py)
+    n_sc_stops: int = 0
+    n_vsc_stops: int = 0
+    #: constraints applied to the fitted SC/VSC losses after the fit, one sentence each
+    pit_loss_constrained: list[str] = field(default_factory=list)
+    #: logistic P(pass | caught): all-circuit coefficients + this circuit's effect
+    #: (models/overtaking.py; the simulator's PassingParams)
+    passing_intercept: float = ot.DEFAULT_PASSING["intercept"]
+    passing_pace_coef_per_s: float = ot.DEFAULT_PASSING["pace_coef_per_s"]
+    passing_drs_coef: float = ot.DEFAULT_PASSING["drs_coef"]
+    passing_circuit_effect: float = 0.0
+    passing_n_pairs: int = 0
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -221,9 +234,7 @@ class RaceModels:
 
         # ---- pit loss, SC/VSC, start, overtaking, retirements ---------------------------------
         ck_of = races.set_index(["season", "round"])["circuit_key"].astype(str)
-        losses = pitloss.stop_losses(laps, pit_stops)
-        losses["circuit_key"] = ck_of.reindex(list(zip(losses["season"], losses["round"]))).to_numpy()
-        glob_pit = pitloss.summarise(losses)
+        glob_pit, pit_by_circuit = pitloss.fit_circuits(laps, pit_stops, ck_of)
         periods, counts = race_periods(laps, races)
         glob_sc = fit_neutralisation(counts["sc"].to_numpy(), periods[periods["kind"] == "sc"])
         glob_vsc = fit_neutralisation(counts["vsc"].to_numpy(), periods[periods["kind"] == "vsc"])
@@ -240,10 +251,9 @@ class RaceModels:
         pairs, swaps = ot.pass_events(laps, expected)
         for df in (pairs, swaps):
             df["circuit_key"] = ck_of.reindex(list(zip(df["season"], df["round"]))).to_numpy()
-        beta_g = ot.fit_logistic(pairs["advantage_s"].to_numpy(), pairs["passed"].to_numpy(float))
         n_race_total = max(len(counts), 1)
-        # prior worth ``m`` average races: the all-circuit information per race, times m
-        prior_prec = m * ot.fisher_information(pairs["advantage_s"].to_numpy(), beta_g) / n_race_total
+        # circuit effects: a prior worth ``m`` average races of the all-circuit information
+        beta_g, pass_prior = ot.fit_passing(pairs, n_race_total, m)
         retire = ot.retirements(laps)
         retire["circuit_key"] = ck_of.reindex(list(zip(retire["season"], retire["round"]))).to_numpy()
         p_ret_g = float(retire["retired"].sum() / max(retire["cars"].sum(), 1))
@@ -272,14 +282,15 @@ class RaceModels:
                         for (s, r), a in med.items()]
                 cm.base_lap_time_s = float(np.median(base))
                 cm.lap_noise_sd_s = f.resid_sd_s
-            pit = pitloss.summarise(losses[losses["circuit_key"] == key], glob_pit) if key != GLOBAL_KEY else glob_pit
+            pit = pit_by_circuit.get(key, glob_pit) if key != GLOBAL_KEY else glob_pit
             for k in ("pit_loss_s", "pit_loss_sd_s", "pit_loss_sc_s", "pit_loss_vsc_s", "n_pit_stops",
-                      "pit_lane_time_s"):
+                      "pit_lane_time_s", "n_sc_stops", "n_vsc_stops", "pit_loss_constrained"):
                 setattr(cm, k, pit[k])
             if key == GLOBAL_KEY:
                 cm.sc, cm.vsc = glob_sc, glob_vsc
-                st, beta = glob_start, beta_g
+                st, effect = glob_start, 0.0
                 sw, rt = swaps, retire
+                cm.passing_n_pairs = int(len(pairs))
                 cm.retirement_prob = p_ret_g
             else:
                 c = counts[counts["circuit_key"] == key]
@@ -288,14 +299,17 @@ class RaceModels:
                 cm.vsc = fit_neutralisation(c["vsc"].to_numpy(), p[p["kind"] == "vsc"], glob_vsc, m)
                 st = race_start.fit_start(lap1[lap1["circuit_key"] == key], glob_start, m)
                 pr = pairs[pairs["circuit_key"] == key]
-                beta = ot.fit_logistic(pr["advantage_s"].to_numpy(), pr["passed"].to_numpy(float), beta_g, prior_prec)
+                effect = ot.circuit_effect(pr, beta_g, pass_prior["prior_precision"])
+                cm.passing_n_pairs = int(len(pr))
                 sw = swaps[swaps["circuit_key"] == key]
                 rt = retire[retire["circuit_key"] == key]
                 cm.retirement_prob = float((rt["retired"].sum() + m * cars_per_race * p_ret_g)
                                            / (rt["cars"].sum() + m * cars_per_race))
             for k, v in st.items():
                 setattr(cm, k, v)
-            cm.overtake_threshold_s = ot.threshold_s(beta)
+            cm.passing_intercept, cm.passing_pace_coef_per_s, cm.passing_drs_coef = (float(b) for b in beta_g)
+            cm.passing_circuit_effect = float(effect)
+            cm.overtake_threshold_s = ot.threshold_s(beta_g[:2], effect)
             if key == GLOBAL_KEY:
                 cm.overtakes_per_race = float(sw["passes"].mean()) if len(sw) else 0.0
             else:

@@ -14,6 +14,9 @@ field              shape, dtype                meaning
 ``pit_z``          ``[n_sims, n_cars, MAX]`` f32 standard normal pit-stop time noise, per stop
 ``retire_u``       ``[n_sims, n_cars]`` f32     uniform; the car retires when ``u < prob``
 ``retire_lap``     ``[n_sims, n_cars]`` i16     lap on which it would retire
+``pass_u``         ``[n_laps, n_sims, n_cars]``  uniform in (0, 1); the car, if it caught the car
+                                               ahead on lap ``first_lap + i``, passes when
+                                               ``u < P(pass)`` (see ``effects.overtaking``)
 =================  ==========================  ==============================================
 
 Noise is indexed by (sim, car, lap) or (sim, car, stop number), never by "the k-th pit stop of
@@ -37,7 +40,11 @@ from f1analyzer.simulation.core.params import (
 )
 
 CHUNK_SIMS = 16384
-_STREAMS = ("status", "start", "laps", "pits", "retire")
+# new streams go at the end: earlier streams keep their seeds (SeedSequence children by index)
+_STREAMS = ("status", "start", "laps", "pits", "retire", "passing")
+#: draws laid out lap-major, ``[n_laps, n_sims, n_cars]`` (sims on axis 1)
+_LAP_MAJOR = ("lap_z", "pass_u")
+
 
 
 @dataclass
@@ -51,17 +58,18 @@ class Draws:
     pit_z: np.ndarray
     retire_u: np.ndarray
     retire_lap: np.ndarray
+    pass_u: np.ndarray
 
     @property
     def n_sims(self) -> int:
         return int(self.start_z.shape[0])
 
     def _per_sim(self, op) -> "Draws":
-        """Apply ``op(array, sim_axis)`` to every per-sim array (``lap_z`` keeps sims on axis 1)."""
+        """Apply ``op(array, sim_axis)`` to every per-sim array (lap-major arrays keep sims on axis 1)."""
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            out[f.name] = v if f.name == "first_lap" else op(v, 1 if f.name == "lap_z" else 0)
+            out[f.name] = v if f.name == "first_lap" else op(v, 1 if f.name in _LAP_MAJOR else 0)
         return Draws(**out)
 
     def take(self, sims: np.ndarray | slice) -> "Draws":
@@ -130,7 +138,8 @@ def _draw_chunk(race: RaceParams, n: int, ss: np.random.SeedSequence, first_lap:
     pit_z = gens["pits"].standard_normal((n, n_cars, MAX_STOPS + 1), dtype=np.float32)
     retire_u = gens["retire"].random((n, n_cars), dtype=np.float32)
     retire_lap = gens["retire"].integers(first_lap, total + 1, (n, n_cars), dtype=np.int16)
-    return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap)
+    pass_u = gens["passing"].random((n_laps, n, n_cars), dtype=np.float32)
+    return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap, pass_u)
 
 
 def chunk_sizes(n_sims: int) -> list[tuple[int, int]]:
@@ -178,7 +187,7 @@ def draw(
         out = Draws(
             first_lap,
             *(
-                np.concatenate([getattr(c, f.name) for c in chunks], axis=1 if f.name == "lap_z" else 0)
+                np.concatenate([getattr(c, f.name) for c in chunks], axis=1 if f.name in _LAP_MAJOR else 0)
                 for f in fields(Draws)
                 if f.name != "first_lap"
             ),

@@ -5,9 +5,11 @@ The engine applies them in this fixed order on every lap ``n`` (see ``engine.run
 1. :func:`tyre_wear` + :func:`fuel_burn` + :func:`lap_noise` (+ :func:`race_start` on lap 1):
    additive deltas on the car's free-air lap time.
 2. :func:`neutralised_lap_time`: under SC/VSC everybody runs the same slow lap instead.
-3. Interaction on track - :func:`overtaking` on green laps (DRS, passing or being held up),
-   :func:`safety_car` on SC laps (the field queues up, gaps shrink). VSC keeps the gaps.
-4. :func:`pit_stop`: time lost by the cars that box at the end of lap ``n`` (cheaper under SC/VSC).
+3. :func:`pit_stop`: time lost by the cars that box at the end of lap ``n`` (the loss from
+   :mod:`.pitloss`, cheaper under SC/VSC). Under SC it is charged *before* the queue forms.
+4. Interaction on track - :func:`overtaking` on green laps (DRS, passing with a probability or
+   being held up), :func:`safety_car` on SC laps (the field queues up, gaps shrink). VSC keeps
+   the gaps. On green and VSC laps the stop's loss is added after the interaction.
 5. :func:`retirements`: cars whose failure lap has come.
 
 Unless stated otherwise inputs and outputs are ``[n_sims, n_cars]`` and float32; every float
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from f1analyzer.simulation.core.params import RaceParams, TrackStatus
+from f1analyzer.simulation.core.params import PassingParams, RaceParams, TrackStatus
 
 F32 = np.float32
 
@@ -72,26 +74,43 @@ def neutralised_lap_time(lap_time: np.ndarray, status: np.ndarray, neutral: np.n
     return np.where(is_neutral, neutral[status][:, None], lap_time)
 
 
+#: smallest uniform used: ``logit(u)`` stays finite (a float32 uniform can be exactly 0)
+U_MIN = F32(2.0 ** -24)
+
+
+def pass_logit(u: np.ndarray) -> np.ndarray:
+    """``log(u / (1 - u))`` of uniforms (float32, 1-D): a pass happens when its log-odds exceed it.
+
+    Comparing log-odds with ``logit(u)`` is the same as ``u < P(pass)``; the reference loop
+    calls this same function so both evaluate it identically.
+    """
+    u = np.maximum(u, U_MIN)
+    return np.log(u / (F32(1.0) - u))
+
+
 def overtaking(
     prev_t: np.ndarray,
     lap_time_t: np.ndarray,
     retired_t: np.ndarray,
     cars_t: np.ndarray,
     drs_on: np.ndarray,
+    pass_logit_t: np.ndarray,
     *,
     min_gap_s: float,
-    overtake_threshold_s: float,
+    passing: PassingParams,
     drs_gain_s: float,
     drs_window_s: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Green-lap interaction: DRS, overtakes and cars held up in traffic.
 
     Sweeping from the leader back, each car's line time is ``prev + lap_time``. A car that would
-    arrive less than ``min_gap_s`` behind the car ahead has *caught* it. It passes when its lap is
-    at least ``overtake_threshold_s`` quicker (the passed car is then pushed ``min_gap_s`` behind
-    it); otherwise it is held up: ``time = car_ahead + min_gap_s``. At most one pass per car and
-    lap. DRS (rows where ``drs_on``) takes ``drs_gain_s`` off the lap of a car that started the
-    lap within ``drs_window_s`` of the car ahead.
+    arrive less than ``min_gap_s`` behind the car ahead has *caught* it. It passes with
+    probability ``passing.p_pass(delta, drs)`` (``delta``: how much quicker its lap is than the
+    car now ahead's; it passes when the log-odds exceed ``pass_logit_t``, the logit of its uniform
+    draw), the passed car is then pushed
+    ``min_gap_s`` behind it; otherwise it is held up: ``time = car_ahead + min_gap_s``. At most
+    one pass per car and lap. DRS (rows where ``drs_on``) takes ``drs_gain_s`` off the lap of a
+    car that started the lap within ``drs_window_s`` of the car ahead.
 
     Args:
         prev_t: ``[n_cars, n_sims]`` race time at the start of the lap, sorted by position.
@@ -99,19 +118,26 @@ def overtaking(
         retired_t: ``[n_cars, n_sims]`` bool, retired cars (all at the back).
         cars_t: ``[n_cars, n_sims]`` car indices in that order.
         drs_on: ``[n_sims]`` bool, DRS enabled this lap.
+        pass_logit_t: ``[n_cars, n_sims]`` :func:`pass_logit` of the uniform draw of the car in
+            each slot.
 
     Returns:
         ``(time_t, new_cars_t, passes)``: line times ``[n_cars, n_sims]`` in the *new* order, the
         car indices in the new order, and the number of passes per sim ``[n_sims]``.
     """
-    g, thr = F32(min_gap_s), F32(overtake_threshold_s)
+    g = F32(min_gap_s)
+    b0 = F32(passing.intercept + passing.circuit_effect)
+    b1, b2 = F32(passing.pace_coef_per_s), F32(passing.drs_coef)
     n_cars, n_sims = prev_t.shape
     running = ~retired_t
     lt = lap_time_t.copy()
+    # a caught car passes when b0 + b1 * delta + b2 * drs > logit(u), i.e. b1 * delta > need
+    need = pass_logit_t - b0
     if n_cars > 1:
         gap = prev_t[1:] - prev_t[:-1]
         drs = drs_on & running[1:] & (gap < F32(drs_window_s))
         lt[1:] = np.where(drs, lt[1:] - F32(drs_gain_s), lt[1:])
+        need[1:] = need[1:] - np.where(drs, b2, F32(0.0))
     t = prev_t + lt
     out_t = t.copy()  # slot k holds the line time of the car now k-th
     out_c = cars_t.copy()
@@ -119,9 +145,13 @@ def overtaking(
     passes = np.zeros(n_sims, dtype=np.int16)
     for k in range(1, n_cars):
         lim = out_t[k - 1] + g
-        caught = t[k] < lim
-        np.maximum(t[k], lim, out=out_t[k])  # held up unless it passes
-        passing = caught & ((out_lt[k - 1] - lt[k]) >= thr) & running[k]
+        passing = t[k] < lim  # caught the car ahead ...
+        np.maximum(t[k], lim, out=out_t[k])  # ... and held up unless it passes
+        passing &= running[k]
+        # full rows: cheaper than gathering the caught sims first
+        delta = out_lt[k - 1] - lt[k]
+        delta *= b1
+        passing &= delta > need[k]
         if not passing.any():
             continue
         i = np.flatnonzero(passing)
@@ -139,36 +169,34 @@ def safety_car(
     prev_t: np.ndarray,
     lap_time_t: np.ndarray,
     retired_t: np.ndarray,
+    cars_t: np.ndarray,
     *,
     queue_gap_s: float,
     gap_retain_per_lap: float,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """SC lap: the field bunches up behind the Safety Car.
 
-    Everyone runs the neutralised lap (``lap_time_t``, 0 for retired cars); then, leader
+    Everyone runs the neutralised lap (``lap_time_t``, 0 for retired cars; a car boxing this lap
+    has its stop loss in it already, so the stop is charged against the gaps at the start of the
+    lap). The field is put in line-time order (retired cars stay at the back), then, leader
     backwards, each gap to the car ahead above ``queue_gap_s`` shrinks to
-    ``queue_gap_s + (gap - queue_gap_s) * gap_retain_per_lap``. Order is unchanged. Works on
-    ``[n_cars, n_sims]`` sorted arrays like :func:`overtaking` and returns the new line times in
-    the same order (retired cars keep their time).
+    ``queue_gap_s + (gap - queue_gap_s) * gap_retain_per_lap``. Works on ``[n_cars, n_sims]``
+    sorted arrays like :func:`overtaking`; returns ``(time_t, new_cars_t)`` in the new order
+    (retired cars keep their time).
     """
     q, r = F32(queue_gap_s), F32(gap_retain_per_lap)
     t = prev_t + lap_time_t
+    idx = np.argsort(np.where(retired_t, np.inf, t), axis=0, kind="stable")
+    t = np.take_along_axis(t, idx, axis=0)
+    ret = np.take_along_axis(retired_t, idx, axis=0)
+    cars = np.take_along_axis(cars_t, idx, axis=0)
     out = np.empty_like(t)
     out[0] = t[0]
     for k in range(1, t.shape[0]):
         gap = t[k] - t[k - 1]
         new_gap = np.where(gap > q, (gap - q) * r + q, gap)
-        out[k] = np.where(retired_t[k], t[k], out[k - 1] + new_gap)
-    return out
-
-
-def pit_loss_by_status(race: RaceParams) -> np.ndarray:
-    """float32 ``[3]`` pit loss (incl. out-lap penalty) under GREEN, SC and VSC."""
-    out = np.zeros(3, dtype=F32)
-    out[TrackStatus.GREEN] = F32(race.pit_loss_s + race.out_lap_penalty_s)
-    out[TrackStatus.SC] = F32(race.pit_loss_sc_s + race.out_lap_penalty_s)
-    out[TrackStatus.VSC] = F32(race.pit_loss_vsc_s + race.out_lap_penalty_s)
-    return out
+        out[k] = np.where(ret[k], t[k], out[k - 1] + new_gap)
+    return out, cars
 
 
 def pit_stop(
@@ -181,8 +209,9 @@ def pit_stop(
 ) -> np.ndarray:
     """Time lost by cars boxing at the end of this lap (0 elsewhere).
 
-    ``loss_by_status[status]`` (``[n_sims]``: a stop under SC/VSC is cheaper because the field is
-    slow) + the team's offset ``[n_cars]`` + ``pit_loss_sd_s * stop_z`` (per-stop noise).
+    ``loss_by_status[status]`` (``[n_sims]``, :func:`.pitloss.loss_table`: a stop under SC/VSC
+    is cheaper because the field is slow) + the team's offset ``[n_cars]`` +
+    ``pit_loss_sd_s * stop_z`` (per-stop noise).
     """
     loss = loss_by_status[status][:, None] + pit_stop_offset_s
     loss = loss + F32(pit_loss_sd_s) * stop_z

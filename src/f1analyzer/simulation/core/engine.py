@@ -7,8 +7,9 @@ sims. Random numbers come pre-drawn (:mod:`.draws`) so that different strategies
 on common random numbers, and so that :mod:`.reference` can replay one sim with a plain loop.
 
 Lap ``n``, in a fixed order (see :mod:`.effects`): free-air lap time (car pace + tyre + fuel +
-noise, + start on lap 1) → SC/VSC neutralisation → on-track interaction (overtaking / SC queue)
-→ pit stops at the end of the lap → retirements → classification order.
+noise, + start on lap 1) → SC/VSC neutralisation → pit stops at the end of the lap (their loss
+from :mod:`.pitloss`; under SC charged before the queue forms) → on-track interaction
+(overtaking / SC queue) → retirements → classification order.
 
 Several strategy sets can run in one call (``run(..., group=...)``): each sim belongs to a group
 with its own strategies; the optimiser tiles the same draws across groups (CRN).
@@ -26,6 +27,7 @@ from f1analyzer.log import get_logger
 from f1analyzer.simulation.core import effects as fx
 from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk
 from f1analyzer.simulation.core.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.core.pitloss import loss_table
 from f1analyzer.simulation.core.result import SimResult
 from f1analyzer.simulation.core.state import RaceState, SimState, initial_state
 from f1analyzer.simulation.core.strategy import Strategy, validate_field
@@ -87,7 +89,7 @@ def _constants(race: RaceParams, state: RaceState | None) -> dict:
         "noise_sd": np.array([c.lap_noise_sd_s for c in cars]).astype(np.float32),
         "pit_offset": np.array([c.pit_stop_offset_s for c in cars]).astype(np.float32),
         "retire_prob": np.array([c.retirement_prob * remaining for c in cars]).astype(np.float32),
-        "loss_status": fx.pit_loss_by_status(race),
+        "loss_status": loss_table(race),
         "neutral": fx.neutral_lap_times(race),
         "start_loss": fx.start_loss_s(race),
     }
@@ -104,7 +106,7 @@ def drs_enabled(race: RaceParams, track_status: np.ndarray, lap: int) -> np.ndar
 
 
 def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, status: np.ndarray,
-              lap: int, drs_on: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              lap: int, drs_on: np.ndarray, pass_u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """On-track interaction for every sim; returns (race_time [S, C], order [S, C], passes [S])."""
     n_sims, n_cars = lap_time.shape
     # flat index of (sim, car at position k), laid out [n_cars, n_sims] (position-major)
@@ -119,21 +121,25 @@ def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, status: np.n
         ret_t = st.retired.ravel().take(flat)
         green = status == TrackStatus.GREEN
         if green.all():
+            lu_t = fx.pass_logit(pass_u).ravel().take(flat)
             new_t, new_c, passes = fx.overtaking(
-                prev_t, lt_t, ret_t, cars_t, drs_on, **_ot_kwargs(race))
+                prev_t, lt_t, ret_t, cars_t, drs_on, lu_t, **_ot_kwargs(race))
         elif green.any():
             gi = np.flatnonzero(green)
             new_c = cars_t.copy()
+            lu_t = fx.pass_logit(pass_u).ravel().take(flat[:, gi])
             t, c, p = fx.overtaking(
-                prev_t[:, gi], lt_t[:, gi], ret_t[:, gi], cars_t[:, gi], drs_on[gi],
+                prev_t[:, gi], lt_t[:, gi], ret_t[:, gi], cars_t[:, gi], drs_on[gi], lu_t,
                 **_ot_kwargs(race))
             new_t[:, gi], new_c[:, gi], passes[gi] = t, c, p
         sc = status == TrackStatus.SC
         if sc.any():
             si = np.flatnonzero(sc)
-            new_t[:, si] = fx.safety_car(
-                prev_t[:, si], lt_t[:, si], ret_t[:, si], queue_gap_s=race.sc_queue_gap_s,
-                gap_retain_per_lap=race.sc_gap_retain_per_lap,
+            if new_c is cars_t:
+                new_c = cars_t.copy()
+            new_t[:, si], new_c[:, si] = fx.safety_car(
+                prev_t[:, si], lt_t[:, si], ret_t[:, si], cars_t[:, si],
+                queue_gap_s=race.sc_queue_gap_s, gap_retain_per_lap=race.sc_gap_retain_per_lap,
             )
     race_time = np.empty_like(st.race_time_s)
     new_order = np.ascontiguousarray(new_c.T)
@@ -143,7 +149,7 @@ def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, status: np.n
 
 
 def _ot_kwargs(race: RaceParams) -> dict:
-    return {"min_gap_s": race.min_gap_s, "overtake_threshold_s": race.overtake_threshold_s,
+    return {"min_gap_s": race.min_gap_s, "passing": race.passing,
             "drs_gain_s": race.drs_gain_s, "drs_window_s": race.drs_window_s}
 
 
@@ -201,23 +207,33 @@ def run(
         if lap == 1:
             lap_time = lap_time + fx.race_start(draws.start_z, k["start_loss"], race.start_time_sd_s)
         lap_time = np.where(running, lap_time, np.float32(0.0))
-        # 3. on-track interaction
-        drs_on = drs_enabled(race, draws.track_status, lap)
-        prev_time = st.race_time_s
-        race_time, st.order, passes = _interact(race, st, lap_time, status, lap, drs_on)
-        passes_total += passes
-        # 4. pit stops at the end of the lap
+        # 3. pit stops at the end of the lap: under SC the loss is charged against the gaps at the
+        # start of the lap, before the queue forms (a field that is itself slow); on green and
+        # VSC laps after the interaction (the in-lap is raced, the lane is run alone)
         pit_now = np.zeros(shape, dtype=bool)
         if lap <= total - 1:
             due = st.next_pit_lap.astype(np.int32) - lap
             neutral = (status != TrackStatus.GREEN)[:, None]
             pit_now = running & ((due == 0) | (neutral & (due > 0) & (due <= window)))
+        stop_cost = None
         if pit_now.any():
             idx = st.plan_idx.astype(np.intp)[..., None]
             stop_z = np.take_along_axis(draws.pit_z, idx, axis=2)[..., 0]
-            race_time = race_time + fx.pit_stop(
+            stop_cost = fx.pit_stop(
                 pit_now, status, stop_z, k["pit_offset"], k["loss_status"], race.pit_loss_sd_s
             )
+            sc_rows = (status == TrackStatus.SC)[:, None]
+            if sc_rows.any():
+                lap_time = lap_time + np.where(sc_rows, stop_cost, np.float32(0.0))
+                stop_cost = np.where(sc_rows, np.float32(0.0), stop_cost)
+        # 4. on-track interaction
+        drs_on = drs_enabled(race, draws.track_status, lap)
+        prev_time = st.race_time_s
+        race_time, st.order, passes = _interact(race, st, lap_time, status, lap, drs_on,
+                                                draws.pass_u[lap - first])
+        passes_total += passes
+        if stop_cost is not None:
+            race_time = race_time + stop_cost
             new_comp = np.take_along_axis(plan_comp, idx, axis=2)[..., 0]
             st.compound = np.where(pit_now, new_comp, st.compound)
             st.compounds_used |= np.where(pit_now, np.left_shift(1, new_comp.astype(np.int16)),

@@ -11,7 +11,7 @@ A race is described by three kinds of parameters:
   starting tyres.
 * :class:`RaceParams` - the event: distance, base lap time, fuel effect, pit-lane losses (green,
   under Safety Car and under Virtual Safety Car), the SC/VSC distributions
-  (:class:`NeutralisationParams`), start, overtaking/DRS rules, the compounds and the field.
+  (:class:`NeutralisationParams`), start, passing (:class:`PassingParams`) and DRS, the compounds and the field.
 
 The fitted models (``f1analyzer.models``) produce these objects; the simulator only reads them.
 Every ``validate`` raises :class:`~f1analyzer.errors.InvalidRequestError` naming what is allowed.
@@ -165,6 +165,59 @@ class NeutralisationParams:
             )
 
 
+@dataclass(frozen=True)
+class PassingParams:
+    """Probability that a car which has caught the car ahead gets past it on this lap.
+
+    A car *caught* the car ahead when it would cross the line less than ``min_gap_s`` behind it.
+    It then passes with probability ``1 / (1 + exp(-logit))``, where
+
+        logit = intercept + circuit_effect + pace_coef_per_s * delta_s + drs_coef * drs
+
+    ``delta_s`` is the simulated lap-time advantage of the follower on this lap (car pace, tyre
+    compound and age, fuel, noise, and the DRS gain already in it), ``drs`` is 1 when the follower
+    had DRS. ``drs_coef`` contrasts the green laps with DRS against those without it, which are
+    lap 2 and the restarts (bunched field, cold tyres): it comes out *negative* on real data,
+    restarts see more passes than DRS laps beyond what DRS's lap-time gain explains.
+    ``circuit_effect`` is the track's own difficulty (Monaco strongly negative). Fitted by
+    :mod:`f1analyzer.models.overtaking` on real position changes; the defaults are its
+    all-circuit fit on 2018-2024, rounded. :meth:`threshold` builds the old hard rule (pass iff
+    ``delta_s >= x``).
+    """
+
+    intercept: float = -2.0
+    pace_coef_per_s: float = 1.2
+    drs_coef: float = -0.7
+    circuit_effect: float = 0.0
+
+    @classmethod
+    def threshold(cls, overtake_threshold_s: float, steepness_per_s: float = 1.0e4) -> "PassingParams":
+        """A step: passes (almost surely) iff the lap is at least ``overtake_threshold_s`` quicker."""
+        return cls(intercept=-steepness_per_s * float(overtake_threshold_s),
+                   pace_coef_per_s=float(steepness_per_s), drs_coef=0.0, circuit_effect=0.0)
+
+    def logit(self, delta_s: np.ndarray | float, drs: np.ndarray | bool = False) -> np.ndarray:
+        """Log-odds of a pass (float64; the engine evaluates the same sum in float32)."""
+        return (self.intercept + self.circuit_effect + self.pace_coef_per_s * np.asarray(delta_s, np.float64)
+                + self.drs_coef * np.asarray(drs, np.float64))
+
+    def p_pass(self, delta_s: np.ndarray | float, drs: np.ndarray | bool = False) -> np.ndarray:
+        """P(pass | caught) for a lap-time advantage ``delta_s`` (s) and DRS."""
+        return 1.0 / (1.0 + np.exp(-self.logit(delta_s, drs)))
+
+    def even_odds_delta_s(self, drs: bool = False) -> float:
+        """Lap-time advantage at which a pass is as likely as not (``inf`` if it never is)."""
+        if self.pace_coef_per_s <= 0:
+            return float("inf")
+        return float(-(self.intercept + self.circuit_effect + self.drs_coef * drs) / self.pace_coef_per_s)
+
+    def validate(self) -> None:
+        for name in ("intercept", "pace_coef_per_s", "drs_coef", "circuit_effect"):
+            _check(bool(np.isfinite(getattr(self, name))), f"passing.{name} must be finite.")
+        _check(self.pace_coef_per_s >= 0, "passing.pace_coef_per_s must be >= 0 (a quicker car "
+               "is never less likely to pass).")
+
+
 def _default_compounds() -> dict[str, CompoundParams]:
     return {
         "SOFT": CompoundParams("SOFT", -0.6, 0.08, 0.002, 18, 0.3),
@@ -181,9 +234,10 @@ class RaceParams:
     lap of fuel burnt (lap ``n`` is ``(n - 1) * fuel_effect_s_per_lap`` faster than lap 1).
     ``pit_loss_s`` is the total time a green-flag stop costs against staying out (pit-lane
     transit + stationary time); ``pit_loss_sc_s`` / ``pit_loss_vsc_s`` are the same under SC/VSC,
-    when the field is slow and a stop is "cheap". ``out_lap_penalty_s`` (cold tyres) is paid with
-    the stop. A car within ``min_gap_s`` of the car ahead at the line is *caught*: it passes when
-    its lap is at least ``overtake_threshold_s`` quicker, otherwise it is held up at ``min_gap_s``.
+    when the field is slow and a stop is "cheap" (the one table: :mod:`.pitloss`).
+    ``out_lap_penalty_s`` (cold tyres) is paid with the stop. A car within ``min_gap_s`` of the
+    car ahead at the line is *caught*: it passes with the probability given by ``passing``
+    (:class:`PassingParams`), otherwise it is held up at ``min_gap_s``.
     A car within ``drs_window_s`` of the car ahead at the start of a green lap (from lap 3, not
     straight after a neutralisation) gains ``drs_gain_s``. Under SC the field queues: each lap the
     gap to the car ahead above ``sc_queue_gap_s`` shrinks to ``sc_gap_retain_per_lap`` of itself.
@@ -212,7 +266,7 @@ class RaceParams:
     first_lap_loss_s: float = 5.0
     per_grid_slot_loss_s: float = 0.15
     start_time_sd_s: float = 0.3
-    overtake_threshold_s: float = 1.0
+    passing: PassingParams = field(default_factory=PassingParams)
     drs_enabled: bool = True
     drs_gain_s: float = 0.4
     drs_window_s: float = 1.0
@@ -298,7 +352,7 @@ class RaceParams:
         _check(self.min_gap_s > 0, "min_gap_s must be > 0 (cars cannot occupy the same spot).")
         _check(self.sc_queue_gap_s > 0, "sc_queue_gap_s must be > 0.")
         _check(0 <= self.sc_gap_retain_per_lap <= 1, "sc_gap_retain_per_lap must be in [0, 1].")
-        _check(self.overtake_threshold_s >= 0, "overtake_threshold_s must be >= 0.")
+        self.passing.validate()
         _check(self.sc_lap_time_factor >= 1 and self.vsc_lap_time_factor >= 1,
                "SC/VSC lap-time factors must be >= 1.")
         self.sc.validate("sc")

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from f1analyzer.simulation.core.draws import Draws
+from f1analyzer.simulation.core.effects import pass_logit
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.result import SimResult
 from f1analyzer.simulation.core.state import RETIRED_KEY_PER_LAP_S, RETIRED_KEY_S, RaceState
 from f1analyzer.simulation.core.strategy import Strategy
@@ -50,12 +52,12 @@ def simulate_reference(
     prob = [f32(c.retirement_prob * remaining) for c in race.cars]
     start_loss = [f32(race.first_lap_loss_s + race.per_grid_slot_loss_s * (c.grid_position - 1))
                   for c in race.cars]
-    extra = race.out_lap_penalty_s
-    loss = {TrackStatus.GREEN: f32(race.pit_loss_s + extra), TrackStatus.SC: f32(race.pit_loss_sc_s + extra),
-            TrackStatus.VSC: f32(race.pit_loss_vsc_s + extra)}
+    loss = {s: f32(stop_loss_s(race, s)) for s in TrackStatus}
     neutral = {TrackStatus.SC: f32(race.base_lap_time_s * race.sc_lap_time_factor),
                TrackStatus.VSC: f32(race.base_lap_time_s * race.vsc_lap_time_factor)}
-    g, thr = f32(race.min_gap_s), f32(race.overtake_threshold_s)
+    g = f32(race.min_gap_s)
+    b0 = f32(race.passing.intercept + race.passing.circuit_effect)
+    b1, b2 = f32(race.passing.pace_coef_per_s), f32(race.passing.drs_coef)
     q, keep = f32(race.sc_queue_gap_s), f32(race.sc_gap_retain_per_lap)
 
     plans = [list(s.stops) for s in strategies]
@@ -96,16 +98,34 @@ def simulate_reference(
             if lap == 1:
                 x = x + (start_loss[c] + f32(race.start_time_sd_s) * draws.start_z[sim, c])
             lt[c] = x
-        # 3. interaction, walking the field from the leader
+        # 3. pit decisions; under SC the stop's loss goes into the lap, before the queue forms
+        boxed = [False] * n
+        cost = [f32(0.0)] * n
+        for c in range(n):
+            if retired[c]:
+                continue
+            due = next_pit(c) - lap
+            window = strategies[c].sc_window_laps
+            boxed[c] = lap <= total - 1 and (
+                due == 0 or (status != TrackStatus.GREEN and 0 < due <= window))
+            if boxed[c]:
+                x = loss[status] + offset[c]
+                cost[c] = x + f32(race.pit_loss_sd_s) * draws.pit_z[sim, c, plan_idx[c]]
+                if status == TrackStatus.SC:
+                    lt[c] = lt[c] + cost[c]
+        # 4. interaction, walking the field from the leader
         prev = [time[c] for c in order]
         lts = [lt[c] for c in order]
         ret = [retired[c] for c in order]
+        u = draws.pass_u[lap - first, sim]
         slots = [[prev[k] + lts[k], order[k], lts[k]] for k in range(n)]
         if lap > 1 and status == TrackStatus.GREEN:
             drs_open = (race.drs_enabled and lap >= 3
                         and status_by_lap[lap - 2] == TrackStatus.GREEN)
+            drs = [False] * n
             for k in range(1, n):
                 if drs_open and not ret[k] and (prev[k] - prev[k - 1]) < f32(race.drs_window_s):
+                    drs[k] = True
                     lts[k] = lts[k] - f32(race.drs_gain_s)
             t = [prev[k] + lts[k] for k in range(n)]
             slots = [[t[0], order[0], lts[0]]]
@@ -115,7 +135,13 @@ def simulate_reference(
                     continue
                 last_t, last_car, last_lt = slots[k - 1]
                 lim = last_t + g
-                if t[k] < lim and (last_lt - lts[k]) >= thr:  # overtake
+                passed = False
+                if t[k] < lim:  # caught: pass with probability P(pass | delta, DRS), i.e.
+                    # b0 + b1 * delta + b2 * drs > logit(u), evaluated as the engine does
+                    need = pass_logit(np.array([u[order[k]]], dtype=f32))[0] - b0
+                    need = need - (b2 if drs[k] else f32(0.0))
+                    passed = bool((last_lt - lts[k]) * b1 > need)
+                if passed:
                     ahead = slots[k - 2][0] if k >= 2 else f32(-math.inf)
                     p_time = max(t[k], ahead + g)
                     slots[k - 1] = [p_time, order[k], lts[k]]
@@ -124,8 +150,11 @@ def simulate_reference(
                 else:  # free, or held up behind
                     slots.append([max(t[k], lim), order[k], lts[k]])
         elif lap > 1 and status == TrackStatus.SC:
-            t = [prev[k] + lts[k] for k in range(n)]
-            slots[0][0] = t[0]
+            # line-time order first (a car that boxed drops back), retired cars stay behind
+            srt = sorted(range(n), key=lambda k: math.inf if ret[k] else float(slots[k][0]))
+            slots = [slots[k] for k in srt]
+            ret = [ret[k] for k in srt]
+            t = [s[0] for s in slots]
             for k in range(1, n):
                 gap = t[k] - t[k - 1]
                 new_gap = (gap - q) * keep + q if gap > q else gap
@@ -134,18 +163,13 @@ def simulate_reference(
         for t_k, c, _ in slots:
             new_time[c] = f32(t_k)
         order = [c for _, c, _ in slots]
-        # 4. pit stops, 5. retirements
+        # 5. stops are charged (green/VSC), tyres change, retirements
         for c in range(n):
             if retired[c]:
                 continue
-            due = next_pit(c) - lap
-            window = strategies[c].sc_window_laps
-            boxed = lap <= total - 1 and (
-                due == 0 or (status != TrackStatus.GREEN and 0 < due <= window))
-            if boxed:
-                cost = loss[status] + offset[c]
-                cost = cost + f32(race.pit_loss_sd_s) * draws.pit_z[sim, c, plan_idx[c]]
-                new_time[c] = new_time[c] + cost
+            if boxed[c]:
+                if status != TrackStatus.SC:
+                    new_time[c] = new_time[c] + cost[c]
                 comp[c] = compound_code(plans[c][plan_idx[c]][1])
                 plan_idx[c] += 1
                 stops[c] += 1

@@ -1,7 +1,7 @@
 """Cheap deterministic strategy screening: one car in clean air, no noise, green flag.
 
 The time a plan costs is the sum over its stints of the tyre contribution (pace offset + wear,
-from :meth:`RaceParams.tyre_delta_table`) plus ``n_stops * (pit_loss_s + out_lap_penalty_s)``;
+from :meth:`RaceParams.tyre_delta_table`) plus ``n_stops`` green stop losses (:func:`.pitloss.stop_loss_s`);
 fuel and car pace are the same for every plan and drop out. With a cumulative table
 ``cum[compound, age]`` each stint costs two lookups, so tens of thousands of candidate pit-lap
 combinations are scored in a few milliseconds. The optimiser screens with this and runs the
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, MAX_STOPS, RaceParams, compound_code
+from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, MAX_STOPS, RaceParams, TrackStatus, compound_code
+from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.rules import TyreRules
 from f1analyzer.simulation.core.strategy import Strategy
 
@@ -54,7 +55,7 @@ class Screen:
         self.rules = race.rules if rules is None else rules
         table = race.tyre_delta_table().astype(np.float64)
         self.cum = np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
-        self.stop_cost_s = race.pit_loss_s + race.out_lap_penalty_s
+        self.stop_cost_s = stop_loss_s(race, TrackStatus.GREEN)
         self._grids: dict[tuple, np.ndarray] = {}
 
     def _stint(self, code: int, age0: np.ndarray | int, n_laps: np.ndarray) -> np.ndarray:

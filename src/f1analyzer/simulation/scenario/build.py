@@ -31,8 +31,12 @@ How each part is chosen:
   at least :func:`pace_step_for` apart (the era's typical step), linear wear SOFT ≥ MEDIUM ≥ HARD
   by precision-weighted pool-adjacent-violators on the fits' standard errors, a harder compound's
   cliff never before a softer one's. What moved is in ``BuiltRace.tyre_adjustments`` and a note.
-* **Pit loss.** Green-flag loss from the circuit model; the SC/VSC losses are clipped to
-  ``[MIN_NEUTRAL_LOSS_SHARE, 1]`` times the green loss (a fit on few stops can be off).
+* **Pit loss.** Green, SC and VSC losses as the circuit model fitted them
+  (:mod:`f1analyzer.models.pitloss` orders them SC < VSC < green by shrinkage to the pooled
+  ratios; a constraint it still had to apply is named in ``confidence_reasons``). Only a missing
+  value falls back to the simulator's default share of the green loss.
+* **Passing.** The circuit model's logistic P(pass | caught) (``PassingParams``, :mod:`.pit_and_passing`); a model
+  set fitted before it existed gives the old threshold as a steep curve.
 * **Allocation.** The three dry compounds (SOFT/MEDIUM/HARD are relative names, so every event's
   allocation maps to all three). INTERMEDIATE and WET get rough illustrative parameters so that
   replays of wet races can run; the optimiser never proposes them.
@@ -71,6 +75,7 @@ from f1analyzer.simulation.scenario.compounds import (
 from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment
 from f1analyzer.simulation.scenario.tyre_rules import rules_for
 from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
+from f1analyzer.simulation.scenario.pit_and_passing import neutral_loss, passing_params, pit_loss_reasons
 
 log = get_logger("simulation.build")
 
@@ -341,30 +346,19 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
     params = RaceParams(
         circuit_key=circuit_key, total_laps=int(total_laps), base_lap_time_s=base, cars=car_params,
         compounds=compounds, dry_compounds=DRY_COMPOUNDS, fuel_effect_s_per_lap=fuel,
-        pit_loss_s=green, pit_loss_sc_s=_neutral_loss(cm.pit_loss_sc_s, green),
-        pit_loss_vsc_s=_neutral_loss(cm.pit_loss_vsc_s, green),
+        pit_loss_s=green, pit_loss_sc_s=neutral_loss(cm.pit_loss_sc_s, green, "sc"),
+        pit_loss_vsc_s=neutral_loss(cm.pit_loss_vsc_s, green, "vsc"),
         pit_loss_sd_s=float(max(cm.pit_loss_sd_s, 0.0)),
         sc=neutralisation_params(cm.sc), vsc=neutralisation_params(cm.vsc),
         first_lap_loss_s=float(cm.first_lap_loss_s), per_grid_slot_loss_s=slot_loss,
         start_time_sd_s=float(share * max(cm.lap1_position_change_sd, 0.0) * max(slot_loss, 0.05)),
-        overtake_threshold_s=float(max(cm.overtake_threshold_s, 0.0)),
         # event rules (the editable table) and learned stint limits: every plan keeps them
         rules=rules_for(season, event, circuit_key, cm, total_laps=int(total_laps),
                         era=models.era_of(season) if hasattr(models, "era_of") else None),
+        passing=passing_params(models, cm, noise),
     )
     params.validate()
     return params, model_key, notes, adjusted
-
-
-#: a stop under SC/VSC costs between this share of a green stop and a green stop
-MIN_NEUTRAL_LOSS_SHARE = 0.25
-
-
-def _neutral_loss(value: float, green: float) -> float:
-    """SC/VSC pit loss clipped to ``[MIN_NEUTRAL_LOSS_SHARE * green, green]`` (a fit on few or odd
-    stops can give a negative or larger-than-green value, which the simulator must not use)."""
-    v = float(value) if value is not None and np.isfinite(value) else green
-    return float(np.clip(v, MIN_NEUTRAL_LOSS_SHARE * green, green))
 
 
 def regrid(params: RaceParams, driver: str, grid: int) -> RaceParams:
@@ -468,11 +462,13 @@ def build_race(
     reasons += new_venue_reasons(models, key, model_key)
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
-    return BuiltRace(
+    built = BuiltRace(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
         notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons,
     )
+    built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
+    return built
 
 
 def race_params_for(season: int, event: str | int, *, models, store=None, pre_race: bool = True,

@@ -37,6 +37,7 @@ from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.engine import simulate
 from f1analyzer.simulation.core.params import DRY_COMPOUNDS, RaceParams, TrackStatus
+from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.planning.screen import Screen
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import Strategy
@@ -150,8 +151,7 @@ def real_state(race, params: RaceParams, lap: int, *, schedule: np.ndarray | Non
     sched = schedule if schedule is not None else track_schedule(race, params.total_laps)
     # a stop whose in-lap is ``lap`` costs what it cost under that lap's status; the state's
     # status is the one of the lap being run next (known when the next call is made)
-    loss = {TrackStatus.GREEN: params.pit_loss_s, TrackStatus.SC: params.pit_loss_sc_s,
-            TrackStatus.VSC: params.pit_loss_vsc_s}[TrackStatus(int(sched[lap - 1]))]
+    loss = stop_loss_s(params, TrackStatus(int(sched[lap - 1])))
     status_now = TrackStatus(int(sched[lap])) if lap < sched.size else TrackStatus.GREEN
     n = params.n_cars
     times, comp, age, n_stops, used, retired = [], [], [], [], [], []

@@ -1,0 +1,77 @@
+"""Passing as a probability of the pace delta, DRS and the circuit (models/overtaking.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from f1analyzer.models import overtaking as ot
+from f1analyzer.simulation.core.params import PassingParams
+
+TRUE = np.array([-2.0, 1.5, -0.5])  # intercept, pace coefficient, DRS
+
+
+def _pairs(n: int, rng, effect: float = 0.0) -> pd.DataFrame:
+    delta = rng.normal(0.5, 1.0, n)
+    drs = rng.random(n) < 0.7
+    p = 1 / (1 + np.exp(-(TRUE[0] + effect + TRUE[1] * delta + TRUE[2] * drs)))
+    return pd.DataFrame({"delta_s": delta, "drs": drs, "passed": rng.random(n) < p})
+
+
+def test_fit_passing_recovers_the_curve():
+    beta, prior = ot.fit_passing(_pairs(40_000, np.random.default_rng(0)), n_races=100, shrinkage_races=3.0)
+    np.testing.assert_allclose(beta, TRUE, atol=0.1)
+    assert prior["prior_precision"] > 0
+
+
+def test_circuit_effect_is_shrunk_with_few_pairs_and_found_with_many():
+    rng = np.random.default_rng(1)
+    beta, prior = ot.fit_passing(_pairs(20_000, rng), n_races=100, shrinkage_races=3.0)
+    hard = -1.5  # a Monaco
+    few = ot.circuit_effect(_pairs(30, rng, hard), beta, prior["prior_precision"])
+    many = ot.circuit_effect(_pairs(20_000, rng, hard), beta, prior["prior_precision"])
+    assert hard < few < 0 or few == pytest.approx(hard, abs=0.5)
+    assert many == pytest.approx(hard, abs=0.15)
+    assert abs(few - hard) > abs(many - hard)
+    assert ot.circuit_effect(_pairs(0, rng), beta, 1.0) == 0.0
+
+
+def test_threshold_is_the_even_odds_advantage():
+    beta = np.array([-3.0, 2.0])
+    assert ot.threshold_s(beta) == pytest.approx(1.5)
+    assert ot.threshold_s(beta, circuit_effect=-2.0) == pytest.approx(2.5)
+    assert ot.threshold_s(beta, circuit_effect=-20.0) == ot.MAX_THRESHOLD_S
+    pp = PassingParams(intercept=-3.0, pace_coef_per_s=2.0, drs_coef=0.0, circuit_effect=-2.0)
+    assert pp.even_odds_delta_s() == pytest.approx(2.5)
+    assert float(pp.p_pass(2.5)) == pytest.approx(0.5)
+
+
+def _laps(position_rows, status_rows) -> pd.DataFrame:
+    """Two cars A and B: per lap their positions, B 0.5 s behind when second."""
+    rows = []
+    for lap, ((pa, pb), st) in enumerate(zip(position_rows, status_rows), start=1):
+        for d, pos in (("A", pa), ("B", pb)):
+            t = lap * 90.0 + (0.5 if pos == 2 else 0.0)
+            rows.append({"season": 2023, "round": 1, "driver": d, "lap_number": lap, "position": pos,
+                         "session_time_s": t, "pit_in": False, "pit_out": False, "track_status": st})
+    return pd.DataFrame(rows)
+
+
+def test_restarts_count_and_have_no_drs():
+    # lap 5-6 under SC, B passes A on the restart lap 7, B passes back on a DRS lap (10)
+    pos = [(1, 2)] * 6 + [(2, 1)] * 3 + [(1, 2)] * 3
+    status = ["1"] * 4 + ["4", "4"] + ["1"] * 6
+    laps = _laps(pos, status)
+    expected = pd.Series(np.where(laps["driver"] == "B", 89.5, 90.0), index=laps.index)
+    pairs, swaps = ot.pass_events(laps, expected)
+    restart = pairs[pairs["restart"]]
+    assert len(restart) == 1 and restart["lap"].iloc[0] == 6 and restart["passed"].iloc[0]
+    assert not restart["drs"].iloc[0]
+    assert restart["delta_s"].iloc[0] == pytest.approx(0.5)
+    green = pairs[(pairs["lap"] >= 8)]
+    assert green["drs"].all()
+    assert green.loc[green["lap"] == 9, "passed"].item()
+    # DRS gain is in the lap-time delta, as in the simulator
+    np.testing.assert_allclose(green["delta_s"] - green["advantage_s"], ot.DRS_GAIN_S)
+    assert swaps["passes"].item() >= 1
