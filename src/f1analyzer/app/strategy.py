@@ -92,18 +92,28 @@ log = get_logger("simulation.service")
 # ------------------------------------------------------------------------------ generate
 def _option_dict(rank: int, opt) -> dict:
     s = opt.strategy
-    p10, p50, p90 = opt.position_p10_p50_p90
     t10, t50, t90 = opt.race_time_p10_p50_p90_s
     phase = {k: _r(v) for k, v in opt.expected_position_by_sc_phase.items()}
     known = [v for v in phase.values() if v is not None]
+    o = opt.outcomes
     return {
         "rank": rank, "strategy": s.describe(), "stops": s.n_stops, "compounds": list(s.compounds),
         "pit_laps": list(s.pit_laps), "pit_windows": [list(w) for w in opt.pit_windows],
-        "expected_position": _r(opt.expected_position), "position_p10": _r(p10), "position_p50": _r(p50),
-        "position_p90": _r(p90), "race_time_p10_s": _r(t10), "race_time_p50_s": _r(t50),
-        "race_time_p90_s": _r(t90), "p_gain_positions": _r(opt.prob_gain_positions, 4),
-        "p_podium": _r(opt.prob_podium, 4),
+        # headline: where the car finishes when it finishes; retirements apart in p_dnf
+        "expected_position_if_classified": _r(o.get("expected_position_if_classified")),
+        "p_win": _r(o.get("p_win"), 4), "p_podium": _r(o.get("p_podium", opt.prob_podium), 4),
+        "expected_points": _r(o.get("expected_points"), 2), "p_dnf": _r(o.get("p_dnf"), 4),
+        # percentiles of the finishing position when classified: "in 10 % of races P2 or better"
+        "position_10th_percentile": _r(o.get("position_10th_percentile")),
+        "position_median": _r(o.get("position_median")),
+        "position_90th_percentile": _r(o.get("position_90th_percentile")),
+        # over all sims, retirements classified behind (the ranking key)
+        "expected_position": _r(opt.expected_position),
+        "race_time_10th_percentile_s": _r(t10), "race_time_median_s": _r(t50),
+        "race_time_90th_percentile_s": _r(t90), "p_gain_positions": _r(opt.prob_gain_positions, 4),
         "position_histogram": {str(k + 1): round(p, 4) for k, p in enumerate(opt.position_histogram) if p > 0},
+        "reasons": {k: _r(v, 2) for k, v in (opt.reasons or {}).items()},
+        "rules_applied": list(getattr(opt, "rules_applied", None) or []),
         "robustness": {
             "expected_position_green": _r(opt.expected_position_green),
             "expected_position_neutralised": _r(opt.expected_position_neutralised),
