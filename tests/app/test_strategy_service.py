@@ -44,8 +44,16 @@ def test_generate_strategy_shape_and_legality(env):
         _legal(s, TOTAL_LAPS)
         edges = [0, *s["pit_laps"], TOTAL_LAPS]
         assert min(b - a for a, b in zip(edges[:-1], edges[1:])) >= sv.MIN_STINT_LAPS
-        assert s["position_p10"] <= s["position_p50"] <= s["position_p90"]
-        assert s["race_time_p10_s"] <= s["race_time_p50_s"] <= s["race_time_p90_s"]
+        assert s["position_10th_percentile"] <= s["position_median"] <= s["position_90th_percentile"]
+        assert s["race_time_10th_percentile_s"] <= s["race_time_median_s"] <= s["race_time_90th_percentile_s"]
+        assert not any(k.startswith("position_p") for k in s)  # nobody reads "P10" as tenth place
+        assert 0 <= s["p_win"] <= s["p_podium"] <= 1 and 0 <= s["p_dnf"] <= 1
+        assert 0 <= s["expected_points"] <= 25
+        # the headline leaves retirements out: never worse than the all-sims expectation
+        assert s["expected_position_if_classified"] <= s["expected_position"] + 1e-9
+        r = s["reasons"]
+        assert r["pit_loss_s"] == pytest.approx(s["stops"] * r["pit_loss_per_stop_s"], abs=0.02)
+        assert r["tyre_time_s"] is not None and s["rules_applied"] == []
         assert sum(s["position_histogram"].values()) == pytest.approx(1.0, abs=1e-3)
         assert 0 <= s["p_gain_positions"] <= 1
         assert set(s["robustness"]["expected_position_by_sc_start"]) == {"early", "middle", "late"}

@@ -123,6 +123,22 @@ def _option_dict(rank: int, opt) -> dict:
     }
 
 
+def simulation_inputs(params) -> dict:
+    """The numbers the simulation ran with (after any tyre-ordering override), for the answer
+    and its narrative: pit losses and, per dry compound, fresh offset against a fresh Medium and
+    the time lost to wear after 10 laps."""
+    tyres = {}
+    ref = params.compounds.get("MEDIUM")
+    for name, c in params.compounds.items():
+        if not c.is_dry:
+            continue
+        tyres[name] = {"pace_offset_s": _r(c.pace_offset_s - (ref.pace_offset_s if ref else 0.0), 3),
+                       "wear_after_10_laps_s": _r(float(c.delta_s(10)), 3),
+                       "cliff_lap": c.cliff_lap}
+    return {"pit_loss_s": _r(params.pit_loss_s, 2), "pit_loss_sc_s": _r(params.pit_loss_sc_s, 2),
+            "pit_loss_vsc_s": _r(params.pit_loss_vsc_s, 2), "tyres": tyres}
+
+
 @_plain_result
 def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
     t0 = time.perf_counter()
@@ -145,6 +161,9 @@ def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
         "n_sims": n_sims, "seed": seed, "candidates_screened": res.n_screened,
         "simulations": n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
         "model": _model_info(models, built), "notes": list(built.notes),
+        "data_used": dict(built.data_used), "confidence": built.confidence,
+        "confidence_reasons": list(built.confidence_reasons),
+        "simulation_inputs": simulation_inputs(params),
         "narrative": None, "sources": [], "provider": None, "cached": False,
         "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
     }

@@ -132,6 +132,9 @@ def models_as_of(store, season: int, rnd: int, *, models=None, cache_dir: Path |
     fitted = fit_as_of(store, season, rnd)
     seconds = round(time.perf_counter() - t0, 2)
     log.info("as-of models for %s round %s fitted on %s in %.1f s", season, rnd, words, seconds)
+    # the answer must not depend on whether the set came from the cache: always use the
+    # persisted form (its frames are rounded)
+    fitted = RaceModels.from_dict(json.loads(json.dumps(fitted.to_dict(), allow_nan=False)))
     if path is not None:
         fitted.save(path)
     return fitted, {**used, "source": "as_of_fit", "fit_seconds": seconds}

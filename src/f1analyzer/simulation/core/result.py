@@ -21,7 +21,7 @@ def percentile_phrase(position_10th_percentile: float | None) -> str:
     """Prose for the 10th percentile: "in 10 % of races P2 or better"."""
     if position_10th_percentile is None or not np.isfinite(position_10th_percentile):
         return ""
-    return f"in 10 % of races P{int(np.floor(position_10th_percentile))} or better"
+    return f"in 10 % of races P{int(round(position_10th_percentile))} or better"
 
 
 @dataclass
@@ -169,7 +169,8 @@ class SimResult:
         pos = self.finish_position[~self.retired[:, i], i]
         if pos.size == 0:
             return {k: float("nan") for k in PERCENTILES}
-        return {k: float(np.quantile(pos, q)) for k, q in PERCENTILES.items()}
+        # inverted CDF: a percentile is a real position, so "in 10 % of races P2 or better" holds
+        return {k: float(np.quantile(pos, q, method="inverted_cdf")) for k, q in PERCENTILES.items()}
 
     def outcomes(self, driver: str | int) -> dict[str, float]:
         """What a strategist reads first: P(win), P(podium), expected points, E[pos] if classified
