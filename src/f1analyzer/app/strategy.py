@@ -183,9 +183,13 @@ def generate_strategy(request: dict, *, models=None, store=None,
 
     Returns:
         ``{season, round, event, circuit_key, driver, grid, total_laps, strategies: [{rank,
-        strategy, stops, compounds, pit_laps, pit_windows, expected_position, position_p10/50/90,
-        race_time_p10/50/90_s, p_gain_positions, p_podium, position_histogram, robustness}],
-        narrative, sources, provider, cached, latency_ms, ...}``.
+        strategy, stops, compounds, pit_laps, pit_windows, expected_position_if_classified (the
+        headline), p_win, p_podium, expected_points, p_dnf, position_10th_percentile /
+        position_median / position_90th_percentile (classified races), expected_position (all
+        races), race_time_10th_percentile_s / race_time_median_s / race_time_90th_percentile_s,
+        p_gain_positions, position_histogram, reasons, rules_applied, robustness}], data_used,
+        confidence, confidence_reasons, simulation_inputs, narrative, sources, provider, cached,
+        latency_ms, ...}``.
     """
     t0 = time.perf_counter()
     models = resolve_models(models)
@@ -313,6 +317,7 @@ def simulate_strategies(request: dict, *, models=None, store=None) -> dict:
             "race_time_quantiles_s": {"p10": _r(q[0]), "p50": _r(q[1]), "p90": _r(q[2])},
             "p_gain_positions": _r(res.prob_gain_positions(i), 4),
             "p_retired": _r(res.retired[:, i].mean(), 4),
+            **{k: _r(v, 4) for k, v in res.outcomes(i).items()},
         })
     rows.sort(key=lambda r: (r["expected_position"], r["grid"]))
     return {**_meta(built), "n_sims": n_sims, "seed": seed, "simulations": n_sims, "drivers": rows,

@@ -2,7 +2,7 @@
 
 :func:`narrate_strategy` takes the optimiser's result as a plain dict (the ``generate`` answer:
 ``season, event, circuit_key, driver, grid, strategies: [{stops, compounds, pit_laps,
-pit_windows, expected_position, position_p10, position_p50, position_p90, ...}]``), retrieves the
+pit_windows, expected_position_if_classified, position_10th_percentile, ...}]``), retrieves the
 passages that explain it (the circuit profile, the two-compound and Safety Car rules, the best
 hybrid matches for the event) and has the configured narrator write the explanation, checked for
 unsupported numbers and falling back to the offline writer. The knowledge base is optional: when
