@@ -182,3 +182,37 @@ def test_strategy_engine_ok(env):
         services = {"models": ModelSet(race_models=RaceModels(), source="test")}
 
     assert sv.strategy_engine_ok(Broken()) is False
+
+
+@pytest.mark.realdata
+def test_monza_2024_front_row_headline_and_narrative(data_dir, tmp_path):
+    """Issue 11, problems 5-7 on the real race: the pre-race answer uses models fitted before the
+    race; the headline is E[pos] if classified with the retirement risk apart (not a P5.8 for a
+    front-row starter whose median is P4); the narrative never speaks of an average loss of places
+    for a likely winner and quotes only numbers the simulation used."""
+    from f1analyzer.data.files import read_lap_file
+    from f1analyzer.data.ingest import store_laps
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+    from f1analyzer.narration import NarrationRequest
+    from f1analyzer.narration.numbers import unsupported_numbers
+    from f1analyzer.narration.strategy import narrate_strategy, narrator_input
+
+    store = RaceStore(tmp_path / "store")
+    for season in (2023, 2024):
+        laps, _ = read_lap_file(data_dir / "laps" / f"{season}.csv.gz", season=season)
+        store_laps(store, laps[laps["round"] <= (16 if season == 2024 else 99)].reset_index(drop=True),
+                   season=season, source="test")
+    out = sv.generate_strategy({"season": 2024, "event": "Monza", "n_sims": 150},  # the lap-1 leader
+                               models=load_bundled_models(), store=store)
+    assert out["grid"] == 1 and out["round"] == 16
+    assert out["model"]["data_used"]["models_fitted_on"] == "seasons 2023 + 2024 rounds 1-15"
+    best = out["strategies"][0]
+    assert best["expected_position_if_classified"] <= best["position_median"] + 1
+    assert best["expected_position_if_classified"] <= best["expected_position"]
+    assert 0 < best["p_dnf"] < 0.5
+    story = narrate_strategy(out)
+    text = story["narrative"]
+    assert "loss of" not in text and "P10" not in text and "P90" not in text
+    assert f"a green-flag stop costs {out['simulation_inputs']['pit_loss_s']:g} s" in text
+    assert unsupported_numbers(text, NarrationRequest(strategy_result=narrator_input(out))) == []

@@ -176,7 +176,8 @@ class OfflineWriter:
             delta = float(grid) - float(med)
             if abs(delta) >= 1:
                 verb = "ahead of" if delta > 0 else "behind"
-                text += f" The median race ends {_num(abs(delta))} places {verb} the grid slot."
+                places = "place" if abs(delta) == 1 else "places"
+                text += f" The median race ends {_num(abs(delta))} {places} {verb} the grid slot."
         elif grid is not None and med is None and p_win is None:
             delta = float(grid) - float(exp)
             if abs(delta) >= 0.05:

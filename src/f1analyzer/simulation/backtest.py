@@ -225,6 +225,12 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     results = race.results
     winner = str(results["driver"].iloc[0])
     built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
+    built.data_used.update({
+        "physical_models": f"seasons {_span(models.seasons_)}",
+        "driver_pace": f"{season} rounds before {rnd}" if rnd > 1 else f"seasons before {season}",
+        "cutoff": {"season": int(season), "round": int(rnd)},
+        "honest": all(int(s) < int(season) for s in models.seasons_),
+    })
     params = built.params
     grid = built.grid_of(winner)
     opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=3,
