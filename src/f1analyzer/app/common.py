@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from f1analyzer.errors import InvalidRequestError
+from f1analyzer.config import get_settings
+from f1analyzer.errors import DataNotLoadedError, InvalidRequestError, NotFoundError
+from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
 from f1analyzer.simulation.scenario.build import BuiltRace, build_race
 from f1analyzer.simulation.core.params import TrackStatus
@@ -104,10 +106,6 @@ def pre_race_models(models, store, season: int, event) -> tuple[object, dict]:
     cached under ``<models_dir>/asof``); the given models when they never saw its season.
     An event that is not stored has no known place in the calendar: the given models are used
     and ``data_used`` says so."""
-    from f1analyzer.config import get_settings
-    from f1analyzer.errors import DataNotLoadedError, NotFoundError
-    from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
-
     try:
         row = store.find_race(season, event)
     except (NotFoundError, DataNotLoadedError):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import __version__
 from ..errors import DataValidationError
 from ..log import get_logger
 from .race_models import RaceModels
@@ -44,8 +45,6 @@ def races_before(store, season: int, rnd: int) -> pd.DataFrame:
 
 def fingerprint(races: pd.DataFrame) -> str:
     """Short hash of the races an as-of set is fitted on (identity and lap counts) and the code."""
-    from .. import __version__
-
     rows = sorted((int(r["season"]), int(r["round"]), int(r.get("laps", 0) or 0))
                   for r in races.to_dict("records"))
     blob = json.dumps({"races": rows, "version": __version__}, separators=(",", ":"))

@@ -92,6 +92,7 @@ _DIGIT = re.compile(r"\d")
 def without_model_numbers(hit):
     """A circuit profile without its sentences holding numbers: those are the raw fits (tyre
     wear, pit loss) the simulator may have overridden; the answer states the numbers it used."""
+    # lazy, like strategy_sources: importing the narration package stays light
     from f1analyzer.knowledge.index import Hit
     from f1analyzer.narration.offline_answer import split_sentences
 

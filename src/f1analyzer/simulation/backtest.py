@@ -34,6 +34,7 @@ import pandas as pd
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.log import get_logger
+from f1analyzer.models.asof import span
 from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
@@ -226,7 +227,7 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     winner = str(results["driver"].iloc[0])
     built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
     built.data_used.update({
-        "physical_models": f"seasons {_span(models.seasons_)}",
+        "physical_models": f"seasons {span(models.seasons_)}",
         "driver_pace": f"{season} rounds before {rnd}" if rnd > 1 else f"seasons before {season}",
         "cutoff": {"season": int(season), "round": int(rnd)},
         "honest": all(int(s) < int(season) for s in models.seasons_),
@@ -282,11 +283,6 @@ def _r(x, nd: int = 4):
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
-def _span(seasons) -> str:
-    s = sorted(int(x) for x in seasons)
-    return "none" if not s else f"{s[0]}" if len(s) == 1 else f"{s[0]}-{s[-1]}"
-
-
 def _mean(xs) -> float | None:
     xs = [x for x in xs if x is not None]
     return round(float(np.mean(xs)), 4) if xs else None
@@ -319,7 +315,7 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         model_info = {"source": "trained", "training_seasons": sorted(models.seasons_),
                       "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True,
                       "data_used": {
-                          "physical_models": f"seasons {_span(models.seasons_)} (all before {season})",
+                          "physical_models": f"seasons {span(models.seasons_)} (all before {season})",
                           "driver_pace": f"{season} rounds before each race (from a pace fit on {season} "
                                          "whose tyre coefficients are shrunk to the season average)",
                           "knowledge": "none (the backtest does not narrate)"}}
@@ -329,7 +325,7 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         models = as_race_models(models_from)
         model_info = {"source": "given", "training_seasons": sorted(models.seasons_),
                       "honest": all(s < season for s in models.seasons_),
-                      "data_used": {"physical_models": f"seasons {_span(models.seasons_)} (as given)",
+                      "data_used": {"physical_models": f"seasons {span(models.seasons_)} (as given)",
                                     "driver_pace": f"{season} rounds before each race"}}
     out_races = []
     for rnd in wanted:
