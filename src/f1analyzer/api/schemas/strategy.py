@@ -193,11 +193,19 @@ class LiveRequest(BaseModel):
 
 
 class AdviceOptionPublic(BaseModel):
-    label: str
+    label: str = Field(description="STAY_OUT, BOX_<COMPOUND> (then the best multi-stop rest of race) "
+                                   "or BOX_<COMPOUND>_TO_FLAG (that set to the flag).")
     strategy: str
     expected_position: float | None
     prob_gain: float | None
     race_time_p50_s: float | None
+    compound: str | None = None
+    to_flag: bool = False
+    expected_position_if_classified: float | None = None
+    p_win: float | None = None
+    p_podium: float | None = None
+    expected_points: float | None = None
+    p_dnf: float | None = None
 
 
 class LiveResponse(_Open):
