@@ -190,9 +190,9 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
 
     # the majority call of the top-10 cars running at each SC/VSC start: what the pit wall did
     majority: dict[int, str | None] = {}
+    starts = [p for p in _decision_points(race, params, sched, top) if p["kind"] == "neutralisation"]
     for lap in {c["lap"] for c in calls if c["kind"] == "neutralisation"}:
-        real = [p["real"] for p in _decision_points(race, params, sched, top)
-                if p["kind"] == "neutralisation" and p["lap"] == lap]
+        real = [p["real"] for p in starts if p["lap"] == lap]
         n_box = sum(r == "BOX" for r in real)
         majority[lap] = None if 2 * n_box == len(real) else ("BOX" if 2 * n_box > len(real) else "STAY")
     for c in calls:
@@ -228,7 +228,8 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
     built.data_used.update({
         "physical_models": f"seasons {span(models.seasons_)}",
-        "driver_pace": f"{season} rounds before {rnd}" if rnd > 1 else f"seasons before {season}",
+        "driver_pace": (f"seasons before {season} + {season} rounds 1-{rnd - 1}" if rnd > 1
+                        else f"seasons before {season}"),
         "cutoff": {"season": int(season), "round": int(rnd)},
         "honest": all(int(s) < int(season) for s in models.seasons_),
     })
