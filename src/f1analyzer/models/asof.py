@@ -32,6 +32,9 @@ log = get_logger("models.asof")
 
 #: folder under the models dir holding cached as-of sets
 ASOF_DIR = "asof"
+#: as-of sets kept in memory (by cache file), so a repeated request skips even the file read
+_MEMORY: dict[str, RaceModels] = {}
+_MEMORY_SIZE = 8
 
 
 def races_before(store, season: int, rnd: int) -> pd.DataFrame:
@@ -122,9 +125,11 @@ def models_as_of(store, season: int, rnd: int, *, models=None, cache_dir: Path |
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"{season}-{rnd:02d}-{fingerprint(races)}.json"
+        if str(path) in _MEMORY and path.is_file():
+            return _MEMORY[str(path)], {**used, "source": "as_of_cache"}
         if path.is_file():
             try:
-                return RaceModels.load(path), {**used, "source": "as_of_cache"}
+                return _remember(path, RaceModels.load(path)), {**used, "source": "as_of_cache"}
             except DataValidationError as exc:  # a damaged cache file is refitted
                 log.warning("as-of cache %s unreadable, refitting: %s", path, exc.message)
     t0 = time.perf_counter()
@@ -136,7 +141,15 @@ def models_as_of(store, season: int, rnd: int, *, models=None, cache_dir: Path |
     fitted = RaceModels.from_dict(json.loads(json.dumps(fitted.to_dict(), allow_nan=False)))
     if path is not None:
         fitted.save(path)
+        _remember(path, fitted)
     return fitted, {**used, "source": "as_of_fit", "fit_seconds": seconds}
+
+
+def _remember(path: Path, models: RaceModels) -> RaceModels:
+    if len(_MEMORY) >= _MEMORY_SIZE:
+        _MEMORY.pop(next(iter(_MEMORY)))
+    _MEMORY[str(path)] = models
+    return models
 
 
 __all__ = ["models_as_of", "fit_as_of", "races_before", "fingerprint", "describe_cutoff", "ASOF_DIR"]
