@@ -15,6 +15,7 @@ import pytest
 from f1analyzer.config import reset_settings
 from f1analyzer.data.ingest import store_laps
 from f1analyzer.data.store import RaceStore
+from f1analyzer.errors import DataValidationError
 from f1analyzer.models.race_models import RaceModels
 from f1analyzer.models.asof import describe_cutoff, fingerprint, models_as_of, races_before
 from f1analyzer.app import strategy as sv
@@ -122,3 +123,14 @@ def test_pre_race_answer_without_hindsight_on_real_races(data_dir, tmp_path, mon
     assert a["event"] == "Chinese Grand Prix"
     assert a["model"]["data_used"]["models_fitted_on"] == "seasons 2018 + 2019 rounds 1-2"
     assert a["model"]["training_seasons"] == [2018, 2019]
+
+
+def test_no_earlier_race_answers_with_the_given_set_and_says_it_saw_the_race(synth, tmp_path):
+    store, models = synth
+    given, used = models_as_of(store, 2022, 1, models=models, cache_dir=tmp_path)
+    assert given is models and used["hindsight"] and used["cutoff"] is None
+    assert "this race included" in used["models_fitted_on"]
+    with pytest.raises(DataValidationError, match="Ingest earlier seasons"):
+        models_as_of(store, 2022, 1, cache_dir=tmp_path)
+    _, thin = models_as_of(store, 2023, 2, models=models, cache_dir=tmp_path)
+    assert thin["thin"] and thin["races"] == 4

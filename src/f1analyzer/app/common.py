@@ -128,6 +128,12 @@ def _build(req: dict, models, store, *, driver=None, grid=None, pre_race=True) -
                        driver=driver, grid=grid)
     if used:
         built.data_used.update({**used, "data_hash": getattr(models, "data_hash_", None)})
+        if used.get("hindsight"):
+            built.confidence_reasons.append(
+                "The models saw this race itself: no earlier race is stored to fit them without it.")
+        elif used.get("thin"):
+            built.confidence_reasons.append(
+                f"The models saw only {used['races']} races before this one ({used['models_fitted_on']}).")
     return built
 
 

@@ -32,6 +32,8 @@ log = get_logger("models.asof")
 
 #: folder under the models dir holding cached as-of sets
 ASOF_DIR = "asof"
+#: an as-of set fitted on fewer races than this is flagged (``data_used["thin"]``)
+MIN_RACES = 10
 #: as-of sets kept in memory (by cache file), so a repeated request skips even the file read
 _MEMORY: dict[str, RaceModels] = {}
 _MEMORY_SIZE = 8
@@ -115,13 +117,17 @@ def models_as_of(store, season: int, rnd: int, *, models=None, cache_dir: Path |
                         "cutoff": cutoff, "source": "given"}
     races = races_before(store, season, rnd)
     if races.empty:
-        raise DataValidationError(
-            f"No stored race precedes {season} round {rnd}, and the current models saw "
-            f"{span(seen)}: a pre-race answer without hindsight has nothing to learn from. "
-            "Ingest earlier seasons.")
+        if models is None:
+            raise DataValidationError(
+                f"No stored race precedes {season} round {rnd}: there is nothing to fit models on "
+                "without hindsight. Ingest earlier seasons.")
+        # nothing earlier to learn from: answer with the given set and say that it saw the race
+        return models, {"models_fitted_on": f"seasons {span(seen)}, this race included (no earlier "
+                                            "race is stored to fit models without it)",
+                        "training_seasons": seen, "cutoff": None, "source": "given", "hindsight": True}
     words = describe_cutoff(races, season)
     used = {"models_fitted_on": words, "training_seasons": sorted({int(s) for s in races["season"]}),
-            "cutoff": cutoff, "races": int(len(races))}
+            "cutoff": cutoff, "races": int(len(races)), "thin": bool(len(races) < MIN_RACES)}
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"{season}-{rnd:02d}-{fingerprint(races)}.json"

@@ -266,7 +266,8 @@ class OfflineWriter:
         text = ""
         fitted = result.get("models_fitted_on")
         if fitted:
-            text = f"The models behind this answer saw {fitted} only."
+            text = (f"The models behind this answer saw {fitted}." if result.get("models_saw_the_race")
+                    else f"The models behind this answer saw {fitted} only.")
         reasons = [str(x).strip() for x in result.get("confidence_reasons") or [] if str(x).strip()]
         if reasons:
             level = result.get("confidence") or "lowered"

@@ -55,6 +55,8 @@ def narrator_input(result: dict) -> dict:
     used = (result.get("model") or {}).get("data_used") or result.get("data_used") or {}
     if used.get("models_fitted_on"):
         out["models_fitted_on"] = used["models_fitted_on"]
+        if used.get("hindsight"):
+            out["models_saw_the_race"] = True
     return {**out, "strategies": plans}
 
 
