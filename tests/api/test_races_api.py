@@ -17,8 +17,11 @@ ROUNDS = {1: "Bahrain Grand Prix", 2: "Saudi Arabian Grand Prix", 3: "Hungarian 
 def base_url(tmp_path_factory):
     home = tmp_path_factory.mktemp("api_home")
     src = write_csv(season_frame(ROUNDS), home.parent / "in_races_api" / "2021.csv.gz")
-    [res] = ingest_files([src], RaceStore(home / "store"))
-    assert res.ok
+    # the Hungarian weekend (round 3) also had a sprint: 8 laps of the same cars
+    sprint = season_frame({3: "Hungarian Grand Prix"})
+    sprint = write_csv(sprint[sprint["LapNumber"].astype(float) <= 8], home.parent / "in_races_api" / "sprint" / "2021.csv")
+    results = ingest_files([src, sprint], RaceStore(home / "store"))
+    assert [r.session for r in results if r.ok] == ["race", "sprint"]
     with api_server({"F1A_HOME": str(home)}) as base:
         yield base
 
@@ -27,10 +30,14 @@ def test_races_after_ingest(base_url):
     r = httpx.get(f"{base_url}/races", timeout=10)
     assert r.status_code == 200
     body = r.json()
-    assert body["count"] == 3 == len(body["data"])
+    assert body["count"] == 4 == len(body["data"])  # three Grands Prix and one sprint
+    assert [(x["round"], x["session"]) for x in body["data"]] == [(1, "race"), (2, "race"), (3, "sprint"), (3, "race")]
+    races_only = httpx.get(f"{base_url}/races", params={"session": "race"}, timeout=10).json()
+    assert races_only["count"] == 3
     first = body["data"][0]
     assert first == {"season": 2021, "round": 1, "event": "Bahrain Grand Prix", "circuit_key": "bahrain",
-                     "total_laps": N_LAPS, "compounds": [], "laps": 3 * N_LAPS, "drivers": 3, "rejected": 0}
+                     "total_laps": N_LAPS, "compounds": [], "laps": 3 * N_LAPS, "drivers": 3, "rejected": 0,
+                     "session": "race"}
     assert httpx.get(f"{base_url}/races", params={"season": 2020}, timeout=10).json() == {"data": [], "count": 0}
 
 
@@ -46,6 +53,10 @@ def test_race_detail(base_url):
     assert body["track_status_by_lap"]["6"] == "4"
     laps = httpx.get(f"{base_url}/races/2021/3/laps", params={"driver": "aaa"}, timeout=10).json()
     assert list(laps["drivers"]) == ["AAA"] and len(laps["drivers"]["AAA"]) == N_LAPS
+    sprint = httpx.get(f"{base_url}/races/2021/hungary", params={"session": "sprint"}, timeout=10).json()
+    assert (sprint["session"], sprint["total_laps"], sprint["round"]) == ("sprint", 8, 3)
+    sprint_laps = httpx.get(f"{base_url}/races/2021/3/laps", params={"session": "sprint", "driver": "AAA"}, timeout=10)
+    assert len(sprint_laps.json()["drivers"]["AAA"]) == 8
 
 
 def test_unknown_race_404_with_suggestions(base_url):

@@ -53,7 +53,7 @@ def test_generate_strategy_shape_and_legality(env):
         assert s["expected_position_if_classified"] <= s["expected_position"] + 1e-9
         r = s["reasons"]
         assert r["pit_loss_s"] == pytest.approx(s["stops"] * r["pit_loss_per_stop_s"], abs=0.02)
-        assert r["tyre_time_s"] is not None and s["rules_applied"] == []
+        assert r["tyre_time_s"] is not None and all(isinstance(x, str) for x in s["rules_applied"])
         assert sum(s["position_histogram"].values()) == pytest.approx(1.0, abs=1e-3)
         assert 0 <= s["p_gain_positions"] <= 1
         assert set(s["robustness"]["expected_position_by_sc_start"]) == {"early", "middle", "late"}

@@ -7,7 +7,7 @@ import pytest
 
 from f1analyzer.data import RaceStore, load_race
 from f1analyzer.data.ingest import ingest_files
-from f1analyzer.data.schema import LAP_COLUMNS, RACE_COLUMNS
+from f1analyzer.data.schema import RACE_COLUMNS, STORE_LAP_COLUMNS
 from f1analyzer.errors import DataNotLoadedError, NotFoundError
 
 from .frames import N_LAPS, race_frame, season_frame, write_csv
@@ -43,7 +43,7 @@ def test_ingest_then_query(store, season_file):
     assert races["circuit_key"].tolist() == ["bahrain", "jeddah", "albert_park", "red_bull_ring", "red_bull_ring"]
     assert races["source"].unique().tolist() == ["2020.csv.gz"]
     laps = store.laps(2020, 3)
-    assert list(laps.columns) == list(LAP_COLUMNS) and len(laps) == 3 * N_LAPS
+    assert list(laps.columns) == list(STORE_LAP_COLUMNS) and len(laps) == 3 * N_LAPS
     assert len(store.stints(2020, 3)) == 5 and len(store.pit_stops(2020, 3)) == 2
     assert store.seasons() == [2020] and not store.is_empty()
 

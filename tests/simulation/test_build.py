@@ -134,14 +134,16 @@ def test_pre_race_pace_uses_only_earlier_races(synth):
     assert want_pre != want_post
 
 
-def test_unstored_circuit_uses_latest_field_and_all_circuit_model(synth):
+def test_unstored_circuit_uses_latest_field_and_similar_tracks(synth):
     store, models = synth
     built = build_race(2023, "Suzuka", models=models, store=store)
-    assert (built.stored, built.circuit_key, built.model_circuit, built.round) == (False, "suzuka", "_all", 4)
+    # Suzuka is a venue these models never saw: priors from similar tracks, and the answer says so
+    assert (built.stored, built.circuit_key, built.model_circuit, built.round) == (False, "suzuka", "_new_venue", 4)
     assert built.grid_source == "pace_order"
     pace = [c.base_pace_s for c in sorted(built.params.cars, key=lambda c: c.grid_position)]
     assert pace == sorted(pace)
-    assert any("all-circuit" in n for n in built.notes)
+    assert any("new venue" in n and "from similar tracks" in n for n in built.notes)
+    assert built.confidence != "high" and any("new to the models" in r for r in built.confidence_reasons)
     assert sorted(built.drivers) == sorted(store.laps(2023, 3)["driver"].unique())
     # a future season takes the latest stored season's field and starts at round 1
     assert build_race(2025, "Monza", models=models, store=store).round == 1

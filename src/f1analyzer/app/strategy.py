@@ -113,7 +113,7 @@ def _option_dict(rank: int, opt) -> dict:
         "race_time_90th_percentile_s": _r(t90), "p_gain_positions": _r(opt.prob_gain_positions, 4),
         "position_histogram": {str(k + 1): round(p, 4) for k, p in enumerate(opt.position_histogram) if p > 0},
         "reasons": {k: _r(v, 2) for k, v in (opt.reasons or {}).items()},
-        "rules_applied": list(getattr(opt, "rules_applied", None) or []),
+        "rules_applied": list(opt.rules_applied),
         "robustness": {
             "expected_position_green": _r(opt.expected_position_green),
             "expected_position_neutralised": _r(opt.expected_position_neutralised),
@@ -160,7 +160,7 @@ def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
         "strategies": [_option_dict(k, o) for k, o in enumerate(res.options, start=1)],
         "n_sims": n_sims, "seed": seed, "candidates_screened": res.n_screened,
         "simulations": n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
-        "model": _model_info(models, built), "notes": list(built.notes),
+        "model": _model_info(models, built), "notes": list(built.notes), "rules": list(res.rules),
         "data_used": dict(built.data_used), "confidence": built.confidence,
         "confidence_reasons": list(built.confidence_reasons),
         "simulation_inputs": simulation_inputs(params),

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..data.files import expand_paths
 from ..data.ingest import ingest_files
+from ..data.schema import SPRINT, check_session
 from ..errors import InvalidRequestError
 from .common import console, print_json, store
 
@@ -23,9 +24,10 @@ def ingest(
     live: Annotated[bool, typer.Option("--live", help="Fetch from F1 live timing through FastF1 (needs the internet).")] = False,
     round_: Annotated[Optional[int], typer.Option("--round", help="With --live: one round only.")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="With --live: every completed race of the current season not yet stored.")] = False,
+    session: Annotated[Optional[str], typer.Option(help="race or sprint for every file (default: sprint for files in a sprint/ folder or named *sprint*, race otherwise).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Ingest race laps into the store (idempotent per season and round; atomic)."""
+    """Ingest race (and sprint) laps into the store (idempotent per season, session and round; atomic)."""
     st = store()
     if live or latest:
         if paths:
@@ -39,6 +41,8 @@ def ingest(
     else:
         if not paths:
             raise InvalidRequestError("give at least one lap file or folder (or --live / --latest)")
+        if session is not None:
+            check_session(session, allow_all=False)
         if round_ is not None:
             raise InvalidRequestError("--round needs --live (files are ingested whole)")
         files = expand_paths(paths)
@@ -50,14 +54,16 @@ def ingest(
             def step(path: Path, _res) -> None:
                 bar.update(task, advance=1, description=path.name)
 
-            results = ingest_files(files, st, season=season, compounds_file=compounds, on_file=step)
+            results = ingest_files(files, st, season=season, compounds_file=compounds, on_file=step,
+                                   session=session)
     if as_json:
         print_json([r.to_dict() for r in results])
     else:
         for r in results:
             if r.ok:
                 rep = r.report
-                line = f"[green]✓[/] {escape(r.source)}: season {r.season}, {len(r.rounds)} race(s)"
+                kind = "sprint(s)" if r.session == SPRINT else "race(s)"
+                line = f"[green]✓[/] {escape(r.source)}: season {r.season}, {len(r.rounds)} {kind}"
                 if rep is not None:
                     line += f", {rep.rows_kept} laps, {rep.rejected} rejected"
                 console.print(line, soft_wrap=True)
@@ -84,27 +90,29 @@ def _quiet_fastf1() -> None:
 
 def races(
     season: Annotated[Optional[int], typer.Option(help="Only this season.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, event, laps, drivers, rejected}.")] = False,
+    session: Annotated[str, typer.Option(help="race, sprint or all.")] = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, session, event, laps, drivers, rejected}.")] = False,
 ) -> None:
-    """List the races in the store."""
-    df = store().races(season)
+    """List the races (Grands Prix and sprints) in the store."""
+    df = store().races(season, session=check_session(session))
     if as_json:
-        cols = ["season", "round", "event", "laps", "drivers", "rejected", "circuit_key", "total_laps", "compounds"]
+        cols = ["season", "round", "session", "event", "laps", "drivers", "rejected", "circuit_key", "total_laps",
+                "compounds"]
         print_json(df[cols].to_dict("records"))
         return
     if df.empty:
         console.print("No races stored. Try: f1analyzer ingest $F1_DATA_DIR/laps")
         return
-    t = Table("season", "round", "event", "circuit", "laps", "drivers", "race laps", "compounds", "rejected")
+    t = Table("season", "round", "session", "event", "circuit", "laps", "drivers", "race laps", "compounds", "rejected")
     for r in df.itertuples():
-        t.add_row(str(r.season), str(r.round), r.event, r.circuit_key, str(r.laps), str(r.drivers),
+        t.add_row(str(r.season), str(r.round), r.session, r.event, r.circuit_key, str(r.laps), str(r.drivers),
                   str(r.total_laps), " ".join(r.compounds), str(r.rejected))
     Console = type(console)
     Console().print(t)
 
 
 def sql(
-    query: Annotated[str, typer.Argument(help="One read-only statement over laps, races, stints, pit_stops.")],
+    query: Annotated[str, typer.Argument(help="One read-only statement over laps, races, stints, pit_stops (each with a session column: race or sprint).")],
     as_json: Annotated[bool, typer.Option("--json", help="Rows as a JSON list of objects.")] = False,
     max_rows: Annotated[int, typer.Option(help="At most this many rows.")] = 10_000,
 ) -> None:

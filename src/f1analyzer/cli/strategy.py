@@ -69,6 +69,8 @@ def strategy(
                   f"P{_f(s['position_90th_percentile'], 0)}",
                   "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late")))
     _out().print(t)
+    for r in (out["strategies"][0].get("rules_applied") or []) if out["strategies"] else []:
+        console.print(f"rule: {r}", markup=False)
     used = (out.get("model") or {}).get("data_used") or {}
     if used.get("models_fitted_on"):
         console.print(f"models fitted on: {used['models_fitted_on']}", style="dim", markup=False)

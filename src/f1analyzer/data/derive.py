@@ -13,18 +13,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import PIT_STOP_COLUMNS, RED_FLAG, SAFETY_CAR, STINT_COLUMNS, VSC, VSC_ENDING, conform, empty_frame
+from .schema import PIT_STOP_COLUMNS, RACE, RED_FLAG, SAFETY_CAR, STINT_COLUMNS, VSC, VSC_ENDING, conform, empty_frame
 
 
 def _next(g: pd.core.groupby.SeriesGroupBy) -> pd.Series:
     return g.shift(-1)
 
 
+def _race_key(laps: pd.DataFrame) -> list[pd.Series]:
+    """Group keys of one car's laps in one session: a sprint and its Grand Prix share the round."""
+    key = [laps["season"], laps["round"], laps["driver"]]
+    if "session" in laps.columns:
+        key.insert(2, laps["session"].astype("string").fillna(RACE))
+    return key
+
+
 def find_stops(laps: pd.DataFrame) -> pd.Series:
     """Boolean mask over ``laps`` (sorted by race, driver, lap): this lap is the in-lap of a stop."""
     if laps.empty:
         return pd.Series(False, index=laps.index)
-    key = [laps["season"], laps["round"], laps["driver"]]
+    key = _race_key(laps)
     g = laps.groupby(key, sort=False)
     nxt_lap = g["lap_number"].shift(-1)
     consecutive = (nxt_lap == laps["lap_number"] + 1)
@@ -53,11 +61,14 @@ def derive_tables(laps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     """Return (laps with re-numbered ``stint``, stints, pit stops) for any number of races."""
     if laps.empty:
         return laps, empty_frame(STINT_COLUMNS), empty_frame(PIT_STOP_COLUMNS)
-    laps = laps.sort_values(["season", "round", "driver", "lap_number"]).reset_index(drop=True)
-    stop = find_stops(laps)
-    key = [laps["season"], laps["round"], laps["driver"]]
-    stops_before = stop.groupby(key, sort=False).cumsum() - stop.astype(int)
     laps = laps.copy()
+    # laps without a session (older stores, frames built in code) are Grand Prix laps
+    sess = laps["session"] if "session" in laps.columns else pd.Series(pd.NA, index=laps.index)
+    laps["session"] = sess.astype("string").fillna(RACE)
+    laps = laps.sort_values(["season", "round", "session", "driver", "lap_number"]).reset_index(drop=True)
+    stop = find_stops(laps)
+    key = _race_key(laps)
+    stops_before = stop.groupby(key, sort=False).cumsum() - stop.astype(int)
     laps["stint"] = (stops_before + 1).astype("Int8")
 
     # --- pit stops --------------------------------------------------------------------------
@@ -78,7 +89,7 @@ def derive_tables(laps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     pit_stops = conform(st, PIT_STOP_COLUMNS)
 
     # --- stints -----------------------------------------------------------------------------
-    agg = laps.groupby(["season", "round", "driver", "stint"], sort=True, observed=True).agg(
+    agg = laps.groupby(["season", "round", "session", "driver", "stint"], sort=True, observed=True).agg(
         team=("team", "last"),
         compound=("compound", lambda s: s.mode().iat[0] if not s.mode().empty else "UNKNOWN"),
         compound_code=("compound_code", "first"),

@@ -155,7 +155,8 @@ def to_canonical_laps(raw: pd.DataFrame, *, season: int, path: str = "<frame>") 
         path: shown in the report.
 
     Returns:
-        (laps, report): canonical laps (plus an ``event`` column) and what was rejected.
+        (laps, report): canonical laps (plus an ``event`` column, and ``location`` when the frame
+        has FastF1's ``Location``) and what was rejected.
 
     Raises:
         DataValidationError: required columns are missing.
@@ -251,9 +252,12 @@ def to_canonical_laps(raw: pd.DataFrame, *, season: int, path: str = "<frame>") 
     out["pit_out"] = out["pit_out_time_s"].notna()
     out["is_clean"] = clean_mask(out)
     report.rows_kept = len(out)
-    event_col = out["event"]
-    laps = conform(out.sort_values(["round", "driver", "lap_number"]), LAP_COLUMNS)
-    laps["event"] = event_col.loc[out.sort_values(["round", "driver", "lap_number"]).index].to_numpy()
+    order = out.sort_values(["round", "driver", "lap_number"]).index
+    laps = conform(out.loc[order], LAP_COLUMNS)
+    laps["event"] = out.loc[order, "event"].to_numpy()
+    if "Location" in raw.columns:
+        # the venue, when the source names it, decides the circuit (see circuits.circuit_for_event)
+        laps["location"] = raw.loc[order, "Location"].astype("string").str.strip().to_numpy()
     return laps, report
 
 

@@ -3,6 +3,11 @@
 Each input file is read and validated completely before anything is written; each season touched
 is then replaced in one atomic step. A refused file (truncated, missing columns, no season) is
 reported and leaves the store exactly as it was; other files still go in.
+
+Sprints: a file holds either Grand Prix laps or sprint laps (same columns, ``RoundNumber`` the
+weekend's round). Which one is said by ``session=`` or, by default, by the file's path: a file in a
+folder named ``sprint``/``sprints`` or with "sprint" in its name holds sprints
+(:func:`session_from_path`); everything else is a Grand Prix.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from ..log import get_logger
 from .circuits import circuit_for_event
 from .compounds import code_for, find_allocation_file, load_allocation
 from .files import ValidationReport, expand_paths, read_lap_file
+from .schema import RACE, SPRINT, check_session
 from .store import RaceStore
 
 log = get_logger("data.ingest")
@@ -29,6 +35,7 @@ class IngestResult:
 
     source: str
     season: int | None = None
+    session: str = RACE
     rounds: list[int] = field(default_factory=list)
     report: ValidationReport | None = None
     error: str | None = None
@@ -41,6 +48,7 @@ class IngestResult:
         return {
             "source": self.source,
             "season": self.season,
+            "session": self.session,
             "rounds": self.rounds,
             "ok": self.ok,
             "error": self.error,
@@ -48,12 +56,22 @@ class IngestResult:
         }
 
 
+def session_from_path(path: Path) -> str:
+    """"sprint" for a file in a ``sprint``/``sprints`` folder or named like one, else "race"."""
+    parts = [p.lower() for p in Path(path).parts[:-1]]
+    if any(p in ("sprint", "sprints") for p in parts) or SPRINT in Path(path).name.lower():
+        return SPRINT
+    return RACE
+
+
 def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round: dict[int, int],
-              allocation: dict[tuple[int, int], list[str]] | None = None) -> list[dict]:
+              allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE) -> list[dict]:
     """One races-table row per round present in ``laps`` (which has an ``event`` column)."""
     rows = []
     for rnd, g in laps.groupby("round", sort=True):
         event = str(g["event"].mode().iat[0])
+        loc = g["location"].dropna().mode() if "location" in g.columns else pd.Series(dtype=object)
+        location = str(loc.iat[0]) if len(loc) else None
         compounds = list((allocation or {}).get((season, int(rnd)), []))
         if not compounds and g["compound_code"].notna().any():
             pairs = g.dropna(subset=["compound_code"]).groupby("compound")["compound_code"].agg(lambda s: s.mode().iat[0])
@@ -63,21 +81,22 @@ def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round
             "season": season,
             "round": int(rnd),
             "event": event,
-            "circuit_key": circuit_for_event(event),
+            "circuit_key": circuit_for_event(event, season=season, location=location),
             "total_laps": int(g["lap_number"].max()),
             "compounds": compounds,
             "laps": int(len(g)),
             "drivers": int(g["driver"].nunique()),
             "rejected": int(rejected_by_round.get(int(rnd), 0)),
             "source": source,
+            "session": session,
         })
     return rows
 
 
 def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str,
                rejected_by_round: dict[int, int] | None = None,
-               allocation: dict[tuple[int, int], list[str]] | None = None) -> list[int]:
-    """Write validated canonical laps (with ``event``) of one season; returns the rounds."""
+               allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE) -> list[int]:
+    """Write validated canonical laps (with ``event``) of one season and session; returns the rounds."""
     if laps.empty:
         return []
     laps = laps.copy()
@@ -90,14 +109,15 @@ def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str
         ]
         laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
     rows = race_rows(laps, season=season, source=source, rejected_by_round=rejected_by_round or {},
-                     allocation=allocation)
-    store.write_races(season, rows, laps.drop(columns=["event"]))
+                     allocation=allocation, session=session)
+    store.write_races(season, rows, laps.drop(columns=["event", "location"], errors="ignore"), session=session)
     return [r["round"] for r in rows]
 
 
 def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = None,
                  compounds_file: Path | None = None,
-                 on_file: Callable[[Path, IngestResult], None] | None = None) -> list[IngestResult]:
+                 on_file: Callable[[Path, IngestResult], None] | None = None,
+                 session: str | None = None) -> list[IngestResult]:
     """Ingest FastF1-format files and folders. Returns one result per file (refused ones too).
 
     Args:
@@ -105,13 +125,16 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
         season: the season of every file; default: a four-digit year in each file name.
         compounds_file: a compound_selection.toml; default: one found next to the inputs.
         on_file: called after each file (progress bars).
+        session: "race" or "sprint" for every file; default: from each file's path
+            (:func:`session_from_path`).
     """
+    session = check_session(session)
     files = expand_paths(paths)
     alloc_path = compounds_file or find_allocation_file(files)
     allocation = load_allocation(alloc_path) if alloc_path else {}
     results: list[IngestResult] = []
     for f in files:
-        res = IngestResult(source=str(f))
+        res = IngestResult(source=str(f), session=session or session_from_path(f))
         try:
             laps, report = read_lap_file(f, season=season)
             res.report, res.season = report, report.season
@@ -119,7 +142,8 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
                 raise DataValidationError(f"{f}: no usable laps (all {report.rows_read} rows rejected)")
             per_round = _count_rejected_per_round(report, laps)
             res.rounds = store_laps(store, laps, season=int(report.season), source=f.name,
-                                    rejected_by_round=per_round, allocation=allocation)
+                                    rejected_by_round=per_round, allocation=allocation,
+                                    session=res.session)
             if report.rejected:
                 log.info(report.summary())
         except DataValidationError as exc:

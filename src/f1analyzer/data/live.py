@@ -63,17 +63,21 @@ def check_reachable(url: str = LIVETIMING_URL, *, timeout_s: float = 5.0, what: 
         ) from None
 
 
-def laps_from_fastf1(laps: pd.DataFrame, *, season: int, round: int, event: str) -> tuple[pd.DataFrame, ValidationReport]:
+def laps_from_fastf1(laps: pd.DataFrame, *, season: int, round: int, event: str,
+                     location: str | None = None) -> tuple[pd.DataFrame, ValidationReport]:
     """Map a FastF1 ``Session.laps`` frame (Timedelta times, float lap numbers...) to canonical laps.
 
     ``Session.laps`` has no ``RoundNumber``/``EventName`` columns; they come from the session's
-    event. Rows are validated like a file's (see :func:`to_canonical_laps`).
+    event. Rows are validated like a file's (see :func:`to_canonical_laps`). ``location`` (the
+    event's ``Location``) names the venue, which decides the circuit.
     """
     raw = pd.DataFrame(laps).reset_index(drop=True)
     if "RoundNumber" not in raw.columns:
         raw["RoundNumber"] = int(round)
     if "EventName" not in raw.columns:
         raw["EventName"] = str(event)
+    if location and "Location" not in raw.columns:
+        raw["Location"] = str(location)
     return to_canonical_laps(raw, season=int(season), path=f"fastf1:{int(season)}/{int(round)}")
 
 
@@ -126,7 +130,12 @@ def load_fastf1_race(season: int, round: int, *, cache_dir: Path | None = None) 
         raise
     if laps is None or len(laps) == 0:
         raise DataValidationError(f"FastF1 returned no laps for {where}")
-    return pd.DataFrame(laps), event
+    laps = pd.DataFrame(laps)
+    # the venue, not the event's name, decides the circuit (renamed and moved Grands Prix)
+    location = session.event.get("Location") if hasattr(session.event, "get") else None
+    if location and "Location" not in laps.columns:
+        laps["Location"] = str(location)
+    return laps, event
 
 
 class FastF1Source:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import InvalidRequestError
+
 #: canonical lap table, name → pandas dtype
 LAP_COLUMNS: dict[str, str] = {
     "season": "int16",
@@ -34,6 +36,10 @@ LAP_COLUMNS: dict[str, str] = {
     "is_clean": "bool",
 }
 
+#: laps as the store keeps and returns them: the canonical laps plus the weekend's session
+#: ("race" | "sprint"). Sources produce ``LAP_COLUMNS``; the store adds the session it was told.
+STORE_LAP_COLUMNS: dict[str, str] = {**LAP_COLUMNS, "session": "string"}
+
 STINT_COLUMNS: dict[str, str] = {
     "season": "int16",
     "round": "int16",
@@ -47,6 +53,7 @@ STINT_COLUMNS: dict[str, str] = {
     "laps": "int16",
     "tyre_life_start": "float32",
     "fresh_tyre": "boolean",
+    "session": "string",
 }
 
 PIT_STOP_COLUMNS: dict[str, str] = {
@@ -62,6 +69,7 @@ PIT_STOP_COLUMNS: dict[str, str] = {
     "under_sc": "bool",
     "under_vsc": "bool",
     "under_red_flag": "bool",
+    "session": "string",
 }
 
 RACE_COLUMNS: dict[str, str] = {
@@ -75,7 +83,14 @@ RACE_COLUMNS: dict[str, str] = {
     "drivers": "int16",
     "rejected": "int32",
     "source": "string",
+    "session": "string",
 }
+
+#: the sessions of a weekend the store keeps: the Grand Prix and, on sprint weekends, the sprint
+#: (``round`` is the weekend's round, so a sprint and its Grand Prix share it)
+RACE = "race"
+SPRINT = "sprint"
+SESSIONS: tuple[str, ...] = (RACE, SPRINT)
 
 #: FastF1 ``Session.laps`` column → canonical column
 FASTF1_COLUMNS: dict[str, str] = {
@@ -125,6 +140,24 @@ SAFETY_CAR = "4"
 RED_FLAG = "5"
 VSC = "6"
 VSC_ENDING = "7"
+
+
+def check_session(session: str | None, *, allow_all: bool = True) -> str | None:
+    """``session`` normalised ("race" | "sprint"; ``None``/"all" = both when ``allow_all``).
+
+    Raises:
+        InvalidRequestError: anything else (the message lists the choices).
+    """
+    if session is None or (allow_all and str(session).strip().lower() in ("all", "both", "")):
+        if not allow_all:
+            raise InvalidRequestError(f"a session is required: one of {', '.join(SESSIONS)}")
+        return None
+    s = str(session).strip().lower()
+    if s not in SESSIONS:
+        choices = ", ".join(SESSIONS) + (" or all" if allow_all else "")
+        raise InvalidRequestError(f"unknown session {session!r}: use {choices}",
+                                  details={"options": list(SESSIONS)})
+    return s
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:

@@ -7,6 +7,7 @@ the race from the store. ``Laps`` is a DataFrame whose ``pick_*`` methods chain 
     race.laps.pick_drivers("HAM").pick_clean()   # Hamilton's green-flag racing laps
     race.pit_stops                               # one row per tyre change
     race.results                                 # classification derived from the laps
+    load_race(2021, "British Grand Prix", session="sprint")   # that weekend's sprint
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from ..config import get_settings
 from .derive import classification
-from .schema import DRY_COMPOUNDS
+from .schema import DRY_COMPOUNDS, RACE, check_session
 
 
 class Laps(pd.DataFrame):
@@ -54,13 +55,15 @@ class Laps(pd.DataFrame):
 
 
 class Race:
-    """One Grand Prix from the store. Loading happens on first access to a table."""
+    """One Grand Prix (or, with ``session="sprint"``, its weekend's sprint) from the store.
+    Loading happens on first access to a table."""
 
-    def __init__(self, season: int, event: str | int, store=None):
-        from .store import RaceStore
+    def __init__(self, season: int, event: str | int, store=None, *, session: str = RACE):
+        from .store import RaceStore  # the store imports Laps from here: imported late to avoid a cycle
 
         self.store = store or RaceStore(get_settings().store_dir)
-        self.info: dict = self.store.find_race(season, event)
+        self.session = check_session(session, allow_all=False)
+        self.info: dict = self.store.find_race(season, event, session=self.session)
         self.season = int(self.info["season"])
         self.round = int(self.info["round"])
         self.event = str(self.info["event"])
@@ -68,21 +71,22 @@ class Race:
         self.total_laps = int(self.info["total_laps"])
 
     def __repr__(self) -> str:
-        return f"Race({self.season} R{self.round} {self.event!r}, {self.total_laps} laps)"
+        kind = "" if self.session == RACE else f" {self.session}"
+        return f"Race({self.season} R{self.round} {self.event!r}{kind}, {self.total_laps} laps)"
 
     @cached_property
     def laps(self) -> Laps:
-        laps = self.store.laps(self.season, self.round)
+        laps = self.store.laps(self.season, self.round, session=self.session)
         laps.race_info = self.info
         return laps
 
     @cached_property
     def stints(self) -> pd.DataFrame:
-        return self.store.stints(self.season, self.round)
+        return self.store.stints(self.season, self.round, session=self.session)
 
     @cached_property
     def pit_stops(self) -> pd.DataFrame:
-        return self.store.pit_stops(self.season, self.round)
+        return self.store.pit_stops(self.season, self.round, session=self.session)
 
     @cached_property
     def results(self) -> pd.DataFrame:
@@ -104,6 +108,6 @@ class Race:
         return ts
 
 
-def load_race(season: int, event: str | int, store=None) -> Race:
+def load_race(season: int, event: str | int, store=None, *, session: str = RACE) -> Race:
     """A stored race by round number, event name, circuit key or location (lazy)."""
-    return Race(season, event, store=store)
+    return Race(season, event, store=store, session=session)

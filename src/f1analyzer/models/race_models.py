@@ -28,8 +28,10 @@ from ..errors import DataValidationError, InvalidRequestError, NotFittedError, N
 from ..log import get_logger
 from . import overtaking as ot
 from . import pace as pace_mod
-from . import pitloss, race_start
+from . import pitloss, race_start, venues
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
+from .stint_limits import StintLimits
+from ..data.event_rules import capped_events
 from .tyres import DRY, TyreFit, TyreModel, average_models, fit_tyres, prepare_clean_laps, shrink, spread
 
 log = get_logger("models.race_models")
@@ -75,6 +77,14 @@ class CircuitModel:
     fuel_effect_by_era: dict[str, float] = field(default_factory=dict)
     #: median pit-lane time (entry to exit line, stationary time included) of green stops
     pit_lane_time_s: float | None = None
+    #: where this model comes from when not fitted on this set's own laps: the set it was filled
+    #: from (``RaceModels.fill_missing``) or the similar tracks of a new venue; "" = fitted here
+    source: str = ""
+    #: a new venue's model: the circuit keys its priors came from, comma-separated
+    prior_from: str = ""
+    #: longest sensible stint, era → compound → {value (laps of set life), spread, n, quantile,
+    #: pooled, share (of the race distance)}: :class:`~.stint_limits.StintLimits`
+    max_stint_laps: dict[str, dict] = field(default_factory=dict)
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -306,6 +316,7 @@ class RaceModels:
         self.global_.fuel_effect_by_era = glob_fuel
         self.global_.fuel_effect_s_per_lap = glob_fuel.get(self.global_.era, 0.06)
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))
+        self._fit_stint_limits(laps, races)
         self.seasons_ = sorted({int(s) for s in races["season"]})
         self.n_laps_ = int(len(laps))
         self.data_hash_ = data_hash(laps)
@@ -313,6 +324,17 @@ class RaceModels:
         log.info("fitted race models for %d circuits on %d laps in %.1fs", len(self.circuits_), self.n_laps_,
                  self.fit_seconds_)
         return self
+
+    def _fit_stint_limits(self, laps: pd.DataFrame, races: pd.DataFrame) -> None:
+        """``max_stint_laps`` of every circuit (and the all-circuit shares on ``global_``); races
+        run under an event stint cap (the event-rules table) are left out of what is learned."""
+        if "stint" not in laps.columns:  # lap tables without stints (older callers): no limits
+            return
+        lim = StintLimits(era_split_season=self.era_split_season, exclude_events=capped_events()).fit(laps, races)
+        eras = sorted(lim.pooled_)
+        for key, cm in self.circuits_.items():
+            cm.max_stint_laps = {e: lim.predict(key, e, cm.total_laps) for e in eras}
+        self.global_.max_stint_laps = {e: lim.predict(GLOBAL_KEY, e, self.global_.total_laps) for e in eras}
 
     def _expected_for_laps(self, laps, races, alpha, fits) -> pd.Series:
         """Expected lap time (no fuel term) of each lap: driver-race intercept + tyre delta."""
@@ -403,6 +425,27 @@ class RaceModels:
         except (OSError, json.JSONDecodeError) as exc:
             raise DataValidationError(f"{path}: not a readable race-models file ({exc})") from None
         return cls.from_dict(d)
+
+    # ------------------------------------------------------------------ gaps and new venues
+    def fill_missing(self, fallback: "RaceModels", *, source: str | None = None) -> list[str]:
+        """Take from ``fallback`` every circuit this set lacks or knows from fewer races (per
+        circuit, never one that saw a season after this set's last); returns the keys filled.
+        Each filled circuit's ``source`` names where it came from (``source``, default: the
+        fallback's seasons). See :func:`~f1analyzer.models.venues.fill_missing`."""
+        self._check()
+        fallback._check()
+        return venues.fill_missing(self, fallback, source=source)
+
+    def filled_circuits(self) -> dict[str, str]:
+        """Circuit key → where its model came from, for circuits not fitted on this set's laps."""
+        self._check()
+        return {k: c.source for k, c in self.circuits_.items() if c.source}
+
+    def venue_prior(self, key: str) -> CircuitModel | None:
+        """A model for a venue this set never saw, from the most similar known tracks (None when
+        the venue is not in the circuit table). See :func:`~f1analyzer.models.venues.new_venue_model`."""
+        self._check()
+        return venues.new_venue_model(self, key)
 
     def __repr__(self) -> str:
         if not hasattr(self, "circuits_"):

@@ -6,6 +6,9 @@ available), evaluate the learned models on the last season after training them o
 ones, refit them on every season, and register the set with its metadata (training seasons,
 data hash, metrics, code version).
 
+After fitting, the race models are filled per circuit from the previous registered set, then the
+bundled one (:func:`fill_race_models`): a quick or partial training never knows less than them.
+
 ``quick=True`` trains on a documented small subset — the two most recent seasons available in
 the range, the first :data:`QUICK_ROUNDS` rounds of each, smaller boosters — in well under 30 s.
 Seasons with no data are skipped and reported, never fatal, as long as one season remains.
@@ -23,12 +26,14 @@ import pandas as pd
 
 from ..config import Settings
 from ..data.store import RaceStore
-from ..errors import DataNotLoadedError, InvalidRequestError
+from ..errors import BackendUnavailableError, DataNotLoadedError, InvalidRequestError, NotFittedError, NotFoundError
 from ..log import get_logger
+from .bundled import load_bundled_models
 from .evaluate import prepare_for_season, score_models
 from .features import attach_priors, prepare_laps
 from .laptime import LapTimeModel
 from .pitstop import PitStopModel
+from .race_models import RaceModels
 
 log = get_logger("models.training")
 
@@ -54,6 +59,8 @@ class TrainReport:
     race_models: str
     timings_s: dict = field(default_factory=dict)
     rounds: dict = field(default_factory=dict)
+    #: circuit key → the model set its race model was taken from (not fitted in this run)
+    filled_circuits: dict = field(default_factory=dict)
 
     @property
     def skipped_message(self) -> str | None:
@@ -64,7 +71,7 @@ class TrainReport:
                 "skipped_message": self.skipped_message, "ingested_seasons": self.ingested_seasons,
                 "quick": self.quick, "n_laps": self.n_laps, "data_hash": self.data_hash,
                 "evaluation": self.evaluation, "race_models": self.race_models, "timings_s": self.timings_s,
-                "rounds": self.rounds}
+                "rounds": self.rounds, "filled_circuits": self.filled_circuits}
 
 
 def no_data_message(seasons: list[int]) -> str | None:
@@ -123,6 +130,25 @@ def fit_race_models(laps, races, pit_stops) -> tuple[object | None, str]:
         return None, f"not fitted: RaceModels.fit failed ({type(exc).__name__}: {exc})"
 
 
+def fill_race_models(race_models, settings: Settings) -> dict[str, str]:
+    """Fill circuits this fit lacks or knows from fewer races: first from the latest registered
+    set, then from the bundled one. Returns circuit key → source (also on each ``CircuitModel``)."""
+    from .registry import get_registry  # as in train(): the registry module loads its backends lazily here
+
+    try:
+        mv = get_registry(settings).latest()
+        previous = mv.load("race_models") if mv is not None and "race_models" in mv.artifact_names() else None
+        if isinstance(previous, RaceModels):
+            race_models.fill_missing(previous, source=f"registered model set {mv.version}")
+    except (BackendUnavailableError, NotFittedError, NotFoundError, OSError) as exc:
+        log.warning("previous model set unavailable for filling gaps: %s", exc)
+    try:
+        race_models.fill_missing(load_bundled_models(), source="bundled model set")
+    except NotFittedError as exc:
+        log.warning("bundled race models unavailable for filling gaps: %s", exc)
+    return race_models.filled_circuits()
+
+
 def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, quick: bool = False,
           progress: ProgressFn | None = None, register: bool = True, seed: int = 0) -> TrainReport:
     """Train, evaluate and register a model set on the seasons ``start_year..end_year``.
@@ -171,6 +197,9 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
 
     step("fitting race models (tyres, fuel, pit loss, SC/VSC, pace)", 2)
     race_models, rm_status = fit_race_models(laps, races.reset_index(drop=True), pit_stops.reset_index(drop=True))
+    filled = fill_race_models(race_models, settings) if race_models is not None else {}
+    if filled:
+        rm_status += f"; {len(filled)} circuit(s) taken from earlier model sets"
 
     step("preparing features", 3)
     prep = prepare_laps(laps, races)
@@ -200,7 +229,7 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
 
         metadata = {"training_seasons": seasons, "rounds": rounds, "quick": quick, "data_hash": dhash,
                     "n_laps": int(len(laps)), "metrics": evaluation, "race_models": rm_status,
-                    "skipped_seasons": skipped}
+                    "skipped_seasons": skipped, "race_models_filled": filled}
         objects = {"laptime": laptime, "pitstop": pitstop}
         if race_models is not None:
             objects["race_models"] = race_models
@@ -209,7 +238,7 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
     say("done", STEPS, STEPS)
     return TrainReport(version=version, seasons=seasons, skipped_seasons=skipped, ingested_seasons=ingested,
                        quick=quick, n_laps=int(len(laps)), data_hash=dhash, evaluation=evaluation,
-                       race_models=rm_status, timings_s=timings, rounds=rounds)
+                       race_models=rm_status, timings_s=timings, rounds=rounds, filled_circuits=filled)
 
 
 def build_knowledge_index(settings: Settings, progress=None) -> tuple[bool, str]:

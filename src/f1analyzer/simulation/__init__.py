@@ -24,6 +24,7 @@ from f1analyzer.simulation.core.params import (
     TrackStatus,
 )
 from f1analyzer.simulation.core.result import SimResult
+from f1analyzer.simulation.core.rules import TyreRules
 from f1analyzer.simulation.planning.screen import default_field_strategies
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import Strategy
@@ -33,5 +34,5 @@ __all__ = [
     "BOX_NOW", "BOX_UNDER_SC", "STAY_OUT", "Advice", "advise", "simulate", "simulate_groups",
     "OptimisationResult", "StrategyOption", "optimise", "COMPOUNDS", "DRY_COMPOUNDS", "CarParams",
     "CompoundParams", "NeutralisationParams", "RaceParams", "TrackStatus", "SimResult",
-    "default_field_strategies", "RaceState", "Strategy", "UndercutResult", "undercut",
+    "default_field_strategies", "RaceState", "Strategy", "UndercutResult", "undercut", "TyreRules",
 ]

@@ -13,6 +13,7 @@ router = APIRouter(prefix="/races", tags=["races"])
 
 Season = Annotated[int, Path(ge=1950, le=2100, description="Championship year, e.g. 2024.")]
 Event = Annotated[str, Path(min_length=1, max_length=80, description="Round number, event name, circuit or location.")]
+Session = Annotated[str, Query(pattern="^(race|sprint)$", description="race (the Grand Prix) or that weekend's sprint.")]
 
 
 def _clean(v):
@@ -21,15 +22,18 @@ def _clean(v):
 
 @router.get("", response_model=RacesPublic, summary="Races in the store")
 def list_races(store: StoreDep,
-               season: Annotated[int | None, Query(ge=1950, le=2100)] = None) -> RacesPublic:
-    df = store.races(season)
+               season: Annotated[int | None, Query(ge=1950, le=2100)] = None,
+               session: Annotated[str | None, Query(pattern="^(race|sprint)$",
+                                                    description="race or sprint (default: both).")] = None,
+               ) -> RacesPublic:
+    df = store.races(season, session=session)
     data = [RacePublic(**{k: r[k] for k in RacePublic.model_fields}) for r in df.to_dict("records")]
     return RacesPublic(data=data, count=len(data))
 
 
 @router.get("/{season}/{event}", response_model=RaceDetail, summary="One race: results, stints, pit stops")
-def get_race(store: StoreDep, season: Season, event: Event) -> RaceDetail:
-    race = Race(season, event, store=store)
+def get_race(store: StoreDep, season: Season, event: Event, session: Session = "race") -> RaceDetail:
+    race = Race(season, event, store=store, session=session)
     info = {k: race.info[k] for k in RacePublic.model_fields}
     stints = [{k: _clean(v) for k, v in r.items()} for r in race.stints.to_dict("records")]
     stops = [{k: _clean(v) for k, v in r.items()} for r in race.pit_stops.to_dict("records")]
@@ -40,8 +44,9 @@ def get_race(store: StoreDep, season: Season, event: Event) -> RaceDetail:
 
 @router.get("/{season}/{event}/laps", summary="Lap times per driver (for pace charts)")
 def race_laps(store: StoreDep, season: Season, event: Event,
-              driver: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$")] = None) -> dict:
-    race = Race(season, event, store=store)
+              driver: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$")] = None,
+              session: Session = "race") -> dict:
+    race = Race(season, event, store=store, session=session)
     laps = race.laps if driver is None else race.laps.pick_drivers(driver)
     cols = ["driver", "lap_number", "lap_time_s", "compound", "tyre_life_laps", "stint", "position",
             "track_status", "is_clean"]

@@ -13,6 +13,7 @@ class RacePublic(BaseModel):
     laps: int = Field(description="Lap rows stored.")
     drivers: int
     rejected: int = Field(description="Rows refused at ingestion.")
+    session: str = Field("race", description="race (the Grand Prix) or sprint; a sprint shares its weekend's round.")
 
 
 class RacesPublic(BaseModel):

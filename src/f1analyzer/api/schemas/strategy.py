@@ -74,6 +74,8 @@ class StrategyOptionPublic(BaseModel):
         "race_time_gap_to_best_s, gap_to_car_ahead_s, gap_to_car_behind_s.")
     rules_applied: list[str] = Field(default_factory=list, description="Rules that shaped the plan.")
     robustness: SCRobustness
+    rules_applied: list[str] = Field(default_factory=list,
+                                     description="Tyre rules that shaped this plan (event limits, learned stint limits).")
 
 
 class GenerateResponse(_Open):
@@ -89,6 +91,7 @@ class GenerateResponse(_Open):
     n_sims: int
     seed: int
     notes: list[str] = []
+    rules: list[str] = Field(default_factory=list, description="Tyre rules in force at this race, one sentence each.")
     narrative: str | None = Field(default=None, description="Prose explanation of the ranking, citing its sources as [n].")
     sources: list[QuerySource] = Field(default_factory=list, description="Knowledge-base documents the narrative cites, in [n] order.")
     provider: str | None = Field(default=None, description="Narrator that wrote it: offline, anthropic or openai.")

@@ -25,6 +25,7 @@ from enum import IntEnum
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
+from f1analyzer.simulation.core.rules import TyreRules
 
 #: Every compound the simulator knows, in the order of their integer codes (state arrays are int8).
 COMPOUNDS: tuple[str, ...] = ("SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET")
@@ -216,6 +217,8 @@ class RaceParams:
     drs_gain_s: float = 0.4
     drs_window_s: float = 1.0
     min_gap_s: float = 0.25
+    #: stint caps, stop and compound rules of the event (default: the two-compound rule only)
+    rules: TyreRules = field(default_factory=TyreRules)
 
     # ----------------------------------------------------------------------------------------
     @property
@@ -300,3 +303,4 @@ class RaceParams:
                "SC/VSC lap-time factors must be >= 1.")
         self.sc.validate("sc")
         self.vsc.validate("vsc")
+        self.rules.validate()

@@ -4,6 +4,8 @@ A :class:`Strategy` is the compound a car starts on plus its planned stops, each
 ``(pit_lap, compound)``: the car enters the pits at the end of ``pit_lap`` (its *in-lap*) and runs
 ``compound`` from lap ``pit_lap + 1``. Sporting rule: in a dry race every car must use at least
 two different dry compounds (from the event's allocation). Wet compounds lift that requirement.
+An event's own rules (``race.rules``: laps per set, minimum stops, nominated compounds) are checked
+with ``validate(..., event_rules=True)``.
 
 ``sc_window_laps > 0`` makes the plan opportunistic: when a Safety Car or VSC is out and the next
 planned stop is at most that many laps away, the car boxes now (a "cheap" stop).
@@ -105,6 +107,9 @@ class Strategy:
         from_lap: int = 0,
         compounds_used: Iterable[str] = (),
         max_stops: int = MAX_STOPS,
+        event_rules: bool = False,
+        start_age_laps: int = 0,
+        stops_done: int = 0,
     ) -> None:
         """Raise :class:`InvalidRequestError` unless this is a legal plan for ``race``.
 
@@ -113,6 +118,10 @@ class Strategy:
             from_lap: laps already completed (mid-race plans: stops must come later).
             compounds_used: compounds already run before ``from_lap`` (two-compound rule).
             max_stops: most stops allowed (the optimiser uses 3).
+            event_rules: also enforce ``race.rules`` (event caps per set, minimum stops, nominated
+                compounds; not the learned limits, which are advice). Off for the engine, which
+                replays real plans and what-ifs; on for plans an answer recommends.
+            start_age_laps / stops_done: the first set's life and the stops already made.
         """
         allowed = [c for c in race.compounds if c in race.dry_compounds or c not in DRY_COMPOUNDS]
         for comp in self.compounds:
@@ -149,6 +158,15 @@ class Strategy:
                 f"Add a stint on one of: {', '.join(options)}.",
                 details={"options": options},
             )
+        if event_rules:
+            broken = race.rules.violations(self, race.total_laps, start_age_laps=start_age_laps,
+                                           from_lap=from_lap, stops_done=stops_done,
+                                           compounds_used=compounds_used, learned=False)
+            if broken:
+                raise InvalidRequestError(
+                    f"Strategy {self.describe()} breaks the race's tyre rules: " + "; ".join(broken) + ".",
+                    details={"rules": race.rules.describe()},
+                )
 
 
 def stint_codes(strategy: Strategy) -> list[int]:

@@ -55,11 +55,16 @@ def continuation_plan(
     """
     current = str(state.compound[car]).upper()
     used = state.used_names(car)
+    # the race's tyre rules count the stops already made and the current set's age (Screen)
+    done = int(state.stops_done[car])
     if first_stop is not None:
         lap, comp = int(first_stop[0]), str(first_stop[1]).upper()
+        cap = race.rules.cap_laps(current, int(state.tyre_age_laps[car]), learned=False)
+        if cap is not None and lap - state.lap > max(cap, 1):  # a set at its cap boxes at the first chance
+            raise InvalidRequestError(f"{current} set cannot run to lap {lap}: {cap} laps left under the event rule.")
         plans = Screen(race, from_lap=lap).best_plans(
             start_compound=comp, start_age_laps=0, compounds_used=used + [comp], stops=later_stops,
-            step=2,
+            step=2, stops_done=done + 1, sc_window_laps=sc_window_laps,
         )
         if not plans:
             raise InvalidRequestError(f"No legal plan boxing on lap {lap} onto {comp} "
@@ -68,7 +73,8 @@ def continuation_plan(
         return Strategy(current, ((lap, comp), *rest.stops), sc_window_laps)
     plan = Screen(race, from_lap=state.lap).best_plans(
         start_compound=current, start_age_laps=int(state.tyre_age_laps[car]),
-        compounds_used=used, stops=(0, 1, 2), step=2, first_stop_min=first_stop_min,
+        compounds_used=used, stops=(0, 1, 2), step=2, first_stop_min=first_stop_min, stops_done=done,
+        sc_window_laps=sc_window_laps,  # early SC stops need room under the stint caps
     )[0].strategy
     return Strategy(plan.start_compound, plan.stops, sc_window_laps)
 
@@ -127,6 +133,8 @@ class Advice:
     prob_gain: float
     gain_vs_alternative: float
     options: list[AdviceOption] = field(default_factory=list)
+    #: the race's tyre rules every option keeps (event limits, learned stint limits)
+    rules: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -160,12 +168,14 @@ def advise(
         pass
     box_lap = state.lap + 1
     if box_lap <= race.total_laps - 1:
-        for comp in race.dry_compounds:
+        for comp in race.rules.allowed(race.dry_compounds):
             for label, later, to_flag in ((f"BOX_{comp}_TO_FLAG", (0,), True), (f"BOX_{comp}", (1, 2), False)):
                 try:
                     plan = continuation_plan(race, state, i, first_stop=(box_lap, comp), later_stops=later)
                 except InvalidRequestError:
                     continue
+                if to_flag and plan.n_stops != 1:
+                    continue  # the screen added stops (a cap or a rule): not a legal run to the flag
                 options.append((label, plan, comp, to_flag))
     if not options:
         raise InvalidRequestError(f"No legal plan is left for {race.drivers[i]} from lap {state.lap}.")
@@ -197,4 +207,5 @@ def advise(
         current_position=current, expected_position=best.expected_position,
         expected_positions_gained=float(current - best.expected_position),
         prob_gain=best.prob_gain, gain_vs_alternative=float(alt), options=scored,
+        rules=race.rules.describe(),
     )

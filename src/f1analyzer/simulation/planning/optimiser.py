@@ -4,7 +4,9 @@ Two stages:
 
 1. **Screening** (:mod:`.screen`): every legal dry plan with 1-3 stops from the event's
    allocation (≥ 2 different dry compounds), pit laps on a coarse grid, then refined lap by lap
-   around the best of each compound sequence. Deterministic, one car in clean air.
+   around the best of each compound sequence. Deterministic, one car in clean air. Every plan
+   keeps the race's tyre rules (``race.rules``: event caps per set, learned stint limits, minimum
+   stops, nominated compounds); each option names the rules that shaped it (``rules_applied``).
 2. **Full-field Monte Carlo** on the finalists (the best ``n_finalists`` sequences, always
    including the best of each stop count): every finalist is raced against the same field
    (others on their default plans) on *the same* random numbers (CRN), in one vectorised pass.
@@ -68,6 +70,8 @@ class StrategyOption:
     #: why the plan costs what it costs, in seconds from the simulation's own parameters
     #: (:func:`option_reasons`)
     reasons: dict = field(default_factory=dict)
+    #: the rules that shaped this plan, one sentence each ("max 18 laps per set (2023 Qatar ...)")
+    rules_applied: list[str] = field(default_factory=list)
 
     @property
     def n_stops(self) -> int:
@@ -93,6 +97,7 @@ class StrategyOption:
             "position_histogram": list(self.position_histogram),
             "expected_position_by_sc_phase": dict(self.expected_position_by_sc_phase),
             "reasons": dict(self.reasons),
+            "rules_applied": list(self.rules_applied),
         }
 
 
@@ -105,6 +110,8 @@ class OptimisationResult:
     seed: int | None
     n_screened: int = 0
     notes: list[str] = field(default_factory=list)
+    #: every tyre rule in force at this race, one sentence each (event rules, learned caps)
+    rules: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> StrategyOption:
@@ -123,7 +130,7 @@ def _finalists(plans: list[ScreenedPlan], n_finalists: int) -> list[ScreenedPlan
     return sorted(chosen, key=lambda p: p.time_s)
 
 
-def _option(res, i: int, plan: ScreenedPlan, windows) -> StrategyOption:
+def _option(res, i: int, plan: ScreenedPlan, windows, rules_applied: list[str]) -> StrategyOption:
     pos = res.finish_position[:, i].astype(np.float64)
     neutral = res.neutralised()
     green_mean = float(pos[~neutral].mean()) if (~neutral).any() else float("nan")
@@ -143,6 +150,7 @@ def _option(res, i: int, plan: ScreenedPlan, windows) -> StrategyOption:
         position_histogram=tuple(float(x) for x in res.position_histogram(i)),
         expected_position_by_sc_phase=_by_sc_phase(res, pos),
         outcomes=res.outcomes(i),
+        rules_applied=rules_applied,
     )
 
 
@@ -236,7 +244,8 @@ def optimise(
         seed: seed of those draws.
         top_k: options returned.
         n_finalists: screened plans raced in the Monte Carlo stage.
-        stops: stop counts to consider (each in 1..3).
+        stops: stop counts to consider (each in 1..3; more when the race's stint caps need them,
+            fewer are dropped when its ``rules.min_stops`` forbids them).
         step_laps: coarse grid spacing of pit laps before refinement.
         window_tolerance_s: a pit window holds the laps costing at most this much more.
         field_strategies: plans of all cars (the driver's entry is replaced); default: each
@@ -262,7 +271,7 @@ def optimise(
 
     screen = Screen(race)
     # the start age applies to the qualifying set only; other start compounds are new sets
-    starts = [car.start_compound] if fix_start_compound else list(race.dry_compounds)
+    starts = [car.start_compound] if fix_start_compound else race.rules.allowed(race.dry_compounds)
     plans = []
     for start in starts:
         age = car.start_tyre_age_laps if start == car.start_compound else 0
@@ -282,7 +291,7 @@ def optimise(
     for p, res in zip(finalists, results):
         age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
         windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
-        options.append(_option(res, i, p, windows))
+        options.append(_option(res, i, p, windows, screen.rules_applied(p, age)))
         by_plan[id(options[-1])] = (res, age)
     options.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p10_p50_p90_s[1]))
     best_t = by_plan[id(options[0])][0].race_time_s[:, i]
@@ -293,5 +302,5 @@ def optimise(
               len(plans), len(finalists))
     return OptimisationResult(
         driver=car.driver, options=options[:top_k], field_strategies=field_strategies,
-        n_sims=n_sims, seed=seed, n_screened=len(plans),
+        n_sims=n_sims, seed=seed, n_screened=len(plans), rules=race.rules.describe(),
     )

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, RaceParams, compound_code
+from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, MAX_STOPS, RaceParams, compound_code
+from f1analyzer.simulation.core.rules import TyreRules
 from f1analyzer.simulation.core.strategy import Strategy
 
 
@@ -28,22 +29,33 @@ class ScreenedPlan:
 
     strategy: Strategy
     time_s: float
+    #: said of the plan by the screen (e.g. :data:`RELAXED`); the rules that shaped it are
+    #: :meth:`Screen.rules_applied` (worded only for the plans that are reported)
+    rules_applied: tuple[str, ...] = ()
+
+
+#: said of a plan when the learned stint caps left no plan and were dropped
+RELAXED = "learned stint limits relaxed: no plan fits them"
 
 
 class Screen:
     """Deterministic plan costs for one race.
 
     Args:
-        race: the race.
+        race: the race (its :attr:`~RaceParams.rules` bound every plan: stint caps, stop and
+            compound rules, nominated compounds).
         from_lap: laps already completed (0 = the start).
+        rules: other rules than ``race.rules`` (e.g. without the learned caps).
     """
 
-    def __init__(self, race: RaceParams, from_lap: int = 0):
+    def __init__(self, race: RaceParams, from_lap: int = 0, rules: TyreRules | None = None):
         self.race = race
         self.from_lap = from_lap
+        self.rules = race.rules if rules is None else rules
         table = race.tyre_delta_table().astype(np.float64)
         self.cum = np.concatenate([np.zeros((table.shape[0], 1)), np.cumsum(table, axis=1)], axis=1)
         self.stop_cost_s = race.pit_loss_s + race.out_lap_penalty_s
+        self._grids: dict[tuple, np.ndarray] = {}
 
     def _stint(self, code: int, age0: np.ndarray | int, n_laps: np.ndarray) -> np.ndarray:
         hi = self.cum.shape[1] - 1
@@ -51,35 +63,60 @@ class Screen:
         a1 = np.minimum(a0 + n_laps, hi)
         return self.cum[code, a1] - self.cum[code, a0]
 
+    def _lengths(self, pit_laps: np.ndarray) -> np.ndarray:
+        n = pit_laps.shape[0]
+        edges = np.concatenate(
+            [np.full((n, 1), self.from_lap), pit_laps, np.full((n, 1), self.race.total_laps)], axis=1
+        )
+        return np.diff(edges, axis=1)
+
     def times(self, codes: Sequence[int], pit_laps: np.ndarray, start_age_laps: int) -> np.ndarray:
         """Cost ``[n_plans]`` of plans with stint compounds ``codes``, ``pit_laps`` ``[n_plans, n_stops]``."""
         pit_laps = np.asarray(pit_laps, dtype=np.int64)
         if pit_laps.ndim == 1:
             pit_laps = pit_laps[None, :]
-        n = pit_laps.shape[0]
-        edges = np.concatenate(
-            [np.full((n, 1), self.from_lap), pit_laps, np.full((n, 1), self.race.total_laps)], axis=1
-        )
-        lengths = np.diff(edges, axis=1)
-        total = np.full(n, self.stop_cost_s * (len(codes) - 1))
+        lengths = self._lengths(pit_laps)
+        total = np.full(pit_laps.shape[0], self.stop_cost_s * (len(codes) - 1))
         for i, code in enumerate(codes):
             total += self._stint(code, start_age_laps if i == 0 else 0, lengths[:, i])
         return total
 
+    def caps_ok(self, codes: Sequence[int], pit_laps: np.ndarray, start_age_laps: int,
+                slack_laps: int = 0) -> np.ndarray:
+        """bool ``[n]``: no stint of the rows ``pit_laps`` runs a set past its cap (event rule and
+        learned limit; the first stint's set starts ``start_age_laps`` old, later ones new).
+        ``slack_laps`` keeps the later stints that much short of their caps (a plan that boxes up
+        to that many laps early under SC/VSC lengthens the next stint by as much)."""
+        pit_laps = np.asarray(pit_laps, dtype=np.int64)
+        if pit_laps.ndim == 1:
+            pit_laps = pit_laps[None, :]
+        ok = np.ones(pit_laps.shape[0], dtype=bool)
+        if not self.rules.has_caps:
+            return ok
+        lengths = self._lengths(pit_laps)
+        for i, code in enumerate(codes):
+            cap = self.rules.cap_laps(COMPOUNDS[code], start_age_laps if i == 0 else 0)
+            if cap is not None:
+                # a set already at its cap boxes at the first chance: one more lap
+                ok &= lengths[:, i] <= (max(cap, 1) if i == 0 else cap - slack_laps)
+        return ok
+
     # ---------------------------------------------------------------------------------------
     def sequences(self, n_stops: int, start_compound: str | None,
                   compounds_used: Iterable[str] = ()) -> list[tuple[int, ...]]:
-        """Legal stint-compound sequences (codes) with ``n_stops`` stops from the allocation."""
-        dry = [c for c in self.race.dry_compounds if c in self.race.compounds]
+        """Legal stint-compound sequences (codes) with ``n_stops`` stops from the allocation
+        (nominated compounds only; at least ``rules.min_dry_compounds`` dry compounds)."""
+        dry = self.rules.allowed(c for c in self.race.dry_compounds if c in self.race.compounds)
         used = {str(c).upper() for c in compounds_used}
         firsts = [start_compound.upper()] if start_compound else dry
+        need = self.rules.min_dry_compounds
         out = []
         for first in firsts:
             for rest in itertools.product(dry, repeat=n_stops):
                 seq = (first, *rest)
                 names = used | set(seq)
                 wet = any(c not in DRY_COMPOUNDS for c in names)
-                if wet or len(names & set(DRY_COMPOUNDS)) >= 2:
+                if wet or len(names & set(DRY_COMPOUNDS)) >= need:
                     out.append(tuple(compound_code(c) for c in seq))
         return out
 
@@ -87,10 +124,7 @@ class Screen:
         """bool ``[n]``: every stint of the pit-lap rows ``laps`` ``[n, n_stops]`` lasts at least
         ``min_stint_laps`` laps (from ``from_lap`` to the flag)."""
         laps = np.asarray(laps, dtype=np.int64)
-        n = laps.shape[0]
-        edges = np.concatenate([np.full((n, 1), self.from_lap), laps,
-                                np.full((n, 1), self.race.total_laps)], axis=1)
-        return np.all(np.diff(edges, axis=1) >= max(1, int(min_stint_laps)), axis=1)
+        return np.all(self._lengths(laps) >= max(1, int(min_stint_laps)), axis=1)
 
     def grid(self, n_stops: int, step: int, first_stop_min: int | None = None,
              min_stint_laps: int = 1) -> np.ndarray:
@@ -100,6 +134,12 @@ class Screen:
         hi = self.race.total_laps - 1
         if n_stops == 0:
             return np.zeros((1, 0), dtype=np.int64)
+        key = (n_stops, step, lo, min_stint_laps)
+        if key not in self._grids:  # every compound sequence of a stop count shares the grid
+            self._grids[key] = self._grid(n_stops, step, lo, hi, min_stint_laps)
+        return self._grids[key]
+
+    def _grid(self, n_stops: int, step: int, lo: int, hi: int, min_stint_laps: int) -> np.ndarray:
         laps = list(range(lo, hi + 1, max(1, step)))
         if laps and laps[-1] != hi:
             laps.append(hi)
@@ -109,10 +149,13 @@ class Screen:
         return combos
 
     def refine(self, codes: Sequence[int], laps: np.ndarray, start_age: int, radius: int,
-               first_stop_min: int, min_stint_laps: int = 1) -> tuple[np.ndarray, float]:
-        """Hill-climb pit laps around ``laps`` (±``radius`` per stop) until no improvement."""
+               first_stop_min: int, min_stint_laps: int = 1, slack_laps: int = 0) -> tuple[np.ndarray, float]:
+        """Hill-climb pit laps around ``laps`` (±``radius`` per stop) until no improvement,
+        never leaving the stint caps."""
         best = np.asarray(laps, dtype=np.int64)
         best_t = float(self.times(codes, best[None], start_age)[0])
+        # many stops: a smaller neighbourhood, or the hill-climb costs more than the grid
+        radius = radius if best.size <= 3 else 1
         offsets = np.array(list(itertools.product(range(-radius, radius + 1), repeat=best.size)))
         for _ in range(8):
             cand = best[None, :] + offsets
@@ -120,6 +163,7 @@ class Screen:
             ok &= cand[:, -1] <= self.race.total_laps - 1
             if min_stint_laps > 1:
                 ok &= self.stints_ok(cand, min_stint_laps)
+            ok &= self.caps_ok(codes, cand, start_age, slack_laps)
             cand = cand[ok]
             if cand.shape[0] == 0:
                 break
@@ -129,6 +173,31 @@ class Screen:
                 break
             best, best_t = cand[i], float(t[i])
         return best, best_t
+
+    def _best_of(self, codes, grid_fn, start_age_laps, step, first_min, min_stint_laps, slack):
+        """(pit laps, cost) of the best plan of one compound sequence within the caps, or None."""
+        n_stops = len(codes) - 1
+        if self.rules.has_caps:
+            # the sets' caps together cannot cover the laps left: no pit laps can help
+            caps = [self.rules.cap_laps(COMPOUNDS[c], start_age_laps if i == 0 else 0) for i, c in enumerate(codes)]
+            room = max(caps[0], 1) + sum(caps[1:]) - slack * (len(caps) - 1) if None not in caps else None
+            if room is not None and room < self.race.total_laps - self.from_lap:
+                return None
+        grid = grid_fn(step)
+        ok = self.caps_ok(codes, grid, start_age_laps, slack)
+        if n_stops > 0 and step > 1 and not ok.any():
+            # the caps leave less slack than the coarse grid's spacing: search lap by lap
+            grid = grid_fn(1)
+            ok = self.caps_ok(codes, grid, start_age_laps, slack)
+        if not ok.any():
+            return None
+        grid = grid[ok]
+        t = self.times(codes, grid, start_age_laps)
+        i = int(np.argmin(t))
+        laps, best_t = grid[i], float(t[i])
+        if n_stops > 0 and step > 1:
+            laps, best_t = self.refine(codes, laps, start_age_laps, step, first_min, min_stint_laps, slack)
+        return laps, best_t
 
     def best_plans(
         self,
@@ -141,46 +210,86 @@ class Screen:
         first_stop_min: int | None = None,
         sc_window_laps: int = 0,
         min_stint_laps: int = 1,
+        stops_done: int = 0,
     ) -> list[ScreenedPlan]:
         """Best plan of every legal compound sequence, sorted by cost (one per sequence).
 
         ``start_compound=None`` lets the plan choose its start compound (race start only).
         ``min_stint_laps`` forbids stints shorter than that (a 3-lap opening stint is legal but no
-        team plans one).
+        team plans one). Every plan keeps the race's rules (:class:`TyreRules`): no set beyond its
+        cap (``start_age_laps`` counts against the first set), at least ``min_stops`` stops in all
+        (``stops_done`` already made), nominated compounds only. When no stop count in ``stops``
+        can keep the caps, more stops are tried (up to :data:`MAX_STOPS`); when the learned caps
+        leave no plan at all, they are dropped (the event rules never are) and the plans say so.
+        With ``sc_window_laps`` the stints after the first keep that many laps short of their caps
+        (boxing early under SC/VSC lengthens the next stint), unless no plan then fits.
         """
-        used = tuple(compounds_used)
-        first_min = self.from_lap + 1 if first_stop_min is None else first_stop_min
-        out: list[ScreenedPlan] = []
-        for n_stops in stops:
-            if n_stops > 0 and first_min + n_stops - 1 > self.race.total_laps - 1:
-                continue
-            grid = self.grid(n_stops, step, first_min, min_stint_laps)
-            if grid.shape[0] == 0:
-                continue
-            for codes in self.sequences(n_stops, start_compound, used):
-                t = self.times(codes, grid, start_age_laps)
-                i = int(np.argmin(t))
-                laps, best_t = grid[i], float(t[i])
-                if n_stops > 0 and step > 1:
-                    laps, best_t = self.refine(codes, laps, start_age_laps, step, first_min,
-                                               min_stint_laps)
-                strat = Strategy(
-                    COMPOUNDS[codes[0]],
-                    tuple((int(lap), COMPOUNDS[c]) for lap, c in zip(laps, codes[1:])),
-                    sc_window_laps,
-                )
-                out.append(ScreenedPlan(strat, best_t))
-        if not out:
+        args = (start_compound, start_age_laps, tuple(compounds_used), tuple(stops), step, first_stop_min,
+                sc_window_laps, min_stint_laps, stops_done)
+        plans = self._best_plans(*args, slack=sc_window_laps)
+        if not plans and sc_window_laps and self.rules.has_caps:  # no room for early SC stops
+            plans = self._best_plans(*args, slack=0)
+        if not plans and self.rules.max_stint_laps:
+            relaxed = Screen(self.race, self.from_lap, rules=self.rules.without_learned())
+            plans = relaxed._best_plans(*args, slack=0)
+            plans = [ScreenedPlan(p.strategy, p.time_s, p.rules_applied + (RELAXED,)) for p in plans]
+        if not plans:
             raise InvalidRequestError(
                 f"No legal plan from lap {self.from_lap} with stops in {sorted(stops)}; "
-                f"allocation: {', '.join(self.race.dry_compounds)}."
+                f"allocation: {', '.join(self.race.dry_compounds)}"
+                + ("; rules: " + "; ".join(self.rules.describe()) if self.rules.describe() else "") + "."
             )
+        return plans
+
+    def _best_plans(self, start_compound, start_age_laps, used, stops, step, first_stop_min,
+                    sc_window_laps, min_stint_laps, stops_done, *, slack: int) -> list[ScreenedPlan]:
+        first_min = self.from_lap + 1 if first_stop_min is None else first_stop_min
+        last = self.race.total_laps - 1
+        wet = any(str(c).upper() not in DRY_COMPOUNDS for c in used)
+        # one stop is the two-compound rule's consequence (checked by the sequences: a red-flag
+        # tyre change can satisfy it without a stop); more is an event rule of its own
+        need = 0 if wet or self.rules.min_stops <= 1 else self.rules.min_stops - int(stops_done)
+        counts = sorted({int(n) for n in stops})
+        legal = [n for n in counts if n >= need]
+        # the caps or the minimum may need more stops than asked for: extend upwards
+        extra = list(range(max(counts[-1] + 1 if counts else 0, need), MAX_STOPS + 1))
+        out: list[ScreenedPlan] = []
+        for batch in ([legal, *[[n] for n in extra]] if legal else [[n] for n in extra]):
+            for n_stops in batch:
+                if n_stops > 0 and first_min + n_stops - 1 > last:
+                    continue
+
+                def grid_fn(st, n_stops=n_stops):
+                    return self.grid(n_stops, st, first_min, min_stint_laps)
+
+                if grid_fn(step).shape[0] == 0:
+                    continue
+                for codes in self.sequences(n_stops, start_compound, used):
+                    best = self._best_of(codes, grid_fn, start_age_laps, step, first_min, min_stint_laps,
+                                         slack)
+                    if best is None:
+                        continue
+                    laps, best_t = best
+                    strat = Strategy(
+                        COMPOUNDS[codes[0]],
+                        tuple((int(lap), COMPOUNDS[c]) for lap, c in zip(laps, codes[1:])),
+                        sc_window_laps,
+                    )
+                    out.append(ScreenedPlan(strat, best_t))
+            if out:
+                break
         out.sort(key=lambda p: p.time_s)
         return out
 
+    def rules_applied(self, plan: ScreenedPlan, start_age_laps: int = 0) -> list[str]:
+        """The rules that shaped ``plan`` (:meth:`TyreRules.shaped`) plus what the screen said."""
+        return self.rules.shaped(plan.strategy, self.race.total_laps, start_age_laps=start_age_laps,
+                                 from_lap=self.from_lap) + list(plan.rules_applied)
+
     def pit_windows(self, strategy: Strategy, start_age_laps: int,
                     tolerance_s: float) -> list[tuple[int, int]]:
-        """For each stop, the contiguous laps (others fixed) costing at most ``tolerance_s`` more."""
+        """For each stop, the contiguous laps (others fixed) costing at most ``tolerance_s`` more
+        and keeping every set within its cap."""
         codes = [compound_code(c) for c in strategy.compounds]
         laps = np.array(strategy.pit_laps, dtype=np.int64)
         base = float(self.times(codes, laps[None], start_age_laps)[0])
@@ -191,6 +300,7 @@ class Screen:
             cand = np.repeat(laps[None], hi - lo + 1, axis=0)
             cand[:, i] = np.arange(lo, hi + 1)
             ok = self.times(codes, cand, start_age_laps) <= base + tolerance_s
+            ok &= self.caps_ok(codes, cand, start_age_laps)
             j = int(laps[i] - lo)
             a = j
             while a > 0 and ok[a - 1]:
@@ -204,12 +314,15 @@ class Screen:
 
 def default_field_strategies(race: RaceParams, *, stops: Iterable[int] = (1, 2),
                              sc_window_laps: int = 0) -> list[Strategy]:
-    """A sensible plan for every car: its best screened 1- or 2-stop from its starting tyres."""
+    """A sensible plan for every car: its best screened 1- or 2-stop from its starting tyres,
+    within the race's rules (more stops when the stint caps need them)."""
     screen = Screen(race)
-    out = []
+    out, best = [], {}
     for car in race.cars:
-        plans = screen.best_plans(start_compound=car.start_compound,
-                                  start_age_laps=car.start_tyre_age_laps, stops=stops, step=3,
-                                  sc_window_laps=sc_window_laps)
-        out.append(plans[0].strategy)
+        key = (car.start_compound, car.start_tyre_age_laps)  # cars on the same tyres plan alike
+        if key not in best:
+            best[key] = screen.best_plans(start_compound=car.start_compound,
+                                          start_age_laps=car.start_tyre_age_laps, stops=stops, step=3,
+                                          sc_window_laps=sc_window_laps)[0].strategy
+        out.append(best[key])
     return out

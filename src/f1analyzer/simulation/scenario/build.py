@@ -36,6 +36,9 @@ How each part is chosen:
 * **Allocation.** The three dry compounds (SOFT/MEDIUM/HARD are relative names, so every event's
   allocation maps to all three). INTERMEDIATE and WET get rough illustrative parameters so that
   replays of wet races can run; the optimiser never proposes them.
+* **Tyre rules.** ``params.rules`` (:func:`~f1analyzer.simulation.scenario.tyre_rules.rules_for`):
+  the event-rules table's entry for the race (e.g. 2023 Qatar: 18 laps per set) and the circuit
+  model's learned stint limits for the era; every planner keeps them.
 * **Starting tyres.** A stored race's real lap-1 compounds and set ages (known before the start);
   wet or unknown start tyres become MEDIUM in pre-race mode. Unstored races: MEDIUM, new.
 """
@@ -56,7 +59,9 @@ from f1analyzer.simulation.core.params import (
     NeutralisationParams,
     RaceParams,
 )
+from f1analyzer.simulation.scenario.tyre_rules import rules_for
 from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment, order_compounds, typical_pace_step_s
+from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
 
 log = get_logger("simulation.build")
 
@@ -197,9 +202,13 @@ def _store(store):
 
 
 def circuit_model_for(models, circuit_key: str):
-    """(circuit model, key used): the circuit's own model, else the all-circuit one."""
+    """(circuit model, key used): the circuit's own model; for a venue of the circuit table the
+    models never saw, priors from similar tracks (:data:`NEW_VENUE_KEY`); else the all-circuit one."""
     cm = getattr(models, "circuits_", {}).get(circuit_key)
     if cm is None:
+        prior = models.venue_prior(circuit_key) if hasattr(models, "venue_prior") else None
+        if prior is not None:
+            return prior, NEW_VENUE_KEY
         return models.global_, "_all"
     return cm, circuit_key
 
@@ -236,12 +245,12 @@ def _resolve_event(season: int, event, models, store) -> tuple[dict, bool]:
         same = races[races["season"] == int(season)]
         if key in set(same["circuit_key"]):  # stored under another name: find_race already failed
             raise exc
-        cm = getattr(models, "circuits_", {}).get(key)
+        cm, _ = circuit_model_for(models, key)  # a new venue's distance comes from its own lap length
         c = get_circuit(key)
         latest = same if len(same) else races[races["season"] == races["season"].max()]
         last = latest.sort_values("round").iloc[-1]
         rnd = int(last["round"]) + 1 if len(same) else 1
-        total = int(cm.total_laps) if cm is not None else int(models.global_.total_laps)
+        total = int(cm.total_laps)
         row = {
             "season": int(season), "round": rnd,
             "event": (c.events[0] if c and c.events else (c.name if c else key)),
@@ -336,10 +345,14 @@ def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, Compo
 
 
 def _params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
-                        grid_source: str = "pace_order") -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
+                        grid_source: str = "pace_order",
+                        weekend_laps=None, event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
     tyres, fuel, used_global = _tyres_and_fuel(models, cm, season)
+    tyres, fuel, used_global, venue_notes = venue_and_weekend(models, cm, model_key, season, tyres, fuel,
+                                                               used_global, weekend_laps)
+    notes += venue_notes
     if model_key == "_all":
         notes.append(f"no fitted model for circuit {circuit_key}: all-circuit model used")
     elif used_global:
@@ -375,6 +388,9 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         first_lap_loss_s=float(cm.first_lap_loss_s), per_grid_slot_loss_s=slot_loss,
         start_time_sd_s=float(share * max(cm.lap1_position_change_sd, 0.0) * max(slot_loss, 0.05)),
         overtake_threshold_s=float(max(cm.overtake_threshold_s, 0.0)),
+        # event rules (the editable table) and learned stint limits: every plan keeps them
+        rules=rules_for(season, event, circuit_key, cm, total_laps=int(total_laps),
+                        era=models.era_of(season) if hasattr(models, "era_of") else None),
     )
     params.validate()
     return params, model_key, notes, adjusted
@@ -483,14 +499,16 @@ def build_race(
         spec.append({"driver": code, "team": team.get(code, ""), "base_pace_s": pace[code],
                      "start_compound": comp, "start_tyre_age_laps": int(age)})
     params, model_key, more, adjusted = _params_from_models(models, key, season, total, spec,
-                                                            grid_source=grid_source)
+                                                            grid_source=grid_source, event=row["event"],
+                                                            weekend_laps=sprint_laps_for(store, season, rnd, key, stored))
     notes += more
+    venue_reasons = new_venue_reasons(models, key, model_key)
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
     return BuiltRace(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
-        notes=notes, info=info, tyre_adjustments=adjusted,
+        notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=venue_reasons,
     )
 
 
