@@ -57,8 +57,10 @@ def test_generate(client):
         assert len(set(s["compounds"]) & DRY) >= 2
         assert all(1 <= lap < TOTAL_LAPS for lap in s["pit_laps"])
         assert set(s) >= {"rank", "stops", "compounds", "pit_laps", "pit_windows", "expected_position",
-                          "position_p10", "position_p50", "position_p90", "race_time_p10_s", "race_time_p50_s",
-                          "race_time_p90_s", "p_gain_positions", "position_histogram", "robustness"}
+                          "position_10th_percentile", "position_median", "position_90th_percentile",
+                          "race_time_10th_percentile_s", "race_time_median_s", "race_time_90th_percentile_s",
+                          "expected_position_if_classified", "p_win", "p_podium", "expected_points", "p_dnf",
+                          "reasons", "p_gain_positions", "position_histogram", "robustness"}
     again = client.post("/strategy/generate", json={"season": 2023, "event": "monza ", "driver": "D04",
                                                     "grid": 4, "top_k": 3, "n_sims": 60}).json()
     assert again["cached"] is True and again["strategies"] == body["strategies"]

@@ -44,8 +44,16 @@ def test_generate_strategy_shape_and_legality(env):
         _legal(s, TOTAL_LAPS)
         edges = [0, *s["pit_laps"], TOTAL_LAPS]
         assert min(b - a for a, b in zip(edges[:-1], edges[1:])) >= sv.MIN_STINT_LAPS
-        assert s["position_p10"] <= s["position_p50"] <= s["position_p90"]
-        assert s["race_time_p10_s"] <= s["race_time_p50_s"] <= s["race_time_p90_s"]
+        assert s["position_10th_percentile"] <= s["position_median"] <= s["position_90th_percentile"]
+        assert s["race_time_10th_percentile_s"] <= s["race_time_median_s"] <= s["race_time_90th_percentile_s"]
+        assert not any(k.startswith("position_p") for k in s)  # nobody reads "P10" as tenth place
+        assert 0 <= s["p_win"] <= s["p_podium"] <= 1 and 0 <= s["p_dnf"] <= 1
+        assert 0 <= s["expected_points"] <= 25
+        # the headline leaves retirements out: never worse than the all-sims expectation
+        assert s["expected_position_if_classified"] <= s["expected_position"] + 1e-9
+        r = s["reasons"]
+        assert r["pit_loss_s"] == pytest.approx(s["stops"] * r["pit_loss_per_stop_s"], abs=0.02)
+        assert r["tyre_time_s"] is not None and all(isinstance(x, str) for x in s["rules_applied"])
         assert sum(s["position_histogram"].values()) == pytest.approx(1.0, abs=1e-3)
         assert 0 <= s["p_gain_positions"] <= 1
         assert set(s["robustness"]["expected_position_by_sc_start"]) == {"early", "middle", "late"}
@@ -174,3 +182,37 @@ def test_strategy_engine_ok(env):
         services = {"models": ModelSet(race_models=RaceModels(), source="test")}
 
     assert sv.strategy_engine_ok(Broken()) is False
+
+
+@pytest.mark.realdata
+def test_monza_2024_front_row_headline_and_narrative(data_dir, tmp_path):
+    """Issue 11, problems 5-7 on the real race: the pre-race answer uses models fitted before the
+    race; the headline is E[pos] if classified with the retirement risk apart (not a P5.8 for a
+    front-row starter whose median is P4); the narrative never speaks of an average loss of places
+    for a likely winner and quotes only numbers the simulation used."""
+    from f1analyzer.data.files import read_lap_file
+    from f1analyzer.data.ingest import store_laps
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+    from f1analyzer.narration import NarrationRequest
+    from f1analyzer.narration.numbers import unsupported_numbers
+    from f1analyzer.narration.strategy import narrate_strategy, narrator_input
+
+    store = RaceStore(tmp_path / "store")
+    for season in (2023, 2024):
+        laps, _ = read_lap_file(data_dir / "laps" / f"{season}.csv.gz", season=season)
+        store_laps(store, laps[laps["round"] <= (16 if season == 2024 else 99)].reset_index(drop=True),
+                   season=season, source="test")
+    out = sv.generate_strategy({"season": 2024, "event": "Monza", "n_sims": 150},  # the lap-1 leader
+                               models=load_bundled_models(), store=store)
+    assert out["grid"] == 1 and out["round"] == 16
+    assert out["model"]["data_used"]["models_fitted_on"] == "seasons 2023 + 2024 rounds 1-15"
+    best = out["strategies"][0]
+    assert best["expected_position_if_classified"] <= best["position_median"] + 1
+    assert best["expected_position_if_classified"] <= best["expected_position"]
+    assert 0 < best["p_dnf"] < 0.5
+    story = narrate_strategy(out)
+    text = story["narrative"]
+    assert "loss of" not in text and "P10" not in text and "P90" not in text
+    assert f"a green-flag stop costs {out['simulation_inputs']['pit_loss_s']:g} s" in text
+    assert unsupported_numbers(text, NarrationRequest(strategy_result=narrator_input(out))) == []

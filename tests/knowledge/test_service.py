@@ -167,7 +167,9 @@ RESULT = {
 
 def test_narrator_input_maps_the_generate_result():
     facts = narrator_input(RESULT)
-    assert facts["strategies"][0]["p10"] == 1.0 and "position_histogram" not in facts["strategies"][0]
+    # older result shapes map to today's names ("P10" is never read as tenth place)
+    assert facts["strategies"][0]["position_10th_percentile"] == 1.0
+    assert "position_histogram" not in facts["strategies"][0]
     assert facts["event"] == "Italian Grand Prix" and facts["grid"] == 2
 
 
@@ -185,6 +187,23 @@ def test_narrate_strategy_cites_the_circuit_and_rules():
     assert "two-compound rule requires [2]" in out["narrative"]
     assert narrate_strategy(RESULT, get_settings(), kb=kb, cache=cache)["narrative"] == \
         out["narrative"]
+
+
+def test_pre_race_narration_cites_nothing_from_that_race_or_later(kb):
+    """Problem 5 of issue 11: a pre-race answer for 2021 round 14 cites no document of that race
+    or a later one, and no circuit profile (it summarises every season, later ones included)."""
+    result = {**RESULT, "model": {"data_used": {"cutoff": {"season": 2021, "round": 14},
+                                                "models_fitted_on": "seasons 2018-2020 + 2021 rounds 1-13"}}}
+    out = narrate_strategy(result, get_settings(), kb=kb)
+    got = [(s["id"], s.get("season"), s.get("round")) for s in out["sources"]]
+    assert got and all(i.startswith(("rule:", "race:")) for i, _, _ in got)
+    assert all((se, rd) < (2021, 14) for i, se, rd in got if i.startswith("race:"))
+    assert "race:2019:14" in [i for i, _, _ in got]  # earlier races stay citable
+    assert "saw seasons 2018-2020 + 2021 rounds 1-13 only" in out["narrative"]
+    # without a cutoff the circuit profile is cited, but not its fitted numbers
+    free = narrate_strategy(RESULT, get_settings(), kb=kb)
+    monza = next(s for s in free["sources"] if s["id"] == "circuit:monza")
+    assert "24 s" not in monza["snippet"] and "24 s" not in free["narrative"]
 
 
 def test_narrate_strategy_without_an_index_still_explains():

@@ -35,6 +35,25 @@ def test_free_stop_under_safety_car_is_taken():
     assert {o.label for o in adv.options} >= {STAY_OUT, "BOX_HARD"}
 
 
+def test_box_now_to_the_flag_is_always_weighed_on_each_legal_compound():
+    """Issue 11: next to the best multi-stop rest of race, "box now and run to the flag" on every
+    compound the two-compound rule allows (here: not MEDIUM, the only compound used so far)."""
+    race = _race()
+    adv = advise(race, _state(lap=25, age=20), "C02", n_sims=100, seed=0)
+    labels = {o.label for o in adv.options}
+    assert {"BOX_SOFT_TO_FLAG", "BOX_HARD_TO_FLAG", "BOX_SOFT", "BOX_HARD", "BOX_MEDIUM", STAY_OUT} <= labels
+    assert "BOX_MEDIUM_TO_FLAG" not in labels  # medium to the flag would break the two-compound rule
+    for o in adv.options:
+        if o.to_flag:
+            assert o.strategy.n_stops == 1 and o.strategy.stops[0] == (26, o.compound)
+        elif o.compound is not None:
+            assert o.strategy.stops[0] == (26, o.compound) and o.strategy.n_stops >= 2
+        d = o.to_dict()
+        assert 0 <= d["p_win"] <= d["p_podium"] <= 1 and 0 <= d["p_dnf"] <= 1
+    if adv.best_compound is not None:
+        assert adv.best_compound in ("SOFT", "MEDIUM", "HARD")
+
+
 def test_fresh_tyres_and_rule_done_stay_out():
     race = _race()
     state = _state(lap=30, age=2, used=[["HARD", "MEDIUM"]] * 6, stops=1)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
-from f1analyzer.simulation.backtest import backtest
+from f1analyzer.simulation.backtest import backtest, modal_match, modal_plan, winner_brier
 from tests.simulation.test_build import synthetic_env
 
 RACE_KEYS = {"round", "event", "recommended", "actual_top10", "replay_order", "replay_spearman", "advisor"}
@@ -26,7 +26,7 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
         assert 1 <= a <= b
         assert 1 <= len(r["actual_top10"]) <= 10
         for t in r["actual_top10"]:
-            assert set(t) == {"driver", "stops", "compounds"} and t["stops"] == len(t["compounds"]) - 1
+            assert set(t) >= {"driver", "stops", "compounds"} and t["stops"] == len(t["compounds"]) - 1
         assert sorted(r["replay_order"]) == sorted(r["real_order"])
         assert r["replay_spearman"] is None or -1 <= r["replay_spearman"] <= 1
         adv = r["advisor"]
@@ -34,8 +34,20 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
         for c in adv["calls"]:
             assert c["real"] in ("BOX", "STAY") and c["call"] in ("BOX_NOW", "STAY_OUT", "BOX_UNDER_SC")
     s = out["summary"]
-    for k in ("races", "mean_replay_spearman", "winner_stops_match_rate", "advisor_agreement", "models"):
+    for k in ("races", "mean_replay_spearman", "winner_stops_match_rate", "advisor_agreement", "models",
+              "modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
+              "modal_first_stop_in_window_rate", "mean_replay_spearman_dry", "replay_winner_brier",
+              "advisor_neutralisation_agreement"):
         assert k in s
+    for k in ("modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
+              "modal_first_stop_in_window_rate", "advisor_neutralisation_agreement"):
+        assert s[k] is None or 0 <= s[k] <= 1
+    assert s["replay_winner_brier"] is None or 0 <= s["replay_winner_brier"] <= 2
+    assert s["models"]["data_used"]["physical_models"].endswith(f"(all before {season})") or \
+        s["models"]["source"] != "trained"
+    for r in out["races"]:
+        assert 1 <= len(r["recommended"]["top3"]) <= 3
+        assert set(r["modal_match"]) == {"stop_count", "compound_sequence_in_top3", "first_stop_in_window"}
     assert s["races"] == len(rounds)
 
 
@@ -53,7 +65,50 @@ def test_backtest_synthetic_season(store):
     # here (real data: see the realdata test); the races are dry
     assert out["summary"]["dry_races"] == 2 and out["summary"]["wet_races"] == []
     monza = out["races"][0]
-    assert any(c["kind"] == "neutralisation" for c in monza["advisor"]["calls"])  # SC on laps 30-33
+    neut = [c for c in monza["advisor"]["calls"] if c["kind"] == "neutralisation"]
+    assert neut  # SC on laps 30-33
+    # every call at a SC start is compared with what most of the top 10 did on that lap
+    assert all(c["majority"] in ("BOX", "STAY", None) for c in neut)
+    n = sum(c["agree_majority"] is not None for r in out["races"] for c in r["advisor"]["calls"]
+            if c["kind"] == "neutralisation")
+    assert out["summary"]["advisor_neutralisation_decisions"] == n
+
+
+def plan(driver, stops, compounds, first=None):
+    return {"driver": driver, "stops": stops, "compounds": compounds, "first_stop_lap": first}
+
+
+def test_modal_plan_is_the_top10s_most_common_and_ties_go_to_the_better_placed():
+    top = [plan("A", 2, ["M", "H", "H"], 15), plan("B", 1, ["M", "H"], 20), plan("C", 1, ["M", "H"], 24),
+           plan("D", 2, ["S", "H", "H"], 11), plan("E", 1, ["H", "M"], 30)]
+    m = modal_plan(top)
+    # three one-stoppers; the median first stop of those three: laps 20, 24, 30 -> 24
+    assert m["stops"] == 1 and m["median_first_stop_lap"] == 24.0
+    # every sequence once but M-H twice: M-H
+    assert m["compounds"] == ["M", "H"]
+    tie = modal_plan([plan("A", 2, ["M", "H", "H"], 15), plan("B", 1, ["M", "H"], 20)])
+    assert tie["stops"] == 2 and tie["compounds"] == ["M", "H", "H"]  # the winner's plan breaks the tie
+    assert modal_plan([])["stops"] is None
+
+
+def test_modal_match_reads_best_option_top3_and_window():
+    m = {"stops": 1, "compounds": ["MEDIUM", "HARD"], "median_first_stop_lap": 22.0}
+    opts = [{"stops": 1, "compounds": ["HARD", "MEDIUM"], "first_stop_window": [18, 23]},
+            {"stops": 2, "compounds": ["MEDIUM", "HARD", "HARD"], "first_stop_window": [12, 16]},
+            {"stops": 1, "compounds": ["MEDIUM", "HARD"], "first_stop_window": [20, 25]},
+            {"stops": 1, "compounds": ["SOFT", "HARD"], "first_stop_window": [10, 14]}]
+    assert modal_match(m, opts) == {"stop_count": True, "compound_sequence_in_top3": True,
+                                    "first_stop_in_window": True}
+    assert modal_match(m, opts[1:2] + opts[3:])["compound_sequence_in_top3"] is False
+    assert modal_match({**m, "median_first_stop_lap": 24.0}, opts)["first_stop_in_window"] is False
+    assert modal_match({**m, "median_first_stop_lap": None}, opts)["first_stop_in_window"] is None
+
+
+def test_winner_brier():
+    rows = [{"driver": "A", "p_win": 0.7}, {"driver": "B", "p_win": 0.3}, {"driver": "C", "p_win": 0.0}]
+    assert winner_brier(rows, "A") == pytest.approx(0.3 ** 2 + 0.3 ** 2)
+    assert winner_brier(rows, "C") == pytest.approx(0.49 + 0.09 + 1)
+    assert winner_brier(rows, None) is None
 
 
 def test_backtest_refuses_what_it_cannot_do_honestly(store):

@@ -247,8 +247,10 @@ GENERATE = {
     "sources": SOURCES, "provider": "offline", "cached": False, "latency_ms": 812.4,
     "strategies": [
         {"rank": i + 1, "stops": len(p), "compounds": c, "pit_laps": p, "pit_windows": [[x - 2, x + 2] for x in p],
-         "expected_position": 1.4 + i, "position_p10": 1, "position_p50": 1 + i, "position_p90": 3 + i,
-         "race_time_p10_s": 1650.0, "race_time_p50_s": 1655.0, "race_time_p90_s": 1662.0, "p_gain_positions": 0.0,
+         "expected_position": 1.6 + i, "expected_position_if_classified": 1.4 + i, "p_win": 0.7 - 0.2 * i,
+         "p_podium": 0.95, "expected_points": 21.5 - 3 * i, "p_dnf": 0.05, "position_10th_percentile": 1,
+         "position_median": 1 + i, "position_90th_percentile": 3 + i, "race_time_10th_percentile_s": 1650.0,
+         "race_time_median_s": 1655.0, "race_time_90th_percentile_s": 1662.0, "p_gain_positions": 0.0,
          "position_histogram": {"1": 0.7 - 0.2 * i, "2": 0.2, "3": 0.1 + 0.2 * i}}
         for i, (c, p) in enumerate([(["MEDIUM", "HARD"], [10]), (["SOFT", "HARD"], [7]), (["SOFT", "MEDIUM", "SOFT"], [6, 13])])
     ],
@@ -316,6 +318,9 @@ def test_sections_render_contract_shaped_answers(synthetic_home, browser_context
         page.click("#lab-submit")
         page.wait_for_selector("#lab-results tr[data-rank]")
         assert page.locator("#lab-results tr[data-rank]").count() == 3
+        first = page.inner_text("#lab-results tr[data-rank='1']")
+        assert "1.4" in first and "70%" in first and "P1–P3" in first  # E[pos] if classified, P(win)
+        assert "P10" not in page.inner_text("#lab-results thead")
         assert page.locator("#lab-plan-chart svg .plan").count() == 3
         assert page.locator("#lab-histogram svg .hist-bar").count() == 3
         page.check("#lab-results input[name=lab-pick][value='2']")

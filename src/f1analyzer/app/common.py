@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from f1analyzer.errors import InvalidRequestError
+from f1analyzer.config import get_settings
+from f1analyzer.errors import DataNotLoadedError, InvalidRequestError, NotFoundError
+from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
 from f1analyzer.simulation.scenario.build import BuiltRace, build_race
 from f1analyzer.simulation.core.params import TrackStatus
@@ -97,10 +99,42 @@ def _plain_result(fn):
     return wrapper
 
 
+def pre_race_models(models, store, season: int, event) -> tuple[object, dict]:
+    """The models a pre-race answer may use, and what they saw (no hindsight).
+
+    For a race in the store: models fitted only on races before it (:func:`models_as_of`,
+    cached under ``<models_dir>/asof``); the given models when they never saw its season.
+    An event that is not stored has no known place in the calendar: the given models are used
+    and ``data_used`` says so."""
+    try:
+        row = store.find_race(season, event)
+    except (NotFoundError, DataNotLoadedError):
+        seen = sorted(int(s) for s in (getattr(models, "seasons_", None) or []))
+        return models, {"models_fitted_on": f"seasons {span(seen)} (as trained; the event is not stored, "
+                                            "so no cutoff applies)", "training_seasons": seen,
+                        "cutoff": None, "source": "given"}
+    return models_as_of(store, season, int(row["round"]), models=models,
+                        cache_dir=get_settings().models_dir / ASOF_DIR)
+
+
 def _build(req: dict, models, store, *, driver=None, grid=None, pre_race=True) -> BuiltRace:
+    """The race of a request; a pre-race build uses only what was known before the race
+    (:func:`pre_race_models`) and records it in ``BuiltRace.data_used``."""
     season = _int(req, "season", required=True, lo=1950, hi=2100)
-    return build_race(season, _event(req), models=models, store=store, pre_race=pre_race,
-                      driver=driver, grid=grid)
+    used: dict = {}
+    if pre_race:
+        models, used = pre_race_models(models, store, season, _event(req))
+    built = build_race(season, _event(req), models=models, store=store, pre_race=pre_race,
+                       driver=driver, grid=grid)
+    if used:
+        built.data_used.update({**used, "data_hash": getattr(models, "data_hash_", None)})
+        if used.get("hindsight"):
+            built.confidence_reasons.append(
+                "The models saw this race itself: no earlier race is stored to fit them without it.")
+        elif used.get("thin"):
+            built.confidence_reasons.append(
+                f"The models saw only {used['races']} races before this one ({used['models_fitted_on']}).")
+    return built
 
 
 def _driver_code(built: BuiltRace, driver) -> str:
@@ -119,6 +153,8 @@ def _meta(built: BuiltRace) -> dict:
 
 
 def _model_info(models, built: BuiltRace) -> dict:
-    return {"circuit_model": built.model_circuit, "training_seasons": list(getattr(models, "seasons_", [])),
-            "data_hash": getattr(models, "data_hash_", None), "grid_source": built.grid_source,
-            "pre_race": built.pre_race}
+    used = built.data_used
+    seasons = used.get("training_seasons", getattr(models, "seasons_", []))
+    return {"circuit_model": built.model_circuit, "training_seasons": list(seasons),
+            "data_hash": used.get("data_hash", getattr(models, "data_hash_", None)), "grid_source": built.grid_source,
+            "pre_race": built.pre_race, "data_used": dict(built.data_used)}

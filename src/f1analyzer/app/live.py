@@ -190,9 +190,13 @@ def live_advice(request: dict, *, models=None, store=None) -> dict:
         "p_gain": _r(a.prob_gain, 4), "best_compound": a.best_compound,
         "current_position": a.current_position, "expected_position": _r(a.expected_position),
         "gain_vs_alternative": _r(a.gain_vs_alternative),
-        "options": [{**o.to_dict(), "expected_position": _r(o.expected_position),
+        "options": [{**{k: _r(v, 4) for k, v in o.to_dict().items() if isinstance(v, float)},
+                     **{k: v for k, v in o.to_dict().items() if not isinstance(v, float)},
+                     "expected_position": _r(o.expected_position),
                      "prob_gain": _r(o.prob_gain, 4), "race_time_p50_s": _r(o.race_time_p50_s)}
                     for o in a.options],
+        # the recommended option's outcomes; E[pos] if classified is the headline, DNF risk apart
+        **{k: _r(v, 4) for k, v in (a.options[0].outcomes if a.options else {}).items()},
         "state": {"compound": state.compound[i], "tyre_age_laps": int(state.tyre_age_laps[i]),
                   "position": int(state.position[i]), "gap_to_leader_s": _r(state.gap_to_leader_s[i]),
                   "stops": int(state.stops_done[i]), "compounds_used": list(state.compounds_used[i])},

@@ -92,19 +92,28 @@ log = get_logger("simulation.service")
 # ------------------------------------------------------------------------------ generate
 def _option_dict(rank: int, opt) -> dict:
     s = opt.strategy
-    p10, p50, p90 = opt.position_p10_p50_p90
     t10, t50, t90 = opt.race_time_p10_p50_p90_s
     phase = {k: _r(v) for k, v in opt.expected_position_by_sc_phase.items()}
     known = [v for v in phase.values() if v is not None]
+    o = opt.outcomes
     return {
         "rank": rank, "strategy": s.describe(), "stops": s.n_stops, "compounds": list(s.compounds),
         "pit_laps": list(s.pit_laps), "pit_windows": [list(w) for w in opt.pit_windows],
-        "expected_position": _r(opt.expected_position), "position_p10": _r(p10), "position_p50": _r(p50),
-        "position_p90": _r(p90), "race_time_p10_s": _r(t10), "race_time_p50_s": _r(t50),
-        "race_time_p90_s": _r(t90), "p_gain_positions": _r(opt.prob_gain_positions, 4),
-        "p_podium": _r(opt.prob_podium, 4),
-        "rules_applied": list(opt.rules_applied),
+        # headline: where the car finishes when it finishes; retirements apart in p_dnf
+        "expected_position_if_classified": _r(o.get("expected_position_if_classified")),
+        "p_win": _r(o.get("p_win"), 4), "p_podium": _r(o.get("p_podium", opt.prob_podium), 4),
+        "expected_points": _r(o.get("expected_points"), 2), "p_dnf": _r(o.get("p_dnf"), 4),
+        # percentiles of the finishing position when classified: "in 10 % of races P2 or better"
+        "position_10th_percentile": _r(o.get("position_10th_percentile")),
+        "position_median": _r(o.get("position_median")),
+        "position_90th_percentile": _r(o.get("position_90th_percentile")),
+        # over all sims, retirements classified behind (the ranking key)
+        "expected_position": _r(opt.expected_position),
+        "race_time_10th_percentile_s": _r(t10), "race_time_median_s": _r(t50),
+        "race_time_90th_percentile_s": _r(t90), "p_gain_positions": _r(opt.prob_gain_positions, 4),
         "position_histogram": {str(k + 1): round(p, 4) for k, p in enumerate(opt.position_histogram) if p > 0},
+        "reasons": {k: _r(v, 2) for k, v in (opt.reasons or {}).items()},
+        "rules_applied": list(opt.rules_applied),
         "robustness": {
             "expected_position_green": _r(opt.expected_position_green),
             "expected_position_neutralised": _r(opt.expected_position_neutralised),
@@ -112,6 +121,22 @@ def _option_dict(rank: int, opt) -> dict:
             "sc_timing_spread": _r(max(known) - min(known)) if len(known) >= 2 else None,
         },
     }
+
+
+def simulation_inputs(params) -> dict:
+    """The numbers the simulation ran with (after any tyre-ordering override), for the answer
+    and its narrative: pit losses and, per dry compound, fresh offset against a fresh Medium and
+    the time lost to wear after 10 laps."""
+    tyres = {}
+    ref = params.compounds.get("MEDIUM")
+    for name, c in params.compounds.items():
+        if not c.is_dry:
+            continue
+        tyres[name] = {"pace_offset_s": _r(c.pace_offset_s - (ref.pace_offset_s if ref else 0.0), 3),
+                       "wear_after_10_laps_s": _r(float(c.delta_s(10)), 3),
+                       "cliff_lap": c.cliff_lap}
+    return {"pit_loss_s": _r(params.pit_loss_s, 2), "pit_loss_sc_s": _r(params.pit_loss_sc_s, 2),
+            "pit_loss_vsc_s": _r(params.pit_loss_vsc_s, 2), "tyres": tyres}
 
 
 @_plain_result
@@ -136,6 +161,9 @@ def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
         "n_sims": n_sims, "seed": seed, "candidates_screened": res.n_screened,
         "simulations": n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
         "model": _model_info(models, built), "notes": list(built.notes), "rules": list(res.rules),
+        "data_used": dict(built.data_used), "confidence": built.confidence,
+        "confidence_reasons": list(built.confidence_reasons),
+        "simulation_inputs": simulation_inputs(params),
         "narrative": None, "sources": [], "provider": None, "cached": False,
         "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
     }
@@ -155,9 +183,13 @@ def generate_strategy(request: dict, *, models=None, store=None,
 
     Returns:
         ``{season, round, event, circuit_key, driver, grid, total_laps, strategies: [{rank,
-        strategy, stops, compounds, pit_laps, pit_windows, expected_position, position_p10/50/90,
-        race_time_p10/50/90_s, p_gain_positions, p_podium, position_histogram, robustness}],
-        narrative, sources, provider, cached, latency_ms, ...}``.
+        strategy, stops, compounds, pit_laps, pit_windows, expected_position_if_classified (the
+        headline), p_win, p_podium, expected_points, p_dnf, position_10th_percentile /
+        position_median / position_90th_percentile (classified races), expected_position (all
+        races), race_time_10th_percentile_s / race_time_median_s / race_time_90th_percentile_s,
+        p_gain_positions, position_histogram, reasons, rules_applied, robustness}], data_used,
+        confidence, confidence_reasons, simulation_inputs, narrative, sources, provider, cached,
+        latency_ms, ...}``.
     """
     t0 = time.perf_counter()
     models = resolve_models(models)
@@ -285,6 +317,7 @@ def simulate_strategies(request: dict, *, models=None, store=None) -> dict:
             "race_time_quantiles_s": {"p10": _r(q[0]), "p50": _r(q[1]), "p90": _r(q[2])},
             "p_gain_positions": _r(res.prob_gain_positions(i), 4),
             "p_retired": _r(res.retired[:, i].mean(), 4),
+            **{k: _r(v, 4) for k, v in res.outcomes(i).items()},
         })
     rows.sort(key=lambda r: (r["expected_position"], r["grid"]))
     return {**_meta(built), "n_sims": n_sims, "seed": seed, "simulations": n_sims, "drivers": rows,

@@ -48,26 +48,53 @@ def strategy(
 
     req = {"season": season, "event": event, "driver": driver, "grid": grid, "top_k": top_k,
            "n_sims": sims, "seed": seed}
-    out = generate_strategy({k: v for k, v in req.items() if v is not None}, models=_models(), store=store())
+    out = generate_strategy({k: v for k, v in req.items() if v is not None}, models=_models(), store=store(),
+                            narrate=_narrate)
     if as_json:
         print_json(out)
         return
-    t = Table("rank", "stops", "compounds", "pit laps", "windows", "E\\[pos]", "P10/P50/P90", "P(gain)",
-              "E\\[pos] SC early/mid/late",
+    t = Table("rank", "stops", "compounds", "pit laps", "windows", "E\\[pos] if classified", "P(win)",
+              "P(podium)", "E\\[points]", "P(DNF)", "pos. 10% / median / 90%", "E\\[pos] SC early/mid/late",
               title=f"{out['season']} {out['event']}: {out['driver']} from P{out['grid']} "
-                    f"({out['total_laps']} laps, {out['n_sims']} sims)")
+                    f"({out['total_laps']} laps, {out['n_sims']} sims)",
+              caption="pos. 10% / median / 90%: in 10 % of classified races the car finishes at the "
+                      "first position or better, in half at the median, in 90 % at the last.")
     for s in out["strategies"]:
         ph = s["robustness"]["expected_position_by_sc_start"]
         t.add_row(str(s["rank"]), str(s["stops"]), " → ".join(c.capitalize() for c in s["compounds"]),
-                  ", ".join(map(str, s["pit_laps"])), _windows(s["pit_windows"]), _f(s["expected_position"], 2),
-                  f"{_f(s['position_p10'], 0)}/{_f(s['position_p50'], 0)}/{_f(s['position_p90'], 0)}",
-                  f"{100 * (s['p_gain_positions'] or 0):.0f}%",
+                  ", ".join(map(str, s["pit_laps"])), _windows(s["pit_windows"]),
+                  _f(s["expected_position_if_classified"], 2), _pct(s["p_win"]), _pct(s["p_podium"]),
+                  _f(s["expected_points"], 1), _pct(s["p_dnf"]),
+                  f"P{_f(s['position_10th_percentile'], 0)} / P{_f(s['position_median'], 0)} / "
+                  f"P{_f(s['position_90th_percentile'], 0)}",
                   "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late")))
     _out().print(t)
     for r in (out["strategies"][0].get("rules_applied") or []) if out["strategies"] else []:
         console.print(f"rule: {r}", markup=False)
+    used = (out.get("model") or {}).get("data_used") or {}
+    if used.get("models_fitted_on"):
+        console.print(f"models fitted on: {used['models_fitted_on']}", style="dim", markup=False)
+    for r in out.get("confidence_reasons") or []:
+        console.print(f"confidence {out.get('confidence')}: {r}", style="yellow", markup=False)
     for n in out.get("notes") or []:
         console.print(f"note: {n}", style="dim", markup=False)
+    if out.get("narrative"):
+        _out().print()
+        console.print(out["narrative"], markup=False, soft_wrap=True)
+
+
+def _pct(p) -> str:
+    return "–" if p is None else f"{100 * float(p):.0f}%"
+
+
+def _narrate(result: dict) -> dict:
+    """The answer's narrative (offline writer unless an LLM is configured; sources from the
+    knowledge base when it is built), as the API writes it."""
+    from ..narration.strategy import narrate_strategy
+
+    story = narrate_strategy(result)
+    result.update({k: story.get(k) for k in ("narrative", "sources", "provider", "fallback_reason")})
+    return result
 
 
 def live(
@@ -104,9 +131,11 @@ def live(
             f"P{out['current_position']} → E\\[pos] {_f(out['expected_position'], 2)} "
             f"({change}, P(gain) {100 * (out['p_gain'] or 0):.0f}%; "
             f"{_f(out['gain_vs_alternative'], 2)} places better than the alternative)")
-    t = Table("option", "plan", "E\\[pos]", "P(gain)")
+    t = Table("option", "plan", "E\\[pos]", "E\\[pos] if classified", "P(win)", "P(podium)", "P(DNF)", "P(gain)")
     for op in out["options"]:
-        t.add_row(op["label"], op["strategy"], _f(op["expected_position"], 2), f"{100 * (op['prob_gain'] or 0):.0f}%")
+        t.add_row(op["label"], op["strategy"], _f(op["expected_position"], 2),
+                  _f(op.get("expected_position_if_classified"), 2), _pct(op.get("p_win")),
+                  _pct(op.get("p_podium")), _pct(op.get("p_dnf")), f"{100 * (op['prob_gain'] or 0):.0f}%")
     o.print(t)
     console.print(f"state: {out['state_source']}", style="dim", markup=False)
 

@@ -25,9 +25,12 @@ class NarrationRequest:
     Args:
         question: the user's question (for ``/query``), or None.
         strategy_result: the optimiser's result as a plain dict (for ``/strategy/generate``),
-            shaped ``{"event", "season", "driver", "grid", "strategies": [{"stops",
-            "compounds", "pit_laps", "expected_position", "p10", "p50", "p90",
-            "pit_windows"}, ...]}``, or None.
+            shaped like :func:`f1analyzer.narration.strategy.narrator_input` returns it:
+            ``{"event", "season", "driver", "grid", "simulation_inputs", "confidence_reasons",
+            "models_fitted_on", "strategies": [{"stops", "compounds", "pit_laps",
+            "pit_windows", "expected_position_if_classified", "p_win", "p_podium",
+            "expected_points", "p_dnf", "position_10th_percentile", "position_median",
+            "position_90th_percentile", "reasons", "rules_applied"}, ...]}``, or None.
         sources: retrieved passages, cited as [1], [2]… in this order.
     """
 

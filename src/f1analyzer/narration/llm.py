@@ -29,9 +29,15 @@ Rules:
 - Every number you write must appear in those facts (you may round it). Do not compute new
   statistics, invent lap numbers, times or positions.
 - Cite sources with their number in square brackets, e.g. [1], right after the fact they support.
-- In a strategy result, expected_position is the average finishing position over simulated races,
-  p50 the median, and p10..p90 the range covering 80% of races (lower is better). Strategies are
-  listed best first.
+- In a strategy result, expected_position_if_classified is the average finishing position over the
+  simulated races the car finishes (the headline); p_dnf is the retirement risk, apart.
+  position_10th_percentile = "in 10% of races this position or better" (never "tenth place"),
+  position_median the median, position_90th_percentile "in 90% of races this or better".
+  p_win, p_podium are probabilities, expected_points mean points. reasons are seconds from the
+  simulation (pit loss, tyre time, gaps); simulation_inputs are the numbers the simulation used:
+  quote those, never other tyre or pit-loss numbers. Name rules_applied and, when
+  confidence_reasons are given, say confidence is lowered and why. For a likely winner talk about
+  P(win), not average places lost. Strategies are listed best first.
 - Answer in at most 180 words of plain prose, no headings, no lists.
 If the facts do not answer the question, say so briefly."""
 

@@ -31,7 +31,8 @@ PERCENTILE_NAMES = (10.0, 50.0, 80.0, 90.0)
 #: keys whose values are finishing positions; differences between them ("0.7 places worse",
 #: "gains 1.6 places") are allowed. Differences of other numbers (laps) are not: they would
 #: excuse almost any integer.
-POSITION_KEYS = frozenset({"grid", "expected_position", "p10", "p50", "p90"})
+POSITION_KEYS = frozenset({"grid", "expected_position", "p10", "p50", "p90", "expected_position_if_classified",
+                           "position_10th_percentile", "position_median", "position_90th_percentile"})
 
 
 def extract_numbers(text: str) -> list[str]:

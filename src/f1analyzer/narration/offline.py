@@ -6,9 +6,12 @@ dict (or a difference of two of its numbers), every background sentence is quote
 and cited as [n].
 
 For a strategy it states the recommended plan (stops, compound sequence, pit laps and windows),
-its expected finish and spread (P10–P90 is the range of 80% of simulated races), how each
-alternative compares (average places lost, safer worst case or more upside), a two-compound
-check, and the source sentences that bear on pit stops. For a question it picks the sources about
+its headline (a likely winner's P(win), else the expected finish when classified), the named
+percentiles ("in 10% of races P2 or better"), P(podium), expected points and the retirement
+risk apart; how each alternative compares (places, safer bad day or more upside); the reasons
+in seconds (pit loss, tyre time, gaps); the rules that shaped the plan; the numbers the
+simulation used (not raw fits it overrode); a two-compound check; what data the models saw and
+why confidence is lowered; and the source sentences that bear on pit stops. For a question it picks the sources about
 what the question names (season, event, circuit, driver) and quotes their sentences that best
 match the question's words and their synonyms (:mod:`f1analyzer.narration.offline_answer`).
 """
@@ -34,6 +37,22 @@ def _num(value: float | int | None, decimals: int = 1) -> str:
     if value.is_integer():
         return str(int(value))
     return f"{value:.{decimals}f}"
+
+
+def _pct(p: float) -> str:
+    return f"{_num(100 * float(p), 0)}%"
+
+
+def _signed(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return ("+" if float(x) > 0 else "−" if float(x) < 0 else "±") + _num(abs(float(x)), 2)
+
+
+def _headline(s: dict) -> float | None:
+    """The headline finishing position: E[pos] if classified (older results: E[pos])."""
+    v = s.get("expected_position_if_classified", s.get("expected_position"))
+    return None if v is None else float(v)
 
 
 def _compound_name(name: str) -> str:
@@ -111,9 +130,13 @@ class OfflineWriter:
         alternatives = [self._compare(best, alt) for alt in strategies[1:4]]
         if alternatives:
             paras.append(" ".join(alternatives))
+        paras += [p for p in (self._reasons(strategies), self._rules(best), self._inputs(result)) if p]
         rule = self._two_compound_check(strategies, sources)
         if rule:
             paras.append(rule)
+        trust = self._trust(result)
+        if trust:
+            paras.append(trust)
         context = self._context(sources, _STRATEGY_TERMS, skip_ids=_cited_in(rule, sources))
         if context:
             paras.append(context)
@@ -122,26 +145,50 @@ class OfflineWriter:
     def _recommendation(self, opening: str, s: dict, grid) -> str:
         text = (f"{opening}: the recommended plan is a {_plan_name(s)}, "
                 f"{_laps_phrase(s.get('pit_laps') or [])}{_windows_phrase(s.get('pit_windows') or [])}.")
-        exp = s.get("expected_position")
-        if exp is not None:
-            text += f" It finishes P{_num(exp)} on average"
-            if s.get("p50") is not None:
-                text += f", P{_num(s['p50'])} in the median race"
-            if s.get("p10") is not None and s.get("p90") is not None:
-                text += (f", and between P{_num(s['p10'])} and P{_num(s['p90'])} in 80% of "
-                         f"simulated races")
-            text += "."
-            if grid is not None:
-                delta = float(grid) - float(exp)
-                if abs(delta) >= 0.05:
-                    verb = "gain" if delta > 0 else "loss"
-                    text += (f" Against the grid slot that is an average {verb} of "
-                             f"{_num(abs(delta))} places.")
+        exp = _headline(s)
+        if exp is None:
+            return text
+        p_win = s.get("p_win")
+        if p_win is not None and float(p_win) >= 0.5:
+            # a likely winner: its odds are the story, not an average of places
+            text += f" It wins {_pct(p_win)} of simulated races"
+        else:
+            text += f" When classified it finishes P{_num(exp)} on average"
+        med = s.get("position_median")
+        if med is not None:
+            text += f", P{_num(med)} in the median race"
+        lo, hi = s.get("position_10th_percentile"), s.get("position_90th_percentile")
+        if lo is not None and hi is not None:
+            text += (f"; in 10% of races P{_num(lo)} or better, in 90% P{_num(hi)} or better")
+        text += "."
+        odds = []
+        if p_win is not None and float(p_win) < 0.5 and float(p_win) > 0:
+            odds.append(f"wins {_pct(p_win)} of races")
+        if s.get("p_podium") is not None and float(s["p_podium"]) >= 0.005:
+            odds.append(f"reaches the podium in {_pct(s['p_podium'])} of races")
+        if s.get("expected_points") is not None:
+            odds.append(f"scores {_num(s['expected_points'])} points on average")
+        if odds:
+            text += " It " + ", ".join(odds[:-1]) + (" and " if len(odds) > 1 else "") + odds[-1] + "."
+        if s.get("p_dnf") is not None and float(s["p_dnf"]) >= 0.005:
+            text += f" Apart from that it retires in {_pct(s['p_dnf'])} of races."
+        if grid is not None and med is not None and (p_win is None or float(p_win) < 0.5):
+            delta = float(grid) - float(med)
+            if abs(delta) >= 1:
+                verb = "ahead of" if delta > 0 else "behind"
+                places = "place" if abs(delta) == 1 else "places"
+                text += f" The median race ends {_num(abs(delta))} {places} {verb} the grid slot."
+        elif grid is not None and med is None and p_win is None:
+            delta = float(grid) - float(exp)
+            if abs(delta) >= 0.05:
+                verb = "gain" if delta > 0 else "loss"
+                text += (f" Against the grid slot that is an average {verb} of "
+                         f"{_num(abs(delta))} places.")
         return text
 
     def _compare(self, best: dict, alt: dict) -> str:
         text = f"The {_plan_name(alt)} alternative, {_laps_phrase(alt.get('pit_laps') or [])}"
-        eb, ea = best.get("expected_position"), alt.get("expected_position")
+        eb, ea = _headline(best), _headline(alt)
         if eb is None or ea is None:
             return text + "."
         gap = float(ea) - float(eb)
@@ -152,17 +199,81 @@ class OfflineWriter:
         else:
             text += f", averages P{_num(ea)}, {_num(-gap)} places better"
         notes = []
-        if alt.get("p90") is not None and best.get("p90") is not None:
-            if float(alt["p90"]) < float(best["p90"]):
-                notes.append(f"it has the safer bad day (P90 P{_num(alt['p90'])} against "
-                             f"P{_num(best['p90'])})")
-            elif float(alt["p90"]) > float(best["p90"]):
-                notes.append(f"its bad days are worse (P90 P{_num(alt['p90'])})")
-        if alt.get("p10") is not None and best.get("p10") is not None:
-            if float(alt["p10"]) < float(best["p10"]):
-                notes.append(f"it has more upside (P10 P{_num(alt['p10'])} against "
-                             f"P{_num(best['p10'])})")
+        ha, hb = alt.get("position_90th_percentile"), best.get("position_90th_percentile")
+        if ha is not None and hb is not None:
+            if float(ha) < float(hb):
+                notes.append(f"it has the safer bad day (in 90% of races P{_num(ha)} or better, "
+                             f"against P{_num(hb)})")
+            elif float(ha) > float(hb):
+                notes.append(f"its bad days are worse (in 90% of races only P{_num(ha)} or better)")
+        la, lb = alt.get("position_10th_percentile"), best.get("position_10th_percentile")
+        if la is not None and lb is not None and float(la) < float(lb):
+            notes.append(f"it has more upside (in 10% of races P{_num(la)} or better, against "
+                         f"P{_num(lb)})")
         return text + ("; " + " and ".join(notes) if notes else "") + "."
+
+    def _reasons(self, strategies: Sequence[dict]) -> str:
+        """Why the plans differ, in the simulation's own seconds."""
+        parts = []
+        for k, s in enumerate(strategies[:3]):
+            r = s.get("reasons") or {}
+            if r.get("pit_loss_s") is None or r.get("tyre_time_s") is None:
+                continue
+            stops = int(s.get("stops", 0))
+            each = f" ({stops} × {_num(r.get('pit_loss_per_stop_s'))} s)" if stops > 1 else ""
+            text = (f"the {_plan_name(s)} spends {_num(r['pit_loss_s'])} s in the pits{each} and "
+                    f"loses {_num(r['tyre_time_s'])} s to its tyres")
+            gap = r.get("race_time_gap_to_best_s")
+            if k > 0 and gap is not None and abs(float(gap)) >= 0.05:
+                text += (f", finishing a median {_num(abs(float(gap)))} s "
+                         f"{'behind' if float(gap) > 0 else 'ahead of'} the recommended plan")
+            ahead = r.get("gap_to_car_ahead_s")
+            if k == 0 and ahead is not None:
+                text += f", {_num(ahead)} s from the car ahead at the flag in the median race"
+            parts.append(text)
+        if not parts:
+            return ""
+        return "In the simulation " + "; ".join(parts) + "."
+
+    def _rules(self, best: dict) -> str:
+        rules = [str(x).strip().rstrip(".") for x in best.get("rules_applied") or [] if str(x).strip()]
+        return ("Rules that shaped the plan: " + "; ".join(rules) + ".") if rules else ""
+
+    def _inputs(self, result: dict) -> str:
+        """The numbers the simulation used (after any override), not the raw fits."""
+        inp = result.get("simulation_inputs") or {}
+        parts = []
+        if inp.get("pit_loss_s") is not None:
+            loss = f"a green-flag stop costs {_num(inp['pit_loss_s'])} s"
+            extra = [f"{name} {_num(inp[key])} s" for key, name in
+                     (("pit_loss_sc_s", "under the Safety Car"), ("pit_loss_vsc_s", "under the VSC"))
+                     if inp.get(key) is not None]
+            parts.append(loss + (" (" + ", ".join(extra) + ")" if extra else ""))
+        tyres = inp.get("tyres") or {}
+        deg = []
+        for comp in ("SOFT", "MEDIUM", "HARD"):
+            t = tyres.get(comp)
+            if not t:
+                continue
+            fresh = "" if comp == "MEDIUM" else f" {_signed(t.get('pace_offset_s'))} s fresh,"
+            deg.append(f"{_compound_name(comp)}{fresh} {_num(t.get('wear_after_10_laps_s'), 2)} s "
+                       "lost to wear after 10 laps")
+        if deg:
+            parts.append("against a fresh Medium, " + "; ".join(deg))
+        return ("The simulation used these numbers: " + "; ".join(parts) + ".") if parts else ""
+
+    def _trust(self, result: dict) -> str:
+        text = ""
+        fitted = result.get("models_fitted_on")
+        if fitted:
+            text = (f"The models behind this answer saw {fitted}." if result.get("models_saw_the_race")
+                    else f"The models behind this answer saw {fitted} only.")
+        reasons = [str(x).strip() for x in result.get("confidence_reasons") or [] if str(x).strip()]
+        if reasons:
+            level = result.get("confidence") or "lowered"
+            text += (" " if text else "") + f"Confidence is {level}: " + " ".join(
+                r if r.endswith(".") else r + "." for r in reasons)
+        return text
 
     def _two_compound_check(self, strategies: Sequence[dict], sources: Sequence[Hit]) -> str:
         rule_n = _source_number(sources, "rule:two-compound")

@@ -2,7 +2,7 @@
 
 :func:`narrate_strategy` takes the optimiser's result as a plain dict (the ``generate`` answer:
 ``season, event, circuit_key, driver, grid, strategies: [{stops, compounds, pit_laps,
-pit_windows, expected_position, position_p10, position_p50, position_p90, ...}]``), retrieves the
+pit_windows, expected_position_if_classified, position_10th_percentile, ...}]``), retrieves the
 passages that explain it (the circuit profile, the two-compound and Safety Car rules, the best
 hybrid matches for the event) and has the configured narrator write the explanation, checked for
 unsupported numbers and falling back to the offline writer. The knowledge base is optional: when
@@ -10,6 +10,8 @@ its index is missing the narration is written without sources and ``fallback_rea
 """
 
 from __future__ import annotations
+
+import re
 
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
@@ -20,40 +22,106 @@ log = get_logger("narration.strategy")
 STRATEGY_RULES = ("rule:two-compound", "rule:safety-car-pit-loss")
 MAX_SOURCES = 5
 _PLAN_KEYS = ("rank", "strategy", "stops", "compounds", "pit_laps", "pit_windows",
-              "expected_position", "p_gain_positions", "p_podium")
+              "expected_position_if_classified", "p_win", "p_podium", "expected_points", "p_dnf",
+              "position_10th_percentile", "position_median", "position_90th_percentile",
+              "p_gain_positions", "reasons", "rules_applied")
+#: older result shapes: their keys → today's names
+_LEGACY = {"p10": "position_10th_percentile", "p50": "position_median", "p90": "position_90th_percentile",
+           "position_p10": "position_10th_percentile", "position_p50": "position_median",
+           "position_p90": "position_90th_percentile"}
 
 
 def narrator_input(result: dict) -> dict:
-    """The facts the narrator sees: the request identity and, per plan, the fields the narrators
-    know (``position_p10`` etc. become ``p10``/``p50``/``p90``). Histograms and race times are
-    left out: they add numbers to the prompt, not meaning."""
+    """The facts the narrator sees, and only those: the request identity, per plan what a
+    strategist reads (E[pos] if classified, P(win), P(podium), expected points, P(DNF), named
+    percentiles, the reasons in seconds, the rules that shaped it), the numbers the simulation
+    itself used (``simulation_inputs``: pit losses and tyre parameters *after* any override), the
+    confidence and its reasons, and what data the models saw. Histograms and race times are left
+    out: they add numbers to the prompt, not meaning."""
     plans = []
     for s in result.get("strategies") or []:
         if not isinstance(s, dict):
             continue
-        plan = {k: s[k] for k in _PLAN_KEYS if s.get(k) is not None}
-        for short in ("p10", "p50", "p90"):
-            value = s.get(f"position_{short}", s.get(short))
-            if value is not None:
-                plan[short] = value
+        plan = {k: s[k] for k in _PLAN_KEYS if s.get(k) not in (None, [], {})}
+        for old, new in _LEGACY.items():
+            if s.get(old) is not None and new not in plan:
+                plan[new] = s[old]
+        if "expected_position_if_classified" not in plan and s.get("expected_position") is not None:
+            plan["expected_position"] = s["expected_position"]
         plans.append(plan)
-    keys = ("season", "event", "circuit_key", "driver", "grid", "total_laps")
-    return {**{k: result[k] for k in keys if result.get(k) is not None}, "strategies": plans}
+    keys = ("season", "event", "circuit_key", "driver", "grid", "total_laps", "confidence",
+            "confidence_reasons", "simulation_inputs")
+    out = {k: result[k] for k in keys if result.get(k) not in (None, [], {})}
+    used = (result.get("model") or {}).get("data_used") or result.get("data_used") or {}
+    if used.get("models_fitted_on"):
+        out["models_fitted_on"] = used["models_fitted_on"]
+        if used.get("hindsight"):
+            out["models_saw_the_race"] = True
+    return {**out, "strategies": plans}
+
+
+def knowledge_cutoff(result: dict) -> tuple[int, int] | None:
+    """``(season, round)`` a pre-race answer's documents must precede (None: no cutoff)."""
+    used = (result.get("model") or {}).get("data_used") or result.get("data_used") or {}
+    cut = used.get("cutoff")
+    if not cut:
+        return None
+    return int(cut["season"]), int(cut["round"])
+
+
+def known_before(metadata: dict, cutoff: tuple[int, int] | None) -> bool:
+    """A document a pre-race answer for the race at ``cutoff`` may cite: rules always; a race
+    only when it came before; a season summary only of an earlier season; a circuit profile (it
+    summarises every stored season, later ones included) never."""
+    if cutoff is None:
+        return True
+    kind = metadata.get("kind")
+    season, rnd = metadata.get("season"), metadata.get("round")
+    if kind == "rule":
+        return True
+    if kind == "circuit":
+        return False
+    if season is None:
+        return False
+    if rnd is None:
+        return int(season) < cutoff[0]
+    return (int(season), int(rnd)) < cutoff
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def without_model_numbers(hit):
+    """A circuit profile without its sentences holding numbers: those are the raw fits (tyre
+    wear, pit loss) the simulator may have overridden; the answer states the numbers it used."""
+    # lazy, like strategy_sources: importing the narration package stays light
+    from f1analyzer.knowledge.index import Hit
+    from f1analyzer.narration.offline_answer import split_sentences
+
+    if (hit.metadata or {}).get("kind") != "circuit":
+        return hit
+    kept = [x for x in split_sentences(hit.text) if not _DIGIT.search(x)]
+    return Hit(id=hit.id, score=hit.score, title=hit.title, text=" ".join(kept) or hit.title,
+               metadata=hit.metadata)
 
 
 def strategy_sources(result: dict, kb, top_k: int = MAX_SOURCES) -> list:
     """Passages explaining a strategy at this event: the circuit profile and the strategy rules
-    first (by id), then the best hybrid matches for the event's pit strategy."""
+    first (by id), then the best hybrid matches for the event's pit strategy. For a pre-race
+    answer about a past race (``data_used.cutoff``) only documents known before it
+    (:func:`known_before`); circuit profiles lose their fitted numbers
+    (:func:`without_model_numbers`)."""
     from f1analyzer.knowledge.index import Hit
 
     corpus = kb.corpus()
     picked: list[Hit] = []
+    cutoff = knowledge_cutoff(result)
 
     def add(doc_id: str) -> None:
         doc = corpus.get(doc_id)
-        if doc is not None and all(h.id != doc_id for h in picked):
-            picked.append(Hit(id=doc.id, score=1.0, title=doc.title, text=doc.text,
-                              metadata=doc.metadata))
+        if doc is not None and all(h.id != doc_id for h in picked) and known_before(doc.metadata, cutoff):
+            picked.append(without_model_numbers(Hit(id=doc.id, score=1.0, title=doc.title, text=doc.text,
+                                                    metadata=doc.metadata)))
 
     if result.get("circuit_key"):
         add(f"circuit:{result['circuit_key']}")
@@ -63,11 +131,12 @@ def strategy_sources(result: dict, kb, top_k: int = MAX_SOURCES) -> list:
     compounds = " ".join(str(c).lower() for c in (plans[0].get("compounds") or []))
     question = " ".join(str(x) for x in (
         result.get("season"), result.get("event"), "pit stop strategy undercut", compounds) if x)
-    for hit in kb.search(question, top_k=top_k):
+    # a pre-race answer drops what came later: ask for more and keep what was known before
+    for hit in kb.search(question, top_k=top_k if cutoff is None else 4 * top_k):
         if len(picked) >= top_k:
             break
-        if all(h.id != hit.id for h in picked):
-            picked.append(hit)
+        if all(h.id != hit.id for h in picked) and known_before(hit.metadata or {}, cutoff):
+            picked.append(without_model_numbers(hit))
     return picked[:top_k]
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.log import get_logger
+from f1analyzer.models.asof import span
 from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
@@ -75,14 +76,64 @@ def train_models_before(store, season: int, *, in_season_pace: bool = True):
     return models
 
 
-def _top10_actual(race, params) -> list[dict]:
+def _plans_in_order(race, params) -> list[dict]:
+    """Every car's real plan, in classification order."""
     stops = real_stops(race, params)
     stints = race.stints.sort_values(["driver", "stint"])
     out = []
-    for d in race.results["driver"].head(TOP_N):
+    for d in race.results["driver"]:
         comps = [str(c) for c in stints.loc[stints["driver"] == d, "compound"]]
-        out.append({"driver": str(d), "stops": len(stops.get(str(d), [])), "compounds": comps})
+        s = stops.get(str(d), [])
+        out.append({"driver": str(d), "stops": len(s), "compounds": comps,
+                    "first_stop_lap": int(s[0][0]) if s else None})
     return out
+
+
+def _top10_actual(race, params) -> list[dict]:
+    return _plans_in_order(race, params)[:TOP_N]
+
+
+def _top10_classified(race, params) -> list[dict]:
+    """The top-10 *classified* finishers' plans (retirements never define the modal plan)."""
+    res = race.results
+    fin = set(res.loc[res["finished"].astype(bool), "driver"].astype(str))
+    return [t for t in _plans_in_order(race, params) if t["driver"] in fin][:TOP_N]
+
+
+def _mode(values: list):
+    """Most common value; a tie goes to the value of the best-placed car (``values`` in finishing
+    order), so the modal plan is always one a front-runner really ran."""
+    if not values:
+        return None
+    counts: dict = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    top = max(counts.values())
+    return next(v for v in values if counts[v] == top)
+
+
+def modal_plan(top: list[dict]) -> dict:
+    """The modal plan of a race from its top-10 classified finishers (see :func:`backtest`)."""
+    stops = _mode([t["stops"] for t in top])
+    seq = _mode([tuple(t["compounds"]) for t in top])
+    firsts = [t["first_stop_lap"] for t in top if t["stops"] == stops and t["first_stop_lap"] is not None]
+    return {"stops": stops, "compounds": list(seq) if seq is not None else None,
+            "median_first_stop_lap": float(np.median(firsts)) if firsts else None,
+            "n_cars": len(top)}
+
+
+def modal_match(modal: dict, options: list[dict]) -> dict:
+    """How the recommended options (best first, each ``{"stops", "compounds",
+    "first_stop_window"}``) compare with the race's modal plan."""
+    best = options[0]
+    win = best.get("first_stop_window")
+    med = modal["median_first_stop_lap"]
+    return {
+        "stop_count": modal["stops"] is not None and best["stops"] == modal["stops"],
+        "compound_sequence_in_top3": modal["compounds"] is not None
+        and any(list(o["compounds"]) == modal["compounds"] for o in options[:3]),
+        "first_stop_in_window": None if med is None or not win else bool(win[0] <= med <= win[1]),
+    }
 
 
 def _decision_points(race, params, sched, top: list[str]) -> list[dict]:
@@ -137,6 +188,19 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
                       "best_compound": a.best_compound,
                       "expected_positions_gained": round(a.expected_positions_gained, 3)})
 
+    # the majority call of the top-10 cars running at each SC/VSC start: what the pit wall did
+    majority: dict[int, str | None] = {}
+    starts = [p for p in _decision_points(race, params, sched, top) if p["kind"] == "neutralisation"]
+    for lap in {c["lap"] for c in calls if c["kind"] == "neutralisation"}:
+        real = [p["real"] for p in starts if p["lap"] == lap]
+        n_box = sum(r == "BOX" for r in real)
+        majority[lap] = None if 2 * n_box == len(real) else ("BOX" if 2 * n_box > len(real) else "STAY")
+    for c in calls:
+        if c["kind"] == "neutralisation":
+            m = majority.get(c["lap"])
+            c["majority"] = m
+            c["agree_majority"] = None if m is None else ("STAY" if c["call"] == STAY_OUT else "BOX") == m
+
     def rate(kind: str | None) -> dict:
         sel = [c for c in calls if kind is None or c["kind"] == kind]
         return {"n": len(sel), "agreement": (round(float(np.mean([c["agree"] for c in sel])), 4)
@@ -144,7 +208,13 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
 
     return {"decisions": len(calls), "agreement": rate(None)["agreement"],
             "at_real_stops": rate("stop"), "at_neutralisations": rate("neutralisation"),
-            "mid_stint": rate("mid_stint"), "calls": calls}
+            "mid_stint": rate("mid_stint"),
+            "neutralisation_majority": _majority_rate(calls), "calls": calls}
+
+
+def _majority_rate(calls: list[dict]) -> dict:
+    sel = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
+    return {"n": len(sel), "agreement": round(float(np.mean(sel)), 4) if sel else None}
 
 
 def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, replay_sims: int = 500,
@@ -156,16 +226,25 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     results = race.results
     winner = str(results["driver"].iloc[0])
     built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
+    built.data_used.update({
+        "physical_models": f"seasons {span(models.seasons_)}",
+        "driver_pace": (f"seasons before {season} + {season} rounds 1-{rnd - 1}" if rnd > 1
+                        else f"seasons before {season}"),
+        "cutoff": {"season": int(season), "round": int(rnd)},
+        "honest": all(int(s) < int(season) for s in models.seasons_),
+    })
     params = built.params
     grid = built.grid_of(winner)
-    opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=1,
+    opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=3,
                    min_stint_laps=min(MIN_STINT_LAPS, params.total_laps // 4))
     best = opt.best
-    rec = {"stops": best.n_stops, "compounds": list(best.strategy.compounds),
-           "first_stop_window": list(best.pit_windows[0]) if best.pit_windows else None,
-           "strategy": best.strategy.describe(), "pit_laps": list(best.strategy.pit_laps),
-           "expected_position": round(best.expected_position, 3)}
+    top3 = [{"stops": o.n_stops, "compounds": list(o.strategy.compounds),
+             "first_stop_window": list(o.pit_windows[0]) if o.pit_windows else None,
+             "strategy": o.strategy.describe()} for o in opt.options[:3]]
+    rec = {**top3[0], "pit_laps": list(best.strategy.pit_laps),
+           "expected_position": round(best.expected_position, 3), "top3": top3}
     top10 = _top10_actual(race, params)
+    modal = modal_plan(_top10_classified(race, params))
     win_real = top10[0]
     stops = real_stops(race, params).get(winner, [])
     rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
@@ -181,13 +260,24 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
             "first_stop_in_window": bool(stops and rec["first_stop_window"]
                                          and rec["first_stop_window"][0] <= stops[0][0] <= rec["first_stop_window"][1]),
         },
+        "modal_plan": modal, "modal_match": modal_match(modal, top3),
         "replay_order": rep["simulated_order"], "real_order": rep["real_order"],
         "replay_spearman": _r(rep["spearman"]), "replay_p_winner": rep["p_real_winner_wins"],
+        "replay_winner_brier": _r(winner_brier(rep["drivers"], rep["real_winner"])),
+        "data_used": getattr(built, "data_used", {}) or {},
         "advisor": (_advisor(race, built, sched, [t["driver"] for t in top10], n_sims=advisor_sims, seed=seed)
                     if advisor else None),
         "notes": rep["notes"],
     }
     return out
+
+
+def winner_brier(rows: list[dict], winner: str | None) -> float | None:
+    """Multi-class Brier score of the simulated P(win) against the real winner:
+    Σ_drivers (P(win) − 1[won])², 0 for a certain right call, 2 for a certain wrong one."""
+    if winner is None or not rows:
+        return None
+    return float(sum((float(r["p_win"]) - (r["driver"] == winner)) ** 2 for r in rows))
 
 
 def _r(x, nd: int = 4):
@@ -224,13 +314,20 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
     if isinstance(models_from, str) and models_from == "train":
         models = train_models_before(store, season)
         model_info = {"source": "trained", "training_seasons": sorted(models.seasons_),
-                      "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True}
+                      "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True,
+                      "data_used": {
+                          "physical_models": f"seasons {span(models.seasons_)} (all before {season})",
+                          "driver_pace": f"{season} rounds before each race (from a pace fit on {season} "
+                                         "whose tyre coefficients are shrunk to the season average)",
+                          "knowledge": "none (the backtest does not narrate)"}}
     else:
         from f1analyzer.models.bundled import as_race_models
 
         models = as_race_models(models_from)
         model_info = {"source": "given", "training_seasons": sorted(models.seasons_),
-                      "honest": all(s < season for s in models.seasons_)}
+                      "honest": all(s < season for s in models.seasons_),
+                      "data_used": {"physical_models": f"seasons {span(models.seasons_)} (as given)",
+                                    "driver_pace": f"{season} rounds before each race"}}
     out_races = []
     for rnd in wanted:
         log.info("backtest %s round %s", season, rnd)
@@ -238,6 +335,10 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
                                        advisor_sims=advisor_sims, seed=seed, advisor=advisor))
     dry = [r for r in out_races if not r["wet"]]
     calls = [c for r in out_races if r["advisor"] for c in r["advisor"]["calls"]]
+    majority = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
+
+    def modal_rate(key: str):
+        return _mean([None if r["modal_match"][key] is None else float(r["modal_match"][key]) for r in dry])
 
     def agree(kind=None):
         sel = [c["agree"] for c in calls if kind is None or c["kind"] == kind]
@@ -258,10 +359,17 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         "advisor_box_rate_at_real_stops": agree("stop"),
         "advisor_agreement_at_neutralisations": agree("neutralisation"),
         "advisor_stay_rate_mid_stint": agree("mid_stint"),
+        "modal_stop_count_match_rate": modal_rate("stop_count"),
+        "modal_compound_sequence_in_top3_rate": modal_rate("compound_sequence_in_top3"),
+        "modal_first_stop_in_window_rate": modal_rate("first_stop_in_window"),
+        "replay_winner_brier": _mean([r["replay_winner_brier"] for r in out_races]),
+        "replay_winner_brier_dry": _mean([r["replay_winner_brier"] for r in dry]),
+        "advisor_neutralisation_agreement": round(float(np.mean(majority)), 4) if majority else None,
+        "advisor_neutralisation_decisions": len(majority),
         "models": model_info,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     return {"season": season, "races": out_races, "summary": summary}
 
 
-__all__ = ["backtest", "backtest_race", "train_models_before"]
+__all__ = ["backtest", "backtest_race", "train_models_before", "modal_plan", "modal_match", "winner_brier"]

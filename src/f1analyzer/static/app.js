@@ -710,13 +710,16 @@ function renderLab(out, d) {
       h("td", { class: "compounds" }, (st.compounds || []).map((c, k) => [k ? h("span", { class: "arrow", "aria-hidden": "true" }, "→") : null, compoundChip(c)])),
       h("td", {}, st.stops ?? Math.max(0, (st.compounds || []).length - 1)),
       h("td", {}, (st.pit_laps || []).join(", ") || "–"), h("td", {}, windows || "–"),
-      h("td", {}, fmt(st.expected_position, 1)),
-      h("td", {}, `P${fmt(st.position_p10, 0)}–P${fmt(st.position_p90, 0)}`),
+      h("td", {}, fmt(st.expected_position_if_classified ?? st.expected_position, 1)),
+      h("td", {}, pct(st.p_win)), h("td", {}, pct(st.p_podium)), h("td", {}, fmt(st.expected_points, 1)),
+      h("td", { title: "In 10 % of classified races this position or better; in 90 % the second or better" },
+        `P${fmt(st.position_10th_percentile, 0)}–P${fmt(st.position_90th_percentile, 0)}`),
+      h("td", {}, pct(st.p_dnf)),
       h("td", {}, pct(st.p_gain_positions)));
   });
   const table = h("div", { class: "table-scroll" }, h("table", { class: "strategies" },
     h("caption", {}, `Ranked strategies for ${d.driver || "the field"}${d.grid ? ` from grid slot ${d.grid}` : ""} – ${d.event || ""} ${d.season || ""}`),
-    h("thead", {}, h("tr", {}, ["Show", "Rank", "Tyres", "Stops", "Pit laps", "Pit windows", "Exp. pos.", "P10–P90", "P(gain)"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["Show", "Rank", "Tyres", "Stops", "Pit laps", "Pit windows", "Exp. pos. if classified", "P(win)", "P(podium)", "Exp. points", "Pos. range (10 %–90 % of races)", "P(DNF)", "P(gain)"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows)));
   show(out, table, h("h3", {}, "Pit windows"), chartBox, histTitle, histBox,
     d.narrative ? h("section", { class: "narrative" }, h("h3", {}, "Why"), paragraphs(d.narrative)) : null,
@@ -727,7 +730,7 @@ function renderLab(out, d) {
     const st = strategies[i];
     histTitle.textContent = `Finishing position distribution – strategy #${st.rank ?? i + 1} (outlined bar: median position)`;
     histogramChart(histBox, [{ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, color: "#0072B2", hist: st.position_histogram }],
-      { positions: nPos, highlight: Math.round(st.position_p50 ?? NaN), ariaLabel: `Finishing position distribution of strategy ${st.rank ?? i + 1}` });
+      { positions: nPos, highlight: Math.round(st.position_median ?? NaN), ariaLabel: `Finishing position distribution of strategy ${st.rank ?? i + 1}` });
   }
   drawHist(0);
   state.redrawLab = () => { if ($("#lab-plan-chart") === chartBox) { planChart(chartBox, strategies.map((st, i) => ({ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, compounds: st.compounds, pit_laps: st.pit_laps, pit_windows: st.pit_windows })), total); const pick = out.querySelector("input[name=lab-pick]:checked"); drawHist(pick ? Number(pick.value) : 0); } };

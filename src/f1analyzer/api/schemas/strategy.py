@@ -52,16 +52,27 @@ class StrategyOptionPublic(BaseModel):
     compounds: list[str]
     pit_laps: list[int]
     pit_windows: list[list[int]] = Field(description="Per stop [first, last] lap within 1 s of the best lap.")
-    expected_position: float | None
-    position_p10: float | None
-    position_p50: float | None
-    position_p90: float | None
-    race_time_p10_s: float | None
-    race_time_p50_s: float | None
-    race_time_p90_s: float | None
-    p_gain_positions: float | None = Field(description="P(finishing ahead of the grid slot).")
+    expected_position_if_classified: float | None = Field(
+        default=None, description="Headline: expected finishing position over the races the car finishes.")
+    p_win: float | None = None
     p_podium: float | None = None
+    expected_points: float | None = Field(default=None, description="Mean championship points (25-18-15-...-1).")
+    p_dnf: float | None = Field(default=None, description="Probability of retiring (apart from the headline).")
+    position_10th_percentile: float | None = Field(
+        default=None, description="In 10 % of classified races the car finishes here or better.")
+    position_median: float | None = None
+    position_90th_percentile: float | None = Field(
+        default=None, description="In 90 % of classified races the car finishes here or better.")
+    expected_position: float | None = Field(description="Over all races, retirements classified behind (ranking key).")
+    race_time_10th_percentile_s: float | None
+    race_time_median_s: float | None
+    race_time_90th_percentile_s: float | None
+    p_gain_positions: float | None = Field(description="P(finishing ahead of the grid slot).")
     position_histogram: dict[str, float] = Field(description="Finishing position → probability.")
+    reasons: dict[str, float | None] = Field(
+        default_factory=dict, description="Seconds from the simulation: pit_loss_s, tyre_time_s, "
+        "race_time_gap_to_best_s, gap_to_car_ahead_s, gap_to_car_behind_s.")
+    rules_applied: list[str] = Field(default_factory=list, description="Rules that shaped the plan.")
     robustness: SCRobustness
     rules_applied: list[str] = Field(default_factory=list,
                                      description="Tyre rules that shaped this plan (event limits, learned stint limits).")
@@ -185,11 +196,19 @@ class LiveRequest(BaseModel):
 
 
 class AdviceOptionPublic(BaseModel):
-    label: str
+    label: str = Field(description="STAY_OUT, BOX_<COMPOUND> (then the best multi-stop rest of race) "
+                                   "or BOX_<COMPOUND>_TO_FLAG (that set to the flag).")
     strategy: str
     expected_position: float | None
     prob_gain: float | None
     race_time_p50_s: float | None
+    compound: str | None = None
+    to_flag: bool = False
+    expected_position_if_classified: float | None = None
+    p_win: float | None = None
+    p_podium: float | None = None
+    expected_points: float | None = None
+    p_dnf: float | None = None
 
 
 class LiveResponse(_Open):

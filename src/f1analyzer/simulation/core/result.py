@@ -9,6 +9,20 @@ import numpy as np
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.simulation.core.params import TrackStatus
 
+#: championship points of positions 1..10 (2010- table; the fastest-lap point is left out: no
+#: strategy is chosen for it)
+POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
+#: names of the finishing-position percentiles: "10th percentile" = in 10 % of (classified)
+#: races the car finishes there or better, never "tenth place"
+PERCENTILES = {"10th_percentile": 0.1, "median": 0.5, "90th_percentile": 0.9}
+
+
+def percentile_phrase(position_10th_percentile: float | None) -> str:
+    """Prose for the 10th percentile: "in 10 % of races P2 or better"."""
+    if position_10th_percentile is None or not np.isfinite(position_10th_percentile):
+        return ""
+    return f"in 10 % of races P{int(round(position_10th_percentile))} or better"
+
 
 @dataclass
 class SimResult:
@@ -104,7 +118,8 @@ class SimResult:
         return np.quantile(self.finish_position[:, self.car_index(driver)], q)
 
     def time_quantiles(self, driver: str | int, q=(0.1, 0.5, 0.9)) -> np.ndarray:
-        """Race-time quantiles (default P10/P50/P90) over the sims the car finished; NaN if none."""
+        """Race-time quantiles (default 10th/50th/90th percentiles) over the sims the car
+        finished; NaN if none."""
         t = self.race_time_s[:, self.car_index(driver)]
         t = t[~np.isnan(t)]
         if t.size == 0:
@@ -120,27 +135,76 @@ class SimResult:
         i, j = self.car_index(driver), self.car_index(rival)
         return float((self.finish_position[:, i] < self.finish_position[:, j]).mean())
 
+    def p_win(self, driver: str | int) -> float:
+        i = self.car_index(driver)
+        return float(((self.finish_position[:, i] == 1) & ~self.retired[:, i]).mean())
+
+    def p_podium(self, driver: str | int) -> float:
+        i = self.car_index(driver)
+        return float(((self.finish_position[:, i] <= 3) & ~self.retired[:, i]).mean())
+
+    def p_dnf(self, driver: str | int) -> float:
+        return float(self.retired[:, self.car_index(driver)].mean())
+
+    def expected_points(self, driver: str | int) -> float:
+        """Mean championship points (:data:`POINTS`; a retired car scores none)."""
+        i = self.car_index(driver)
+        table = np.zeros(max(self.n_cars, len(POINTS)) + 1)
+        table[1:len(POINTS) + 1] = POINTS
+        pos = self.finish_position[:, i].astype(np.intp)
+        return float(np.where(self.retired[:, i], 0.0, table[pos]).mean())
+
+    def expected_position_if_classified(self, driver: str | int) -> float:
+        """Mean finishing position over the sims the car finished (NaN if it never did): the
+        headline, so a retirement risk the strategy cannot change does not drag it down."""
+        i = self.car_index(driver)
+        ok = ~self.retired[:, i]
+        return float(self.finish_position[ok, i].mean()) if ok.any() else float("nan")
+
+    def position_percentiles(self, driver: str | int) -> dict[str, float]:
+        """``{"10th_percentile", "median", "90th_percentile"}`` of the finishing position over the
+        sims the car finished (NaN if none): in 10 % of those races it finishes at the 10th
+        percentile or better."""
+        i = self.car_index(driver)
+        pos = self.finish_position[~self.retired[:, i], i]
+        if pos.size == 0:
+            return {k: float("nan") for k in PERCENTILES}
+        # inverted CDF: a percentile is a real position, so "in 10 % of races P2 or better" holds
+        return {k: float(np.quantile(pos, q, method="inverted_cdf")) for k, q in PERCENTILES.items()}
+
+    def outcomes(self, driver: str | int) -> dict[str, float]:
+        """What a strategist reads first: P(win), P(podium), expected points, E[pos] if classified
+        (the headline), its percentiles (``position_10th_percentile`` ...) and P(DNF) apart."""
+        pct = self.position_percentiles(driver)
+        return {
+            "p_win": self.p_win(driver), "p_podium": self.p_podium(driver),
+            "expected_points": self.expected_points(driver),
+            "expected_position_if_classified": self.expected_position_if_classified(driver),
+            **{f"position_{k}": v for k, v in pct.items()},
+            "p_dnf": self.p_dnf(driver),
+        }
+
     def neutralised(self) -> np.ndarray:
         """bool ``[n_sims]``: a SC or VSC came out during the simulated laps."""
         status = self.track_status[:, self.first_lap - 1:]
         return np.any(status != TrackStatus.GREEN, axis=1)
 
     def summary(self) -> list[dict]:
-        """One row per driver: expected position, P10/P50/P90 position and time, DNF rate."""
+        """One row per driver: :meth:`outcomes`, expected position over all sims (retirements
+        classified behind), race-time percentiles, P(gain) and mean stops."""
         rows = []
         for i, d in enumerate(self.drivers):
-            p10, p50, p90 = self.time_quantiles(i)
+            t10, t50, t90 = self.time_quantiles(i)
             rows.append(
                 {
                     "driver": d,
                     "reference_position": int(self.reference_position[i]),
+                    **self.outcomes(i),
                     "expected_position": self.expected_position(i),
-                    "position_p10_p50_p90": [float(x) for x in self.position_quantiles(i)],
-                    "race_time_p10_s": float(p10),
-                    "race_time_p50_s": float(p50),
-                    "race_time_p90_s": float(p90),
+                    "race_time_10th_percentile_s": float(t10),
+                    "race_time_median_s": float(t50),
+                    "race_time_90th_percentile_s": float(t90),
                     "prob_gain_positions": self.prob_gain_positions(i),
-                    "prob_retired": float(self.retired[:, i].mean()),
                     "mean_stops": float(self.stops_done[:, i].mean()),
                 }
             )

@@ -5,8 +5,11 @@ stops made) and a driver, the advisor races the rest of the event from that stat
 Carlo engine for each option, on common random numbers:
 
 * ``STAY_OUT`` - the driver's best remaining plan that does not stop on the next lap;
-* box on the next lap onto each allocated dry compound (then the best remaining plan),
-  respecting the two-compound rule with the compounds already used.
+* ``BOX_<COMPOUND>_TO_FLAG`` - box on the next lap onto each allocated dry compound and run it
+  to the flag, whenever that is legal (two-compound rule with the compounds already used): the
+  option a strategist always weighs, even when the screen would never pick it;
+* ``BOX_<COMPOUND>`` - box on the next lap onto each compound, then the best rest-of-race plan
+  with one or two more stops.
 
 Every other car follows its own best remaining plan and, like real teams, boxes early under a
 SC/VSC when its planned stop is close (``field_sc_window_laps``). The option with the best
@@ -42,11 +45,13 @@ def continuation_plan(
     first_stop: tuple[int, str] | None = None,
     first_stop_min: int | None = None,
     sc_window_laps: int = 0,
+    later_stops: tuple[int, ...] = (0, 1),
 ) -> Strategy:
     """Best remaining plan of ``car`` from ``state`` (screened, clean air).
 
-    ``first_stop=(lap, compound)`` forces the next stop; ``first_stop_min`` forbids stopping
-    before that lap. Raises InvalidRequestError when no legal plan is left.
+    ``first_stop=(lap, compound)`` forces the next stop, followed by ``later_stops`` more
+    (``(0,)``: to the flag on that set); ``first_stop_min`` forbids stopping before that lap.
+    Raises InvalidRequestError when no legal plan is left.
     """
     current = str(state.compound[car]).upper()
     used = state.used_names(car)
@@ -57,10 +62,14 @@ def continuation_plan(
         cap = race.rules.cap_laps(current, int(state.tyre_age_laps[car]), learned=False)
         if cap is not None and lap - state.lap > max(cap, 1):  # a set at its cap boxes at the first chance
             raise InvalidRequestError(f"{current} set cannot run to lap {lap}: {cap} laps left under the event rule.")
-        rest = Screen(race, from_lap=lap).best_plans(
-            start_compound=comp, start_age_laps=0, compounds_used=used + [comp], stops=(0, 1),
+        plans = Screen(race, from_lap=lap).best_plans(
+            start_compound=comp, start_age_laps=0, compounds_used=used + [comp], stops=later_stops,
             step=2, stops_done=done + 1, sc_window_laps=sc_window_laps,
-        )[0].strategy
+        )
+        if not plans:
+            raise InvalidRequestError(f"No legal plan boxing on lap {lap} onto {comp} "
+                                      f"with {'/'.join(map(str, later_stops))} more stop(s).")
+        rest = plans[0].strategy
         return Strategy(current, ((lap, comp), *rest.stops), sc_window_laps)
     plan = Screen(race, from_lap=state.lap).best_plans(
         start_compound=current, start_age_laps=int(state.tyre_age_laps[car]),
@@ -84,16 +93,23 @@ def continuation_plans(race: RaceParams, state: RaceState, *, sc_window_laps: in
 
 @dataclass
 class AdviceOption:
-    label: str  # "STAY_OUT" or "BOX_<COMPOUND>"
+    label: str  # "STAY_OUT", "BOX_<COMPOUND>" or "BOX_<COMPOUND>_TO_FLAG"
     strategy: Strategy
     expected_position: float
     prob_gain: float
     race_time_p50_s: float
+    #: the compound fitted by boxing now (None for STAY_OUT)
+    compound: str | None = None
+    #: boxing now and running that set to the flag
+    to_flag: bool = False
+    #: P(win), P(podium), expected points, E[pos] if classified, P(DNF) (SimResult.outcomes)
+    outcomes: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"label": self.label, "strategy": self.strategy.describe(),
                 "expected_position": self.expected_position, "prob_gain": self.prob_gain,
-                "race_time_p50_s": self.race_time_p50_s}
+                "race_time_p50_s": self.race_time_p50_s, "compound": self.compound,
+                "to_flag": self.to_flag, **self.outcomes}
 
 
 @dataclass
@@ -144,23 +160,27 @@ def advise(
     if n_sims < 1:
         raise InvalidRequestError(f"n_sims must be at least 1, got {n_sims}.")
     field_plans = continuation_plans(race, state, sc_window_laps=field_sc_window_laps)
-    options: list[tuple[str, Strategy]] = []
+    options: list[tuple[str, Strategy, str | None, bool]] = []
     try:
-        options.append((STAY_OUT, continuation_plan(race, state, i, first_stop_min=state.lap + 2)))
+        options.append((STAY_OUT, continuation_plan(race, state, i, first_stop_min=state.lap + 2),
+                        None, False))
     except InvalidRequestError:
         pass
     box_lap = state.lap + 1
     if box_lap <= race.total_laps - 1:
         for comp in race.rules.allowed(race.dry_compounds):
-            try:
-                options.append((f"BOX_{comp}", continuation_plan(race, state, i,
-                                                                 first_stop=(box_lap, comp))))
-            except InvalidRequestError:
-                continue
+            for label, later, to_flag in ((f"BOX_{comp}_TO_FLAG", (0,), True), (f"BOX_{comp}", (1, 2), False)):
+                try:
+                    plan = continuation_plan(race, state, i, first_stop=(box_lap, comp), later_stops=later)
+                except InvalidRequestError:
+                    continue
+                if to_flag and plan.n_stops != 1:
+                    continue  # the screen added stops (a cap or a rule): not a legal run to the flag
+                options.append((label, plan, comp, to_flag))
     if not options:
         raise InvalidRequestError(f"No legal plan is left for {race.drivers[i]} from lap {state.lap}.")
     groups = []
-    for _, plan in options:
+    for _, plan, _, _ in options:
         g = list(field_plans)
         g[i] = plan
         groups.append(g)
@@ -168,9 +188,10 @@ def advise(
     apply_state_status(draws, state, race.total_laps)
     results = simulate_groups(race, groups, draws, state=state)
     scored = []
-    for (label, plan), res in zip(options, results):
+    for (label, plan, comp, to_flag), res in zip(options, results):
         scored.append(AdviceOption(label, plan, res.expected_position(i), res.prob_gain_positions(i),
-                                   float(res.time_quantiles(i, (0.5,))[0])))
+                                   float(res.time_quantiles(i, (0.5,))[0]), compound=comp,
+                                   to_flag=to_flag, outcomes=res.outcomes(i)))
     scored.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p50_s))
     best = scored[0]
     boxing = best.label != STAY_OUT
@@ -182,7 +203,7 @@ def advise(
     log.debug("advise %s lap %d: %s", race.drivers[i], state.lap, action)
     return Advice(
         driver=race.drivers[i], lap=state.lap, track_status=TrackStatus(state.track_status).name,
-        action=action, best_compound=best.label[4:] if boxing else None,
+        action=action, best_compound=best.compound if boxing else None,
         current_position=current, expected_position=best.expected_position,
         expected_positions_gained=float(current - best.expected_position),
         prob_gain=best.prob_gain, gain_vs_alternative=float(alt), options=scored,

@@ -11,10 +11,13 @@ Two stages:
    including the best of each stop count): every finalist is raced against the same field
    (others on their default plans) on *the same* random numbers (CRN), in one vectorised pass.
 
-Options are ranked by expected finishing position, then median race time, and come with
-P10/P50/P90 spreads, the probability of gaining places, how the expectation moves when a SC/VSC
-does or does not appear (robustness to neutralisations), and pit windows (laps within
-``window_tolerance_s`` of the best lap for each stop).
+Options are ranked by expected finishing position (over all sims, so a plan's effect on
+retirements would count), then median race time, and come with what a strategist reads
+(:meth:`.SimResult.outcomes`: P(win), P(podium), expected points, expected position *if
+classified*, its 10th/50th/90th percentiles, P(DNF) apart), the probability of gaining places,
+how the expectation moves when a SC/VSC does or does not appear (robustness to
+neutralisations), pit windows (laps within ``window_tolerance_s`` of the best lap for each
+stop) and the reasons in seconds (:func:`option_reasons`: pit loss, tyre time, gaps).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.draws import draw
 from f1analyzer.simulation.core.engine import simulate_groups
-from f1analyzer.simulation.core.params import RaceParams, TrackStatus
+from f1analyzer.simulation.core.params import RaceParams, TrackStatus, compound_code
 from f1analyzer.simulation.planning.screen import Screen, ScreenedPlan, default_field_strategies
 from f1analyzer.simulation.core.strategy import Strategy, validate_field
 
@@ -61,6 +64,12 @@ class StrategyOption:
     #: expected position when the first SC/VSC starts in the first, middle or last third of the
     #: race (``None`` when no sim had one there): how much the plan depends on SC timing
     expected_position_by_sc_phase: dict[str, float | None] = field(default_factory=dict)
+    #: :meth:`.SimResult.outcomes` of the driver with this plan (P(win), P(podium),
+    #: expected_points, expected_position_if_classified, position_*_percentile, p_dnf)
+    outcomes: dict = field(default_factory=dict)
+    #: why the plan costs what it costs, in seconds from the simulation's own parameters
+    #: (:func:`option_reasons`)
+    reasons: dict = field(default_factory=dict)
     #: the rules that shaped this plan, one sentence each ("max 18 laps per set (2023 Qatar ...)")
     rules_applied: list[str] = field(default_factory=list)
 
@@ -75,8 +84,10 @@ class StrategyOption:
             "stops": [{"lap": lap, "compound": c} for lap, c in self.strategy.stops],
             "n_stops": self.n_stops,
             "expected_position": self.expected_position,
-            "position_p10_p50_p90": list(self.position_p10_p50_p90),
-            "race_time_p10_p50_p90_s": list(self.race_time_p10_p50_p90_s),
+            **self.outcomes,
+            "race_time_10th_percentile_s": self.race_time_p10_p50_p90_s[0],
+            "race_time_median_s": self.race_time_p10_p50_p90_s[1],
+            "race_time_90th_percentile_s": self.race_time_p10_p50_p90_s[2],
             "prob_gain_positions": self.prob_gain_positions,
             "prob_podium": self.prob_podium,
             "expected_position_green": self.expected_position_green,
@@ -85,6 +96,7 @@ class StrategyOption:
             "screen_time_s": self.screen_time_s,
             "position_histogram": list(self.position_histogram),
             "expected_position_by_sc_phase": dict(self.expected_position_by_sc_phase),
+            "reasons": dict(self.reasons),
             "rules_applied": list(self.rules_applied),
         }
 
@@ -137,8 +149,57 @@ def _option(res, i: int, plan: ScreenedPlan, windows, rules_applied: list[str]) 
         screen_time_s=plan.time_s,
         position_histogram=tuple(float(x) for x in res.position_histogram(i)),
         expected_position_by_sc_phase=_by_sc_phase(res, pos),
+        outcomes=res.outcomes(i),
         rules_applied=rules_applied,
     )
+
+
+def _median_gap(res, i: int, offset: int) -> float | None:
+    """Median gap (s) at the flag to the car ``offset`` places behind (+1) or ahead (-1), over the
+    sims where both finished."""
+    pos = res.finish_position[:, i].astype(np.intp)
+    other = pos + offset
+    ok = ~res.retired[:, i] & (other >= 1) & (other <= res.n_cars)
+    if not ok.any():
+        return None
+    order = np.argsort(res.finish_position, axis=1)  # car index by position - 1
+    rows = np.nonzero(ok)[0]
+    j = order[rows, other[rows] - 1]
+    gap = res.race_time_s[rows, j] - res.race_time_s[rows, i]
+    gap = gap[np.isfinite(gap)]
+    return float(np.median(np.abs(gap))) if gap.size else None
+
+
+def option_reasons(race: RaceParams, plan: Strategy, start_age_laps: int, res, i: int,
+                   best_time_s: np.ndarray | None) -> dict:
+    """The reasons of one option in seconds, all from the simulation's own parameters.
+
+    ``pit_loss_s``: stops × (green pit loss + out-lap penalty) of ``race``; ``tyre_time_s``: time
+    the plan's stints lose to tyres (compound offset + wear, :meth:`RaceParams.tyre_delta_table`)
+    over the race; ``race_time_gap_to_best_s``: median per-sim race-time difference to the best
+    option (same random numbers); ``gap_to_car_ahead_s`` / ``gap_to_car_behind_s``: median gaps at
+    the flag (track position).
+    """
+    screen = Screen(race)
+    codes = [compound_code(c) for c in plan.compounds]
+    edges = [0, *plan.pit_laps, race.total_laps]
+    tyre = 0.0
+    for k, code in enumerate(codes):
+        tyre += float(screen._stint(code, start_age_laps if k == 0 else 0, edges[k + 1] - edges[k]))
+    t = res.race_time_s[:, i]
+    gap_best = None
+    if best_time_s is not None:
+        d = t - best_time_s
+        d = d[np.isfinite(d)]
+        gap_best = float(np.median(d)) if d.size else None
+    return {
+        "pit_loss_s": float(plan.n_stops * screen.stop_cost_s),
+        "pit_loss_per_stop_s": float(screen.stop_cost_s),
+        "tyre_time_s": tyre,
+        "race_time_gap_to_best_s": gap_best,
+        "gap_to_car_ahead_s": _median_gap(res, i, -1),
+        "gap_to_car_behind_s": _median_gap(res, i, +1),
+    }
 
 
 SC_PHASES = ("early", "middle", "late")
@@ -226,12 +287,17 @@ def optimise(
         groups.append(strategies)
     draws = draw(race, n_sims, seed)
     results = simulate_groups(race, groups, draws)
-    options = []
+    options, by_plan = [], {}
     for p, res in zip(finalists, results):
         age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
         windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
         options.append(_option(res, i, p, windows, screen.rules_applied(p, age)))
+        by_plan[id(options[-1])] = (res, age)
     options.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p10_p50_p90_s[1]))
+    best_t = by_plan[id(options[0])][0].race_time_s[:, i]
+    for o in options[:top_k]:
+        res, age = by_plan[id(o)]
+        o.reasons = option_reasons(race, o.strategy, age, res, i, best_t)
     log.debug("optimise %s %s: %d plans screened, %d finalists", race.circuit_key, car.driver,
               len(plans), len(finalists))
     return OptimisationResult(

@@ -349,7 +349,6 @@ def replay(
     changed = {c.driver for c in parsed}
     for i, car in enumerate(params.cars):
         hist = res.position_histogram(i)
-        q = res.position_quantiles(i)
         rows.append({
             "driver": car.driver, "team": car.team,
             "start_position": int(res.reference_position[i]),
@@ -357,7 +356,8 @@ def replay(
             "real_finished": bool(finished.get(car.driver, False)),
             "expected_position": round(res.expected_position(i), 3),
             "most_likely_position": int(np.argmax(hist)) + 1,
-            "position_p10": float(q[0]), "position_p50": float(q[1]), "position_p90": float(q[2]),
+            # percentiles over the races the car finishes: "in 10 % of races P2 or better"
+            **{k: round(v, 3) for k, v in res.outcomes(i).items()},
             "p_win": round(float(hist[0]), 4), "p_podium": round(float(hist[:3].sum()), 4),
             "p_points": round(float(hist[:10].sum()), 4),
             "p_retired": round(float(res.retired[:, i].mean()), 4),

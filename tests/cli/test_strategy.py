@@ -1,0 +1,35 @@
+"""`f1analyzer strategy` on the synthetic store: the JSON answer carries its narrative (issue 11,
+problem 7), the outcomes a strategist reads and what data the models saw (problem 5)."""
+
+from __future__ import annotations
+
+import json
+
+from f1analyzer.cli import main
+from tests.simulation.test_build import synthetic_env
+
+
+def test_strategy_json_has_narrative_outcomes_and_data_used(tmp_path, capsys, monkeypatch):
+    home = tmp_path / "home"
+    synthetic_env(home)  # the store lands in <home>/store, the CLI's store
+    capsys.readouterr()
+    rc = main(["--home", str(home), "strategy", "--season", "2023", "--event", "Bahrain", "--json",
+               "--sims", "40", "--top", "2"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert isinstance(out["narrative"], str) and "2023 Bahrain Grand Prix" in out["narrative"]
+    assert out["provider"] == "offline"
+    best = out["strategies"][0]
+    for k in ("expected_position_if_classified", "p_win", "p_podium", "expected_points", "p_dnf",
+              "position_10th_percentile", "position_median", "position_90th_percentile", "reasons"):
+        assert k in best
+    used = out["model"]["data_used"]
+    # round 2 of 2023: the models saw 2022 and round 1 of 2023, nothing of the race or later
+    assert used["cutoff"] == {"season": 2023, "round": 2} and used["models_fitted_on"] == "seasons 2022 + 2023 round 1"
+    assert "saw seasons 2022 + 2023 round 1 only" in out["narrative"]
+    # the table shows the same answer with the named percentiles (wide enough not to wrap)
+    monkeypatch.setenv("COLUMNS", "250")
+    rc = main(["--home", str(home), "strategy", "--season", "2023", "--event", "Bahrain", "--sims", "40",
+               "--top", "2"])
+    text = capsys.readouterr().out
+    assert rc == 0 and "if classified" in text and "pos. 10% / median / 90%" in text
