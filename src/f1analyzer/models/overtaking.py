@@ -134,7 +134,7 @@ def fit_passing(pairs: pd.DataFrame, n_races: int, shrinkage_races: float) -> tu
     X = passing_design(pairs)
     y = pairs["passed"].to_numpy(float)
     beta = fit_logistic_X(X, y, np.zeros(3), 1e-6)
-    p = 1 / (1 + np.exp(-(X @ beta)))
+    p = 1 / (1 + np.exp(-np.clip(X @ beta, -50, 50)))  # clipped: separable small samples
     info_per_race = float((p * (1 - p)).sum()) / max(n_races, 1)
     return beta, {"prior_precision": shrinkage_races * info_per_race}
 
@@ -148,7 +148,7 @@ def circuit_effect(pairs: pd.DataFrame, beta: np.ndarray, prior_precision: float
     eta0 = X @ beta
     c = 0.0
     for _ in range(n_iter):
-        p = 1 / (1 + np.exp(-(eta0 + c)))
+        p = 1 / (1 + np.exp(-np.clip(eta0 + c, -50, 50)))
         grad = float((y - p).sum()) - prior_precision * c
         hess = float((p * (1 - p)).sum()) + prior_precision
         step = grad / max(hess, 1e-9)
