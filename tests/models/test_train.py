@@ -11,7 +11,7 @@ from f1analyzer.config import Settings, get_settings
 from f1analyzer.data.store import RaceStore
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.models import training
-from f1analyzer.models.loading import ModelSet, attach_models, get_model_set, load_model_set
+from f1analyzer.models.loading import ModelSet, load_model_set
 from f1analyzer.models.training import no_data_message, train
 from tests.models.test_train_synthdata import fill_store, synthetic_laps
 
@@ -88,15 +88,14 @@ def test_build_knowledge_index_without_builder(monkeypatch):
     assert not built and "not built yet" in msg
 
 
-def test_model_set_cached_in_app_state(synthetic_home):
-    from f1analyzer.api.main import build_state
+def test_model_set_held_by_the_application_services(synthetic_home):
+    from f1analyzer.app.services import Services
 
-    train(get_settings(), 2021, 2023, quick=True)
-    state = build_state(get_settings())
-    attach_models(state)
-    assert state.health_checks["ml_models"](state) is True
-    ms = get_model_set(state)
-    assert isinstance(ms, ModelSet) and state.services["models"] is ms and get_model_set(state) is ms
+    rep = train(get_settings(), 2021, 2023, quick=True)
+    services = Services.build(get_settings())
+    assert services.models_ok() is True
+    ms = services.model_set()
+    assert isinstance(ms, ModelSet) and ms.version == rep.version and services.model_set() is ms
 
 
 @pytest.mark.realdata

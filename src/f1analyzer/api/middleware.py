@@ -255,35 +255,27 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 # --- wiring (called from main.create_app) --------------------------------------------------------
 def attach_services(state) -> None:
-    """Services the production layers need, created once per app: cache, limiter, jobs.
-
-    Adds ``state.services["cache"]`` (``backends.cache.get_cache``), ``["response_cache"]``,
-    ``["rate_limit"]``, ``["jobs"]`` and the matching ``/health`` degraded reasons.
-    """
-    from ..backends.cache import get_cache
+    """Services only the HTTP surface needs, created once per app: response cache, rate
+    limiter, job manager, and the matching ``/health`` degraded reasons."""
     from .caching import ResponseCache, cache_degraded_reason
     from .jobs import JobManager
     from .ratelimit import RateLimitService
 
     settings = state.settings
-    cache = state.services.get("cache") or get_cache(settings)
-    state.services["cache"] = cache
-    state.services["response_cache"] = ResponseCache(cache, default_ttl_s=settings.cache_ttl_s)
+    cache = state.services.cache
+    state.response_cache = ResponseCache(cache, default_ttl_s=settings.cache_ttl_s)
     limiter = RateLimitService(settings)
-    state.services["rate_limit"] = limiter
-    shared = cache if settings.redis_url else None
-    state.services["jobs"] = JobManager(cache=shared)
+    state.rate_limit = limiter
+    state.jobs = JobManager(cache=cache if settings.redis_url else None)
     state.degraded_reasons["cache"] = cache_degraded_reason
     state.degraded_reasons["rate_limit"] = lambda st: limiter.degraded_reason()
 
 
 def shutdown_services(state) -> None:
     """Lifespan shutdown: stop job workers, close Redis connections."""
-    jobs = state.services.get("jobs")
-    if jobs is not None:
-        jobs.shutdown()
-    for name in ("rate_limit", "cache"):
-        svc = state.services.get(name)
+    if state.jobs is not None:
+        state.jobs.shutdown()
+    for svc in (state.rate_limit, state.services):
         close = getattr(svc, "close", None)
         if callable(close):
             try:
@@ -300,7 +292,7 @@ def install_service_layers(app, state) -> None:
 
     settings = state.settings
     # add_middleware puts each new layer outside the previous ones: innermost first
-    app.add_middleware(RateLimitMiddleware, service=state.services["rate_limit"], settings=settings)
+    app.add_middleware(RateLimitMiddleware, service=state.rate_limit, settings=settings)
     origins = settings.cors_origins
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
                        allow_headers=["*"], expose_headers=["X-Request-ID", "Retry-After"],

@@ -9,16 +9,15 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from .common import console, print_json
+from ..models.bundled import as_race_models
+from .common import console, print_json, services
 
 #: the usual F1 sidewall colours
 COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#4d4d4d"}
 
 
 def _models():
-    from ..models.bundled import current_race_models
-
-    return current_race_models()
+    return as_race_models(services().model_set())
 
 
 def circuit_payload(cm, models, season: int | None = None) -> dict:

@@ -61,6 +61,14 @@ class Hit:
                 "snippet": self.snippet, "metadata": dict(self.metadata)}
 
 
+def source_dict(hit: Hit) -> dict:
+    """One cited source as answers show it (``/query`` sources, a strategy narrative's sources)."""
+    meta = hit.metadata or {}
+    return {"id": hit.id, "kind": meta.get("kind"), "season": meta.get("season"),
+            "round": meta.get("round"), "event": meta.get("event"), "title": hit.title,
+            "score": round(float(hit.score), 6), "snippet": hit.snippet}
+
+
 @runtime_checkable
 class VectorIndex(Protocol):
     """Stores ``(document, vector)`` pairs and finds the nearest ones to a query vector."""

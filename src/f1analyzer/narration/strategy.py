@@ -89,7 +89,7 @@ def narrate_strategy(result: dict, settings=None, kb=None, cache=None) -> dict:
         "score", "snippet"}], "provider": str, "fallback_reason": str | None}`` — plus
         ``"model"`` and ``"usage"`` (``input_tokens``, ``output_tokens``) for the LLM metrics.
     """
-    from f1analyzer.app.knowledge import source_dict
+    from f1analyzer.knowledge.index import source_dict
     from f1analyzer.narration import NarrationRequest, cached_narration, get_narrator, narrate_checked
 
     if settings is None:

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from ...data.circuits import resolve_circuit
 from ...data.session import Race
 from ...errors import DataNotLoadedError, InvalidRequestError, NotFoundError
-from ...models.loading import get_model_set
 from ..deps import StateDep
 from ..schemas.predict import LapTimePrediction, LapTimeRequest, PitStopPrediction, PitStopRequest
 
@@ -50,7 +49,7 @@ def _driver_context(race: Race, driver: str, lap: int) -> dict:
 
 @router.post("/laptime", response_model=LapTimePrediction, summary="One-lap-ahead lap time")
 def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
-    models = get_model_set(state)
+    models = state.services.model_set()
     model = models.require("laptime")
     race = _stored_race(state, body.season, body.event)
     if race is not None:
@@ -82,7 +81,7 @@ def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
 def predict_pitstop(state: StateDep, body: PitStopRequest) -> PitStopPrediction:
     from ...models.pitstop import HORIZON_LAPS
 
-    models = get_model_set(state)
+    models = state.services.model_set()
     model = models.require("pitstop")
     race = _stored_race(state, body.season, body.event)
     circuit = race.circuit_key if race else (resolve_circuit(body.event) if body.event else None)
