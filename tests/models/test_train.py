@@ -7,7 +7,7 @@ import json
 import pytest
 
 from f1analyzer.cli import main
-from f1analyzer.config import Settings, get_settings
+from f1analyzer.config import get_settings
 from f1analyzer.data.store import RaceStore
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.models import training
@@ -70,7 +70,9 @@ def test_errors(f1a_home):
 
 
 def test_cli_train_json_and_missing_index_builder(synthetic_home, capsys, monkeypatch):
-    monkeypatch.setattr(training, "build_knowledge_index",
+    from f1analyzer.app import admin
+
+    monkeypatch.setattr(admin, "build_knowledge_index",
                         lambda settings, progress=None: (False, "knowledge index not built yet: test"))
     # RaceModels is another module's concern (and logs to stdout when it fails on synthetic races)
     monkeypatch.setattr(training, "fit_race_models", lambda *a: (None, "skipped in this test"))
@@ -78,14 +80,6 @@ def test_cli_train_json_and_missing_index_builder(synthetic_home, capsys, monkey
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["version"] and out["knowledge_index"].startswith("knowledge index not built yet")
-
-
-def test_build_knowledge_index_without_builder(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "f1analyzer.knowledge", None)
-    built, msg = training.build_knowledge_index(Settings())
-    assert not built and "not built yet" in msg
 
 
 def test_model_set_held_by_the_application_services(synthetic_home):

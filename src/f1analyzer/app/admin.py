@@ -77,3 +77,12 @@ def run_reindex(services: Services) -> dict:
     """Rebuild the knowledge index from the store and the bundled documents."""
     report = build_index(services.settings, store=services.store)
     return asdict(report)
+
+
+def build_knowledge_index(settings, progress=None) -> tuple[bool, str]:
+    """``f1analyzer train --init-vectordb``: build the knowledge index after training.
+
+    Returns (built, a one-line message for the report).
+    """
+    result = build_index(settings, progress=progress)
+    return True, f"knowledge index built ({result})" if result is not None else "knowledge index built"

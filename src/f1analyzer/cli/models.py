@@ -32,7 +32,8 @@ def train(
 
     Seasons missing from the store are ingested from $F1_DATA_DIR/laps when it is set; seasons with no data anywhere are skipped and reported.
     """
-    from ..models.training import build_knowledge_index
+    # training pulls in LightGBM and the index build the embedder: load them for this command only
+    from ..app.admin import build_knowledge_index
     from ..models.training import train as run_train
 
     settings = get_settings()

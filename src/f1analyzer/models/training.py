@@ -29,6 +29,7 @@ from .evaluate import prepare_for_season, score_models
 from .features import attach_priors, prepare_laps
 from .laptime import LapTimeModel
 from .pitstop import PitStopModel
+from .race_models import RaceModels
 
 log = get_logger("models.training")
 
@@ -111,11 +112,7 @@ def ensure_seasons(store: RaceStore, seasons: list[int], data_dir: Path | None) 
 
 
 def fit_race_models(laps, races, pit_stops) -> tuple[object | None, str]:
-    """Fit ``RaceModels`` when the module exists: (models or None, a one-line status)."""
-    try:
-        from .race_models import RaceModels
-    except ImportError as exc:
-        return None, f"not fitted: f1analyzer.models.race_models is not available ({exc})"
+    """Fit ``RaceModels``: (models or None, a one-line status)."""
     try:
         return RaceModels().fit(laps, races, pit_stops), "fitted"
     except Exception as exc:  # the learned models are still worth registering; say why clearly
@@ -210,17 +207,3 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
     return TrainReport(version=version, seasons=seasons, skipped_seasons=skipped, ingested_seasons=ingested,
                        quick=quick, n_laps=int(len(laps)), data_hash=dhash, evaluation=evaluation,
                        race_models=rm_status, timings_s=timings, rounds=rounds)
-
-
-def build_knowledge_index(settings: Settings, progress=None) -> tuple[bool, str]:
-    """Build the knowledge index when ``f1analyzer.knowledge.build_index`` exists.
-
-    Returns (built, message); a missing builder is not an error.
-    """
-    try:
-        from ..knowledge import build_index
-    except ImportError as exc:
-        return False, ("knowledge index not built yet: f1analyzer.knowledge has no build_index() in this "
-                       f"build ({exc}); run `f1analyzer train --init-vectordb` again once it exists")
-    result = build_index(settings, progress=progress)
-    return True, f"knowledge index built ({result})" if result is not None else "knowledge index built"
