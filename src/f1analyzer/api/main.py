@@ -41,6 +41,7 @@ def build_state(settings: Settings, services: Services | None = None) -> AppStat
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     if settings is None:
+        # boto3 only when the app is built from the environment
         from ..aws.secrets import load_secrets
 
         load_secrets()  # provider keys from Secrets Manager when SECRETS_MANAGER_SECRET_ID is set

@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import error_body
 from .logging import get_access_logger
 from .metrics import record_request
+from .caching import ResponseCache, cache_degraded_reason
+from .jobs import JobManager
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -257,8 +259,7 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 def attach_services(state) -> None:
     """Services only the HTTP surface needs, created once per app: response cache, rate
     limiter, job manager, and the matching ``/health`` degraded reasons."""
-    from .caching import ResponseCache, cache_degraded_reason
-    from .jobs import JobManager
+    # ratelimit imports this module (cycle)
     from .ratelimit import RateLimitService
 
     settings = state.settings
@@ -288,6 +289,7 @@ def install_service_layers(app, state) -> None:
     """Add the middleware stack (see the module docstring for the order) and CORS."""
     from starlette.middleware.cors import CORSMiddleware
 
+    # ratelimit imports this module (cycle)
     from .ratelimit import RateLimitMiddleware
 
     settings = state.settings

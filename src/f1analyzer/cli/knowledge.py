@@ -41,6 +41,7 @@ def index(
     Documents come from the race store (or, when it is empty, the documents shipped with the
     package) and the fitted race models. Ids are stable, so running it again writes nothing new.
     """
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..knowledge.build import build_index, get_knowledge_base
 
     settings = get_settings()
@@ -81,6 +82,7 @@ def query(
 ) -> None:
     """Ask the knowledge base: the answer cites the retrieved documents as numbered references (\\[1], \\[2] …)."""
     from ..app.knowledge import answer_query  # loads the retrieval stack: only for this command
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..app.requests import QueryRequest
 
     filters = {k: v for k, v in {"season": season, "event": event, "driver": driver}.items() if v is not None}

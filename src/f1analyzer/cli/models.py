@@ -34,6 +34,7 @@ def train(
     """
     # training pulls in LightGBM and the index build the embedder: load them for this command only
     from ..app.admin import build_knowledge_index
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..models.training import train as run_train
 
     settings = get_settings()
@@ -105,6 +106,7 @@ def evaluate(
                                                         "stint_forecast.csv into this folder.")] = None,
 ) -> None:
     """Evaluate the learned models on one season, each figure next to its baseline."""
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..models.evaluate import evaluate_season
 
     with _bar(as_json) as bar:

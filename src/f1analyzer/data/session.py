@@ -18,6 +18,7 @@ import pandas as pd
 from ..config import get_settings
 from .derive import classification
 from .schema import DRY_COMPOUNDS
+from .store import RaceStore
 
 
 class Laps(pd.DataFrame):
@@ -57,8 +58,6 @@ class Race:
     """One Grand Prix from the store. Loading happens on first access to a table."""
 
     def __init__(self, season: int, event: str | int, store=None):
-        from .store import RaceStore
-
         self.store = store or RaceStore(get_settings().store_dir)
         self.info: dict = self.store.find_race(season, event)
         self.season = int(self.info["season"])

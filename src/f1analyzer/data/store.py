@@ -143,6 +143,7 @@ class RaceStore:
         return self._collect(0, season, None, RACE_COLUMNS)
 
     def laps(self, season: int | None = None, round: int | None = None):
+        # session imports this module (import cycle at module level)
         from .session import Laps
 
         return Laps(self._collect(1, season, round, LAP_COLUMNS))

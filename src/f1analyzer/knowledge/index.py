@@ -26,6 +26,7 @@ import numpy as np
 from f1analyzer.errors import BackendUnavailableError, InvalidRequestError
 from f1analyzer.knowledge.documents import Document
 from f1analyzer.log import get_logger
+from f1analyzer.config import get_settings
 
 log = get_logger("knowledge.index")
 
@@ -397,10 +398,9 @@ def _row_to_document(row: dict) -> Document:
 def get_vector_index(settings=None, *, dim: int = 384) -> VectorIndex:
     """The vector index chosen by ``settings.vector_backend`` (``lancedb`` or ``pinecone``)."""
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     if settings.vector_backend == "pinecone":
+        # pinecone_index imports this module (cycle); only the Pinecone backend needs it
         from f1analyzer.knowledge.pinecone_index import PineconeIndex
 
         return PineconeIndex.from_settings(settings, dim=dim)

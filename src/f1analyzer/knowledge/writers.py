@@ -58,6 +58,7 @@ from f1analyzer.knowledge.writers_text import (  # noqa: F401 - re-exported
     compound_label,
     driver_name,
 )
+from f1analyzer.data.derive import classification
 
 log = get_logger("knowledge.writers")
 
@@ -150,7 +151,6 @@ def race_facts(store, seasons: Iterable[int] | None = None) -> list[dict]:
     ``phases`` (``sc``/``vsc``/``red`` → lap ranges), ``moves`` (undercuts/overcuts),
     ``start_compounds`` (compound → cars), ``lap1_leader``, ``wet``.
     """
-    from f1analyzer.data.derive import classification
 
     races = store.races()
     if races.empty:

@@ -35,6 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..config import Settings
 from ..errors import ConfigError, NotFoundError
 from ..log import get_logger
+from .. import __version__
 
 log = get_logger("models.registry")
 
@@ -109,8 +110,6 @@ def code_versions() -> dict:
     import numpy
     import pandas
     import sklearn
-
-    from .. import __version__
 
     out = {"f1analyzer": __version__, "git_sha": git_sha(), "python": platform.python_version(),
            "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
@@ -237,6 +236,7 @@ class LocalRegistry:
 def get_registry(settings: Settings) -> ModelRegistry:
     """The registry chosen by ``settings.model_store`` (``local`` or ``s3``)."""
     if settings.model_store == "s3":
+        # registry_aws imports this module (cycle); boto3 only for the S3 registry
         from .registry_aws import S3Registry
 
         if not settings.s3_bucket or not settings.dynamodb_table:

@@ -30,6 +30,9 @@ from .features import attach_priors, prepare_laps
 from .laptime import LapTimeModel
 from .pitstop import PitStopModel
 from .race_models import RaceModels
+from ..data.ingest import ingest_files
+from ..data.session import Laps
+from .registry import get_registry
 
 log = get_logger("models.training")
 
@@ -97,8 +100,6 @@ def ensure_seasons(store: RaceStore, seasons: list[int], data_dir: Path | None) 
     missing = [s for s in seasons if s not in stored]
     ingested: list[int] = []
     if missing and data_dir is not None:
-        from ..data.ingest import ingest_files
-
         files = [Path(data_dir) / "laps" / f"{s}.csv.gz" for s in missing]
         files = [f for f in files if f.is_file()]
         if files:
@@ -161,7 +162,6 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
         races = races[races["round"] <= QUICK_ROUNDS]
         keep = laps["round"] <= QUICK_ROUNDS
         laps, pit_stops = laps[keep], pit_stops[pit_stops["round"] <= QUICK_ROUNDS]
-    from ..data.session import Laps
 
     laps = Laps(laps.reset_index(drop=True))
     rounds = {int(s): sorted(int(r) for r in g["round"]) for s, g in races.groupby("season")}
@@ -193,7 +193,6 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
     version = None
     if register:
         step("registering the model set", 7)
-        from .registry import get_registry
 
         metadata = {"training_seasons": seasons, "rounds": rounds, "quick": quick, "data_hash": dhash,
                     "n_laps": int(len(laps)), "metrics": evaluation, "race_models": rm_status,

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
+from f1analyzer.knowledge.index import Hit, source_dict
+from f1analyzer.narration import NarrationRequest, cached_narration, get_narrator, narrate_checked
+from f1analyzer.config import get_settings
+from f1analyzer.knowledge.build import get_knowledge_base
 
 log = get_logger("narration.strategy")
 
@@ -44,7 +48,6 @@ def narrator_input(result: dict) -> dict:
 def strategy_sources(result: dict, kb, top_k: int = MAX_SOURCES) -> list:
     """Passages explaining a strategy at this event: the circuit profile and the strategy rules
     first (by id), then the best hybrid matches for the event's pit strategy."""
-    from f1analyzer.knowledge.index import Hit
 
     corpus = kb.corpus()
     picked: list[Hit] = []
@@ -89,20 +92,14 @@ def narrate_strategy(result: dict, settings=None, kb=None, cache=None) -> dict:
         "score", "snippet"}], "provider": str, "fallback_reason": str | None}`` — plus
         ``"model"`` and ``"usage"`` (``input_tokens``, ``output_tokens``) for the LLM metrics.
     """
-    from f1analyzer.knowledge.index import source_dict
-    from f1analyzer.narration import NarrationRequest, cached_narration, get_narrator, narrate_checked
 
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     facts = narrator_input(result)
     kb_problem = None
     sources: list = []
     try:
         if kb is None:
-            from f1analyzer.knowledge.build import get_knowledge_base
-
             kb = get_knowledge_base(settings)
         sources = strategy_sources(result, kb)
     except BackendUnavailableError as exc:

@@ -40,6 +40,9 @@ from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
+from f1analyzer.models.race_models import RaceModels
+from f1analyzer.data.session import Race
+from f1analyzer.models.bundled import as_race_models
 
 log = get_logger("simulation.backtest")
 
@@ -49,7 +52,6 @@ TOP_N = 10
 
 def train_models_before(store, season: int, *, in_season_pace: bool = True):
     """RaceModels fitted on the store's seasons before ``season`` (+ in-season pace, see above)."""
-    from f1analyzer.models.race_models import RaceModels
 
     seasons = [s for s in store.seasons() if s < int(season)]
     if not seasons:
@@ -150,7 +152,6 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
 def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, replay_sims: int = 500,
                   advisor_sims: int = 100, seed: int = 0, advisor: bool = True) -> dict:
     """One race of the backtest (see the module docstring); JSON-ready."""
-    from f1analyzer.data.session import Race
 
     race = Race(season, rnd, store=store)
     results = race.results
@@ -226,8 +227,6 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         model_info = {"source": "trained", "training_seasons": sorted(models.seasons_),
                       "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True}
     else:
-        from f1analyzer.models.bundled import as_race_models
-
         models = as_race_models(models_from)
         model_info = {"source": "given", "training_seasons": sorted(models.seasons_),
                       "honest": all(s < season for s in models.seasons_)}

@@ -8,6 +8,8 @@ from ...data.session import Race
 from ...errors import DataNotLoadedError, InvalidRequestError, NotFoundError
 from ..deps import StateDep
 from ..schemas.predict import LapTimePrediction, LapTimeRequest, PitStopPrediction, PitStopRequest
+from ...models.features import prepare_laps
+from ...models.pitstop import HORIZON_LAPS
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 
@@ -23,7 +25,6 @@ def _stored_race(state, season: int | None, event: str | None) -> Race | None:
 
 def _driver_context(race: Race, driver: str, lap: int) -> dict:
     """Recent clean laps of the current stint, gaps and position at the end of ``lap − 1``."""
-    from ...models.features import prepare_laps
 
     prep = prepare_laps(race.laps, race.store.races(race.season))
     d = prep[(prep["driver"] == driver.upper())]
@@ -79,8 +80,6 @@ def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
 
 @router.post("/pitstop", response_model=PitStopPrediction, summary="Probability of a pit stop in the next 3 laps")
 def predict_pitstop(state: StateDep, body: PitStopRequest) -> PitStopPrediction:
-    from ...models.pitstop import HORIZON_LAPS
-
     models = state.services.model_set()
     model = models.require("pitstop")
     race = _stored_race(state, body.season, body.event)
