@@ -15,7 +15,7 @@ from f1analyzer.config import settings_with_home
 from f1analyzer.data.store import RaceStore
 from tests.api.test_service_admin import wait_job
 from tests.helpers import api_server, redis_server, service_env, wait_until
-from tests.models.test_train_synthdata import fill_store, synthetic_laps
+from tests.factories import fill_store, training_laps
 
 KEY = "reload-key"
 GENERATE = {"season": 2023, "event": "Monza", "n_sims": 10, "top_k": 1}
@@ -23,7 +23,7 @@ GENERATE = {"season": 2023, "event": "Monza", "n_sims": 10, "top_k": 1}
 
 def _home(tmp_path):
     home = tmp_path / "home"
-    fill_store(RaceStore(settings_with_home(home).store_dir), synthetic_laps(seasons=(2022, 2023), rounds=2))
+    fill_store(RaceStore(settings_with_home(home).store_dir), training_laps(seasons=(2022, 2023), rounds=2))
     return home
 
 

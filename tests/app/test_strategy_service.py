@@ -9,14 +9,14 @@ import pytest
 from f1analyzer.errors import InvalidRequestError, NotFoundError
 from f1analyzer.app import strategy as sv
 from tests.models.test_fit_race_models import TOTAL_LAPS
-from tests.simulation.test_build import synthetic_env
+from tests.factories import model_set, strategy_env
 
 DRY = {"SOFT", "MEDIUM", "HARD"}
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    store, models = synthetic_env(tmp_path_factory.mktemp("svc"))
+    store, models = strategy_env(tmp_path_factory.mktemp("svc"))
     return {"models": models, "store": store}
 
 
@@ -166,8 +166,6 @@ def test_strategy_engine_ok(env):
 
 
 def test_answers_carry_the_model_set_version(env):
-    from f1analyzer.models.loading import ModelSet
-
-    ms = ModelSet(race_models=env["models"], source="test", version="v-42")
+    ms = model_set(env["models"], version="v-42")
     out = sv.generate_strategy({"season": 2023, "event": "Monza", "n_sims": 20}, models=ms, store=env["store"])
     assert out["model"]["version"] == "v-42"

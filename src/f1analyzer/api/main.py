@@ -40,6 +40,10 @@ def build_state(settings: Settings, services: Services | None = None) -> AppStat
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The API app. ``services`` (the application's wiring) is built from ``settings`` unless
+    given; given services bring their own settings."""
+    if services is not None:
+        settings = services.settings
     if settings is None:
         # boto3 only when the app is built from the environment
         from ..aws.secrets import load_secrets
