@@ -104,8 +104,9 @@ class Services:
                 return self._models
             try:
                 latest = registry_version(self.settings)
-            except BackendUnavailableError as exc:
-                log.warning("model registry unreadable, serving %s: %s", self._models.version, exc.message)
+            except Exception as exc:  # noqa: BLE001 - an unreadable registry keeps the set we have
+                why = exc.message if isinstance(exc, BackendUnavailableError) else repr(exc)
+                log.warning("model registry unreadable, serving %s: %s", self._models.version, why)
                 self._models_checked_at = time.monotonic()
                 return self._models
             if latest != self._models_registry_version:

@@ -70,7 +70,7 @@ from f1analyzer.simulation.planning.screen import default_field_strategies
 from f1analyzer.simulation.scenario.build import BuiltRace, params_from_models, regrid
 from f1analyzer.simulation.scenario.replay import Change, replay
 
-log = get_logger("simulation.service")
+log = get_logger("app.strategy")
 
 
 # ------------------------------------------------------------------------------ generate
