@@ -31,6 +31,7 @@ BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
 BUNDLED_LEARNED = BUNDLED_DIR / "learned_models.joblib"
 BUNDLED_LEARNED_SIDECAR = BUNDLED_DIR / "learned_models.json"
 
+
 @dataclass
 class ModelSet:
     """The models one process uses. Any part may be None when it is not available."""
