@@ -24,7 +24,7 @@ from ..config import Settings
 from ..errors import BackendUnavailableError, NotFoundError
 from ..log import get_logger
 from ..backends.aws_clients import client
-from .registry import METADATA_FILE, ModelVersion, _stage, complete_metadata, new_version
+from .registry_base import METADATA_FILE, ModelVersion, _stage, complete_metadata, new_version
 
 log = get_logger("models.registry_aws")
 
