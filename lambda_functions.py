@@ -129,7 +129,7 @@ def _wait_for_index(timeout_s: float = 120.0) -> None:
     adapter.start()
     from f1analyzer.app.knowledge import index_status
 
-    status = index_status(adapter.app.state.f1a)
+    status = index_status(adapter.app.state.f1a.services)
     if status is not None and status.thread is not None:
         status.thread.join(timeout=timeout_s)
 

@@ -159,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(settings)
         logging.getLogger("f1analyzer").setLevel(logging.WARNING)  # no access log per request
         with TestClient(app) as client:
-            app.state.f1a.services["knowledge_index"].thread.join(120)
-            app.state.f1a.services["response_cache"] = ResponseCache(NullCache())
+            app.state.f1a.services.index.thread.join(120)
+            app.state.f1a.response_cache = ResponseCache(NullCache())
             for q in QUESTIONS:
                 client.post("/query", json={"query": q})
 

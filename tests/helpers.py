@@ -24,6 +24,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy, and return that (None on timeout).
+
+    Not a timing assertion: the deadline only bounds a broken test. Callers assert on the result.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    return None
+
+
 def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout_s: float = 30.0,
                   proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout_s
@@ -76,15 +90,15 @@ def service_env(home, **extra) -> dict[str, str]:
 
 @contextlib.contextmanager
 def api_server(env: dict[str, str] | None = None, *, port: int | None = None,
-               log_path: Path | None = None, timeout_s: float = 90.0) -> Iterator[str]:
-    """Run the real API under uvicorn in a subprocess; yields its base URL."""
+               log_path: Path | None = None, timeout_s: float = 90.0, workers: int = 1) -> Iterator[str]:
+    """Run the real API under uvicorn in a subprocess (``workers`` processes); yields its base URL."""
     port = port or free_port()
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "f1analyzer.api.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port)],
+         "--host", "127.0.0.1", "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])],
         env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO),
     )
     try:

@@ -13,7 +13,7 @@ from tests.fakes.llm_api import FakeAnthropic, Reply
 
 
 def _wait_for_index(app) -> None:
-    status = app.state.f1a.services["knowledge_index"]
+    status = app.state.f1a.services.index
     status.thread.join(120)
     assert status.status == "ready", status.error
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -13,21 +12,21 @@ from f1analyzer.api.security import key_from_headers, key_is_valid
 from f1analyzer.backends.cache import MemoryCache
 from f1analyzer.errors import InvalidRequestError
 from tests.data.frames import season_frame, write_csv
-from tests.helpers import api_server, service_env
+from tests.helpers import api_server, service_env, wait_until
 
 KEY = "admin-key-1"
 
 
 def wait_job(url: str, job_id: str, headers: dict, timeout_s: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def finished():
         r = httpx.get(f"{url}/admin/jobs/{job_id}", headers=headers)
         assert r.status_code == 200, r.text
         rec = r.json()
-        if rec["status"] in ("succeeded", "failed"):
-            return rec
-        time.sleep(0.1)
-    raise TimeoutError(f"job {job_id} did not finish")
+        return rec if rec["status"] in ("succeeded", "failed") else None
+
+    rec = wait_until(finished, timeout_s)
+    assert rec is not None, f"job {job_id} did not finish"
+    return rec
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +142,9 @@ def test_key_helpers():
 
 
 def wait_local(jobs: JobManager, job_id: str) -> dict:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        rec = jobs.get(job_id)
-        if rec["status"] in ("succeeded", "failed"):
-            return rec
-        time.sleep(0.01)
-    raise TimeoutError
+    rec = wait_until(lambda: (r := jobs.get(job_id))["status"] in ("succeeded", "failed") and r, 30, 0.01)
+    assert rec is not None, f"job {job_id} did not finish"
+    return rec
 
 
 def test_jobs_of_one_kind_run_one_at_a_time_other_kinds_in_parallel():
@@ -188,9 +183,7 @@ def test_failed_job_keeps_the_message_and_queue_is_bounded():
         raise InvalidRequestError("bad input: nothing to do")
 
     first = jobs.submit("reindex", lambda: gate.wait(5) and None)
-    deadline = time.monotonic() + 5
-    while jobs.get(first.id)["status"] != "running" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert wait_until(lambda: jobs.get(first.id)["status"] == "running", 5, 0.01)
     failing = jobs.submit("reindex", boom)
     with pytest.raises(JobQueueFull):
         jobs.submit("reindex", boom)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import threading
 import time
 from typing import Annotated
@@ -91,7 +93,7 @@ def test_redis_backed_cache_is_shared_and_survives_an_outage():
         b = ResponseCache(RedisCache(url, retry_interval_s=0.2))
         assert a.get_or_compute("t.redis", {"k": 1}, lambda: {"n": 1}) == ({"n": 1}, False)
         assert b.get_or_compute("t.redis", {"k": 1}, lambda: {"n": 2}) == ({"n": 1}, True)
-        state = type("S", (), {"services": {"cache": a.cache}})()
+        state = SimpleNamespace(services=SimpleNamespace(cache=a.cache))
         assert cache_degraded_reason(state) is None
         proc.terminate()
         proc.wait(10)
@@ -114,7 +116,7 @@ def service() -> object:
 
 def _app_with(router: APIRouter) -> FastAPI:
     app = FastAPI()
-    app.state.f1a = type("S", (), {"services": {"response_cache": ResponseCache(MemoryCache())}})()
+    app.state.f1a = SimpleNamespace(response_cache=ResponseCache(MemoryCache()))
     app.include_router(router)
     return app
 

@@ -8,10 +8,9 @@ from fastapi.testclient import TestClient
 
 from f1analyzer.api.main import create_app
 from f1analyzer.config import settings_with_home
-from f1analyzer.models.loading import ModelSet
 from tests.helpers import api_server
 from tests.models.test_fit_race_models import TOTAL_LAPS
-from tests.simulation.test_build import synthetic_env
+from tests.factories import model_set, services, strategy_env
 
 DRY = {"SOFT", "MEDIUM", "HARD"}
 
@@ -19,7 +18,7 @@ DRY = {"SOFT", "MEDIUM", "HARD"}
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory):
     home = tmp_path_factory.mktemp("strategy_api")
-    store, models = synthetic_env(home)
+    store, models = strategy_env(home)
     return home, models
 
 
@@ -28,8 +27,8 @@ def client(synth):
     home, models = synth
     settings = settings_with_home(home).model_copy(
         update={"rate_limit_strategy": "10000/minute", "rate_limit_default": "10000/minute"})
-    app = create_app(settings)
-    app.state.f1a.services["models"] = ModelSet(race_models=models, version="synthetic-1", source="test")
+    svc = services(settings, model_set(models, version="synthetic-1"))
+    app = create_app(settings, services=svc)
     with TestClient(app) as c:
         yield c
 
@@ -78,7 +77,7 @@ def test_generate_defaults_to_p1(client):
     ({"season": 2023, "event": "Atlantis"}, 404, ["Races of 2023", "Bahrain Grand Prix"]),
     ({"season": 2023, "event": "Monza", "driver": "XYZ"}, 404, ["Drivers in this race", "D00", "D19"]),
     ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 0}, 422, ["grid"]),
-    ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 25}, 422, ["between 1 and 20"]),
+    ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 25}, 422, ["valid slots are 1..20"]),
     ({"season": 2031, "event": "Monza"}, 200, []),  # a future race: the latest field, pace order
 ])
 def test_generate_bad_requests(client, body, status, words):

@@ -9,14 +9,14 @@ import pytest
 from f1analyzer.errors import InvalidRequestError, NotFoundError
 from f1analyzer.app import strategy as sv
 from tests.models.test_fit_race_models import TOTAL_LAPS
-from tests.simulation.test_build import synthetic_env
+from tests.factories import model_set, strategy_env
 
 DRY = {"SOFT", "MEDIUM", "HARD"}
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    store, models = synthetic_env(tmp_path_factory.mktemp("svc"))
+    store, models = strategy_env(tmp_path_factory.mktemp("svc"))
     return {"models": models, "store": store}
 
 
@@ -69,9 +69,10 @@ def test_generate_defaults_to_pole_sitter_and_is_reproducible(env):
 @pytest.mark.parametrize("req, err, words", [
     ({"season": 2023, "event": "Atlantis"}, NotFoundError, ["Races of 2023", "Italian Grand Prix"]),
     ({"season": 2023, "event": "Monza", "driver": "XYZ"}, NotFoundError, ["D00", "D19"]),
-    ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 0}, InvalidRequestError, ["between 1 and 20"]),
-    ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 21}, InvalidRequestError, ["between 1 and 20"]),
+    ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 0}, InvalidRequestError, ["grid", "1"]),
+    ({"season": 2023, "event": "Monza", "driver": "D01", "grid": 21}, InvalidRequestError, ["valid slots are 1..20"]),
     ({"season": 2023}, InvalidRequestError, ["event is required"]),
+    ({"season": 2023, "event": "Monza", "n_sims": 2001}, InvalidRequestError, ["n_sims", "2000"]),
 ])
 def test_generate_bad_requests_name_valid_options(env, req, err, words):
     with pytest.raises(err) as e:
@@ -135,7 +136,7 @@ def test_live_advice_from_stored_state_and_overrides(env):
     assert fut["state"]["gap_to_leader_s"] == pytest.approx(2.5)
     with pytest.raises(InvalidRequestError, match=r"valid laps are 1\.\.49"):
         sv.live_advice({"season": 2023, "event": "Monza", "lap": 70, "driver": "D04"}, **env)
-    with pytest.raises(InvalidRequestError, match="green, sc, vsc"):
+    with pytest.raises(InvalidRequestError, match="track_status: Input should be 'green', 'sc' or 'vsc'"):
         sv.live_advice({"season": 2023, "event": "Monza", "lap": 5, "driver": "D04", "track_status": "red"}, **env)
 
 
@@ -164,25 +165,18 @@ def test_attach_narrative_seam_and_custom_narrator(env):
 
 
 def test_strategy_engine_ok(env):
-    from f1analyzer.config import get_settings
     from f1analyzer.models.loading import ModelSet
-
-    class State:
-        settings = get_settings()
-        services = {"models": ModelSet(race_models=env["models"], source="test", version="t")}
-
-    st = State()
-    assert sv.strategy_engine_ok(st) is True
-    assert st.services["strategy_engine_health"][1] is True
-
     from f1analyzer.models.race_models import RaceModels
 
-    class Broken:  # a model set whose race models were never fitted
-        settings = get_settings()
-        services = {"models": ModelSet(race_models=RaceModels(), source="test")}
+    assert sv.strategy_engine_ok(ModelSet(race_models=env["models"], source="test", version="t")) is True
+    # a model set whose race models were never fitted
+    assert sv.strategy_engine_ok(ModelSet(race_models=RaceModels(), source="test")) is False
 
-    assert sv.strategy_engine_ok(Broken()) is False
 
+def test_answers_carry_the_model_set_version(env):
+    ms = model_set(env["models"], version="v-42")
+    out = sv.generate_strategy({"season": 2023, "event": "Monza", "n_sims": 20}, models=ms, store=env["store"])
+    assert out["model"]["version"] == "v-42"
 
 @pytest.mark.realdata
 def test_monza_2024_front_row_headline_and_narrative(data_dir, tmp_path):

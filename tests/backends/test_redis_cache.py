@@ -9,20 +9,10 @@ import time
 import pytest
 
 from f1analyzer.backends.cache import RedisCache, make_key
-from tests.helpers import redis_server, stop_process
+from tests.helpers import redis_server, stop_process, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="redis-server is not installed")
-
-
-def wait_until(predicate, timeout_s: float = 15.0) -> bool:
-    """Poll a condition (not a timing assertion: the deadline only bounds a broken test)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_round_trip_json_and_ttl_is_set():

@@ -62,7 +62,7 @@ def test_query_filters_refuse_unknowns_with_suggestions():
 
 
 def test_answer_has_sources_and_citations(kb):
-    out = answer_query("How did Verstappen win Abu Dhabi 2021?", top_k=3, kb=kb)
+    out = answer_query({"query": "How did Verstappen win Abu Dhabi 2021?", "top_k": 3}, kb=kb)
     assert out["sources"][0]["id"] == "race:2021:22"
     src = out["sources"][0]
     assert set(src) == {"id", "kind", "season", "round", "event", "title", "score", "snippet"}
@@ -73,19 +73,19 @@ def test_answer_has_sources_and_citations(kb):
 
 
 def test_filters_are_hard(kb):
-    out = answer_query("safety car", top_k=5, kb=kb, filters={"season": 2018})
+    out = answer_query({"query": "safety car", "top_k": 5, "filters": {"season": 2018}}, kb=kb)
     assert [s["id"] for s in out["sources"]] == ["race:2018:21"]
-    out = answer_query("strategy", top_k=5, kb=kb, filters={"driver": "Perez"})
+    out = answer_query({"query": "strategy", "top_k": 5, "filters": {"driver": "Perez"}}, kb=kb)
     assert [s["id"] for s in out["sources"]] == ["race:2022:07"]
 
 
 def test_answers_are_cached_by_normalised_request(kb):
     cache = MemoryCache()
-    first = answer_query("Why is a stop cheaper under the Safety Car?", kb=kb, cache=cache)
-    again = answer_query("  why is a stop cheaper under the safety car ", kb=kb, cache=cache)
+    first = answer_query({"query": "Why is a stop cheaper under the Safety Car?"}, kb=kb, cache=cache)
+    again = answer_query({"query": "  why is a stop cheaper under the safety car "}, kb=kb, cache=cache)
     assert first["cached"] is False and again["cached"] is True
     assert again["answer"] == first["answer"] and again["sources"] == first["sources"]
-    other = answer_query("why is a stop cheaper under the safety car", top_k=2, kb=kb,
+    other = answer_query({"query": "why is a stop cheaper under the safety car", "top_k": 2}, kb=kb,
                          cache=cache)
     assert other["cached"] is False
     assert normalise_query("  Who  won? ") == "who won"
@@ -95,20 +95,20 @@ def test_answers_are_cached_by_normalised_request(kb):
                                     {"query": "x", "top_k": 21}, {"query": "x" * 1001}])
 def test_bad_requests(kb, kwargs):
     with pytest.raises(InvalidRequestError):
-        answer_query(kb=kb, **kwargs)
+        answer_query(kwargs, kb=kb)
 
 
 def test_missing_index_is_a_clear_backend_error(tmp_path):
     kb = KnowledgeBase(embedder=MiniLMEmbedder(threads=1),
                        index=LanceDBIndex(tmp_path / "lancedb"), corpus_dir=tmp_path)
     with pytest.raises(BackendUnavailableError) as err:
-        answer_query("who won?", kb=kb)
+        answer_query({"query": "who won?"}, kb=kb)
     assert "f1analyzer index" in err.value.message
 
 
 def _state():
     settings = get_settings()
-    return SimpleNamespace(settings=settings, store=RaceStore(settings.store_dir), services={})
+    return SimpleNamespace(settings=settings, store=RaceStore(settings.store_dir), index=None)
 
 
 def test_index_is_built_in_the_background_and_health_follows():
@@ -117,25 +117,25 @@ def test_index_is_built_in_the_background_and_health_follows():
     assert vector_database_ok(state) is False  # nothing built yet
     thread = ensure_index_async(state)
     assert ensure_index_async(state) is thread  # one build at a time
-    status = state.services["knowledge_index"]
+    status = state.index
     thread.join(120)
     assert status.status == "ready", status.error
     assert status.report["written"] == status.report["total"] > 150  # bundled + rule documents
     require_index_ready(state)
     assert vector_database_ok(state) is True
-    out = answer_query("Who won the 2021 Hungarian Grand Prix?", settings=state.settings)
+    out = answer_query({"query": "Who won the 2021 Hungarian Grand Prix?"}, settings=state.settings)
     assert out["sources"][0]["id"] == "race:2021:11"
     # a second start finds the index and builds nothing
     again = _state()
     ensure_index_async(again).join(120)
-    assert again.services["knowledge_index"].report is None
+    assert again.index.report is None
 
 
 def test_building_index_answers_a_clear_503_and_is_unhealthy():
     state = _state()
     from f1analyzer.app.knowledge import IndexStatus
 
-    state.services["knowledge_index"] = IndexStatus(status="building")
+    state.index = IndexStatus(status="building")
     with pytest.raises(BackendUnavailableError) as err:
         require_index_ready(state)
     assert "being built" in err.value.message

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from f1analyzer.cli import main
-from f1analyzer.config import Settings, get_settings
+from f1analyzer.config import get_settings
 from f1analyzer.data.store import RaceStore
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.models import training
-from f1analyzer.models.loading import ModelSet, attach_models, get_model_set, load_model_set
+from f1analyzer.models.loading import ModelSet, load_model_set
 from f1analyzer.models.training import no_data_message, train
 from tests.models.test_train_synthdata import fill_store, synthetic_laps
 
@@ -70,7 +70,9 @@ def test_errors(f1a_home):
 
 
 def test_cli_train_json_and_missing_index_builder(synthetic_home, capsys, monkeypatch):
-    monkeypatch.setattr(training, "build_knowledge_index",
+    from f1analyzer.app import admin
+
+    monkeypatch.setattr(admin, "build_knowledge_index",
                         lambda settings, progress=None: (False, "knowledge index not built yet: test"))
     # RaceModels is another module's concern (and logs to stdout when it fails on synthetic races)
     monkeypatch.setattr(training, "fit_race_models", lambda *a: (None, "skipped in this test"))
@@ -80,23 +82,14 @@ def test_cli_train_json_and_missing_index_builder(synthetic_home, capsys, monkey
     assert out["version"] and out["knowledge_index"].startswith("knowledge index not built yet")
 
 
-def test_build_knowledge_index_without_builder(monkeypatch):
-    import sys
+def test_model_set_held_by_the_application_services(synthetic_home):
+    from f1analyzer.app.services import Services
 
-    monkeypatch.setitem(sys.modules, "f1analyzer.knowledge", None)
-    built, msg = training.build_knowledge_index(Settings())
-    assert not built and "not built yet" in msg
-
-
-def test_model_set_cached_in_app_state(synthetic_home):
-    from f1analyzer.api.main import build_state
-
-    train(get_settings(), 2021, 2023, quick=True)
-    state = build_state(get_settings())
-    attach_models(state)
-    assert state.health_checks["ml_models"](state) is True
-    ms = get_model_set(state)
-    assert isinstance(ms, ModelSet) and state.services["models"] is ms and get_model_set(state) is ms
+    rep = train(get_settings(), 2021, 2023, quick=True)
+    services = Services.build(get_settings())
+    assert services.models_ok() is True
+    ms = services.model_set()
+    assert isinstance(ms, ModelSet) and ms.version == rep.version and services.model_set() is ms
 
 
 @pytest.mark.realdata

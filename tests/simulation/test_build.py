@@ -30,38 +30,13 @@ from f1analyzer.simulation.scenario.build import (
     race_params_for,
     regrid,
 )
-from tests.models.test_fit_race_models import TOTAL_LAPS, make_race
+from tests.factories import EVENTS, SEASONS, strategy_env, strategy_laps  # noqa: F401 - re-exported
+from tests.models.test_fit_race_models import TOTAL_LAPS
 
 #: (round, event, circuit key, base lap s, safety car?)
-EVENTS = [(1, "Italian Grand Prix", "monza", 80.0, True), (2, "Bahrain Grand Prix", "bahrain", 92.0, False),
-          (3, "Hungarian Grand Prix", "hungaroring", 78.0, True)]
-SEASONS = (2022, 2023)
-
-
-def synthetic_laps(seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frames = []
-    for season in SEASONS:
-        for rnd, event, circuit, base, sc in EVENTS:
-            df = make_race(rng, season, rnd, circuit, base, sc)
-            df["event"] = event
-            frames.append(df)
-    laps = pd.concat(frames, ignore_index=True)
-    laps["is_clean"] = clean_mask(laps)
-    event = laps["event"]
-    laps = conform(laps, LAP_COLUMNS)
-    laps["event"] = event.to_numpy()
-    return laps
-
-
-def synthetic_env(root: Path) -> tuple[RaceStore, RaceModels]:
-    """A filled store under ``root`` and RaceModels fitted on all of it."""
-    store = RaceStore(Path(root) / "store")
-    laps = synthetic_laps()
-    for season, g in laps.groupby("season"):
-        store_laps(store, g.reset_index(drop=True), season=int(season), source="synthetic")
-    models = RaceModels().fit(store.laps(), store.races(), store.pit_stops())
-    return store, models
+# the synthetic seasons live in tests/factories.py (shared by the strategy, app and API suites)
+synthetic_laps = strategy_laps
+synthetic_env = strategy_env
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """Cache API answers by normalised request (strategy results, narrations, query answers).
 
-The app holds one :class:`~f1analyzer.backends.cache.Cache` (``state.services["cache"]``, Redis
+The app holds one :class:`~f1analyzer.backends.cache.Cache` (``state.services.cache``, Redis
 when ``REDIS_URL`` is set, else in-process) wrapped in a :class:`ResponseCache`
-(``state.services["response_cache"]``). Two ways to use it from a route:
+(``state.response_cache``). Two ways to use it from a route:
 
 Explicitly, with the dependency::
 
@@ -201,11 +201,11 @@ class ResponseCache:
 async def get_response_cache(request: Request) -> ResponseCache:
     """Dependency (``async``: FastAPI runs sync dependencies in the thread pool, a hop that
     costs more than the lookup)."""
-    return request.app.state.f1a.services["response_cache"]
+    return request.app.state.f1a.response_cache
 
 
 def _response_cache_of(request: Request) -> ResponseCache:
-    return request.app.state.f1a.services["response_cache"]
+    return request.app.state.f1a.response_cache
 
 
 ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
@@ -213,7 +213,7 @@ ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 
 def cache_degraded_reason(state) -> str | None:
     """``AppState.degraded_reasons`` entry: why answers are currently not cached."""
-    cache = state.services.get("cache")
+    cache = state.services.cache
     if cache is None or cache.healthy():
         return None
     detail = getattr(cache, "last_error", None)

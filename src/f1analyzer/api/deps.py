@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ..app.services import Services
 from ..config import Settings
 from ..data.store import RaceStore
 from .state import AppState
@@ -16,6 +17,10 @@ from .state import AppState
 
 async def get_state(request: Request) -> AppState:
     return request.app.state.f1a
+
+
+async def get_services(request: Request) -> Services:
+    return request.app.state.f1a.services
 
 
 async def get_store(request: Request) -> RaceStore:
@@ -27,5 +32,6 @@ async def get_app_settings(request: Request) -> Settings:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 StoreDep = Annotated[RaceStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,5 +1,8 @@
 """Background jobs for the admin endpoints: ingest, train, reindex.
 
+What a job does is an application operation (:mod:`f1analyzer.app.admin`); the admin routes
+submit it here as a callable. This module only runs and records jobs.
+
 Each kind has one worker thread, so jobs of one kind run one at a time in submission order
 while different kinds run side by side; at most ``max_queued_per_kind`` may wait. A job goes
 ``queued → running → succeeded | failed`` and keeps its start and finish times, a JSON result
@@ -14,8 +17,6 @@ job (ingest replaces season files atomically, so an abandoned job leaves the sto
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import queue
 import threading
@@ -24,12 +25,11 @@ import traceback
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from ..errors import F1AnalyzerError, InvalidRequestError
+from ..errors import F1AnalyzerError
 from ..log import get_logger
 from .metrics import record_job
 
@@ -41,12 +41,6 @@ _JOB_TTL_S = 7 * 24 * 3600
 
 class JobQueueFull(F1AnalyzerError):
     code = "job_queue_full"
-
-
-class JobUnavailableError(F1AnalyzerError):
-    """The code a job needs is not part of this installation (yet)."""
-
-    code = "not_available"
 
 
 def _now() -> str:
@@ -196,117 +190,3 @@ class JobManager:
         self._mirror(job)
         record_job(job.kind, job.status)
         log.info("job %s (%s) %s in %.1f s", job.id, job.kind, job.status, job.duration_s)
-
-
-# --- what the jobs do ----------------------------------------------------------------------------
-def ingest_paths(settings, paths: list[str] | None, seasons: list[int] | None) -> list[Path]:
-    """Server paths to ingest: the given ones, or ``<data_dir>/laps/<season>.csv.gz``.
-
-    Raises:
-        InvalidRequestError: a path does not exist, or seasons are asked without a data dir.
-    """
-    out: list[Path] = []
-    for p in paths or []:
-        path = Path(p).expanduser()
-        if not path.exists():
-            raise InvalidRequestError(f"No such file or folder on the server: {p}")
-        out.append(path)
-    if seasons:
-        if settings.data_dir is None:
-            raise InvalidRequestError("Seasons need the server's F1_DATA_DIR; give paths instead.")
-        laps = Path(settings.data_dir) / "laps"
-        for s in seasons:
-            matches = sorted(laps.glob(f"{s}.*")) if laps.is_dir() else []
-            if not matches:
-                raise InvalidRequestError(f"No lap file for season {s} in {laps}.")
-            out.extend(matches)
-    if not out:
-        raise InvalidRequestError("Give 'paths' or 'seasons' to ingest.")
-    return out
-
-
-def run_ingest(state, paths: list[Path]) -> dict:
-    from ..data.ingest import ingest_files
-
-    results = ingest_files(list(paths), state.store)
-    ok = [r for r in results if r.ok]
-    summary = {
-        "files": len(results),
-        "ingested": len(ok),
-        "failed": len(results) - len(ok),
-        "seasons": sorted({int(r.season) for r in ok if r.season is not None}),
-        "rounds": sum(len(r.rounds) for r in ok),
-        "errors": [{"source": r.source, "error": r.error} for r in results if not r.ok],
-    }
-    if not ok:
-        raise InvalidRequestError("Nothing was ingested: " + "; ".join(
-            f"{e['source']}: {e['error']}" for e in summary["errors"][:5]))
-    _after(state, "ingest")
-    return summary
-
-
-def _call_with_known_kwargs(fn: Callable, **candidates) -> Any:
-    """Call ``fn`` with the candidates it accepts (None = leave its default)."""
-    params = inspect.signature(fn).parameters
-    given = {k: v for k, v in candidates.items() if v is not None}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(**given)
-    return fn(**{k: v for k, v in given.items() if k in params})
-
-
-def _summary(value: Any) -> dict:
-    for attr in ("to_dict", "model_dump", "summary"):
-        f = getattr(value, attr, None)
-        if callable(f):
-            out = f()
-            return out if isinstance(out, dict) else {"summary": out}
-    if isinstance(value, dict):
-        return value
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return {"summary": str(value)} if value is not None else {}
-
-
-def _find(modules: tuple[str, ...], names: tuple[str, ...], what: str) -> Callable:
-    for mod_name in modules:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ImportError:
-            continue
-        for name in names:
-            fn = getattr(mod, name, None)
-            if callable(fn):
-                return fn
-    raise JobUnavailableError(f"{what} is not available in this installation "
-                              f"(looked for {', '.join(modules)}).")
-
-
-def run_train(state, start_year: int, end_year: int | None, quick: bool) -> dict:
-    train = _find(("f1analyzer.models.training",), ("train",), "Model training")
-    seasons = list(range(start_year, (end_year or start_year) + 1)) if end_year else None
-    result = _call_with_known_kwargs(
-        train, store=state.store, settings=state.settings, start_year=start_year,
-        end_year=end_year, seasons=seasons, quick=quick, models_dir=state.settings.models_dir)
-    _after(state, "train")
-    return _summary(result)
-
-
-def run_reindex(state) -> dict:
-    build = _find(("f1analyzer.knowledge.build", "f1analyzer.knowledge.builder",
-                   "f1analyzer.knowledge"),
-                  ("build_knowledge_base", "build_index", "reindex", "build"),
-                  "The knowledge-base builder")
-    result = _call_with_known_kwargs(build, store=state.store, settings=state.settings,
-                                     index_dir=state.settings.index_dir)
-    _after(state, "reindex")
-    return _summary(result)
-
-
-def _after(state, kind: str) -> None:
-    """Let subsystems reload what a job rebuilt: ``state.services["reload:<kind>"]()``."""
-    hook = state.services.get(f"reload:{kind}")
-    if callable(hook):
-        try:
-            hook(state)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("reload after %s failed: %s", kind, exc)

@@ -1,6 +1,8 @@
 """FastAPI application factory.
 
-Everything heavy (store, models, indexes) is loaded once in the lifespan, not per request.
+The application's :class:`~f1analyzer.app.services.Services` (settings, store, cache, model set,
+index status) is built once here and handed to routes by ``deps.py``; the model set is loaded
+in the lifespan, the knowledge index is checked (and built when missing) in a thread.
 Run it with ``f1analyzer serve`` or ``python fastapi_backend.py``.
 """
 
@@ -12,48 +14,52 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..config import Settings, get_settings
-from ..data.store import RaceStore
 from ..log import get_logger
 from . import metrics
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .middleware import attach_services, install_service_layers, shutdown_services
-from ..app.knowledge import ensure_index_async, narration_ok, vector_database_ok
-from ..models.loading import attach_models, get_model_set
-from ..app.strategy import strategy_engine_ok
+from ..app.knowledge import ensure_index_async
+from ..app.services import Services
 from .routes import admin, circuits, health, predict, query, races, strategy, web
-from .state import AppState, data_collector_ok
+from .state import AppState
 
 log = get_logger("api")
 
 
-def build_state(settings: Settings) -> AppState:
-    state = AppState(settings=settings, store=RaceStore(settings.store_dir))
-    state.health_checks["data_collector"] = data_collector_ok
-    state.health_checks["vector_database"] = vector_database_ok  # the index answers a query
+def build_state(settings: Settings, services: Services | None = None) -> AppState:
+    """The API state around the application's services (built here unless given)."""
+    state = AppState(services=services or Services.build(settings))
+    state.health_checks["data_collector"] = lambda st: st.services.data_collector_ok()
+    state.health_checks["vector_database"] = lambda st: st.services.vector_database_ok()
     # the strategy engine runs with the loaded race models, and a narrator (offline counts) writes
-    state.health_checks["strategy_generator"] = lambda st: strategy_engine_ok(st) and narration_ok(st)
-    attach_models(state)  # ml_models: a model set is loaded
-    attach_services(state)  # cache, rate limiter, admin jobs (+ their /health reasons)
+    state.health_checks["strategy_generator"] = lambda st: st.services.strategy_engine_ok()
+    state.health_checks["ml_models"] = lambda st: st.services.models_ok()
+    attach_services(state)  # response cache, rate limiter, admin jobs (+ their /health reasons)
     return state
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The API app. ``services`` (the application's wiring) is built from ``settings`` unless
+    given; given services bring their own settings."""
+    if services is not None:
+        settings = services.settings
     if settings is None:
+        # boto3 only when the app is built from the environment
         from ..aws.secrets import load_secrets
 
         load_secrets()  # provider keys from Secrets Manager when SECRETS_MANAGER_SECRET_ID is set
         settings = get_settings()
     configure_logging(settings)  # structlog JSON lines (console when DEBUG)
-    state = build_state(settings)
+    state = build_state(settings, services)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         log.info("f1analyzer %s starting (home %s)", __version__, settings.home)
         # models first, in this thread: loading them while the index thread imports torch can
         # leave torch half-initialised for the model loader
-        get_model_set(state)
-        index_thread = ensure_index_async(state) if settings.index_on_start else None
+        state.services.model_set()
+        index_thread = ensure_index_async(state.services) if settings.index_on_start else None
         yield
         log.info("f1analyzer shutting down")
         if index_thread is not None:

@@ -15,96 +15,23 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
 from .logging import get_access_logger
 from .metrics import record_request
+from .caching import ResponseCache, cache_degraded_reason
+from .jobs import JobManager
+from .ratelimit import RateLimitMiddleware, RateLimitService
+from .routing import UNMATCHED_ROUTE, RouteInfo, resolve_route  # noqa: F401 - re-exported
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-UNMATCHED_ROUTE = "<unmatched>"
 #: probes and scrapes: logged at DEBUG only, so access logs are not flooded by them
 QUIET_PATHS = frozenset({"/health", "/metrics"})
-
-
-# --- route resolution (shared with the rate limiter) -------------------------------------------
-@dataclass(frozen=True)
-class RouteInfo:
-    """One route as the service layers see it."""
-
-    template: str  #: ``/races/{season}/{event}`` (metrics and log label)
-    regex: re.Pattern
-    methods: frozenset[str] | None
-    endpoint: object | None  #: the route function (carries ``@rate_limit`` settings)
-    is_api: bool  #: a FastAPI route in the OpenAPI schema (not docs, static files, dashboard)
-
-
-def _route_table(app) -> list[RouteInfo]:
-    """Every route flattened once per app (rebuilt if routes are added later)."""
-    routes = list(getattr(getattr(app, "router", None), "routes", ()) or ())
-    cached = getattr(app.state, "_f1a_route_table", None) if hasattr(app, "state") else None
-    if cached is not None and cached[0] == len(routes):
-        return cached[1]
-    try:
-        from fastapi.routing import iter_route_contexts
-
-        pairs = [(c.original_route, c.path_format or c.path) for c in iter_route_contexts(routes)]
-    except ImportError:  # older FastAPI: routes are flat already
-        pairs = [(r, getattr(r, "path_format", None) or getattr(r, "path", None)) for r in routes]
-    table = []
-    for route, template in pairs:
-        if not template:
-            continue
-        mount = isinstance(route, Mount)
-        if mount:
-            template = route.path or "/"
-        regex = compile_path(template.rstrip("/") + "/{path:path}" if mount else template)[0]
-        methods = getattr(route, "methods", None)
-        if methods and "GET" in methods:
-            methods = {*methods, "HEAD"}
-        table.append(RouteInfo(
-            template=template, regex=regex, methods=frozenset(methods) if methods else None,
-            endpoint=getattr(route, "endpoint", None),
-            is_api=isinstance(route, APIRoute) and bool(route.include_in_schema)))
-    if hasattr(app, "state"):
-        app.state._f1a_route_table = (len(routes), table)
-    return table
-
-
-def resolve_route(scope: Scope) -> tuple[str, RouteInfo | None]:
-    """``(route template, route info)`` of a request before routing ran; cached in the scope.
-
-    The template is the metrics and log label, so unknown paths all count as ``<unmatched>``
-    instead of exploding label cardinality. A path that exists with another method (405)
-    resolves to its template.
-    """
-    cached = scope.get("f1a.route")
-    if cached is not None:
-        return cached
-    found: tuple[str, RouteInfo | None] = (UNMATCHED_ROUTE, None)
-    app = scope.get("app")
-    if app is not None:
-        path, method = scope.get("path", ""), scope.get("method", "")
-        partial = None
-        for info in _route_table(app):
-            if info.regex.match(path):
-                if info.methods is None or method in info.methods:
-                    found = (info.template, info)
-                    break
-                if partial is None:
-                    partial = info
-        else:
-            if partial is not None:
-                found = (partial.template, partial)
-    scope["f1a.route"] = found
-    return found
 
 
 def _client_host(scope: Scope) -> str:
@@ -255,35 +182,23 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 # --- wiring (called from main.create_app) --------------------------------------------------------
 def attach_services(state) -> None:
-    """Services the production layers need, created once per app: cache, limiter, jobs.
-
-    Adds ``state.services["cache"]`` (``backends.cache.get_cache``), ``["response_cache"]``,
-    ``["rate_limit"]``, ``["jobs"]`` and the matching ``/health`` degraded reasons.
-    """
-    from ..backends.cache import get_cache
-    from .caching import ResponseCache, cache_degraded_reason
-    from .jobs import JobManager
-    from .ratelimit import RateLimitService
-
+    """Services only the HTTP surface needs, created once per app: response cache, rate
+    limiter, job manager, and the matching ``/health`` degraded reasons."""
     settings = state.settings
-    cache = state.services.get("cache") or get_cache(settings)
-    state.services["cache"] = cache
-    state.services["response_cache"] = ResponseCache(cache, default_ttl_s=settings.cache_ttl_s)
+    cache = state.services.cache
+    state.response_cache = ResponseCache(cache, default_ttl_s=settings.cache_ttl_s)
     limiter = RateLimitService(settings)
-    state.services["rate_limit"] = limiter
-    shared = cache if settings.redis_url else None
-    state.services["jobs"] = JobManager(cache=shared)
+    state.rate_limit = limiter
+    state.jobs = JobManager(cache=cache if settings.redis_url else None)
     state.degraded_reasons["cache"] = cache_degraded_reason
     state.degraded_reasons["rate_limit"] = lambda st: limiter.degraded_reason()
 
 
 def shutdown_services(state) -> None:
     """Lifespan shutdown: stop job workers, close Redis connections."""
-    jobs = state.services.get("jobs")
-    if jobs is not None:
-        jobs.shutdown()
-    for name in ("rate_limit", "cache"):
-        svc = state.services.get(name)
+    if state.jobs is not None:
+        state.jobs.shutdown()
+    for svc in (state.rate_limit, state.services):
         close = getattr(svc, "close", None)
         if callable(close):
             try:
@@ -296,11 +211,9 @@ def install_service_layers(app, state) -> None:
     """Add the middleware stack (see the module docstring for the order) and CORS."""
     from starlette.middleware.cors import CORSMiddleware
 
-    from .ratelimit import RateLimitMiddleware
-
     settings = state.settings
     # add_middleware puts each new layer outside the previous ones: innermost first
-    app.add_middleware(RateLimitMiddleware, service=state.services["rate_limit"], settings=settings)
+    app.add_middleware(RateLimitMiddleware, service=state.rate_limit, settings=settings)
     origins = settings.cors_origins
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
                        allow_headers=["*"], expose_headers=["X-Request-ID", "Retry-After"],

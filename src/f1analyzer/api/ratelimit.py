@@ -43,7 +43,7 @@ from ..config import Settings
 from ..log import get_logger
 from .errors import error_body
 from .metrics import record_rate_limited
-from .middleware import resolve_route
+from .routing import resolve_route
 from .security import key_from_headers, key_id, key_is_valid
 
 log = get_logger("api.ratelimit")

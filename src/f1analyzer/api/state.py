@@ -1,4 +1,5 @@
-"""What the server loads once at start-up and shares between requests."""
+"""The API's own state: the application's :class:`~f1analyzer.app.services.Services` plus what
+only the HTTP surface needs (response cache, rate limiter, job manager, /health checks)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..app.services import Services
 from ..config import Settings
 from ..data.store import RaceStore
 from ..log import get_logger
@@ -19,12 +21,14 @@ COMPONENTS = ("data_collector", "vector_database", "strategy_generator", "ml_mod
 
 @dataclass
 class AppState:
-    settings: Settings
-    store: RaceStore
+    #: the application's services (settings, store, cache, model set, index status)
+    services: Services
     #: component name → check returning True only when that part really works
     health_checks: dict[str, Callable[["AppState"], bool]] = field(default_factory=dict)
-    #: extra services attached by subsystems (model set, knowledge base, cache...)
-    services: dict[str, object] = field(default_factory=dict)
+    #: set by ``middleware.attach_services``: api.caching.ResponseCache, RateLimitService, JobManager
+    response_cache: object = None
+    rate_limit: object = None
+    jobs: object = None
     #: why the service is degraded although its components work (e.g. cache unreachable)
     degraded_reasons: dict[str, Callable[["AppState"], str | None]] = field(default_factory=dict)
     #: health results are reused this long: probes stay cheap (checks may query the index or
@@ -32,6 +36,14 @@ class AppState:
     health_ttl_s: float = 1.0
     _health_memo: dict = field(default_factory=dict, repr=False)
     _health_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def store(self) -> RaceStore:
+        return self.services.store
 
     def _memo(self, name: str, compute: Callable[[], object]):
         now = time.monotonic()
@@ -94,9 +106,3 @@ class AppState:
             if r:
                 reasons.append(r)
         return reasons
-
-
-def data_collector_ok(state: AppState) -> bool:
-    """The store opens and answers a query (an empty store works too)."""
-    state.store.races()
-    return True

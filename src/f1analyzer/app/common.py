@@ -1,69 +1,38 @@
-"""Shared plumbing of the strategy engine's plain-data entry points (:mod:`.service`,
-:mod:`.service_live`): request-field defaults and bounds, model/store resolution, request
-field parsing, JSON clean-up and the race build every entry point starts from.
+"""Shared plumbing of the strategy operations (:mod:`.strategy`, :mod:`.live`): the race build
+every operation starts from, the driver check, the model block and JSON clean-up.
+
+Requests arrive typed (:mod:`.requests`) and already bounded; what is checked here depends on
+the race (is the driver in the field?) and is checked once per request.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from f1analyzer.config import get_settings
-from f1analyzer.errors import DataNotLoadedError, InvalidRequestError, NotFoundError
+from f1analyzer.errors import DataNotLoadedError, NotFoundError
 from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
-from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
-from f1analyzer.simulation.scenario.build import BuiltRace, build_race
+from f1analyzer.models.bundled import as_race_models
+from f1analyzer.models.loading import ModelSet
+from f1analyzer.models.race_models import RaceModels
 from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS  # noqa: F401 - re-exported
+from f1analyzer.simulation.scenario.build import BuiltRace, build_race, unknown_driver
 
-#: defaults and bounds of request fields (the API schemas use the same numbers)
-DEFAULT_GENERATE_SIMS = 300
-DEFAULT_SIMULATE_SIMS = 2000
-DEFAULT_LIVE_SIMS = 400
-DEFAULT_UNDERCUT_SIMS = 200
-DEFAULT_REPLAY_SIMS = 1000
-MAX_SIMS = 20_000
-MAX_TOP_K = 10
 N_FINALISTS = 8
 TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC}
 
 
-# ------------------------------------------------------------------------------ plumbing
-def resolve_models(models=None):
-    """RaceModels from a model set / RaceModels / None (the current set, else the bundled one)."""
-    from f1analyzer.models.bundled import as_race_models, current_race_models
-
-    return current_race_models() if models is None else as_race_models(models)
-
-
-def resolve_store(store=None):
-    if store is not None:
-        return store
-    from f1analyzer.config import get_settings
-    from f1analyzer.data.store import RaceStore
-
-    return RaceStore(get_settings().store_dir)
-
-
-def _int(req: dict, name: str, default=None, *, lo=None, hi=None, required=False):
-    v = req.get(name, default)
-    if v is None:
-        if required:
-            raise InvalidRequestError(f"{name} is required.")
-        return None
-    try:
-        v = int(v)
-    except (TypeError, ValueError):
-        raise InvalidRequestError(f"{name} must be an integer, got {req.get(name)!r}.") from None
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise InvalidRequestError(f"{name} must be between {lo} and {hi}, got {v}.",
-                                  details={"valid_range": [lo, hi]})
-    return v
-
-
-def _event(req: dict):
-    ev = req.get("event")
-    if ev is None or str(ev).strip() == "":
-        raise InvalidRequestError("event is required: a round number, event name, circuit or location.")
-    return ev
+def unpack_models(models) -> tuple[RaceModels, str | None]:
+    """(race models, model-set version) of what a caller handed over: a :class:`ModelSet` (the
+    application's, carrying its version) or bare :class:`RaceModels` (tests, benchmarks)."""
+    if isinstance(models, ModelSet):
+        return as_race_models(models), models.version
+    if models is None:
+        raise TypeError("models is required: pass the application's model set (Services.model_set()).")
+    return as_race_models(models), getattr(models, "data_hash_", None)
 
 
 def _r(x, nd: int = 3):
@@ -90,7 +59,6 @@ def plain(obj):
 
 def _plain_result(fn):
     """Decorator: the function's dict answer passed through :func:`plain`."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -117,15 +85,14 @@ def pre_race_models(models, store, season: int, event) -> tuple[object, dict]:
                         cache_dir=get_settings().models_dir / ASOF_DIR)
 
 
-def _build(req: dict, models, store, *, driver=None, grid=None, pre_race=True) -> BuiltRace:
-    """The race of a request; a pre-race build uses only what was known before the race
-    (:func:`pre_race_models`) and records it in ``BuiltRace.data_used``."""
-    season = _int(req, "season", required=True, lo=1950, hi=2100)
+def _build(req, models: RaceModels, store) -> BuiltRace:
+    """The race of a typed request (its ``season``, ``event`` and ``pre_race``); a pre-race build
+    uses only what was known before the race (:func:`pre_race_models`) and records it in
+    ``BuiltRace.data_used``."""
     used: dict = {}
-    if pre_race:
-        models, used = pre_race_models(models, store, season, _event(req))
-    built = build_race(season, _event(req), models=models, store=store, pre_race=pre_race,
-                       driver=driver, grid=grid)
+    if req.pre_race:
+        models, used = pre_race_models(models, store, req.season, req.event)
+    built = build_race(req.season, req.event, models=models, store=store, pre_race=req.pre_race)
     if used:
         built.data_used.update({**used, "data_hash": getattr(models, "data_hash_", None)})
         if used.get("hindsight"):
@@ -138,10 +105,9 @@ def _build(req: dict, models, store, *, driver=None, grid=None, pre_race=True) -
 
 
 def _driver_code(built: BuiltRace, driver) -> str:
+    """The driver's code when they are in the field, else 404 naming the field (the one check)."""
     code = str(driver).strip().upper()
     if code not in built.drivers:
-        from f1analyzer.simulation.scenario.build import unknown_driver
-
         raise unknown_driver(code, built.drivers, f"{built.season} {built.event}")
     return code
 
@@ -152,9 +118,11 @@ def _meta(built: BuiltRace) -> dict:
             "n_cars": built.params.n_cars}
 
 
-def _model_info(models, built: BuiltRace) -> dict:
+def _model_info(models: RaceModels, version: str | None, built: BuiltRace) -> dict:
+    """The ``model`` block of an answer: which model set (``version``) and what it saw (for a
+    pre-race answer about a past race: the as-of models fitted on the races before it)."""
     used = built.data_used
     seasons = used.get("training_seasons", getattr(models, "seasons_", []))
-    return {"circuit_model": built.model_circuit, "training_seasons": list(seasons),
-            "data_hash": used.get("data_hash", getattr(models, "data_hash_", None)), "grid_source": built.grid_source,
-            "pre_race": built.pre_race, "data_used": dict(built.data_used)}
+    return {"version": version, "circuit_model": built.model_circuit, "training_seasons": list(seasons),
+            "data_hash": used.get("data_hash", getattr(models, "data_hash_", None)),
+            "grid_source": built.grid_source, "pre_race": built.pre_race, "data_used": dict(used)}

@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from f1analyzer.app.requests import QueryRequest
+from f1analyzer.backends.cache import make_key
+from f1analyzer.config import get_settings
 from f1analyzer.data.circuits import CIRCUITS, normalise, resolve_circuit
 from f1analyzer.errors import BackendUnavailableError, ConfigError, InvalidRequestError, NotFoundError
+from f1analyzer.knowledge.build import build_index, get_knowledge_base
+from f1analyzer.knowledge.index import source_dict  # noqa: F401 - re-exported (answers' sources)
 from f1analyzer.knowledge.query import DRIVER_CODE_SET, DRIVER_CODES
 from f1analyzer.log import get_logger
+from f1analyzer.narration import NarrationRequest, get_narrator, narrate_checked
 
 log = get_logger("knowledge.service")
 
-MAX_TOP_K = 20
-MAX_QUERY_CHARS = 1000
 CACHE_NAMESPACE = "query"
 #: the filters ``/query`` accepts (``event`` is an event name, circuit or location)
 QUERY_FILTERS = ("season", "event", "driver")
@@ -86,14 +90,6 @@ def query_filters(filters: dict | None) -> dict:
 
 
 # ------------------------------------------------------------------------------- answering
-def source_dict(hit) -> dict:
-    """One cited source as the API shows it."""
-    meta = hit.metadata or {}
-    return {"id": hit.id, "kind": meta.get("kind"), "season": meta.get("season"),
-            "round": meta.get("round"), "event": meta.get("event"), "title": hit.title,
-            "score": round(float(hit.score), 6), "snippet": hit.snippet}
-
-
 def index_version(kb) -> int:
     """Changes whenever the index is rebuilt (the BM25 corpus file is rewritten by every build)."""
     try:
@@ -102,15 +98,13 @@ def index_version(kb) -> int:
         return 0
 
 
-def answer_query(query: str, *, top_k: int = 5, filters: dict | None = None, settings=None,
-                 kb=None, narrator=None, cache=None) -> dict:
+def answer_query(request: QueryRequest | dict, *, settings=None, kb=None, narrator=None,
+                 cache=None) -> dict:
     """Answer a question from the knowledge base.
 
     Args:
-        query: the question (1..1000 characters).
-        top_k: passages retrieved and given to the narrator (1..20).
-        filters: ``{"season": 2021, "event": "Hungary", "driver": "HAM"}``, all optional and hard
-            (nothing outside them is returned).
+        request: :class:`~.requests.QueryRequest` (``query``, ``top_k``, ``filters``: season,
+            event, driver — all optional and hard: nothing outside them is returned).
         settings: :class:`~f1analyzer.config.Settings` (default ``get_settings()``).
         kb: the :class:`~f1analyzer.knowledge.retrieval.KnowledgeBase` (default
             ``get_knowledge_base(settings)``).
@@ -125,28 +119,18 @@ def answer_query(query: str, *, top_k: int = 5, filters: dict | None = None, set
         "fallback_reason", "cached", "latency_ms"}``.
 
     Raises:
-        InvalidRequestError: empty question, bad ``top_k`` or filter.
+        InvalidRequestError: the request is out of bounds (an empty question, ``top_k``...).
         NotFoundError: unknown event or driver in the filters.
         BackendUnavailableError: the index is missing, empty or unreadable.
     """
-    from f1analyzer.narration import NarrationRequest, get_narrator, narrate_checked
-
     t0 = time.perf_counter()
-    text = " ".join(str(query or "").split())
-    if not text:
-        raise InvalidRequestError("The query is empty; ask a question.")
-    if len(text) > MAX_QUERY_CHARS:
-        raise InvalidRequestError(f"The query is longer than {MAX_QUERY_CHARS} characters.")
-    if not 1 <= int(top_k) <= MAX_TOP_K:
-        raise InvalidRequestError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}.")
-    index_filters = query_filters(filters)
+    req = QueryRequest.of(request)
+    text = " ".join(req.query.split())
+    index_filters = query_filters(req.filters.model_dump(exclude_none=True) if req.filters else None)
+    top_k = req.top_k
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     if kb is None:
-        from f1analyzer.knowledge.build import get_knowledge_base
-
         kb = get_knowledge_base(settings)
     narrator = narrator if narrator is not None else get_narrator(settings)
     payload = {"query": normalise_query(text), "top_k": int(top_k), "filters": index_filters,
@@ -185,8 +169,6 @@ def _cache_get(cache, payload: dict):
         return None
     if hasattr(cache, "get_or_compute"):  # api.caching.ResponseCache: records hit/miss metrics
         return cache.get(CACHE_NAMESPACE, payload)
-    from f1analyzer.backends.cache import make_key
-
     try:
         return cache.get(make_key(CACHE_NAMESPACE, payload))
     except Exception as exc:  # noqa: BLE001 - a cache never fails a request
@@ -200,8 +182,6 @@ def _cache_set(cache, payload: dict, value: dict, settings) -> None:
     if hasattr(cache, "get_or_compute"):
         cache.set(CACHE_NAMESPACE, payload, value)
         return
-    from f1analyzer.backends.cache import make_key
-
     try:
         cache.set(make_key(CACHE_NAMESPACE, payload), value, settings.cache_ttl_s)
     except Exception as exc:  # noqa: BLE001
@@ -233,7 +213,7 @@ def retrieval_metrics(kb, questions: list[dict], k: int = 5) -> dict:
 # ------------------------------------------------------------------------------- server wiring
 @dataclass
 class IndexStatus:
-    """Where the server's knowledge index stands (``state.services["knowledge_index"]``)."""
+    """Where the server's knowledge index stands (``Services.index``)."""
 
     status: str = "unknown"  #: unknown | building | ready | failed
     error: str | None = None
@@ -245,20 +225,14 @@ class IndexStatus:
         return {"status": self.status, "error": self.error, "report": self.report}
 
 
-SERVICE_KEY = "knowledge_index"
-
-
-def index_status(state) -> IndexStatus | None:
-    return state.services.get(SERVICE_KEY)
+def index_status(services) -> IndexStatus | None:
+    """The start-up build's status held by the application's :class:`~.services.Services`."""
+    return services.index
 
 
 def ensure_index(settings, *, store=None, warm: bool = True) -> dict | None:
     """Build the index when it is missing or empty (idempotent); warm the embedder and the BM25
     corpus. Returns the build report as a dict, or None when nothing had to be built."""
-    from dataclasses import asdict
-
-    from f1analyzer.knowledge.build import build_index, get_knowledge_base
-
     kb = get_knowledge_base(settings)
     report = None
     if kb.count() == 0:
@@ -269,41 +243,39 @@ def ensure_index(settings, *, store=None, warm: bool = True) -> dict | None:
     return report
 
 
-def ensure_index_async(state, *, warm: bool = True) -> threading.Thread:
+def ensure_index_async(services, *, warm: bool = True) -> threading.Thread:
     """Start :func:`ensure_index` in a daemon thread; ``/health`` answers meanwhile.
 
-    Wire it into the API lifespan after start-up: ``ensure_index_async(state)``. Progress is in
-    ``state.services["knowledge_index"]`` (:class:`IndexStatus`); ``/query`` answers 503 while it
+    The API lifespan calls it after start-up. Progress is in ``services.index``
+    (:class:`IndexStatus`); ``/query`` answers 503 while it
     builds and :func:`vector_database_ok` is False until the index answers a query.
     """
-    current = index_status(state)
+    current = index_status(services)
     if current is not None and current.thread is not None and current.thread.is_alive():
         return current.thread
     status = IndexStatus(status="building")
 
     def run() -> None:
         try:
-            status.report = ensure_index(state.settings, store=state.store, warm=False)
+            status.report = ensure_index(services.settings, store=services.store, warm=False)
             status.status = "ready"
             log.info("knowledge index ready%s", f" (built: {status.report})" if status.report else "")
             if warm:  # load MiniLM now rather than on the first question
-                from f1analyzer.knowledge.build import get_knowledge_base
-
-                get_knowledge_base(state.settings).search("safety car pit stop", top_k=1)
+                get_knowledge_base(services.settings).search("safety car pit stop", top_k=1)
         except Exception as exc:  # noqa: BLE001 - reported by /health and /query
             status.status = "failed" if status.status == "building" else status.status
             status.error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("knowledge index not available: %s", status.error)
 
     status.thread = threading.Thread(target=run, name="f1a-knowledge-index", daemon=True)
-    state.services[SERVICE_KEY] = status
+    services.index = status
     status.thread.start()
     return status.thread
 
 
-def require_index_ready(state) -> None:
+def require_index_ready(services) -> None:
     """Raise a clear 503 while the start-up build runs (or after it failed)."""
-    status = index_status(state)
+    status = index_status(services)
     if status is None:
         return
     if status.status == "building":
@@ -316,17 +288,15 @@ def require_index_ready(state) -> None:
 _PROBE: dict[int, np.ndarray] = {}
 
 
-def vector_database_ok(state) -> bool:
+def vector_database_ok(services) -> bool:
     """Health check: the knowledge index answers a query (False while it is being built).
 
     Queries the index with a fixed unit vector, so the check never waits for the embedding model.
     """
-    status = index_status(state)
+    status = index_status(services)
     if status is not None and status.status == "building":
         return False
-    from f1analyzer.knowledge.build import get_knowledge_base
-
-    kb = get_knowledge_base(state.settings)
+    kb = get_knowledge_base(services.settings)
     dim = int(getattr(kb.embedder, "dim", 384))
     probe = _PROBE.get(dim)
     if probe is None:
@@ -340,14 +310,12 @@ def vector_database_ok(state) -> bool:
         return False
 
 
-def narration_ok(state) -> bool:
+def narration_ok(services) -> bool:
     """Health check: a narrator can be built from the settings (the offline writer always can;
     an LLM provider needs its key or URL). It does not call the LLM: a failing LLM falls back to
     the offline writer, so narration keeps working."""
-    from f1analyzer.narration import get_narrator
-
     try:
-        get_narrator(state.settings)
+        get_narrator(services.settings)
     except ConfigError as exc:
         log.debug("narration check failed: %s", exc.message)
         return False

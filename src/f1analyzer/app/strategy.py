@@ -1,9 +1,11 @@
-"""Plain-data entry points of the strategy engine: the API, the CLI and the Lambda all call these.
+"""The strategy operations: the API, the CLI and the Lambda (through the API) all call these.
 
-Every function takes a request ``dict`` (JSON-shaped, the same fields as the HTTP body) plus the
-race models and the store, and returns a JSON-ready ``dict``. Bad requests raise
-:class:`~f1analyzer.errors.InvalidRequestError` / :class:`~f1analyzer.errors.NotFoundError`
-with messages that list the valid options; callers map them (HTTP 4xx, CLI ``error:`` line).
+Every function takes its typed request (:mod:`.requests`; a dict of the same fields is accepted
+and checked once by :meth:`~.requests.OperationRequest.of`) plus the application's model set and
+race store (:class:`~f1analyzer.app.services.Services` hands them out), and returns a JSON-ready
+``dict``. What depends on the race raises :class:`~f1analyzer.errors.InvalidRequestError` /
+:class:`~f1analyzer.errors.NotFoundError` with messages that list the valid options; callers map
+them (HTTP 4xx, CLI ``error:`` line).
 
 =========================  ==============================================================
 function                   answers
@@ -18,21 +20,15 @@ function                   answers
 :func:`strategy_engine_ok` the ``strategy_generator`` health check
 =========================  ==============================================================
 
-``models`` may be a :class:`~f1analyzer.models.race_models.RaceModels` or a model set holding
-one; ``None`` loads the current set (registry, else bundled). ``store`` ``None`` is the
-configured store.
+``models`` is a :class:`~f1analyzer.models.loading.ModelSet` (its ``version`` goes into the
+answer's ``model`` block) or bare :class:`~f1analyzer.models.race_models.RaceModels`.
 
 Driver pace comes from races *before* the event (``pre_race``, default true) everywhere except
-:func:`replay_race`, which re-simulates a past race with the pace it really had (the event
-included). ``pre_race`` may be given in any request to change that.
+:func:`replay_race`, which re-simulates a past race with the pace it really had.
 
-Narration seam: :func:`attach_narrative` receives the structured ``generate`` result and returns
-it with ``narrative``, ``sources`` and ``provider``. Until the narration layer plugs in there it
-leaves ``narrative: None, sources: [], provider: None``.
-
-Layout: :func:`live_advice`, :func:`undercut_calc` and their race-state plumbing live in
-:mod:`.service_live`, the shared request plumbing (defaults, field parsing, :func:`plain`) in
-:mod:`.service_common`; every name is re-exported here, so ``service.<name>`` keeps working.
+Narration seam: ``narrate`` receives the structured ``generate`` result and returns it with
+``narrative``, ``sources`` and ``provider`` (the application passes the narrator; without one
+:func:`attach_narrative` leaves them empty).
 """
 
 from __future__ import annotations
@@ -42,51 +38,39 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from f1analyzer.errors import InvalidRequestError, NotFoundError
-from f1analyzer.log import get_logger
-from f1analyzer.simulation.scenario.build import BuiltRace, params_from_models, regrid
-from f1analyzer.simulation.core.engine import simulate
-from f1analyzer.simulation.planning.optimiser import optimise
-from f1analyzer.simulation.core.params import COMPOUNDS, MAX_STOPS
-from f1analyzer.simulation.planning.screen import default_field_strategies
-from f1analyzer.simulation.core.strategy import Strategy
-
-# the shared plumbing and the live entry points live in their own modules; every name stays
-# importable from here (``service.live_advice``, ``service.MIN_STINT_LAPS``, ...)
-from f1analyzer.app.common import (  # noqa: F401 - re-exported
-    DEFAULT_GENERATE_SIMS,
-    DEFAULT_LIVE_SIMS,
-    DEFAULT_REPLAY_SIMS,
-    DEFAULT_SIMULATE_SIMS,
-    DEFAULT_UNDERCUT_SIMS,
-    MAX_SIMS,
-    MAX_TOP_K,
+from f1analyzer.app.common import (  # noqa: F401 - MIN_STINT_LAPS re-exported for callers
     MIN_STINT_LAPS,
     N_FINALISTS,
-    TRACK_STATUS,
     _build,
     _driver_code,
-    _event,
-    _int,
     _meta,
     _model_info,
     _plain_result,
     _r,
     plain,
-    resolve_models,
-    resolve_store,
+    unpack_models,
 )
-from f1analyzer.app.live import (  # noqa: F401 - re-exported
-    _base_state,
-    _car_update,
-    _normalise,
-    _state_from_request,
-    _synthetic_state,
-    live_advice,
-    undercut_calc,
+from f1analyzer.app.live import live_advice, undercut_calc  # noqa: F401 - re-exported
+from f1analyzer.app.requests import (
+    BacktestRequest,
+    GenerateRequest,
+    ReplayRequest,
+    SimulateRequest,
+    StrategyIn,
 )
+from f1analyzer.data.session import Race
+from f1analyzer.errors import InvalidRequestError, NotFoundError
+from f1analyzer.log import get_logger
+from f1analyzer.models.bundled import load_bundled_models
+from f1analyzer.simulation.backtest import backtest
+from f1analyzer.simulation.core.engine import simulate
+from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.simulation.planning.optimiser import optimise
+from f1analyzer.simulation.planning.screen import default_field_strategies
+from f1analyzer.simulation.scenario.build import BuiltRace, params_from_models, regrid
+from f1analyzer.simulation.scenario.replay import Change, replay
 
-log = get_logger("simulation.service")
+log = get_logger("app.strategy")
 
 
 # ------------------------------------------------------------------------------ generate
@@ -140,46 +124,38 @@ def simulation_inputs(params) -> dict:
 
 
 @_plain_result
-def _generate_on(built: BuiltRace, models, req: dict, *, field=None) -> dict:
-    t0 = time.perf_counter()
+def _generate_on(built: BuiltRace, models, version, req: GenerateRequest, *, field=None) -> dict:
+    """One generate answer on an already built race (shared by :func:`generate_batch`)."""
     params = built.params
-    driver = req.get("driver")
-    driver = _driver_code(built, driver) if driver else min(params.cars, key=lambda c: c.grid_position).driver
-    grid = _int(req, "grid", lo=1, hi=params.n_cars)
-    if grid is not None and grid > params.n_cars:
-        raise InvalidRequestError(f"grid must be between 1 and {params.n_cars}.")
-    if grid is not None:
-        params = regrid(params, driver, grid)
-    top_k = _int(req, "top_k", 3, lo=1, hi=MAX_TOP_K)
-    n_sims = _int(req, "n_sims", DEFAULT_GENERATE_SIMS, lo=10, hi=MAX_SIMS)
-    seed = _int(req, "seed", 0, lo=0, hi=2**31 - 1)
-    res = optimise(params, driver, n_sims=n_sims, seed=seed, top_k=top_k, n_finalists=N_FINALISTS,
-                   field_strategies=field, min_stint_laps=min(MIN_STINT_LAPS, params.total_laps // 4))
-    out = {
+    driver = (_driver_code(built, req.driver) if req.driver
+              else min(params.cars, key=lambda c: c.grid_position).driver)
+    if req.grid is not None:
+        params = regrid(params, driver, req.grid)  # the one grid check: 1..cars of this race
+    res = optimise(params, driver, n_sims=req.n_sims, seed=req.seed, top_k=req.top_k,
+                   n_finalists=N_FINALISTS, field_strategies=field,
+                   min_stint_laps=min(MIN_STINT_LAPS, params.total_laps // 4))
+    return {
         **_meta(built), "driver": driver, "grid": params.cars[params.car_index(driver)].grid_position,
         "strategies": [_option_dict(k, o) for k, o in enumerate(res.options, start=1)],
-        "n_sims": n_sims, "seed": seed, "candidates_screened": res.n_screened,
-        "simulations": n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
-        "model": _model_info(models, built), "notes": list(built.notes), "rules": list(res.rules),
+        "n_sims": req.n_sims, "seed": req.seed, "candidates_screened": res.n_screened,
+        "simulations": req.n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
+        "model": _model_info(models, version, built), "notes": list(built.notes), "rules": list(res.rules),
         "data_used": dict(built.data_used), "confidence": built.confidence,
         "confidence_reasons": list(built.confidence_reasons),
         "simulation_inputs": simulation_inputs(params),
         "narrative": None, "sources": [], "provider": None, "cached": False,
-        "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
     }
-    return out
 
 
 @_plain_result
-def generate_strategy(request: dict, *, models=None, store=None,
+def generate_strategy(request: GenerateRequest | dict, *, models, store,
                       narrate: Callable[[dict], dict] | None = None) -> dict:
     """Ranked strategies for a driver (``POST /strategy/generate``).
 
     Args:
-        request: ``{"season", "event", "driver"?, "grid"?, "top_k"?=3, "n_sims"?=300,
-            "seed"?=0, "pre_race"?=true}``. ``driver`` defaults to P1 of the grid (lap-1 order
-            for stored races); ``grid`` (1..n_cars) moves the driver to that slot.
-        narrate: replaces :func:`attach_narrative` (the narration layer's hook).
+        request: :class:`~.requests.GenerateRequest`. ``driver`` defaults to P1 of the grid
+            (lap-1 order for stored races); ``grid`` (1..n_cars) moves the driver to that slot.
+        narrate: writes ``narrative``/``sources``/``provider`` (default :func:`attach_narrative`).
 
     Returns:
         ``{season, round, event, circuit_key, driver, grid, total_laps, strategies: [{rank,
@@ -189,21 +165,19 @@ def generate_strategy(request: dict, *, models=None, store=None,
         races), race_time_10th_percentile_s / race_time_median_s / race_time_90th_percentile_s,
         p_gain_positions, position_histogram, reasons, rules_applied, robustness}], data_used,
         confidence, confidence_reasons, simulation_inputs, narrative, sources, provider, cached,
-        latency_ms, ...}``.
+        model: {version, ...}, latency_ms, ...}``.
     """
     t0 = time.perf_counter()
-    models = resolve_models(models)
-    store = resolve_store(store)
-    built = _build(request, models, store, driver=request.get("driver") or None,
-                   pre_race=bool(request.get("pre_race", True)))
-    out = _generate_on(built, models, request)
-    out = (narrate or attach_narrative)(out)
+    req = GenerateRequest.of(request)
+    race_models, version = unpack_models(models)
+    built = _build(req, race_models, store)
+    out = (narrate or attach_narrative)(_generate_on(built, race_models, version, req))
     out["latency_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return out
 
 
 @_plain_result
-def generate_batch(requests: Sequence[dict], *, models=None, store=None,
+def generate_batch(requests: Sequence[GenerateRequest | dict], *, models, store,
                    narrate: Callable[[dict], dict] | None = None) -> dict:
     """Several generate requests; the race is built and the field planned once per event.
 
@@ -214,24 +188,24 @@ def generate_batch(requests: Sequence[dict], *, models=None, store=None,
     if not requests:
         raise InvalidRequestError("requests must hold at least one generate request.")
     t0 = time.perf_counter()
-    models = resolve_models(models)
-    store = resolve_store(store)
+    race_models, version = unpack_models(models)
     shared: dict[tuple, tuple[BuiltRace, list[Strategy]]] = {}
     results = []
-    for k, req in enumerate(requests):
-        if not isinstance(req, dict):
-            raise InvalidRequestError(f"requests[{k}] must be an object like a generate request.")
-        season = _int(req, "season", required=True, lo=1950, hi=2100)
-        key = (season, str(_event(req)).strip().lower(), bool(req.get("pre_race", True)))
-        if key not in shared:
-            built = _build(req, models, store, pre_race=key[2])
-            shared[key] = (built, default_field_strategies(built.params))
-        built, field = shared[key]
+    for k, item in enumerate(requests):
         try:
-            out = _generate_on(built, models, req, field=field)
+            req = GenerateRequest.of(item)
+            key = (req.season, req.event.lower(), req.pre_race)
+            if key not in shared:
+                built = _build(req, race_models, store)
+                shared[key] = (built, default_field_strategies(built.params))
+            built, field = shared[key]
+            t1 = time.perf_counter()
+            out = _generate_on(built, race_models, version, req, field=field)
         except (InvalidRequestError, NotFoundError) as exc:
             raise type(exc)(f"requests[{k}]: {exc.message}", details=exc.details) from None
-        results.append((narrate or attach_narrative)(out))
+        out = (narrate or attach_narrative)(out)
+        out["latency_ms"] = round((time.perf_counter() - t1) * 1000, 1)
+        results.append(out)
     return {"results": results, "count": len(results), "races_built": len(shared),
             "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
@@ -250,22 +224,9 @@ def attach_narrative(result: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------ simulate
-def _parse_strategy(built: BuiltRace, item: dict, k: int) -> tuple[int, Strategy]:
-    if not isinstance(item, dict) or not item.get("driver"):
-        raise InvalidRequestError(f"strategies[{k}] needs a driver and a start_compound.")
-    code = _driver_code(built, item["driver"])
-    stops = item.get("stops") or []
-    if len(stops) > MAX_STOPS:
-        raise InvalidRequestError(f"{code}: at most {MAX_STOPS} stops.")
-    try:
-        pairs = tuple((int(s["lap"]), str(s["compound"])) for s in stops)
-    except (KeyError, TypeError, ValueError):
-        raise InvalidRequestError(
-            f"{code}: each stop is {{\"lap\": int, \"compound\": one of {', '.join(COMPOUNDS)}}}.") from None
-    start = item.get("start_compound")
-    if not start:
-        raise InvalidRequestError(f"{code}: start_compound is required ({', '.join(built.params.dry_compounds)}).")
-    strat = Strategy(str(start), pairs)
+def _parse_strategy(built: BuiltRace, item: StrategyIn) -> tuple[int, Strategy]:
+    code = _driver_code(built, item.driver)
+    strat = Strategy(item.start_compound, tuple((s.lap, s.compound) for s in item.stops))
     try:
         strat.validate(built.params)
     except InvalidRequestError as exc:
@@ -274,13 +235,12 @@ def _parse_strategy(built: BuiltRace, item: dict, k: int) -> tuple[int, Strategy
 
 
 @_plain_result
-def simulate_strategies(request: dict, *, models=None, store=None) -> dict:
+def simulate_strategies(request: SimulateRequest | dict, *, models, store) -> dict:
     """Monte Carlo of caller-given strategies (``POST /strategy/simulate``).
 
     Args:
-        request: ``{"season", "event", "strategies": [{"driver", "start_compound",
-            "stops": [{"lap", "compound"}]}], "n_sims"?=2000, "seed"?=0}``. Cars not listed run
-            their best screened 1-2 stop plan.
+        request: :class:`~.requests.SimulateRequest`. Cars not listed run their best screened
+            1-2 stop plan.
 
     Returns:
         per driver (by expected position): ``position_histogram``, ``race_time_quantiles_s``
@@ -288,23 +248,18 @@ def simulate_strategies(request: dict, *, models=None, store=None) -> dict:
         and whether the caller gave it.
     """
     t0 = time.perf_counter()
-    models = resolve_models(models)
-    store = resolve_store(store)
-    built = _build(request, models, store, pre_race=bool(request.get("pre_race", True)))
+    req = SimulateRequest.of(request)
+    race_models, version = unpack_models(models)
+    built = _build(req, race_models, store)
     params = built.params
-    given = request.get("strategies") or []
-    if not isinstance(given, list) or not given:
-        raise InvalidRequestError("strategies must list at least one {driver, start_compound, stops}.")
     plans = default_field_strategies(params)
     mine: set[int] = set()
-    for k, item in enumerate(given):
-        i, strat = _parse_strategy(built, item, k)
+    for item in req.strategies:
+        i, strat = _parse_strategy(built, item)
         if i in mine:
             raise InvalidRequestError(f"{params.drivers[i]} is given two strategies; give one per driver.")
         plans[i], _ = strat, mine.add(i)
-    n_sims = _int(request, "n_sims", DEFAULT_SIMULATE_SIMS, lo=10, hi=MAX_SIMS)
-    seed = _int(request, "seed", 0, lo=0, hi=2**31 - 1)
-    res = simulate(params, plans, n_sims=n_sims, seed=seed)
+    res = simulate(params, plans, n_sims=req.n_sims, seed=req.seed)
     rows = []
     for i, car in enumerate(params.cars):
         q = res.time_quantiles(i)
@@ -320,97 +275,76 @@ def simulate_strategies(request: dict, *, models=None, store=None) -> dict:
             **{k: _r(v, 4) for k, v in res.outcomes(i).items()},
         })
     rows.sort(key=lambda r: (r["expected_position"], r["grid"]))
-    return {**_meta(built), "n_sims": n_sims, "seed": seed, "simulations": n_sims, "drivers": rows,
-            "model": _model_info(models, built), "notes": list(built.notes),
+    return {**_meta(built), "n_sims": req.n_sims, "seed": req.seed, "simulations": req.n_sims, "drivers": rows,
+            "model": _model_info(race_models, version, built), "notes": list(built.notes),
             "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
 
 # ------------------------------------------------------------------------------ replay, backtest
 @_plain_result
-def replay_race(request: dict, *, models=None, store=None) -> dict:
+def replay_race(request: ReplayRequest | dict, *, models, store) -> dict:
     """A stored race re-simulated from its real state (``POST /strategy/replay``).
 
     Args:
-        request: ``{"season", "event", "from_lap"?=1 (0 = from the grid), "changes"?:
-            ["VER:pit=18:HARD", "LEC:plan=M-20-H", "NOR:nostop"], "track_status"?:
-            "real"|"sampled", "n_sims"?=1000, "seed"?=0}``.
+        request: :class:`~.requests.ReplayRequest`: ``from_lap`` (0 = from the grid),
+            ``changes`` (``"VER:pit=18:HARD"``, ``"LEC:plan=M-20-H"``, ``"NOR:nostop"``),
+            ``track_status`` ``"real"|"sampled"``.
     """
-    from f1analyzer.data.session import Race
-    from f1analyzer.simulation.scenario.replay import replay
-
     t0 = time.perf_counter()
-    models = resolve_models(models)
-    store = resolve_store(store)
-    built = _build(request, models, store, pre_race=bool(request.get("pre_race", False)))
+    req = ReplayRequest.of(request)
+    race_models, version = unpack_models(models)
+    built = _build(req, race_models, store)
     if not built.stored:
         raise NotFoundError(f"{built.season} {built.event} is not stored, so it cannot be replayed. "
                             "Stored races: " + ", ".join(
                                 f"{r['round']}: {r['event']}" for r in store.races(built.season).to_dict("records")))
     race = Race(built.season, built.round, store=store)
-    changes = request.get("changes") or []
-    if isinstance(changes, str):
-        changes = [c for c in changes.split(",") if c.strip()]
-    for c in changes:
-        if isinstance(c, str):
-            from f1analyzer.simulation.scenario.replay import Change
-
-            ch = Change.parse(c)
-            _driver_code(built, ch.driver)
-    out = replay(built, race, from_lap=_int(request, "from_lap", 1, lo=0, hi=200), changes=changes,
-                 n_sims=_int(request, "n_sims", DEFAULT_REPLAY_SIMS, lo=10, hi=MAX_SIMS),
-                 seed=_int(request, "seed", 0, lo=0, hi=2**31 - 1),
-                 track_status=str(request.get("track_status") or "real"))
+    for c in req.changes:
+        _driver_code(built, Change.parse(c).driver)
+    out = replay(built, race, from_lap=req.from_lap, changes=list(req.changes), n_sims=req.n_sims,
+                 seed=req.seed, track_status=req.track_status)
     out["spearman"] = _r(out["spearman"], 4)
     out["simulations"] = out["n_sims"]
+    out["model"] = _model_info(race_models, version, built)
     out["latency_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return out
 
 
 @_plain_result
-def run_backtest(season: int, *, store=None, rounds=None, models_from="train", **kw) -> dict:
-    """The backtest of a season (see :mod:`.backtest`); ``models_from`` ``"train"`` (fit on the
-    earlier seasons), ``"registry"`` (the current model set) or a RaceModels."""
-    from f1analyzer.simulation.backtest import backtest
+def run_backtest(request: BacktestRequest | dict, *, store, models=None) -> dict:
+    """The backtest of a season (see :mod:`f1analyzer.simulation.backtest`).
 
-    store = resolve_store(store)
-    if isinstance(models_from, str) and models_from not in ("train",):
-        if models_from not in ("registry", "current", "bundled"):
-            raise InvalidRequestError(f"models_from must be train or registry, got {models_from!r}.",
-                                      details={"options": ["train", "registry"]})
-        from f1analyzer.models.bundled import load_bundled_models
-
-        models_from = load_bundled_models() if models_from == "bundled" else resolve_models(None)
-    return backtest(store, season, rounds=rounds, models_from=models_from, **kw)
+    ``models_from`` ``"train"`` fits on the earlier seasons; ``"registry"`` uses ``models`` (the
+    application's current set); ``"bundled"`` the shipped set.
+    """
+    req = BacktestRequest.of(request)
+    models_from = req.models_from
+    if models_from == "registry":
+        models_from, _ = unpack_models(models)
+    elif models_from == "bundled":
+        models_from = load_bundled_models()
+    return backtest(store, req.season, rounds=req.rounds, models_from=models_from, opt_sims=req.opt_sims,
+                    replay_sims=req.replay_sims, advisor_sims=req.advisor_sims, seed=req.seed,
+                    advisor=req.advisor)
 
 
 # ------------------------------------------------------------------------------ health
-_HEALTH_TTL_S = 30.0
-
-
-def strategy_engine_ok(state) -> bool:
-    """``strategy_generator`` health check: the loaded race models build race parameters and a
-    tiny Monte Carlo runs on them (a 4-car field at the first circuit of the models; no store
-    needed). The answer is cached for 30 s in ``state.services``."""
-    cached = state.services.get("strategy_engine_health")
-    now = time.monotonic()
-    if cached and now - cached[0] < _HEALTH_TTL_S:
-        return cached[1]
-    ok = False
+def strategy_engine_ok(models) -> bool:
+    """``strategy_generator`` health check: the race models build race parameters and a tiny
+    Monte Carlo runs on them (a 4-car field at the first circuit of the models; no store needed).
+    The application caches the answer (:meth:`Services.strategy_engine_ok`)."""
     try:
-        from f1analyzer.models.bundled import race_models_for_state
-
-        models = race_models_for_state(state)
-        key = next(iter(sorted(models.circuits_)), "_all")
-        season = max(models.seasons_) if getattr(models, "seasons_", None) else 2024
+        race_models, _ = unpack_models(models)
+        key = next(iter(sorted(race_models.circuits_)), "_all")
+        season = max(race_models.seasons_) if getattr(race_models, "seasons_", None) else 2024
         cars = [{"driver": f"H{k:02d}", "base_pace_s": 0.1 * k} for k in range(4)]
-        params, _, _ = params_from_models(models, key, season, 12, cars)
+        params, _, _ = params_from_models(race_models, key, season, 12, cars)
         res = simulate(params, default_field_strategies(params), n_sims=8, seed=0)
-        ok = bool(np.isfinite(res.expected_position(0)))
+        return bool(np.isfinite(res.expected_position(0)))
     except Exception as exc:  # noqa: BLE001 - a failing check means the part does not work
         log.warning("strategy engine health check failed: %s", exc)
-        ok = False
-    state.services["strategy_engine_health"] = (now, ok)
-    return ok
+        return False
 
 
 __all__ = ["generate_strategy", "generate_batch", "simulate_strategies", "live_advice", "undercut_calc",
-           "replay_race", "run_backtest", "strategy_engine_ok", "attach_narrative", "resolve_models"]
+           "replay_race", "run_backtest", "strategy_engine_ok", "attach_narrative", "plain"]

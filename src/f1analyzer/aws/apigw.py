@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..log import get_logger
+from ..api.errors import error_body
 
 log = get_logger("aws.apigw")
 
@@ -30,8 +31,6 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def error_response(status: int, code: str, message: str, request_id: str | None = None) -> dict:
-    from ..api.errors import error_body
-
     headers = {"content-type": "application/json"}
     if request_id:
         headers["x-request-id"] = request_id

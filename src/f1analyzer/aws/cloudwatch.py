@@ -58,6 +58,7 @@ class MetricsPublisher:
     @property
     def client(self) -> Any:
         if self._client is None:
+            # boto3 is imported only when AWS is used
             from .clients import client
 
             self._client = client("cloudwatch", self._settings)

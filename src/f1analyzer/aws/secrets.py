@@ -63,6 +63,7 @@ def fetch_secret(secret_id: str, settings: Settings | None = None) -> dict[str, 
     """Read and parse one secret; raises BackendUnavailableError when it cannot be read."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    # boto3 is imported only when AWS is used
     from .clients import client
 
     try:

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from typing import Any, Protocol, runtime_checkable
 
 from f1analyzer.log import get_logger
+from f1analyzer.config import get_settings
 
 log = get_logger("backends.cache")
 
@@ -244,8 +245,6 @@ class RedisCache:
 def get_cache(settings=None) -> Cache:
     """Redis when ``settings.redis_url`` is set, else an in-process :class:`MemoryCache`."""
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     if settings.redis_url:
         return RedisCache(settings.redis_url, default_ttl_s=settings.cache_ttl_s)

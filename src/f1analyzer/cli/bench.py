@@ -27,7 +27,9 @@ def simulate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Simulate a synthetic full-field race and print races per second."""
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..simulation.benchmark import measure_simulate
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from .common import print_json
 
     r = measure_simulate(sims, cars, laps, repeats=repeats)

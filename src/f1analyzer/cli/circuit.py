@@ -9,16 +9,16 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from .common import console, print_json
+from ..models.bundled import as_race_models
+from ..models.tyre_circuits import ordering
+from .common import console, print_json, services
 
 #: the usual F1 sidewall colours
 COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#4d4d4d"}
 
 
 def _models():
-    from ..models.bundled import current_race_models
-
-    return current_race_models()
+    return as_race_models(services().model_set())
 
 
 def circuit_payload(cm, models, season: int | None = None) -> dict:
@@ -41,8 +41,6 @@ def circuit_payload(cm, models, season: int | None = None) -> dict:
 def tyre_fit_payload(cm, era: str) -> dict:
     """The raw pooled tyre fit of ``era`` as the simulator receives it before any safety net:
     the allocation behind SOFT/MEDIUM/HARD, per-code values, and whether it is physically ordered."""
-    from ..models.tyre_circuits import ordering
-
     compounds = cm.compounds_by_era.get(era, cm.compounds)
     diag = dict((getattr(cm, "tyre_diagnostics_by_era", {}) or {}).get(era) or {})
     check = ordering(compounds)

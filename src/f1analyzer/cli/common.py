@@ -8,6 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
+from ..app.services import Services, open_store
+from ..backends.cache import MemoryCache
 from ..config import get_settings
 from ..data.store import RaceStore
 
@@ -15,7 +17,12 @@ console = Console(stderr=True)
 
 
 def store() -> RaceStore:
-    return RaceStore(get_settings().store_dir)
+    return open_store(get_settings())
+
+
+def services() -> Services:
+    """The application's services for one command (an in-process cache: a command answers once)."""
+    return Services.build(get_settings(), cache=MemoryCache())
 
 
 def print_json(obj: Any) -> None:

@@ -32,6 +32,7 @@ def ingest(
     if live or latest:
         if paths:
             raise InvalidRequestError("give lap files or --live/--latest, not both")
+        # loaded by this command only: keeps `f1analyzer --help` and other commands fast
         from ..data.live import ingest_live
 
         _quiet_fastf1()
@@ -80,6 +81,7 @@ def _quiet_fastf1() -> None:
     """FastF1 logs every request at INFO; keep its output to warnings unless -v was given."""
     import logging
 
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..log import get_logger
 
     if get_logger().getEffectiveLevel() > logging.INFO:
@@ -117,6 +119,7 @@ def sql(
     max_rows: Annotated[int, typer.Option(help="At most this many rows.")] = 10_000,
 ) -> None:
     """Query the store with SQL (DuckDB), e.g. f1analyzer sql "SELECT driver, count(*) FROM pit_stops GROUP BY 1"."""
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..data.sql import run_sql
 
     df = run_sql(store(), query, max_rows=max_rows)

@@ -41,6 +41,7 @@ def index(
     Documents come from the race store (or, when it is empty, the documents shipped with the
     package) and the fitted race models. Ids are stable, so running it again writes nothing new.
     """
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..knowledge.build import build_index, get_knowledge_base
 
     settings = get_settings()
@@ -80,11 +81,13 @@ def query(
                                                                    "driver (code or surname).")] = None,
 ) -> None:
     """Ask the knowledge base: the answer cites the retrieved documents as numbered references (\\[1], \\[2] …)."""
-    from ..app.knowledge import answer_query
+    from ..app.knowledge import answer_query  # loads the retrieval stack: only for this command
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
+    from ..app.requests import QueryRequest
 
-    settings = get_settings()
-    filters = {"season": season, "event": event, "driver": driver}
-    out = answer_query(question, top_k=top_k, filters=filters, settings=settings)
+    filters = {k: v for k, v in {"season": season, "event": event, "driver": driver}.items() if v is not None}
+    out = answer_query(QueryRequest.of({"query": question, "top_k": top_k, "filters": filters or None}),
+                       settings=get_settings())
     if as_json:
         out = {k: v for k, v in out.items() if k not in ("usage", "model")}
         print_json(out)

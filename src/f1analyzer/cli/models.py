@@ -32,7 +32,9 @@ def train(
 
     Seasons missing from the store are ingested from $F1_DATA_DIR/laps when it is set; seasons with no data anywhere are skipped and reported.
     """
-    from ..models.training import build_knowledge_index
+    # training pulls in LightGBM and the index build the embedder: load them for this command only
+    from ..app.admin import build_knowledge_index
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..models.training import train as run_train
 
     settings = get_settings()
@@ -104,6 +106,7 @@ def evaluate(
                                                         "stint_forecast.csv into this folder.")] = None,
 ) -> None:
     """Evaluate the learned models on one season, each figure next to its baseline."""
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..models.evaluate import evaluate_season
 
     with _bar(as_json) as bar:

@@ -34,6 +34,7 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
     """
     import uvicorn
 
+    # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..api.logging import uvicorn_log_config
 
     s = get_settings()
@@ -69,6 +70,7 @@ def serve(
     if get:
         from fastapi.testclient import TestClient
 
+        # loaded by this command only: keeps `f1analyzer --help` and other commands fast
         from ..api.main import create_app
 
         with TestClient(create_app()) as client:

@@ -1,7 +1,8 @@
 """`f1analyzer strategy | live | replay | backtest`: the strategy engine from the command line.
 
-All four call :mod:`f1analyzer.app.strategy` (the same functions the API calls) with the
-current race models (the registry's latest set, else the bundled one) and the configured store.
+All four build the operation's typed request (:mod:`f1analyzer.app.requests`, the API's request
+bodies) and call :mod:`f1analyzer.app.strategy` (the same functions the API calls) with the
+application's model set (the registry's latest, else the bundled one) and store.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .common import console, print_json, store
+from ..app.requests import BacktestRequest, GenerateRequest, LiveRequest, ReplayRequest
+from ..app.strategy import generate_strategy, live_advice, replay_race, run_backtest
+from ..errors import InvalidRequestError
+from ..narration.strategy import narrate_strategy
+from .common import console, print_json, services
 
 
-def _models():
-    from ..models.bundled import current_race_models
-
-    return current_race_models()
+def _given(**fields) -> dict:
+    """The options the user gave (None = leave the request's default)."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _out() -> Console:
@@ -44,12 +48,10 @@ def strategy(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")] = False,
 ) -> None:
     """Best pit strategies for a driver: stops, compounds, pit laps and windows, finishing odds."""
-    from ..app.strategy import generate_strategy
-
-    req = {"season": season, "event": event, "driver": driver, "grid": grid, "top_k": top_k,
-           "n_sims": sims, "seed": seed}
-    out = generate_strategy({k: v for k, v in req.items() if v is not None}, models=_models(), store=store(),
-                            narrate=_narrate)
+    req = GenerateRequest.of(_given(season=season, event=event, driver=driver, grid=grid, top_k=top_k,
+                                    n_sims=sims, seed=seed))
+    svc = services()
+    out = generate_strategy(req, models=svc.model_set(), store=svc.store, narrate=_narrate)
     if as_json:
         print_json(out)
         return
@@ -90,8 +92,6 @@ def _pct(p) -> str:
 def _narrate(result: dict) -> dict:
     """The answer's narrative (offline writer unless an LLM is configured; sources from the
     knowledge base when it is built), as the API writes it."""
-    from ..narration.strategy import narrate_strategy
-
     story = narrate_strategy(result)
     result.update({k: story.get(k) for k in ("narrative", "sources", "provider", "fallback_reason")})
     return result
@@ -113,12 +113,12 @@ def live(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Box now or stay out? The rest of the field comes from the stored race at that lap (if any)."""
-    from ..app.strategy import live_advice
-
-    req = {"season": season, "event": event, "lap": lap, "driver": driver, "compound": compound,
-           "tyre_age_laps": tyre_age, "position": position, "gap_to_leader_s": gap, "stops": stops,
-           "track_status": track_status, "n_sims": sims, "seed": seed}
-    out = live_advice({k: v for k, v in req.items() if v is not None}, models=_models(), store=store())
+    req = LiveRequest.of(_given(season=season, event=event, lap=lap, driver=driver,
+                                compound=compound.strip().upper(), tyre_age_laps=tyre_age,
+                                position=position, gap_to_leader_s=gap, stops=stops,
+                                track_status=track_status.strip().lower(), n_sims=sims, seed=seed))
+    svc = services()
+    out = live_advice(req, models=svc.model_set(), store=svc.store)
     if as_json:
         print_json(out)
         return
@@ -151,11 +151,10 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Re-simulate a stored race from its real state at a lap, with its real (or changed) strategies."""
-    from ..app.strategy import replay_race
-
-    out = replay_race({"season": season, "event": event, "from_lap": from_lap, "changes": change or [],
-                       "track_status": "sampled" if sampled else "real", "n_sims": sims, "seed": seed},
-                      models=_models(), store=store())
+    req = ReplayRequest.of({"season": season, "event": event, "from_lap": from_lap, "changes": change or [],
+                            "track_status": "sampled" if sampled else "real", "n_sims": sims, "seed": seed})
+    svc = services()
+    out = replay_race(req, models=svc.model_set(), store=svc.store)
     if as_json:
         print_json(out)
         return
@@ -184,15 +183,15 @@ def backtest(
 ) -> None:
     """For every race of a season: pre-race plan for the winner vs reality, replay rank
     correlation, and the live advisor's calls against the real pit walls."""
-    from ..errors import InvalidRequestError
-    from ..app.strategy import run_backtest
-
     try:
         rs = [int(x) for x in rounds.split(",") if x.strip()] if rounds else None
     except ValueError:
         raise InvalidRequestError(f"--rounds takes round numbers separated by commas, e.g. 1,2; got {rounds!r}.") from None
-    out = run_backtest(season, store=store(), rounds=rs, models_from=models_from, opt_sims=sims,
-                       replay_sims=replay_sims, advisor_sims=advisor_sims, seed=seed, advisor=not no_advisor)
+    req = BacktestRequest.of({"season": season, "rounds": rs, "models_from": models_from, "opt_sims": sims,
+                              "replay_sims": replay_sims, "advisor_sims": advisor_sims, "seed": seed,
+                              "advisor": not no_advisor})
+    svc = services()
+    out = run_backtest(req, store=svc.store, models=svc.model_set() if req.models_from == "registry" else None)
     if as_json:
         print_json(out)
         return

@@ -19,6 +19,7 @@ import pandas as pd
 from ..config import get_settings
 from .derive import classification
 from .schema import DRY_COMPOUNDS, RACE, check_session
+from .store import RaceStore
 
 
 class Laps(pd.DataFrame):
@@ -59,8 +60,6 @@ class Race:
     Loading happens on first access to a table."""
 
     def __init__(self, season: int, event: str | int, store=None, *, session: str = RACE):
-        from .store import RaceStore  # the store imports Laps from here: imported late to avoid a cycle
-
         self.store = store or RaceStore(get_settings().store_dir)
         self.session = check_session(session, allow_all=False)
         self.info: dict = self.store.find_race(season, event, session=self.session)

@@ -68,6 +68,7 @@ class FileSource:
 
 
 def _fastf1_source(**kwargs) -> LapSource:
+    # live imports this module (cycle); the live source is optional at run time
     from .live import FastF1Source
 
     return FastF1Source(**kwargs)

@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from f1analyzer.knowledge.documents import Document, rule_documents
 from f1analyzer.knowledge.retrieval import BuildReport, KnowledgeBase, ProgressCallback
 from f1analyzer.log import get_logger
+from f1analyzer.knowledge import writers, writers_bundled
+from f1analyzer.config import get_settings
+from f1analyzer.data.store import RaceStore
+from f1analyzer.knowledge.writers_bundled import PrecomputedEmbedder
 
 log = get_logger("knowledge.build")
 
@@ -30,15 +34,10 @@ def collect_documents(settings=None, *, store=None) -> list[Document]:
     facts, laid over the bundled facts (a stored race replaces the bundled one with the same
     season and round) and every passage is written again with the active race models.
     """
-    from f1analyzer.knowledge import writers, writers_bundled
 
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     if store is None:
-        from f1analyzer.data.store import RaceStore
-
         store = RaceStore(settings.store_dir)
     rules = rule_documents()
     if store.is_empty():
@@ -78,8 +77,6 @@ def build_index(settings=None, *, progress: ProgressCallback | None = None, stor
 def get_knowledge_base(settings=None) -> KnowledgeBase:
     """The process-wide :class:`KnowledgeBase` for these settings (one per index location)."""
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     key = (settings.vector_backend, str(settings.index_dir), settings.pinecone_index,
            settings.pinecone_namespace, settings.embedding_threads)
@@ -93,8 +90,8 @@ def get_knowledge_base(settings=None) -> KnowledgeBase:
 
 def _default_embedder(settings):
     """MiniLM, answering the passages shipped with the package from their bundled vectors."""
+    # loads torch and the MiniLM model only when embedding
     from f1analyzer.knowledge.embeddings import MiniLMEmbedder, get_embedder
-    from f1analyzer.knowledge.writers_bundled import PrecomputedEmbedder
 
     base = get_embedder(settings)
     if isinstance(base, MiniLMEmbedder) and base.expand:

@@ -20,6 +20,7 @@ import numpy as np
 
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
+from f1analyzer.config import get_settings
 
 log = get_logger("knowledge.embeddings")
 
@@ -179,7 +180,5 @@ class MiniLMEmbedder:
 def get_embedder(settings=None) -> Embedder:
     """The configured embedder (MiniLM with ``settings.embedding_threads`` threads)."""
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     return MiniLMEmbedder(threads=settings.embedding_threads)

@@ -26,6 +26,7 @@ import numpy as np
 from f1analyzer.errors import BackendUnavailableError, InvalidRequestError
 from f1analyzer.knowledge.documents import Document
 from f1analyzer.log import get_logger
+from f1analyzer.config import get_settings
 
 log = get_logger("knowledge.index")
 
@@ -59,6 +60,14 @@ class Hit:
     def to_dict(self) -> dict:
         return {"id": self.id, "score": self.score, "title": self.title,
                 "snippet": self.snippet, "metadata": dict(self.metadata)}
+
+
+def source_dict(hit: Hit) -> dict:
+    """One cited source as answers show it (``/query`` sources, a strategy narrative's sources)."""
+    meta = hit.metadata or {}
+    return {"id": hit.id, "kind": meta.get("kind"), "season": meta.get("season"),
+            "round": meta.get("round"), "event": meta.get("event"), "title": hit.title,
+            "score": round(float(hit.score), 6), "snippet": hit.snippet}
 
 
 @runtime_checkable
@@ -389,10 +398,9 @@ def _row_to_document(row: dict) -> Document:
 def get_vector_index(settings=None, *, dim: int = 384) -> VectorIndex:
     """The vector index chosen by ``settings.vector_backend`` (``lancedb`` or ``pinecone``)."""
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     if settings.vector_backend == "pinecone":
+        # pinecone_index imports this module (cycle); only the Pinecone backend needs it
         from f1analyzer.knowledge.pinecone_index import PineconeIndex
 
         return PineconeIndex.from_settings(settings, dim=dim)

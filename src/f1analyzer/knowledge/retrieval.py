@@ -37,6 +37,7 @@ from f1analyzer.knowledge.index import (
 )
 from f1analyzer.knowledge.query import ParsedQuery, parse_query
 from f1analyzer.log import get_logger
+from f1analyzer.config import get_settings
 
 log = get_logger("knowledge.retrieval")
 
@@ -224,8 +225,6 @@ class KnowledgeBase:
     def __init__(self, embedder: Embedder | None = None, index: VectorIndex | None = None,
                  corpus_dir: str | Path | None = None, settings=None):
         if settings is None and (embedder is None or index is None or corpus_dir is None):
-            from f1analyzer.config import get_settings
-
             settings = get_settings()
         self.embedder = embedder if embedder is not None else get_embedder(settings)
         self.index = index if index is not None else get_vector_index(

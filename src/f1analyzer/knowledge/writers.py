@@ -33,6 +33,8 @@ import pandas as pd
 
 from f1analyzer.knowledge.documents import Document
 from f1analyzer.log import get_logger
+from f1analyzer.config import get_settings
+from f1analyzer.models.loading import current_race_models
 
 # circuit/season passages and the wording helpers live in their own modules; every name stays
 # importable from here (``writers.circuit_documents``, ``writers.driver_name``, ...)
@@ -56,6 +58,7 @@ from f1analyzer.knowledge.writers_text import (  # noqa: F401 - re-exported
     compound_label,
     driver_name,
 )
+from f1analyzer.data.derive import classification
 
 log = get_logger("knowledge.writers")
 
@@ -148,7 +151,6 @@ def race_facts(store, seasons: Iterable[int] | None = None) -> list[dict]:
     ``phases`` (``sc``/``vsc``/``red`` → lap ranges), ``moves`` (undercuts/overcuts),
     ``start_compounds`` (compound → cars), ``lap1_leader``, ``wet``.
     """
-    from f1analyzer.data.derive import classification
 
     races = store.races()
     if races.empty:
@@ -358,9 +360,7 @@ def write_documents(facts: Sequence[dict], race_models=None) -> list[Document]:
 def current_race_models_or_none(settings=None):
     """The active fitted race models (registry, else bundled), or None when there are none."""
     try:
-        from f1analyzer.models.bundled import current_race_models
-
-        return current_race_models(settings)
+        return current_race_models(settings or get_settings())
     except Exception as exc:  # noqa: BLE001 - circuits are then written without model numbers
         log.warning("no race models for the circuit documents: %s", exc)
         return None

@@ -20,18 +20,16 @@ import hashlib
 import json
 import threading
 from dataclasses import asdict
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from f1analyzer.data.bundle import BUNDLE_FORMAT, BUNDLED_KNOWLEDGE, load_bundle  # noqa: F401 - re-exported
 from f1analyzer.knowledge.documents import Document
 from f1analyzer.log import get_logger
 
 log = get_logger("knowledge.bundled")
 
-BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[1] / "bundled" / "knowledge_docs.json.gz"
-BUNDLE_FORMAT = 1
 ATTRIBUTION = "Lap data: Armchair Strategist (Apache-2.0), sourced from F1 live timing via FastF1."
 
 
@@ -65,28 +63,6 @@ def write_bundle(path: Path, facts: list[dict], documents: list[Document], meta:
         gz.write(body.encode("utf-8"))
     tmp.replace(path)
     return path
-
-
-@lru_cache(maxsize=2)
-def _load(path: str, _mtime_ns: int) -> dict:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        payload = json.load(fh)
-    if payload.get("format") != BUNDLE_FORMAT:
-        raise ValueError(f"unsupported knowledge bundle format {payload.get('format')!r}")
-    return payload
-
-
-def load_bundle(path: Path | None = None) -> dict | None:
-    """The bundle as a dict (``facts``, ``documents``, ``attribution``...), or None when the
-    package ships none or it cannot be read (logged)."""
-    p = Path(path) if path is not None else BUNDLED_KNOWLEDGE
-    if not p.is_file():
-        return None
-    try:
-        return _load(str(p), p.stat().st_mtime_ns)
-    except (OSError, ValueError, EOFError) as exc:
-        log.warning("bundled knowledge documents unreadable (%s): %s", p, exc)
-        return None
 
 
 def bundled_facts(path: Path | None = None) -> list[dict]:

@@ -46,37 +46,3 @@ def as_race_models(obj: object) -> RaceModels:
         if isinstance(inner, RaceModels):
             return inner
     raise NotFittedError(f"The model set {type(obj).__name__} holds no fitted race models.")
-
-
-def current_race_models(settings=None) -> RaceModels:
-    """Race models of the active model set: ``models.loading.load_model_set()`` when that module
-    exists (the registry's current set, else the bundled one), otherwise the bundled set."""
-    try:
-        from .loading import load_model_set  # type: ignore[import-not-found]
-    except ImportError:
-        return load_bundled_models()
-    from ..config import get_settings
-
-    try:
-        return as_race_models(load_model_set(settings or get_settings()))
-    except NotFittedError:
-        return load_bundled_models()
-
-
-def race_models_for_state(state) -> RaceModels:
-    """Race models for the API: from the cached model set in ``state.services["models"]``
-    (``models.loading.get_model_set`` when available), else the bundled set, cached there."""
-    try:
-        from .loading import get_model_set  # type: ignore[import-not-found]
-    except ImportError:
-        get_model_set = None
-    if get_model_set is not None:
-        try:
-            return as_race_models(get_model_set(state))
-        except NotFittedError:
-            return load_bundled_models()
-    obj = state.services.get("models")
-    if obj is None:
-        obj = load_bundled_models()
-        state.services["models"] = obj
-    return as_race_models(obj)

@@ -8,14 +8,13 @@
    from ``models.bundled.load_bundled_models()`` and, when present, the learned lap-time and
    pit-stop models in ``bundled/learned_models.joblib`` (with its ``learned_models.json`` sidecar).
 
-The API caches the set in ``state.services["models"]`` (:func:`get_model_set`) and reports it
-in ``/health`` as ``ml_models`` (:func:`attach_models`).
+The application layer (``f1analyzer.app.services.Services``) holds the set a process serves and
+reloads it when the registry moves on; nothing here keeps state.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,14 @@ from typing import Any
 from ..config import Settings
 from ..errors import BackendUnavailableError, NotFittedError
 from ..log import get_logger
+from .bundled import as_race_models, load_bundled_models
+from .registry import code_versions, get_registry
 
 log = get_logger("models.loading")
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
 BUNDLED_LEARNED = BUNDLED_DIR / "learned_models.joblib"
 BUNDLED_LEARNED_SIDECAR = BUNDLED_DIR / "learned_models.json"
-
-_lock = threading.Lock()
 
 
 @dataclass
@@ -64,8 +63,6 @@ class ModelSet:
 
 
 def _from_registry(settings: Settings) -> ModelSet | None:
-    from .registry import get_registry
-
     try:
         mv = get_registry(settings).latest()
     except BackendUnavailableError as exc:
@@ -98,9 +95,7 @@ def write_bundled_learned(laptime: Any, pitstop: Any, metadata: dict, directory:
 
     Used by the maintainers after ``f1analyzer train`` on the full data (see ``bundle_latest``).
     """
-    import joblib
-
-    from .registry import code_versions
+    import joblib  # heavy; only the maintainers' bundling step writes
 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / BUNDLED_LEARNED.name
@@ -112,8 +107,6 @@ def write_bundled_learned(laptime: Any, pitstop: Any, metadata: dict, directory:
 
 def bundle_latest(settings: Settings, directory: Path = BUNDLED_DIR) -> Path:
     """Copy the registry's latest learned models into the package's bundle folder."""
-    from .registry import get_registry
-
     mv = get_registry(settings).latest()
     if mv is None:
         raise NotFittedError("Nothing registered yet: run `f1analyzer train` first.")
@@ -133,10 +126,8 @@ def _bundled() -> ModelSet:
 
 def _bundled_race_models() -> Any:
     try:
-        from .bundled import load_bundled_models
-
         return load_bundled_models()
-    except (ImportError, NotFittedError):
+    except NotFittedError:
         log.info("no bundled race models in this build")
     except Exception as exc:
         log.warning("bundled race models unreadable: %s", exc)
@@ -159,34 +150,13 @@ def load_model_set(settings: Settings) -> ModelSet:
     return ms
 
 
-# ------------------------------------------------------------------------------ API wiring
-def get_model_set(state) -> ModelSet:
-    """The model set cached in ``state.services["models"]`` (loaded on first use)."""
-    ms = state.services.get("models")
-    if ms is None:
-        with _lock:
-            ms = state.services.get("models")
-            if ms is None:
-                ms = load_model_set(state.settings)
-                state.services["models"] = ms
-                log.info("model set loaded: %s", ms.summary())
-    return ms
+def current_race_models(settings: Settings) -> Any:
+    """Race models of :func:`load_model_set` (the registry's latest, else the bundled ones).
 
-
-def reload_model_set(state) -> ModelSet:
-    """Forget the cached set and load the newest one (after a training run)."""
-    with _lock:
-        state.services.pop("models", None)
-    return get_model_set(state)
-
-
-def models_ok(state) -> bool:
-    """Health check: a model set is loaded."""
-    return get_model_set(state).is_loaded
-
-
-def attach_models(state, *, eager: bool = False) -> None:
-    """Register the ``ml_models`` health check (and load now when ``eager``)."""
-    state.health_checks["ml_models"] = models_ok
-    if eager:
-        get_model_set(state)
+    A one-off read for batch work (documents, scripts); a serving process asks its
+    ``Services.model_set()`` instead, which keeps the set and follows the registry.
+    """
+    try:
+        return as_race_models(load_model_set(settings))
+    except NotFittedError:
+        return load_bundled_models()

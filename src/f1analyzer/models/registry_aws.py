@@ -23,7 +23,8 @@ from typing import Any
 from ..config import Settings
 from ..errors import BackendUnavailableError, NotFoundError
 from ..log import get_logger
-from .registry import METADATA_FILE, ModelVersion, _stage, complete_metadata, new_version
+from ..backends.aws_clients import client
+from .registry_base import METADATA_FILE, ModelVersion, _stage, complete_metadata, new_version
 
 log = get_logger("models.registry_aws")
 
@@ -32,8 +33,6 @@ PK = "model"
 
 
 def _client(service: str, settings: Settings) -> Any:
-    from ..aws.clients import client
-
     return client(service, settings)
 
 

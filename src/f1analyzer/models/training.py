@@ -34,6 +34,9 @@ from .features import attach_priors, prepare_laps
 from .laptime import LapTimeModel
 from .pitstop import PitStopModel
 from .race_models import RaceModels
+from ..data.ingest import ingest_files
+from ..data.session import Laps
+from .registry import get_registry
 
 log = get_logger("models.training")
 
@@ -103,8 +106,6 @@ def ensure_seasons(store: RaceStore, seasons: list[int], data_dir: Path | None) 
     missing = [s for s in seasons if s not in stored]
     ingested: list[int] = []
     if missing and data_dir is not None:
-        from ..data.ingest import ingest_files
-
         files = [Path(data_dir) / "laps" / f"{s}.csv.gz" for s in missing]
         files = [f for f in files if f.is_file()]
         if files:
@@ -118,11 +119,7 @@ def ensure_seasons(store: RaceStore, seasons: list[int], data_dir: Path | None) 
 
 
 def fit_race_models(laps, races, pit_stops) -> tuple[object | None, str]:
-    """Fit ``RaceModels`` when the module exists: (models or None, a one-line status)."""
-    try:
-        from .race_models import RaceModels
-    except ImportError as exc:
-        return None, f"not fitted: f1analyzer.models.race_models is not available ({exc})"
+    """Fit ``RaceModels``: (models or None, a one-line status)."""
     try:
         return RaceModels().fit(laps, races, pit_stops), "fitted"
     except Exception as exc:  # the learned models are still worth registering; say why clearly
@@ -190,7 +187,6 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
         races = races[races["round"] <= QUICK_ROUNDS]
         keep = laps["round"] <= QUICK_ROUNDS
         laps, pit_stops = laps[keep], pit_stops[pit_stops["round"] <= QUICK_ROUNDS]
-    from ..data.session import Laps
 
     laps = Laps(laps.reset_index(drop=True))
     rounds = {int(s): sorted(int(r) for r in g["round"]) for s, g in races.groupby("season")}
@@ -225,7 +221,6 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
     version = None
     if register:
         step("registering the model set", 7)
-        from .registry import get_registry
 
         metadata = {"training_seasons": seasons, "rounds": rounds, "quick": quick, "data_hash": dhash,
                     "n_laps": int(len(laps)), "metrics": evaluation, "race_models": rm_status,
@@ -239,17 +234,3 @@ def train(settings: Settings, start_year: int = 2018, end_year: int = 2024, *, q
     return TrainReport(version=version, seasons=seasons, skipped_seasons=skipped, ingested_seasons=ingested,
                        quick=quick, n_laps=int(len(laps)), data_hash=dhash, evaluation=evaluation,
                        race_models=rm_status, timings_s=timings, rounds=rounds, filled_circuits=filled)
-
-
-def build_knowledge_index(settings: Settings, progress=None) -> tuple[bool, str]:
-    """Build the knowledge index when ``f1analyzer.knowledge.build_index`` exists.
-
-    Returns (built, message); a missing builder is not an error.
-    """
-    try:
-        from ..knowledge import build_index
-    except ImportError as exc:
-        return False, ("knowledge index not built yet: f1analyzer.knowledge has no build_index() in this "
-                       f"build ({exc}); run `f1analyzer train --init-vectordb` again once it exists")
-    result = build_index(settings, progress=progress)
-    return True, f"knowledge index built ({result})" if result is not None else "knowledge index built"

@@ -22,6 +22,8 @@ from f1analyzer.narration.base import (
 from f1analyzer.narration.llm import AnthropicNarrator, OpenAICompatibleNarrator
 from f1analyzer.narration.numbers import check_citations, unsupported_numbers
 from f1analyzer.narration.offline import OfflineWriter
+from f1analyzer.config import get_settings
+from f1analyzer.backends.cache import make_key
 
 log = get_logger("narration")
 
@@ -40,8 +42,6 @@ def get_narrator(settings=None) -> Narrator:
     public OpenAI API), ``offline`` always writes offline.
     """
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     provider = settings.llm_provider
     if provider == "auto":
@@ -101,8 +101,6 @@ def cached_narration(request: NarrationRequest, cache, narrator: Narrator | None
     does not pin the offline text for the whole TTL.
     """
     import hashlib
-
-    from f1analyzer.backends.cache import make_key
 
     narrator = narrator if narrator is not None else get_narrator()
     key = make_key("narration", {

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from f1analyzer.narration.base import NarrationRequest, strip_citations
+from f1analyzer.narration.base import citation_numbers
 
 # 1,234.5 | 12.5 | 0.35 | 7 — not part of a word or code (C3, P10 are handled below)
 _NUMBER_RE = re.compile(r"(?<![\w.])[-−]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d])")
@@ -123,6 +124,5 @@ def unsupported_numbers(text: str, request: NarrationRequest) -> list[str]:
 
 def check_citations(text: str, sources: Sequence) -> list[int]:
     """Citation numbers that point to no source (``[4]`` with three sources)."""
-    from f1analyzer.narration.base import citation_numbers
 
     return [n for n in citation_numbers(text) if not 1 <= n <= len(sources)]

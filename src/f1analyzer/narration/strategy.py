@@ -15,6 +15,10 @@ import re
 
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
+from f1analyzer.knowledge.index import Hit, source_dict
+from f1analyzer.narration import NarrationRequest, cached_narration, get_narrator, narrate_checked
+from f1analyzer.config import get_settings
+from f1analyzer.knowledge.build import get_knowledge_base
 
 log = get_logger("narration.strategy")
 
@@ -94,8 +98,7 @@ _DIGIT = re.compile(r"\d")
 def without_model_numbers(hit):
     """A circuit profile without its sentences holding numbers: those are the raw fits (tyre
     wear, pit loss) the simulator may have overridden; the answer states the numbers it used."""
-    # lazy, like strategy_sources: importing the narration package stays light
-    from f1analyzer.knowledge.index import Hit
+    # lazy: importing the narration package stays light
     from f1analyzer.narration.offline_answer import split_sentences
 
     if (hit.metadata or {}).get("kind") != "circuit":
@@ -111,8 +114,6 @@ def strategy_sources(result: dict, kb, top_k: int = MAX_SOURCES) -> list:
     answer about a past race (``data_used.cutoff``) only documents known before it
     (:func:`known_before`); circuit profiles lose their fitted numbers
     (:func:`without_model_numbers`)."""
-    from f1analyzer.knowledge.index import Hit
-
     corpus = kb.corpus()
     picked: list[Hit] = []
     cutoff = knowledge_cutoff(result)
@@ -158,20 +159,14 @@ def narrate_strategy(result: dict, settings=None, kb=None, cache=None) -> dict:
         "score", "snippet"}], "provider": str, "fallback_reason": str | None}`` — plus
         ``"model"`` and ``"usage"`` (``input_tokens``, ``output_tokens``) for the LLM metrics.
     """
-    from f1analyzer.app.knowledge import source_dict
-    from f1analyzer.narration import NarrationRequest, cached_narration, get_narrator, narrate_checked
 
     if settings is None:
-        from f1analyzer.config import get_settings
-
         settings = get_settings()
     facts = narrator_input(result)
     kb_problem = None
     sources: list = []
     try:
         if kb is None:
-            from f1analyzer.knowledge.build import get_knowledge_base
-
             kb = get_knowledge_base(settings)
         sources = strategy_sources(result, kb)
     except BackendUnavailableError as exc:

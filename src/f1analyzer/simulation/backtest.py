@@ -41,6 +41,9 @@ from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
+from f1analyzer.models.race_models import RaceModels
+from f1analyzer.data.session import Race
+from f1analyzer.models.bundled import as_race_models
 
 log = get_logger("simulation.backtest")
 
@@ -50,7 +53,6 @@ TOP_N = 10
 
 def train_models_before(store, season: int, *, in_season_pace: bool = True):
     """RaceModels fitted on the store's seasons before ``season`` (+ in-season pace, see above)."""
-    from f1analyzer.models.race_models import RaceModels
 
     seasons = [s for s in store.seasons() if s < int(season)]
     if not seasons:
@@ -220,7 +222,6 @@ def _majority_rate(calls: list[dict]) -> dict:
 def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, replay_sims: int = 500,
                   advisor_sims: int = 100, seed: int = 0, advisor: bool = True) -> dict:
     """One race of the backtest (see the module docstring); JSON-ready."""
-    from f1analyzer.data.session import Race
 
     race = Race(season, rnd, store=store)
     results = race.results
@@ -321,8 +322,6 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
                                          "whose tyre coefficients are shrunk to the season average)",
                           "knowledge": "none (the backtest does not narrate)"}}
     else:
-        from f1analyzer.models.bundled import as_race_models
-
         models = as_race_models(models_from)
         model_info = {"source": "given", "training_seasons": sorted(models.seasons_),
                       "honest": all(s < season for s in models.seasons_),

@@ -1,4 +1,7 @@
-"""Admin endpoints: background ingest, training and re-indexing (API key required)."""
+"""Admin endpoints: background ingest, training and re-indexing (API key required).
+
+Each route submits an application operation (:mod:`f1analyzer.app.admin`) to the job manager.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 from starlette.exceptions import HTTPException
 
+from ...app.admin import ingest_paths, run_ingest, run_reindex, run_train
 from ...errors import NotFoundError
 from ..deps import StateDep
-from ..jobs import JobManager, JobQueueFull, ingest_paths, run_ingest, run_reindex, run_train
+from ..jobs import JobQueueFull
 from ..schemas.admin import IngestRequest, JobAccepted, JobStatus, ReindexRequest, TrainRequest
 from ..security import AdminKeyDep
 
@@ -19,13 +23,9 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses={
 JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _jobs(state) -> JobManager:
-    return state.services["jobs"]
-
-
 def _submit(state, kind: str, fn, params: dict, who: str) -> JobAccepted:
     try:
-        job = _jobs(state).submit(kind, fn, params, requested_by=who)
+        job = state.jobs.submit(kind, fn, params, requested_by=who)
     except JobQueueFull as exc:
         raise HTTPException(status_code=409, detail=exc.message) from exc
     return JobAccepted(job_id=job.id, kind=kind, status=job.status,
@@ -35,8 +35,8 @@ def _submit(state, kind: str, fn, params: dict, who: str) -> JobAccepted:
 @router.post("/ingest", response_model=JobAccepted, status_code=202,
              summary="Ingest lap files (server paths or F1_DATA_DIR seasons) in the background")
 def ingest(state: StateDep, who: AdminKeyDep, body: IngestRequest) -> JobAccepted:
-    paths = ingest_paths(state.settings, body.paths, body.seasons)
-    return _submit(state, "ingest", lambda: run_ingest(state, paths),
+    paths = ingest_paths(state.settings, body)  # checked now: a bad path answers 422, not a failed job
+    return _submit(state, "ingest", lambda: run_ingest(state.services, paths),
                    {"paths": [str(p) for p in paths]}, who)
 
 
@@ -45,20 +45,19 @@ def ingest(state: StateDep, who: AdminKeyDep, body: IngestRequest) -> JobAccepte
 def train(state: StateDep, who: AdminKeyDep,
           body: Annotated[TrainRequest | None, Body()] = None) -> JobAccepted:
     body = body or TrainRequest()
-    return _submit(state, "train", lambda: run_train(state, body.start_year, body.end_year, body.quick),
-                   body.model_dump(), who)
+    return _submit(state, "train", lambda: run_train(state.services, body), body.model_dump(), who)
 
 
 @router.post("/reindex", response_model=JobAccepted, status_code=202,
              summary="Rebuild the knowledge index in the background")
 def reindex(state: StateDep, who: AdminKeyDep,
             body: Annotated[ReindexRequest | None, Body()] = None) -> JobAccepted:
-    return _submit(state, "reindex", lambda: run_reindex(state), {}, who)
+    return _submit(state, "reindex", lambda: run_reindex(state.services), {}, who)
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status of a background job")
 def job_status(state: StateDep, who: AdminKeyDep, job_id: JobId) -> JobStatus:
-    rec = _jobs(state).get(job_id)
+    rec = state.jobs.get(job_id)
     if rec is None:
         raise NotFoundError(f"Unknown job {job_id!r}.", details={"suggestions": []})
     return JobStatus(**{k: v for k, v in rec.items() if k in JobStatus.model_fields})

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from ...models.bundled import race_models_for_state
+from ...models.bundled import as_race_models
 from ...models.race_models import CircuitModel
 from ..deps import StateDep
 from ..schemas.circuits import CircuitDetail, CircuitsPublic, CircuitSummary
@@ -29,14 +29,14 @@ def summary(cm: CircuitModel) -> dict:
 
 @router.get("", response_model=CircuitsPublic, summary="Fitted race models of every circuit")
 def list_circuits(state: StateDep) -> CircuitsPublic:
-    models = race_models_for_state(state)
+    models = as_race_models(state.services.model_set())
     data = [CircuitSummary(**summary(cm)) for cm in models.circuits_.values()]
     return CircuitsPublic(data=data, count=len(data))
 
 
 @router.get("/{key}", response_model=CircuitDetail, summary="One circuit's full model and degradation curves")
 def get_circuit_model(state: StateDep, key: Key) -> CircuitDetail:
-    cm = race_models_for_state(state).circuit(key)
+    cm = as_race_models(state.services.model_set()).circuit(key)
     d = cm.to_dict()
     return CircuitDetail(
         **summary(cm),

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from ...data.circuits import resolve_circuit
 from ...data.session import Race
 from ...errors import DataNotLoadedError, InvalidRequestError, NotFoundError
-from ...models.loading import get_model_set
 from ..deps import StateDep
 from ..schemas.predict import LapTimePrediction, LapTimeRequest, PitStopPrediction, PitStopRequest
+from ...models.features import prepare_laps
+from ...models.pitstop import HORIZON_LAPS
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 
@@ -24,7 +25,6 @@ def _stored_race(state, season: int | None, event: str | None) -> Race | None:
 
 def _driver_context(race: Race, driver: str, lap: int) -> dict:
     """Recent clean laps of the current stint, gaps and position at the end of ``lap − 1``."""
-    from ...models.features import prepare_laps
 
     prep = prepare_laps(race.laps, race.store.races(race.season))
     d = prep[(prep["driver"] == driver.upper())]
@@ -50,7 +50,7 @@ def _driver_context(race: Race, driver: str, lap: int) -> dict:
 
 @router.post("/laptime", response_model=LapTimePrediction, summary="One-lap-ahead lap time")
 def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
-    models = get_model_set(state)
+    models = state.services.model_set()
     model = models.require("laptime")
     race = _stored_race(state, body.season, body.event)
     if race is not None:
@@ -80,9 +80,7 @@ def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
 
 @router.post("/pitstop", response_model=PitStopPrediction, summary="Probability of a pit stop in the next 3 laps")
 def predict_pitstop(state: StateDep, body: PitStopRequest) -> PitStopPrediction:
-    from ...models.pitstop import HORIZON_LAPS
-
-    models = get_model_set(state)
+    models = state.services.model_set()
     model = models.require("pitstop")
     race = _stored_race(state, body.season, body.event)
     circuit = race.circuit_key if race else (resolve_circuit(body.event) if body.event else None)

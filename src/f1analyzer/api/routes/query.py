@@ -12,8 +12,9 @@ import time
 from fastapi import APIRouter
 
 from ...app.knowledge import answer_query, require_index_ready
+from ...knowledge.build import get_knowledge_base
 from ..caching import ResponseCacheDep
-from ..deps import StateDep
+from ..deps import ServicesDep
 from ..metrics import record_llm_usage
 from ..schemas.query import QueryBatchRequest, QueryBatchResponse, QueryRequest, QueryResponse
 
@@ -24,36 +25,32 @@ router = APIRouter(tags=["query"])
              summary="Ask about races, circuits, seasons and the rules",
              responses={503: {"description": "The knowledge index is missing, corrupted or "
                                              "still being built."}})
-def query(state: StateDep, cache: ResponseCacheDep, body: QueryRequest) -> dict:
+def query(services: ServicesDep, cache: ResponseCacheDep, body: QueryRequest) -> dict:
     """Retrieve the ``top_k`` best passages (dense MiniLM + BM25 keywords + the season, driver
     and circuit the question names) and answer from them only, citing them as [n]."""
-    require_index_ready(state)
-    return _answer(state, cache, body)
+    require_index_ready(services)
+    return _answer(services, cache, body)
 
 
 @router.post("/query/batch", response_model=QueryBatchResponse,
              summary="Several questions at once (embedded in one batch)",
              responses={503: {"description": "The knowledge index is missing, corrupted or "
                                              "still being built."}})
-def query_batch(state: StateDep, cache: ResponseCacheDep, body: QueryBatchRequest) -> dict:
+def query_batch(services: ServicesDep, cache: ResponseCacheDep, body: QueryBatchRequest) -> dict:
     """Answers in request order. The questions not seen before are embedded together in one
     model call (the costly part of a question), then each is answered as ``POST /query``."""
     t0 = time.perf_counter()
-    require_index_ready(state)
-    from ...knowledge.build import get_knowledge_base
-
-    embedder = get_knowledge_base(state.settings).embedder
+    require_index_ready(services)
+    embedder = get_knowledge_base(services.settings).embedder
     prime = getattr(embedder, "prime", None)
     embedded = prime([q.query for q in body.queries]) if prime else 0
-    results = [_answer(state, cache, q) for q in body.queries]
+    results = [_answer(services, cache, q) for q in body.queries]
     return {"results": results, "count": len(results), "embedded": embedded,
             "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
 
-def _answer(state, cache, body: QueryRequest) -> dict:
-    filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-    out = answer_query(body.query, top_k=body.top_k, filters=filters, settings=state.settings,
-                       cache=cache)
+def _answer(services, cache, body: QueryRequest) -> dict:
+    out = answer_query(body, settings=services.settings, cache=cache)
     usage = out.get("usage") or {}
     if not out["cached"] and out["provider"] != "offline" and any(usage.values()):
         record_llm_usage(out["provider"], out.get("model") or "", usage.get("input_tokens", 0),

@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-
-class QueryFilters(BaseModel):
-    """Hard filters: nothing outside them is retrieved."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    season: int | None = Field(default=None, ge=1950, le=2100, examples=[2021])
-    event: str | None = Field(default=None, min_length=1, max_length=80,
-                              description="Event name ('Hungarian Grand Prix'), or a circuit, "
-                                          "location or country ('Monza', 'Hungary').",
-                              examples=["Hungary"])
-    driver: str | None = Field(default=None, min_length=2, max_length=40,
-                               description="Three-letter code or surname.", examples=["HAM"])
-
-
-class QueryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    query: str = Field(min_length=1, max_length=1000, description="The question.",
-                       examples=["Who won the 2021 Hungarian Grand Prix?"])
-    top_k: int = Field(default=5, ge=1, le=20, description="Passages retrieved and cited.")
-    filters: QueryFilters | None = None
+from ...app.requests import QueryBatchRequest, QueryFilters, QueryRequest  # noqa: F401 - re-exported
 
 
 class QuerySource(BaseModel):
@@ -48,13 +27,6 @@ class QueryResponse(BaseModel):
     latency_ms: float
     fallback_reason: str | None = Field(
         default=None, description="Why the offline writer replaced the configured LLM, if it did.")
-
-
-class QueryBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    queries: list[QueryRequest] = Field(min_length=1, max_length=20,
-                                        description="Up to 20 questions; new ones are embedded together.")
 
 
 class QueryBatchResponse(BaseModel):

@@ -1,5 +1,6 @@
-"""Request and response schemas of ``/strategy/*`` (the engine's answers are plain dicts from
-:mod:`f1analyzer.app.strategy`; these models document and check their shape)."""
+"""Response schemas of ``/strategy/*`` (the answers are plain dicts from
+:mod:`f1analyzer.app.strategy`; these models document and check their shape). The requests are
+defined once with their operations in :mod:`f1analyzer.app.requests` and re-exported here."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .query import QuerySource
 
-Compound = Literal["SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET"]
-DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
-Driver = Field(pattern="^[A-Za-z0-9]{3}$", description="Three-letter driver code.", examples=["LEC"])
-Season = Field(ge=1950, le=2100, description="Championship year.", examples=[2024])
-Event = Field(min_length=1, max_length=80, description="Round number, event name, circuit or location.",
-              examples=["Monza"])
-Seed = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the random numbers (same seed, same answer).")
+from ...app.requests import (  # noqa: F401 - the requests are defined with their operations
+    BatchRequest,
+    CarState,
+    Compound,
+    DryCompound,
+    GenerateRequest,
+    LiveRequest,
+    ReplayRequest,
+    SimulateRequest,
+    StopIn,
+    StrategyIn,
+    UndercutRequest,
+)
 
 
 class _Open(BaseModel):
@@ -25,18 +32,6 @@ class _Open(BaseModel):
 
 
 # ------------------------------------------------------------------------------ generate
-class GenerateRequest(BaseModel):
-    season: int = Season
-    event: str = Event
-    driver: str | None = Field(default=None, pattern="^[A-Za-z0-9]{3}$",
-                               description="Driver code; default the P1 of the grid (lap-1 order).")
-    grid: int | None = Field(default=None, ge=1, le=30, description="Starting slot, 1..number of cars.")
-    top_k: int = Field(default=3, ge=1, le=10, description="Strategies returned.")
-    n_sims: int = Field(default=300, ge=10, le=2000, description="Monte Carlo races per finalist strategy.")
-    seed: int = Seed
-    pre_race: bool = Field(default=True, description="Use only races before the event for driver pace.")
-
-
 class SCRobustness(BaseModel):
     expected_position_green: float | None = Field(description="Expected finish in sims without SC/VSC.")
     expected_position_neutralised: float | None = Field(description="... in sims with a SC or VSC.")
@@ -100,10 +95,6 @@ class GenerateResponse(_Open):
     latency_ms: float
 
 
-class BatchRequest(BaseModel):
-    requests: list[GenerateRequest] = Field(min_length=1, max_length=10)
-
-
 class BatchResponse(_Open):
     results: list[GenerateResponse]
     count: int
@@ -113,26 +104,6 @@ class BatchResponse(_Open):
 
 
 # ------------------------------------------------------------------------------ simulate
-class StopIn(BaseModel):
-    lap: int = Field(ge=1, le=200, description="In-lap: the car pits at the end of this lap.")
-    compound: Compound
-
-
-class StrategyIn(BaseModel):
-    driver: str = Driver
-    start_compound: Compound
-    stops: list[StopIn] = Field(default_factory=list, max_length=5)
-
-
-class SimulateRequest(BaseModel):
-    season: int = Season
-    event: str = Event
-    strategies: list[StrategyIn] = Field(min_length=1, max_length=30)
-    n_sims: int = Field(default=2000, ge=10, le=20000)
-    seed: int = Seed
-    pre_race: bool = True
-
-
 class TimeQuantiles(BaseModel):
     p10: float | None
     p50: float | None
@@ -166,35 +137,6 @@ class SimulateResponse(_Open):
 
 
 # ------------------------------------------------------------------------------ live, undercut
-class CarState(BaseModel):
-    driver: str = Driver
-    position: int | None = Field(default=None, ge=1, le=30)
-    gap_to_leader_s: float | None = Field(default=None, ge=0, le=1000)
-    compound: Compound | None = None
-    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
-    stops: int | None = Field(default=None, ge=0, le=5)
-    compounds_used: list[Compound] | None = None
-    retired: bool | None = None
-
-
-class LiveRequest(BaseModel):
-    season: int = Season
-    event: str = Event
-    lap: int = Field(ge=1, le=200, description="Laps completed by the leader.")
-    driver: str = Driver
-    track_status: Literal["green", "sc", "vsc"] = "green"
-    compound: Compound | None = Field(default=None, description="The driver's fitted compound.")
-    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
-    position: int | None = Field(default=None, ge=1, le=30)
-    gap_to_leader_s: float | None = Field(default=None, ge=0, le=1000)
-    stops: int | None = Field(default=None, ge=0, le=5)
-    cars: list[CarState] = Field(default_factory=list, max_length=30,
-                                 description="Other cars' state; default the stored race's real state.")
-    neutral_laps_remaining: int | None = Field(default=None, ge=1, le=20)
-    n_sims: int = Field(default=400, ge=10, le=5000)
-    seed: int = Seed
-
-
 class AdviceOptionPublic(BaseModel):
     label: str = Field(description="STAY_OUT, BOX_<COMPOUND> (then the best multi-stop rest of race) "
                                    "or BOX_<COMPOUND>_TO_FLAG (that set to the flag).")
@@ -231,28 +173,6 @@ class LiveResponse(_Open):
     latency_ms: float
 
 
-class UndercutRequest(BaseModel):
-    season: int = Season
-    event: str = Event
-    driver: str = Driver
-    rival: str = Driver
-    lap: int = Field(ge=1, le=200)
-    gap_s: float | None = Field(default=None, ge=-200, le=200,
-                                description="Rival's lead over the driver (s); negative: the driver is ahead.")
-    compound: DryCompound | None = Field(default=None, description="Driver's new set.")
-    rival_compound: DryCompound | None = None
-    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
-    rival_tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
-    current_compound: Compound | None = None
-    rival_current_compound: Compound | None = None
-    pit_lap: int | None = Field(default=None, ge=1, le=200)
-    max_delay_laps: int = Field(default=8, ge=1, le=30)
-    track_status: Literal["green", "sc", "vsc"] = "green"
-    cars: list[CarState] = Field(default_factory=list, max_length=30)
-    n_sims: int = Field(default=200, ge=0, le=5000)
-    seed: int = Seed
-
-
 class UndercutResponse(_Open):
     season: int
     round: int
@@ -278,18 +198,6 @@ class UndercutResponse(_Open):
 
 
 # ------------------------------------------------------------------------------ replay
-class ReplayRequest(BaseModel):
-    season: int = Season
-    event: str = Event
-    from_lap: int = Field(default=1, ge=0, le=200, description="Laps completed when the simulation takes over (0 = grid).")
-    changes: list[str] = Field(default_factory=list, max_length=20,
-                               description="'VER:pit=18:HARD', 'LEC:plan=M-20-H' or 'NOR:nostop'.",
-                               examples=[["VER:pit=18:HARD"]])
-    track_status: Literal["real", "sampled"] = "real"
-    n_sims: int = Field(default=1000, ge=10, le=5000)
-    seed: int = Seed
-
-
 class ReplayDriver(_Open):
     driver: str
     start_position: int

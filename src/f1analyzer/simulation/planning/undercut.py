@@ -25,6 +25,9 @@ import numpy as np
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.simulation.core.params import RaceParams, compound_code
 from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.planning.advisor import continuation_plan, continuation_plans
+from f1analyzer.simulation.core.draws import draw
+from f1analyzer.simulation.core.engine import apply_state_status, simulate_groups
 
 
 @dataclass
@@ -159,10 +162,6 @@ def _pick(race: RaceParams, state: RaceState, car: int, compound: str | None) ->
 
 
 def _mc_check(race, state, i, j, compound, pit_lap, n_sims, seed) -> tuple[float, float]:
-    from f1analyzer.simulation.planning.advisor import continuation_plan, continuation_plans
-    from f1analyzer.simulation.core.draws import draw
-    from f1analyzer.simulation.core.engine import apply_state_status, simulate_groups
-
     field = continuation_plans(race, state)
     box = continuation_plan(race, state, i, first_stop=(pit_lap, compound))
     stay = continuation_plan(race, state, i, first_stop_min=pit_lap + 1)

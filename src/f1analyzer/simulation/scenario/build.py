@@ -76,6 +76,11 @@ from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment
 from f1analyzer.simulation.scenario.tyre_rules import rules_for
 from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
 from f1analyzer.simulation.scenario.pit_and_passing import neutral_loss, passing_params, pit_loss_reasons
+from f1analyzer.config import get_settings
+from f1analyzer.data.store import RaceStore
+from f1analyzer.data.circuits import get_circuit, resolve_circuit
+from f1analyzer.models.bundled import as_race_models
+from f1analyzer.simulation.scenario.field import field_note, model_field, model_race
 
 log = get_logger("simulation.build")
 
@@ -160,8 +165,6 @@ def neutralisation_params(sc) -> NeutralisationParams:
 def _store(store):
     if store is not None:
         return store
-    from f1analyzer.config import get_settings
-    from f1analyzer.data.store import RaceStore
 
     return RaceStore(get_settings().store_dir)
 
@@ -207,11 +210,8 @@ def _resolve_event(season: int, event, models, store) -> tuple[dict, bool]:
     try:
         return store.find_race(season, event), True
     except (NotFoundError, DataNotLoadedError) as exc:
-        from f1analyzer.data.circuits import get_circuit, resolve_circuit
-
         races = store.races()
         if races.empty:  # nothing stored (a fresh install): the field comes from the model set
-            from f1analyzer.simulation.scenario.field import model_race
 
             return model_race(season, event, models), False
         key = resolve_circuit(str(event))
@@ -400,7 +400,6 @@ def build_race(
         driver: a driver of the field (checked; required with ``grid``).
         grid: move ``driver`` to this starting slot (1..n_cars).
     """
-    from f1analyzer.models.bundled import as_race_models
 
     models = as_race_models(models)
     store = _store(store)
@@ -411,8 +410,6 @@ def build_race(
     fs, fr = (season, rnd) if stored else row["_field_from"]
     from_models = row.get("_field_source") == "models"
     if from_models:
-        from f1analyzer.simulation.scenario.field import field_note, model_field
-
         (drivers, added), pos1, start = model_field(models, fs, fr), {}, {}
     else:
         drivers, pos1, start = _field(store, fs, fr)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import pandas as pd
 
 from f1analyzer.data.circuits import get_circuit, normalise, resolve_circuit
+from f1analyzer.data.bundle import load_bundle
 from f1analyzer.errors import NotFoundError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.params import DRY_COMPOUNDS
@@ -35,10 +36,6 @@ def model_calendar(models) -> pd.DataFrame:
     """``(season, round, event, circuit_key)`` of the races the models were fitted on, from the
     bundled knowledge facts when they were written from the same data (else empty)."""
     empty = pd.DataFrame(columns=CALENDAR_COLUMNS)
-    try:
-        from f1analyzer.knowledge.writers_bundled import load_bundle
-    except ImportError:  # pragma: no cover - the knowledge package is part of the install
-        return empty
     bundle = load_bundle()
     if not bundle or bundle.get("race_models_data_hash") != getattr(models, "data_hash_", None):
         return empty

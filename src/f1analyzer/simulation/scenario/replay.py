@@ -41,6 +41,8 @@ from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.planning.screen import Screen
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.models.safety_car import status_by_lap
+from f1analyzer.simulation.planning.advisor import continuation_plan
 
 log = get_logger("simulation.replay")
 
@@ -92,7 +94,6 @@ class Change:
 # ------------------------------------------------------------------------------ real data
 def track_schedule(race, total_laps: int) -> np.ndarray:
     """``[total_laps]`` int8 :class:`TrackStatus` of the real race (leader's laps)."""
-    from f1analyzer.models.safety_car import status_by_lap
 
     status = status_by_lap(pd.DataFrame(race.laps)) if len(race.laps) else pd.Series(dtype=str)
     out = np.full(total_laps, TrackStatus.GREEN, dtype=np.int8)
@@ -225,7 +226,6 @@ def _complete(params: RaceParams, state: RaceState | None, i: int, plan: Strateg
         car = params.cars[i]
         return Screen(params).best_plans(start_compound=plan.start_compound,
                                          start_age_laps=car.start_tyre_age_laps, stops=(1, 2))[0].strategy
-    from f1analyzer.simulation.planning.advisor import continuation_plan
 
     return continuation_plan(params, state, i)
 

@@ -1,0 +1,280 @@
+"""One typed request per operation, with its bounds, written once.
+
+The API uses these classes as its request bodies (``api/schemas`` re-exports them), the CLI builds
+them from its options and the Lambda handlers reach them through the API. The application
+services (:mod:`.strategy`, :mod:`.live`, :mod:`.knowledge`, :mod:`.jobs`) receive them already
+checked and never re-check fields; only what depends on the race (a driver of the field, a grid
+slot within the number of cars, a lap within the race) is checked there, once.
+
+Plain dicts are turned into a request with :meth:`OperationRequest.of`, which raises
+:class:`~f1analyzer.errors.InvalidRequestError` (HTTP 422, CLI ``error:``) naming every bad field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+
+from f1analyzer.errors import InvalidRequestError
+
+Compound = Literal["SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET"]
+DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
+TrackStatusName = Literal["green", "sc", "vsc"]
+EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+Driver = Field(pattern="^[A-Za-z0-9]{3}$", description="Three-letter driver code.", examples=["LEC"])
+Season = Field(ge=1950, le=2100, description="Championship year.", examples=[2024])
+Event = Field(description="Round number, event name, circuit or location.", examples=["Monza"])
+Seed = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the random numbers (same seed, same answer).")
+
+
+class OperationRequest(BaseModel):
+    """Base of every request: numbers are accepted where text is expected (``event: 3``)."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    @classmethod
+    def of(cls, data):
+        """``data`` (this request, or a dict of its fields) as this request type.
+
+        Raises:
+            InvalidRequestError: a field is missing or out of bounds (all of them are named).
+        """
+        if isinstance(data, cls):
+            return data
+        if isinstance(data, BaseModel):
+            data = data.model_dump()
+        if not isinstance(data, dict):
+            raise InvalidRequestError(f"A {cls.__name__} must be an object, got {type(data).__name__}.")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise invalid_request(exc) from None
+
+
+def invalid_request(exc: ValidationError) -> InvalidRequestError:
+    """pydantic's errors as one readable :class:`InvalidRequestError`."""
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "request"
+        parts.append(f"{where} is required" if e["type"] == "missing" else f"{where}: {e['msg']}")
+    return InvalidRequestError("; ".join(parts) + ".", details={"errors": [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]})
+
+
+# ------------------------------------------------------------------------------ strategy
+class GenerateRequest(OperationRequest):
+    """``POST /strategy/generate``, ``f1analyzer strategy``."""
+
+    season: int = Season
+    event: EventName = Event
+    driver: str | None = Field(default=None, pattern="^[A-Za-z0-9]{3}$",
+                               description="Driver code; default the P1 of the grid (lap-1 order).")
+    grid: int | None = Field(default=None, ge=1, le=30, description="Starting slot, 1..number of cars.")
+    top_k: int = Field(default=3, ge=1, le=10, description="Strategies returned.")
+    n_sims: int = Field(default=300, ge=10, le=2000, description="Monte Carlo races per finalist strategy.")
+    seed: int = Seed
+    pre_race: bool = Field(default=True, description="Use only races before the event for driver pace.")
+
+
+class BatchRequest(OperationRequest):
+    """``POST /strategy/batch``."""
+
+    requests: list[GenerateRequest] = Field(min_length=1, max_length=10)
+
+
+class StopIn(OperationRequest):
+    lap: int = Field(ge=1, le=200, description="In-lap: the car pits at the end of this lap.")
+    compound: Compound
+
+
+class StrategyIn(OperationRequest):
+    driver: str = Driver
+    start_compound: Compound
+    stops: list[StopIn] = Field(default_factory=list, max_length=5)
+
+
+class SimulateRequest(OperationRequest):
+    """``POST /strategy/simulate``."""
+
+    season: int = Season
+    event: EventName = Event
+    strategies: list[StrategyIn] = Field(min_length=1, max_length=30)
+    n_sims: int = Field(default=2000, ge=10, le=20000)
+    seed: int = Seed
+    pre_race: bool = True
+
+
+class CarState(OperationRequest):
+    driver: str = Driver
+    position: int | None = Field(default=None, ge=1, le=30)
+    gap_to_leader_s: float | None = Field(default=None, ge=0, le=1000)
+    compound: Compound | None = None
+    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    stops: int | None = Field(default=None, ge=0, le=5)
+    compounds_used: list[Compound] | None = None
+    retired: bool | None = None
+
+
+class LiveRequest(OperationRequest):
+    """``POST /strategy/live``, ``f1analyzer live``."""
+
+    season: int = Season
+    event: EventName = Event
+    lap: int = Field(ge=1, le=200, description="Laps completed by the leader.")
+    driver: str = Driver
+    track_status: TrackStatusName = "green"
+    compound: Compound | None = Field(default=None, description="The driver's fitted compound.")
+    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    position: int | None = Field(default=None, ge=1, le=30)
+    gap_to_leader_s: float | None = Field(default=None, ge=0, le=1000)
+    stops: int | None = Field(default=None, ge=0, le=5)
+    cars: list[CarState] = Field(default_factory=list, max_length=30,
+                                 description="Other cars' state; default the stored race's real state.")
+    neutral_laps_remaining: int | None = Field(default=None, ge=1, le=20)
+    n_sims: int = Field(default=400, ge=10, le=5000)
+    seed: int = Seed
+    pre_race: bool = True
+
+
+class UndercutRequest(OperationRequest):
+    """``POST /strategy/undercut``."""
+
+    season: int = Season
+    event: EventName = Event
+    driver: str = Driver
+    rival: str = Driver
+    lap: int = Field(ge=1, le=200)
+    gap_s: float | None = Field(default=None, ge=-200, le=200,
+                                description="Rival's lead over the driver (s); negative: the driver is ahead.")
+    compound: DryCompound | None = Field(default=None, description="Driver's new set.")
+    rival_compound: DryCompound | None = None
+    tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    rival_tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
+    current_compound: Compound | None = None
+    rival_current_compound: Compound | None = None
+    pit_lap: int | None = Field(default=None, ge=1, le=200)
+    max_delay_laps: int = Field(default=8, ge=1, le=30)
+    track_status: TrackStatusName = "green"
+    cars: list[CarState] = Field(default_factory=list, max_length=30)
+    n_sims: int = Field(default=200, ge=0, le=5000)
+    seed: int = Seed
+    pre_race: bool = True
+
+
+class ReplayRequest(OperationRequest):
+    """``POST /strategy/replay``, ``f1analyzer replay``."""
+
+    season: int = Season
+    event: EventName = Event
+    from_lap: int = Field(default=1, ge=0, le=200, description="Laps completed when the simulation takes over (0 = grid).")
+    changes: list[str] = Field(default_factory=list, max_length=20,
+                               description="'VER:pit=18:HARD', 'LEC:plan=M-20-H' or 'NOR:nostop'.",
+                               examples=[["VER:pit=18:HARD"]])
+    track_status: Literal["real", "sampled"] = "real"
+    n_sims: int = Field(default=1000, ge=10, le=5000)
+    seed: int = Seed
+    pre_race: bool = Field(default=False, description="Driver pace from races before the event only "
+                                                       "(default: the pace the race really had).")
+
+    @field_validator("changes", mode="before")
+    @classmethod
+    def _split(cls, v):
+        # the CLI and old callers give "VER:pit=18:HARD,NOR:nostop" as one string
+        return [c for c in v.split(",") if c.strip()] if isinstance(v, str) else v
+
+
+class BacktestRequest(OperationRequest):
+    """``f1analyzer backtest``."""
+
+    season: int = Season
+    rounds: list[int] | None = Field(default=None, description="Only these rounds.")
+    models_from: Literal["train", "registry", "bundled"] = "train"
+    opt_sims: int = Field(default=300, ge=10, le=2000)
+    replay_sims: int = Field(default=500, ge=10, le=5000)
+    advisor_sims: int = Field(default=100, ge=10, le=5000)
+    advisor: bool = True
+    seed: int = Seed
+
+
+# ------------------------------------------------------------------------------ knowledge
+class QueryFilters(OperationRequest):
+    """Hard filters: nothing outside them is retrieved."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    season: int | None = Field(default=None, ge=1950, le=2100, examples=[2021])
+    event: str | None = Field(default=None, min_length=1, max_length=80,
+                              description="Event name ('Hungarian Grand Prix'), or a circuit, "
+                                          "location or country ('Monza', 'Hungary').",
+                              examples=["Hungary"])
+    driver: str | None = Field(default=None, min_length=2, max_length=40,
+                               description="Three-letter code or surname.", examples=["HAM"])
+
+
+class QueryRequest(OperationRequest):
+    """``POST /query``, ``f1analyzer query``."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    query: str = Field(min_length=1, max_length=1000, description="The question.",
+                       examples=["Who won the 2021 Hungarian Grand Prix?"])
+    top_k: int = Field(default=5, ge=1, le=20, description="Passages retrieved and cited.")
+    filters: QueryFilters | None = None
+
+
+class QueryBatchRequest(OperationRequest):
+    """``POST /query/batch``."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    queries: list[QueryRequest] = Field(min_length=1, max_length=20,
+                                        description="Up to 20 questions; new ones are embedded together.")
+
+
+# ------------------------------------------------------------------------------ admin jobs
+class IngestRequest(OperationRequest):
+    """``POST /admin/ingest``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(default_factory=list, max_length=500,
+                             description="Files or folders on the server (FastF1 lap files).",
+                             examples=[["/data/laps/2024.csv.gz"]])
+    seasons: list[int] = Field(default_factory=list, max_length=100,
+                               description="Seasons to ingest from the server's F1_DATA_DIR/laps.",
+                               examples=[[2023, 2024]])
+
+    @model_validator(mode="after")
+    def _something(self) -> "IngestRequest":
+        if not self.paths and not self.seasons:
+            raise ValueError("give 'paths' or 'seasons'")
+        if any(not p.strip() for p in self.paths):
+            raise ValueError("paths must not be empty")
+        if any(s < 1950 or s > 2100 for s in self.seasons):
+            raise ValueError("seasons must be between 1950 and 2100")
+        return self
+
+
+class TrainRequest(OperationRequest):
+    """``POST /admin/train``, ``f1analyzer train``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_year: int = Field(default=2018, ge=1950, le=2100, description="First season to fit on.")
+    end_year: int | None = Field(default=None, ge=1950, le=2100,
+                                 description="Last season (default: the start year's range up to 2024).")
+    quick: bool = Field(default=False, description="Fewer iterations (smoke test).")
+
+    @model_validator(mode="after")
+    def _order(self) -> "TrainRequest":
+        if self.end_year is not None and self.end_year < self.start_year:
+            raise ValueError("end_year must not be before start_year")
+        return self
+
+
+class ReindexRequest(OperationRequest):
+    """``POST /admin/reindex``."""
+
+    model_config = ConfigDict(extra="forbid")
