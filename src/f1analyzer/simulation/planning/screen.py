@@ -187,8 +187,10 @@ class Screen:
         grid = grid_fn(step)
         ok = self.caps_ok(codes, grid, start_age_laps, slack)
         if n_stops > 0 and step > 1 and not ok.any():
-            # the caps leave less slack than the coarse grid's spacing: search lap by lap
-            grid = grid_fn(1)
+            # the caps leave less slack than the coarse grid's spacing: search lap by lap (every
+            # other lap beyond three stops: C(laps, 5) rows would cost seconds per sequence; the
+            # hill-climb below still moves each stop lap by lap)
+            grid = grid_fn(1 if n_stops <= 3 else 2)
             ok = self.caps_ok(codes, grid, start_age_laps, slack)
         if not ok.any():
             return None
