@@ -21,6 +21,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -139,8 +140,27 @@ def models_as_of(store, season: int, rnd: int, *, models=None, cache_dir: Path |
             except DataValidationError as exc:  # a damaged cache file is refitted
                 log.warning("as-of cache %s unreadable, refitting: %s", path, exc.message)
     t0 = time.perf_counter()
-    fitted = fit_as_of(store, season, rnd)
+    try:
+        fitted = fit_as_of(store, season, rnd)
+    except (DataValidationError, ValueError, TypeError, KeyError, np.linalg.LinAlgError) as exc:
+        # too little (or too odd) earlier data to fit every model: answer with the given set
+        # rather than fail, and say plainly that it saw the race
+        if models is None:
+            raise
+        log.warning("as-of fit before %s round %s failed (%s); the current models are used", season, rnd, exc)
+        return models, {"models_fitted_on": f"seasons {span(seen)}, this race included (the {len(races)} "
+                                            "earlier stored races were too few to fit models without it)",
+                        "training_seasons": seen, "cutoff": None, "source": "given", "hindsight": True,
+                        "fit_error": str(exc)[:200]}
     seconds = round(time.perf_counter() - t0, 2)
+    missing = _missing_dry_compounds(fitted, season)
+    if missing and models is not None:
+        # the earlier races hold too few laps on a compound of this era: the as-of set cannot price it
+        log.warning("as-of models before %s round %s know no %s; the current models are used",
+                    season, rnd, "/".join(missing))
+        return models, {"models_fitted_on": f"seasons {span(seen)}, this race included (the {len(races)} "
+                                            f"earlier stored races have too few clean laps on {'/'.join(missing)} to fit them)",
+                        "training_seasons": seen, "cutoff": None, "source": "given", "hindsight": True}
     log.info("as-of models for %s round %s fitted on %s in %.1f s", season, rnd, words, seconds)
     # the answer must not depend on whether the set came from the cache: always use the
     # persisted form (its frames are rounded)
@@ -149,6 +169,13 @@ def models_as_of(store, season: int, rnd: int, *, models=None, cache_dir: Path |
         fitted.save(path)
         _remember(path, fitted)
     return fitted, {**used, "source": "as_of_fit", "fit_seconds": seconds}
+
+
+def _missing_dry_compounds(models: RaceModels, season: int) -> list[str]:
+    """Dry compounds the all-circuit model has no fit of for ``season``'s era."""
+    g = models.global_
+    have = g.compounds_by_era.get(models.era_of(season)) or g.compounds
+    return [c for c in ("SOFT", "MEDIUM", "HARD") if c not in have]
 
 
 def _remember(path: Path, models: RaceModels) -> RaceModels:

@@ -36,7 +36,8 @@ def lap1_table(laps: pd.DataFrame, alpha: pd.DataFrame, fuel_by_race: dict) -> p
     l1["expected_s"] = l1["alpha_s"] - fuel
     l1["slot"] = l1.groupby(["season", "round"])["alpha_s"].rank(method="first").astype(int)
     l1["pos1"] = l1["position"].astype("float64")
-    l1["excess_s"] = l1["lap1_time_s"] - l1["expected_s"]
+    # float64: an empty merge leaves object columns, which np.isfinite refuses
+    l1["excess_s"] = (l1["lap1_time_s"] - l1["expected_s"]).astype("float64")
     ok = l1["pos1"].notna() & np.isfinite(l1["excess_s"]) & (l1["excess_s"] > -5) & (l1["excess_s"] < 40)
     return l1.loc[ok, ["season", "round", "driver", "slot", "pos1", "lap1_time_s", "expected_s",
                        "excess_s"]].reset_index(drop=True)

@@ -67,6 +67,7 @@ from f1analyzer.models.tyre_circuits import relative_models
 from f1analyzer.simulation.scenario.compounds import (
     compound_params,
     event_allocation,
+    fill_missing_dry,
     ordered_compounds,
     pace_step_for,
     tyre_override_reason,
@@ -201,6 +202,10 @@ def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, flo
         g = models.global_
         tyres = {**(g.compounds_by_era.get(era) or g.compounds), **(tyres or {})}
         use_global = True
+        tyres, filled = fill_missing_dry(tyres)
+        if filled:
+            log.info("%s %s: no fit of %s in this model set; copied from the nearest compound "
+                     "(or the simulator's defaults)", cm.key, era, "/".join(filled))
     fuel = src.fuel_effect_by_era.get(era, src.fuel_effect_s_per_lap)
     return tyres, float(fuel), use_global
 

@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
-from f1analyzer.simulation.core.params import DRY_COMPOUNDS, CompoundParams
+from f1analyzer.models.tyres import TyreModel
+from f1analyzer.simulation.core.params import DRY_COMPOUNDS, CompoundParams, RaceParams
 from f1analyzer.simulation.scenario.tyre_sanity import (
     SAFETY_NET_PACE_STEP_S,
     TyreAdjustment,
@@ -86,6 +89,38 @@ def event_allocation(compounds) -> dict[str, str] | None:
     return dict(zip(RELATIVE, sorted(codes, key=hardness)))
 
 
+def default_dry_models() -> dict:
+    """The simulator's illustrative default tyres (:class:`CompoundParams` defaults, not fitted)
+    as tyre models, for a model set that has no dry tyre fit at all."""
+    out = {}
+    for name, c in RaceParams.__dataclass_fields__["compounds"].default_factory().items():
+        cliff = c.cliff_lap is not None
+        out[name] = TyreModel(compound=name, curve="cliff" if cliff else "quadratic",
+                              coef_s=[c.linear_s_per_lap, c.quadratic_s_per_lap2],
+                              cliff_lap=float(c.cliff_lap) if cliff else None,
+                              cliff_slope_s=c.cliff_slope_s_per_lap if cliff else None,
+                              pace_offset_s=c.pace_offset_s, own_fit=False)
+    return out
+
+
+def fill_missing_dry(tyres: dict) -> tuple[dict, list[str]]:
+    """Every dry compound, a missing one copied from its nearest fitted neighbour (marked
+    ``own_fit=False``): a model set fitted on races that never ran it cannot price it, and the
+    physical-ordering safety net then separates the copy (which the answer reports)."""
+    out, filled = dict(tyres), []
+    for name in DRY_COMPOUNDS:
+        if name in out:
+            continue
+        i = DRY_COMPOUNDS.index(name)
+        near = sorted((abs(DRY_COMPOUNDS.index(c) - i), c) for c in out if c in DRY_COMPOUNDS)
+        if not near:  # no dry fit at all (a set fitted on a handful of races)
+            out.update(default_dry_models())
+            return out, [c for c in DRY_COMPOUNDS if c not in tyres]
+        out[name] = replace(out[near[0][1]], compound=name, own_fit=False)
+        filled.append(name)
+    return out, filled
+
+
 def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
     """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved."""
     fitted = {c: compound_params(tyres[c]) for c in DRY_COMPOUNDS}
@@ -105,5 +140,5 @@ def tyre_override_reason(circuit_key: str, era: str, adjusted: list[TyreAdjustme
             f"{len(adjusted)} tyre parameter(s), so compound choices here are less certain.")
 
 
-__all__ = ["NON_OWN_SE", "compound_params", "event_allocation", "ordered_compounds", "pace_step_for",
+__all__ = ["NON_OWN_SE", "compound_params", "fill_missing_dry", "event_allocation", "ordered_compounds", "pace_step_for",
            "tyre_override_reason", "tyre_se"]
