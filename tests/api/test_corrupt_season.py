@@ -31,7 +31,8 @@ def test_a_corrupt_season_is_isolated_and_reported(tmp_path):
             assert r.status_code == 503, (path, r.text)
             body = r.json()
             assert body["error"]["code"] == "data_corrupt", body
-            assert "season 2022" in body["error"]["message"] and "Re-ingest" in body["error"]["message"]
+            msg = body["error"]["message"]
+            assert "season 2022" in msg and "Re-ingest" in msg and str(home) not in msg
         health = httpx.get(f"{url}/health", timeout=30).json()
     assert health["status"] == "degraded"
     assert any("2022" in r and "cannot be read" in r for r in health["reasons"]), health["reasons"]

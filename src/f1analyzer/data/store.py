@@ -129,8 +129,9 @@ class RaceStore:
         try:
             parsed = self._parse_season(path, season, session)
         except Exception as exc:  # noqa: BLE001 - any failure to parse this file is this file's fault
-            why = f"{type(exc).__name__}: {str(exc)[:200]}"
-            log.error("season file %s is unreadable: %s", path.name, why)
+            log.error("season file %s is unreadable: %s: %s", path, type(exc).__name__, exc)
+            # the public message names the file, not the server's folders
+            why = f"{type(exc).__name__}: {str(exc).replace(str(path), path.name)[:200]}"
             with self._lock:
                 self._unreadable[(season, session)] = (mtime, why)
             raise self._corrupt(season, session, path, why) from exc
