@@ -14,7 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -31,6 +33,11 @@ def _split_csv(value: object) -> object:
 
 
 CsvList = Annotated[list[str], NoDecode]
+SecretCsvList = Annotated[list[SecretStr], NoDecode]
+
+#: fields holding secrets: ``SecretStr`` (printed as ``**********``), read with ``get_secret_value()``
+SECRET_FIELDS = ("api_keys", "redis_url", "pinecone_api_key", "anthropic_api_key", "openai_api_key",
+                 "model_signing_key")
 
 
 class Settings(BaseSettings):
@@ -63,7 +70,7 @@ class Settings(BaseSettings):
     host: str = Field(default="0.0.0.0", validation_alias=_plain("HOST"))
     port: int = Field(default=8000, validation_alias=_plain("PORT"), ge=1, le=65535)
     workers: int = Field(default=1, validation_alias=_plain("WORKERS"), ge=1, le=64)
-    api_keys: CsvList = Field(
+    api_keys: SecretCsvList = Field(
         default_factory=list,
         validation_alias=_plain("API_KEYS"),
         description="Comma-separated keys. Required for /admin/*; when set, also accepted (not "
@@ -86,12 +93,14 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
 
     # --- cache -------------------------------------------------------------------------------
-    redis_url: str | None = Field(default=None, validation_alias=_plain("REDIS_URL"))
+    redis_url: SecretStr | None = Field(
+        default=None, validation_alias=_plain("REDIS_URL"),
+        description="A secret: the URL may carry the Redis password.")
     cache_ttl_s: int = Field(default=3600, ge=0)
 
     # --- knowledge base ----------------------------------------------------------------------
     vector_backend: Literal["lancedb", "pinecone"] = "lancedb"
-    pinecone_api_key: str | None = Field(default=None, validation_alias=_plain("PINECONE_API_KEY"))
+    pinecone_api_key: SecretStr | None = Field(default=None, validation_alias=_plain("PINECONE_API_KEY"))
     pinecone_index: str = "f1-strategy"
     pinecone_namespace: str = "default"
     pinecone_host: str | None = Field(
@@ -110,7 +119,7 @@ class Settings(BaseSettings):
         default="auto",
         description="auto = Anthropic when ANTHROPIC_API_KEY is set, else the offline writer.",
     )
-    anthropic_api_key: str | None = Field(
+    anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=_plain("ANTHROPIC_API_KEY")
     )
     anthropic_base_url: str | None = Field(
@@ -118,7 +127,7 @@ class Settings(BaseSettings):
     )
     anthropic_model: str = "claude-sonnet-4-5"
     openai_base_url: str | None = Field(default=None, validation_alias=_plain("OPENAI_BASE_URL"))
-    openai_api_key: str | None = Field(default=None, validation_alias=_plain("OPENAI_API_KEY"))
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_plain("OPENAI_API_KEY"))
     openai_model: str = "llama3.1"
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0)
@@ -136,8 +145,48 @@ class Settings(BaseSettings):
     secrets_manager_secret_id: str | None = Field(
         default=None, validation_alias=_plain("SECRETS_MANAGER_SECRET_ID")
     )
+    model_signing_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key signing model manifests (required for the S3 registry; local "
+        "registry: manifests are signed and checked when set). See docs/SECURITY.md.",
+    )
 
     _split = field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")(_split_csv)
+
+    @field_validator("redis_url", "pinecone_api_key", "anthropic_api_key", "openai_api_key",
+                     "model_signing_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        # an empty placeholder (``ANTHROPIC_API_KEY=``) is no key
+        return None if isinstance(v, str) and not v.strip() else v
+
+    def secret(self, name: str) -> str | None:
+        """The plain value of a secret field (None when unset): the only way code reads one."""
+        v = getattr(self, name)
+        return v.get_secret_value() if v is not None else None
+
+    @property
+    def api_key_values(self) -> list[str]:
+        return [k.get_secret_value() for k in self.api_keys if k.get_secret_value()]
+
+    def secret_values(self) -> list[str]:
+        """Every secret value these settings hold (for the log redactor), incl. a Redis password."""
+        out = list(self.api_key_values)
+        for name in SECRET_FIELDS:
+            if name == "api_keys":
+                continue
+            v = self.secret(name)
+            if v:
+                out.append(v)
+        redis = self.secret("redis_url")
+        if redis:
+            try:
+                pw = urlsplit(redis).password
+            except ValueError:
+                pw = None
+            if pw:
+                out.append(pw)
+        return out
 
     @field_validator("home", mode="after")
     @classmethod

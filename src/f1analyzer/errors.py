@@ -80,6 +80,18 @@ class BackendUnavailableError(F1AnalyzerError):
     code = "backend_unavailable"
 
 
+class DataCorruptError(BackendUnavailableError):
+    """A stored file cannot be read (truncated, overwritten...); the message says which and how to fix it."""
+
+    code = "data_corrupt"
+
+
+class UntrustedArtifactError(F1AnalyzerError):
+    """A model artifact failed its manifest check (missing, altered, unsigned): it is never loaded."""
+
+    code = "untrusted_artifact"
+
+
 class NetworkUnavailableError(BackendUnavailableError):
     """A live source (FastF1, Jolpica) could not be reached."""
 

@@ -170,3 +170,24 @@ def test_load_race_domain_object(store, season_file):
     assert race.drivers == ["AAA", "BBB", "CCC"]
     assert race.results["finished"].all()
     assert not race.is_wet()
+
+
+def test_a_corrupt_season_file_is_isolated_until_replaced(store, season_file, tmp_path):
+    from f1analyzer.errors import DataCorruptError
+
+    ingest_files([season_file], store)
+    other = write_csv(season_frame(ROUNDS).assign(Year=2021), tmp_path / "in" / "2021.csv.gz")
+    ingest_files([other], store)
+    path = store.seasons_dir / "2020.parquet"
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    assert store.races()["season"].unique().tolist() == [2021]  # the readable season still answers
+    assert list(store.unreadable()) == [(2020, "race")]
+    with pytest.raises(DataCorruptError, match="season 2020.*Re-ingest"):
+        store.laps(2020)
+    path.write_bytes(good)  # repaired: a new file (new mtime) is read again
+    import os
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert sorted(store.races()["season"].unique().tolist()) == [2020, 2021]
+    assert store.unreadable() == {}

@@ -72,7 +72,7 @@ def test_load_secrets_fills_the_environment_and_settings(aws, monkeypatch):
     try:
         assert aws_secrets.load_secrets() == ["ANTHROPIC_API_KEY", "API_KEYS"]
         s = get_settings()
-        assert s.anthropic_api_key == "sk-ant-from-secret" and s.api_keys == ["a1", "a2"]
+        assert s.secret("anthropic_api_key") == "sk-ant-from-secret" and s.api_key_values == ["a1", "a2"]
         assert aws_secrets.load_secrets() == []  # once per process
     finally:
         for k in ("ANTHROPIC_API_KEY", "API_KEYS"):

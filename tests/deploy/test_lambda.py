@@ -207,7 +207,7 @@ def test_scheduled_ingestion_from_s3_feeds_a_cold_api_function(lambda_module, ar
     # the secret was loaded before the settings were read
     from f1analyzer.config import get_settings
 
-    assert get_settings().api_keys == ["lambda-key"]
+    assert get_settings().api_key_values == ["lambda-key"]
     assert not get_settings().anthropic_api_key  # an empty placeholder is not a key
 
     # a new container (empty /tmp) of an API function: pulls the store from S3 on cold start

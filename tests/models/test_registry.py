@@ -27,7 +27,8 @@ def s3_settings(moto_endpoint, monkeypatch, tmp_path) -> Settings:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     name = f"f1a-test-{tmp_path.name.lower().replace('_', '-')[-20:]}"
     return Settings(home=tmp_path / "home", model_store="s3", s3_bucket=name, dynamodb_table=name,
-                    aws_region="us-east-1", aws_endpoint_url=moto_endpoint)
+                    aws_region="us-east-1", aws_endpoint_url=moto_endpoint,
+                    model_signing_key="test-signing-key-0123456789")
 
 
 def _contract(reg: ModelRegistry) -> None:
@@ -100,3 +101,20 @@ def test_model_set_from_s3_registry(s3_settings):
     ms = load_model_set(s3_settings)
     assert ms.source == "registry" and ms.version == v and ms.laptime == "L" and ms.pitstop == "P"
     assert ms.is_loaded  # race models: borrowed from the bundle when the package ships one
+
+
+def test_s3_versions_must_carry_a_valid_signature(s3_settings):
+    from f1analyzer.models.loading import load_model_set
+
+    reg = get_registry(s3_settings)
+    reg.create_resources()
+    v = reg.register({"laptime": "L", "pitstop": "P"}, {"training_seasons": [2024]})
+    # a reader with another key (or none) refuses what it cannot verify, and serves the bundle
+    for other in ("another-signing-key-000", ""):
+        s = s3_settings.model_copy(update={"home": s3_settings.home.parent / f"other{len(other)}"})
+        s = Settings(**{**s.model_dump(), "model_signing_key": other or None})
+        ms = load_model_set(s)
+        assert ms.source != "registry" and ms.laptime != "L"
+        assert any(v in r and ("signature" in r or "signing key" in r) for r in ms.refused)
+    with pytest.raises(ConfigError):
+        get_registry(Settings(**{**s3_settings.model_dump(), "model_signing_key": None})).register({"laptime": 1}, {})

@@ -6,7 +6,9 @@ while a request is served also carry ``request_id`` (and the access line ``metho
 :func:`f1analyzer.log.get_logger`; those records, uvicorn's and third-party ones go through the
 same renderer via :class:`structlog.stdlib.ProcessorFormatter` on the root handler.
 
-Never log secrets: the access line has the path (no query string), never headers or bodies.
+Never log secrets: the access line has the path (no query string), never headers or bodies;
+tracebacks are plain (no locals, in DEBUG too) and every rendered line passes a redactor that
+masks the settings' secret values (``log.register_secrets``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import structlog
 
 from ..config import Settings
-from ..log import ROOT
+from ..log import ROOT, redact, register_secrets
 
 _HANDLER_FLAG = "_f1a_structlog"
 
@@ -35,13 +37,30 @@ def _foreign_chain() -> list:
     ]
 
 
+def _redact_rendered(_logger: Any, _name: str, rendered: Any) -> Any:
+    """Last processor: mask every registered secret in the rendered line (str or bytes)."""
+    return redact(rendered)
+
+
+class _RedactingProcessorFormatter(structlog.stdlib.ProcessorFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def _console_renderer() -> Any:
+    # plain tracebacks: structlog's default (rich) prints every frame's locals, settings included
+    return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
+                                         exception_formatter=structlog.dev.plain_traceback)
+
+
 def make_formatter(json: bool = True) -> logging.Formatter:
-    """The ProcessorFormatter of the stdlib handler (also referenced from uvicorn's dictConfig)."""
+    """The ProcessorFormatter of the stdlib handler (also referenced from uvicorn's dictConfig);
+    what it renders passes the secret redactor."""
     if json:
         final: list = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
-    return structlog.stdlib.ProcessorFormatter(
+        final = [_console_renderer()]
+    return _RedactingProcessorFormatter(
         foreign_pre_chain=_foreign_chain(),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
@@ -59,6 +78,7 @@ def configure_logging(settings: Settings, *, json: bool | None = None) -> None:
         json: force the renderer (default: JSON unless ``settings.debug``).
     """
     json = (not settings.debug) if json is None else json
+    register_secrets(settings.secret_values())
     level = logging.DEBUG if settings.debug else logging.INFO
     processors: list = [
         structlog.contextvars.merge_contextvars,
@@ -75,9 +95,9 @@ def configure_logging(settings: Settings, *, json: bool | None = None) -> None:
         except ImportError:  # plain json: same lines, a little slower
             renderer = structlog.processors.JSONRenderer()
             factory = structlog.PrintLoggerFactory(sys.stderr)
-        processors += [structlog.processors.format_exc_info, renderer]
+        processors += [structlog.processors.format_exc_info, renderer, _redact_rendered]
     else:
-        processors += [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        processors += [_console_renderer(), _redact_rendered]
         factory = structlog.PrintLoggerFactory(sys.stderr)
     structlog.configure(
         processors=processors,

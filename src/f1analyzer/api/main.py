@@ -35,8 +35,21 @@ def build_state(settings: Settings, services: Services | None = None) -> AppStat
     # the strategy engine runs with the loaded race models, and a narrator (offline counts) writes
     state.health_checks["strategy_generator"] = lambda st: st.services.strategy_engine_ok()
     state.health_checks["ml_models"] = lambda st: st.services.models_ok()
+    state.degraded_reasons["store"] = _store_reason
+    state.degraded_reasons["models"] = lambda st: "; ".join(st.services.model_set().refused) or None
     attach_services(state)  # response cache, rate limiter, admin jobs (+ their /health reasons)
     return state
+
+
+def _store_reason(state: AppState) -> str | None:
+    """Season files the store could not read (their routes answer 503, the rest keep working)."""
+    state.store.races(session=None)  # reads every season file once (cached by mtime)
+    bad = state.store.unreadable()
+    if not bad:
+        return None
+    names = ", ".join(f"{s}" + ("" if sess == "race" else f" {sess}") for s, sess in bad)
+    return (f"stored data of season(s) {names} cannot be read; re-ingest them "
+            "(`f1analyzer ingest`) or remove their files; other seasons are served")
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:

@@ -105,7 +105,7 @@ def _parse(limit: str) -> tuple[RateLimitItem, ...]:
 
 def build_limiter(settings: Settings) -> Limiter:
     """The slowapi limiter holding the storage (Redis when ``REDIS_URL``, else memory)."""
-    uri = settings.redis_url or "memory://"
+    uri = settings.secret("redis_url") or "memory://"
     options: dict = {}
     if settings.redis_url:
         options = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
@@ -253,7 +253,7 @@ class RateLimitMiddleware:
 
         # --- who is asking ---------------------------------------------------------------
         key = key_from_headers(Headers(scope=scope))
-        keys = self.settings.api_keys
+        keys = self.settings.api_key_values
         if key is not None and keys and is_api and template not in OPEN_PATHS:
             if not key_is_valid(key, keys):
                 await _json_error(403, "forbidden", "The API key is not valid.")(scope, receive, send)

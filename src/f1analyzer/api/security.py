@@ -74,7 +74,7 @@ def require_admin_key(
     if not key:
         raise _unauthorized(f"This endpoint needs an API key ({API_KEY_HEADER} header or "
                             "'Authorization: Bearer <key>').")
-    keys = request.app.state.f1a.settings.api_keys
+    keys = request.app.state.f1a.settings.api_key_values
     if not keys:
         raise HTTPException(status_code=403, detail="Admin endpoints are disabled: the server "
                             "has no API_KEYS configured.")

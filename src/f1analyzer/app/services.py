@@ -31,7 +31,7 @@ from f1analyzer.config import Settings, get_settings
 from f1analyzer.data.store import RaceStore
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
-from f1analyzer.models.loading import ModelSet, load_model_set
+from f1analyzer.models.loading import ModelSet, load_model_set, registry_token
 from f1analyzer.models.registry import get_registry
 
 log = get_logger("app.services")
@@ -46,13 +46,14 @@ def open_store(settings: Settings) -> RaceStore:
 
 
 def registry_version(settings: Settings) -> str | None:
-    """Version id of the registry's newest model set (None: nothing registered).
+    """What the registry holds, as a token that changes with every registration: the newest
+    version id and the number of versions (None: nothing registered). The count matters when the
+    newest id is refused (a planted far-future id): a new registration still changes the token.
 
     Raises:
         BackendUnavailableError: the registry cannot be read right now.
     """
-    latest = get_registry(settings).latest()
-    return latest.version if latest is not None else None
+    return registry_token([v.version for v in get_registry(settings).list()])
 
 
 @dataclass
@@ -118,10 +119,14 @@ class Services:
     def _load(self) -> ModelSet:
         ms = load_model_set(self.settings)
         self._models = ms
-        self._models_registry_version = ms.version if ms.source == "registry" else None
+        # what the registry held (refused versions included), so a refused version does not
+        # cause a reload on every check; a new registration changes it
+        self._models_registry_version = ms.registry_state
         self._models_checked_at = time.monotonic()
         self._engine_health = None
         log.info("model set loaded: %s", ms.summary())
+        for why in ms.refused:
+            log.warning("%s", why)
         return ms
 
     def reload_models(self) -> ModelSet:

@@ -32,7 +32,8 @@ from ..log import get_logger
 log = get_logger("aws.secrets")
 
 #: the variables a secret may provide
-SECRET_KEYS: tuple[str, ...] = ("ANTHROPIC_API_KEY", "PINECONE_API_KEY", "API_KEYS", "OPENAI_API_KEY")
+SECRET_KEYS: tuple[str, ...] = ("ANTHROPIC_API_KEY", "PINECONE_API_KEY", "API_KEYS", "OPENAI_API_KEY",
+                                 "F1A_MODEL_SIGNING_KEY")
 
 _loaded_from: str | None = None
 

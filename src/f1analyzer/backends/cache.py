@@ -247,7 +247,7 @@ def get_cache(settings=None) -> Cache:
     if settings is None:
         settings = get_settings()
     if settings.redis_url:
-        return RedisCache(settings.redis_url, default_ttl_s=settings.cache_ttl_s)
+        return RedisCache(settings.secret("redis_url"), default_ttl_s=settings.cache_ttl_s)
     return MemoryCache(default_ttl_s=settings.cache_ttl_s)
 
 

@@ -15,9 +15,9 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from ..config import reset_settings
+from ..config import get_settings, reset_settings
 from ..errors import F1AnalyzerError
-from ..log import configure_logging
+from ..log import configure_logging, redact, register_secrets
 from . import bench as bench_cmds
 from . import circuit as circuit_cmds
 from . import data as data_cmds
@@ -54,6 +54,7 @@ def _root(
         os.environ["F1A_HOME"] = str(home.expanduser().resolve())
         reset_settings()
     configure_logging("INFO" if verbose else "WARNING")
+    register_secrets(get_settings().secret_values())
 
 
 data_cmds.register(app)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(rv, int) and rv:
             return rv
     except F1AnalyzerError as exc:
-        typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
+        typer.secho(redact(f"error: {exc.message}"), err=True, fg=typer.colors.RED)
         return 1
     except typer.Exit as exc:
         return exc.exit_code
@@ -88,8 +89,12 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         if os.environ.get("DEBUG", "").lower() in ("1", "true", "yes"):
-            raise
-        typer.secho(f"error: unexpected {type(exc).__name__}: {exc} (set DEBUG=true for a traceback)",
+            import traceback  # only on this path
+
+            # the plain traceback (no locals), through the secret redactor
+            typer.echo(redact(traceback.format_exc()), err=True)
+            return 1
+        typer.secho(redact(f"error: unexpected {type(exc).__name__}: {exc} (set DEBUG=true for a traceback)"),
                     err=True, fg=typer.colors.RED)
         return 1
     return 0

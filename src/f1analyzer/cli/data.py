@@ -96,7 +96,11 @@ def races(
     as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, session, event, laps, drivers, rejected}.")] = False,
 ) -> None:
     """List the races (Grands Prix and sprints) in the store."""
-    df = store().races(season, session=check_session(session))
+    st = store()
+    df = st.races(season, session=check_session(session))
+    for (bad, sess), why in st.unreadable().items():  # skipped above: say so where the user looks
+        typer.secho(f"warning: season {bad} ({sess}) cannot be read ({why}); re-ingest it or remove its file",
+                    err=True, fg=typer.colors.YELLOW)
     if as_json:
         cols = ["season", "round", "session", "event", "laps", "drivers", "rejected", "circuit_key", "total_laps",
                 "compounds"]

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import DataNotLoadedError, NotFoundError
+from ..errors import DataCorruptError, DataNotLoadedError, NotFoundError
 from ..log import get_logger
 from .circuits import get_circuit, normalise, resolve_circuit
 from .derive import derive_tables
@@ -66,6 +66,9 @@ class RaceStore:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, str], tuple[int, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+        #: (season, session) → (mtime, why) of season files that could not be read: one bad file
+        #: must not take every other season down with it (see ``_collect``)
+        self._unreadable: dict[tuple[int, str], tuple[int, str]] = {}
 
     # ------------------------------------------------------------------ files
     @property
@@ -102,13 +105,52 @@ class RaceStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def unreadable(self) -> dict[tuple[int, str], str]:
+        """(season, session) → why, for season files the last read could not use."""
+        with self._lock:
+            return {k: why for k, (_, why) in sorted(self._unreadable.items())}
+
     def _read_season(self, season: int, session: str = RACE) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """One season file, parsed (cached by mtime).
+
+        Raises:
+            DataCorruptError: the file cannot be read; recorded in ``unreadable()`` until a
+                new file replaces it.
+        """
         path = self._season_path(season, session)
         mtime = path.stat().st_mtime_ns
         with self._lock:
             hit = self._cache.get((season, session))
             if hit and hit[0] == mtime:
                 return hit[1], hit[2], hit[3], hit[4]
+            bad = self._unreadable.get((season, session))
+        if bad is not None and bad[0] == mtime:
+            raise self._corrupt(season, session, path, bad[1])
+        try:
+            parsed = self._parse_season(path, season, session)
+        except Exception as exc:  # noqa: BLE001 - any failure to parse this file is this file's fault
+            log.error("season file %s is unreadable: %s: %s", path, type(exc).__name__, exc)
+            # the public message names the file, not the server's folders
+            why = f"{type(exc).__name__}: {str(exc).replace(str(path), path.name)[:200]}"
+            with self._lock:
+                self._unreadable[(season, session)] = (mtime, why)
+            raise self._corrupt(season, session, path, why) from exc
+        with self._lock:
+            self._unreadable.pop((season, session), None)
+            self._cache[(season, session)] = (mtime, *parsed)
+        return parsed
+
+    @staticmethod
+    def _corrupt(season: int, session: str, path: Path, why: str) -> DataCorruptError:
+        what = f"season {season}" + ("" if session == RACE else f" ({session})")
+        flag = "" if session == RACE else " --session sprint"
+        return DataCorruptError(
+            f"The stored data of {what} cannot be read ({why}). Re-ingest that season "
+            f"(`f1analyzer ingest <laps files of {season}>{flag}`) or remove the file {path.name} "
+            "from the store's seasons folder; other seasons are unaffected.",
+            details={"season": int(season), "session": session, "file": path.name})
+
+    def _parse_season(self, path: Path, season: int, session: str):
         table = pq.read_table(path)
         meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b'{"races": []}'))
         laps = table.to_pandas()
@@ -122,8 +164,6 @@ class RaceStore:
             races = conform(races, RACE_COLUMNS)
         else:
             races = empty_frame(RACE_COLUMNS)
-        with self._lock:
-            self._cache[(season, session)] = (mtime, races, laps, stints, stops)
         return races, laps, stints, stops
 
     def write_races(self, season: int, races: list[dict], laps: pd.DataFrame, *, session: str = RACE) -> None:
@@ -172,7 +212,12 @@ class RaceStore:
         for s, sess, _ in self.season_files(session):
             if season is not None and s != int(season):
                 continue
-            df = self._read_season(s, sess)[idx]
+            try:
+                df = self._read_season(s, sess)[idx]
+            except DataCorruptError:
+                if season is not None:
+                    raise  # the season asked for is the broken one: say so (503 in the API)
+                continue  # an all-seasons query answers from the readable ones; health reports the rest
             if round is not None:
                 df = df[df["round"] == int(round)]
             frames.append(df)

@@ -122,7 +122,7 @@ class PineconeIndex:
     @classmethod
     def from_settings(cls, settings, *, dim: int = 384) -> "PineconeIndex":
         return cls(
-            api_key=settings.pinecone_api_key or "",
+            api_key=settings.secret("pinecone_api_key") or "",
             index_name=settings.pinecone_index,
             namespace=settings.pinecone_namespace,
             dim=dim,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import BackendUnavailableError, NotFittedError
+from ..errors import BackendUnavailableError, NotFittedError, NotFoundError
 from ..log import get_logger
 from .bundled import as_race_models, load_bundled_models
 from .registry import code_versions, get_registry
@@ -42,6 +42,11 @@ class ModelSet:
     version: str | None = None
     source: str = "none"  # "registry" | "bundled" | "none"
     metadata: dict = field(default_factory=dict)
+    #: registered versions passed over and why (failed manifest, unreadable file): /health says so
+    refused: list[str] = field(default_factory=list)
+    #: ``registry_token`` of the registry when this set was chosen (refused versions included), so
+    #: a process does not reload on every check because the newest version is refused
+    registry_state: str | None = None
 
     @property
     def is_loaded(self) -> bool:
@@ -62,17 +67,48 @@ class ModelSet:
                 "training_seasons": self.metadata.get("training_seasons")}
 
 
-def _from_registry(settings: Settings) -> ModelSet | None:
-    try:
-        mv = get_registry(settings).latest()
-    except BackendUnavailableError as exc:
-        log.warning("model registry unavailable, using the bundled models: %s", exc.message)
-        return None
-    if mv is None:
-        return None
+def registry_token(versions: list[str]) -> str | None:
+    """Changes with every registration: newest id and count (None: nothing registered)."""
+    return f"{versions[-1]}#{len(versions)}" if versions else None
+
+
+#: how many registered versions (newest first) are tried before falling back to the bundle
+MAX_CANDIDATES = 5
+
+
+def _load_version(mv) -> ModelSet:
+    """Every part of one version; the manifest is checked before the first joblib load."""
+    mv.verify()
     names = set(mv.artifact_names())
     parts = {n: (mv.load(n) if n in names else None) for n in ("race_models", "laptime", "pitstop")}
     return ModelSet(**parts, version=mv.version, source="registry", metadata=mv.metadata)
+
+
+def _from_registry(settings: Settings) -> tuple[ModelSet | None, list[str], str | None]:
+    """(the newest registered set that verifies and loads, refusals, the newest version id).
+
+    A version whose manifest does not match (planted, altered, unsigned) or whose files do not
+    load (truncated, wrong library) is refused and the previous one tried; the caller falls back
+    to the bundled set when none is left.
+    """
+    refused: list[str] = []
+    try:
+        reg = get_registry(settings)
+        versions = [v.version for v in reg.list()]
+    except BackendUnavailableError as exc:
+        log.warning("model registry unavailable, using the bundled models: %s", exc.message)
+        return None, [f"model registry unavailable: {exc.message}"], None
+    newest = registry_token(versions)
+    for version in reversed(versions[-MAX_CANDIDATES:]):
+        try:
+            return _load_version(reg.get(version)), refused, newest
+        except (BackendUnavailableError, NotFoundError) as exc:
+            why = exc.message
+        except Exception as exc:  # noqa: BLE001 - untrusted or unreadable: refuse it, try the previous
+            why = getattr(exc, "message", None) or f"{type(exc).__name__}: {str(exc)[:200]}"
+        log.error("model version %s refused: %s", version, why)
+        refused.append(f"model version {version} refused ({why})")
+    return None, refused, newest
 
 
 def load_bundled_learned() -> tuple[Any, Any, dict]:
@@ -140,9 +176,14 @@ def load_model_set(settings: Settings) -> ModelSet:
     A registered set without race models (their fit failed or was skipped) borrows the bundled
     ones; ``metadata["race_models_source"]`` then says ``"bundled"``.
     """
-    ms = _from_registry(settings)
+    ms, refused, newest = _from_registry(settings)
     if ms is None:
-        return _bundled()
+        ms = _bundled()
+        if refused:
+            refused.append(f"serving the {ms.source} models instead")
+    elif refused:
+        refused.append(f"serving the previous good version {ms.version} instead")
+    ms.refused, ms.registry_state = refused, newest
     if ms.race_models is None:
         ms.race_models = _bundled_race_models()
         if ms.race_models is not None:

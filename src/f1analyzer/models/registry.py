@@ -33,6 +33,7 @@ from ..errors import ConfigError, NotFoundError
 from ..log import get_logger
 # the shared types and helpers live in registry_base (registry_aws uses them too); re-exported
 from .registry_base import (  # noqa: F401
+    MANIFEST_FILE,
     METADATA_FILE,
     ModelRegistry,
     ModelVersion,
@@ -41,7 +42,11 @@ from .registry_base import (  # noqa: F401
     complete_metadata,
     git_sha,
     new_version,
+    signing_key_bytes,
+    valid_version,
+    verify_manifest,
     write_artifacts,
+    write_manifest,
 )
 from .registry_aws import S3Registry
 
@@ -53,8 +58,10 @@ log = get_logger("models.registry")
 class LocalRegistry:
     """Files under ``root/versions`` and SQLite metadata in ``root/registry.sqlite``."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, signing_key: bytes | None = None):
         self.root = Path(root)
+        #: with a key, manifests are signed at registration and must carry a valid signature
+        self.signing_key = signing_key
 
     @property
     def db_path(self) -> Path:
@@ -74,7 +81,7 @@ class LocalRegistry:
         final = self.root / "versions" / version
         staging = self.root / "versions" / f".{version}.tmp"
         try:
-            _stage(artifacts, staging, meta)
+            _stage(artifacts, staging, meta, self.signing_key)
             os.replace(staging, final)
         finally:
             if staging.exists():
@@ -91,7 +98,8 @@ class LocalRegistry:
 
     def _row(self, row: tuple) -> ModelVersion:
         return ModelVersion(version=row[0], created_at=row[1], metadata=json.loads(row[2]),
-                            path=self.root / "versions" / row[0])
+                            path=self.root / "versions" / row[0], signing_key=self.signing_key,
+                            require_signature=self.signing_key is not None)
 
     def list(self) -> list[ModelVersion]:
         if not self.db_path.exists():
@@ -101,20 +109,24 @@ class LocalRegistry:
             rows = con.execute("SELECT version, created_at, metadata FROM versions ORDER BY version").fetchall()
         finally:
             con.close()
-        return [self._row(r) for r in rows]
+        # a row whose id new_version could not have made (a path, a planted name) is no version
+        return [self._row(r) for r in rows if valid_version(r[0])]
 
     def latest(self) -> ModelVersion | None:
         if not self.db_path.exists():
             return None
         con = self._connect()
         try:
-            row = con.execute("SELECT version, created_at, metadata FROM versions ORDER BY version DESC "
-                              "LIMIT 1").fetchone()
+            cur = con.execute("SELECT version, created_at, metadata FROM versions ORDER BY version DESC")
+            row = next((r for r in cur if valid_version(r[0])), None)
         finally:
             con.close()
         return self._row(row) if row else None
 
     def get(self, version: str) -> ModelVersion:
+        if not valid_version(version):
+            raise NotFoundError.with_suggestions("model version", str(version)[:80],
+                                                 [v.version for v in self.list()])
         con = self._connect()
         try:
             row = con.execute("SELECT version, created_at, metadata FROM versions WHERE version = ?",
@@ -133,4 +145,4 @@ def get_registry(settings: Settings) -> ModelRegistry:
         if not settings.s3_bucket or not settings.dynamodb_table:
             raise ConfigError("F1A_MODEL_STORE=s3 needs F1A_S3_BUCKET and F1A_DYNAMODB_TABLE.")
         return S3Registry(settings)
-    return LocalRegistry(settings.models_dir)
+    return LocalRegistry(settings.models_dir, signing_key_bytes(settings))

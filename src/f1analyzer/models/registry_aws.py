@@ -21,10 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import BackendUnavailableError, NotFoundError
+from ..errors import BackendUnavailableError, ConfigError, NotFoundError
 from ..log import get_logger
 from ..backends.aws_clients import client
-from .registry_base import METADATA_FILE, ModelVersion, _stage, complete_metadata, new_version
+from .registry_base import (
+    _FILE_RE,
+    METADATA_FILE,
+    ModelVersion,
+    _stage,
+    complete_metadata,
+    new_version,
+    signing_key_bytes,
+    valid_version,
+)
 
 log = get_logger("models.registry_aws")
 
@@ -45,6 +54,9 @@ class S3Registry:
         self.table = settings.dynamodb_table
         self.s3 = _client("s3", settings)
         self.ddb = _client("dynamodb", settings)
+        #: manifests in S3 are always signed: whoever can write the bucket must not be able to
+        #: make the service unpickle their file (the key lives in settings / Secrets Manager)
+        self.signing_key = signing_key_bytes(settings)
 
     def create_resources(self) -> None:
         """Create the bucket and table if missing (development and tests; infra owns them in AWS)."""
@@ -74,11 +86,13 @@ class S3Registry:
 
     # ----------------------------------------------------------------------------- write
     def register(self, artifacts: Path | dict[str, Any], metadata: dict) -> str:
+        if not self.signing_key:
+            raise ConfigError("F1A_MODEL_STORE=s3 needs F1A_MODEL_SIGNING_KEY to sign what it registers.")
         created = datetime.now(timezone.utc)
         version = new_version(created)
         meta = complete_metadata(metadata, version, created.isoformat())
         with tempfile.TemporaryDirectory(prefix="f1a-model-") as tmp:
-            staged = _stage(artifacts, Path(tmp) / version, meta)
+            staged = _stage(artifacts, Path(tmp) / version, meta, self.signing_key)
             for f in sorted(staged.iterdir()):
                 if f.is_file():
                     self._call(self.s3.upload_file, Filename=str(f), Bucket=self.bucket,
@@ -94,7 +108,8 @@ class S3Registry:
     # ----------------------------------------------------------------------------- read
     def _item(self, item: dict) -> ModelVersion:
         return ModelVersion(version=item["sk"]["S"], created_at=item["created_at"]["S"],
-                            metadata=json.loads(item["metadata"]["S"]))
+                            metadata=json.loads(item["metadata"]["S"]), signing_key=self.signing_key,
+                            require_signature=True)
 
     def _query(self, forward: bool, limit: int | None = None) -> list[dict]:
         kwargs: dict = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
@@ -112,13 +127,19 @@ class S3Registry:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list(self) -> list[ModelVersion]:
-        return [self._item(i) for i in self._query(True)]
+        return [self._item(i) for i in self._query(True) if valid_version(i["sk"]["S"])]
 
     def latest(self) -> ModelVersion | None:
-        items = self._query(False, limit=1)
-        return self._download(self._item(items[0])) if items else None
+        # newest first; ids new_version could not have made are skipped (few: read a page at a time)
+        for item in self._query(False):
+            if valid_version(item["sk"]["S"]):
+                return self._download(self._item(item))
+        return None
 
     def get(self, version: str) -> ModelVersion:
+        if not valid_version(version):
+            raise NotFoundError.with_suggestions("model version", str(version)[:80],
+                                                 [v.version for v in self.list()])
         res = self._call(self.ddb.get_item, TableName=self.table, Key={"pk": {"S": PK}, "sk": {"S": version}})
         if "Item" not in res:
             raise NotFoundError.with_suggestions("model version", version, [v.version for v in self.list()])
@@ -136,7 +157,7 @@ class S3Registry:
                                        Prefix=prefix):
                     for obj in page.get("Contents", []):
                         name = obj["Key"][len(prefix):]
-                        if name and "/" not in name:
+                        if name and _FILE_RE.fullmatch(name):
                             self._call(self.s3.download_file, Bucket=self.bucket, Key=obj["Key"],
                                        Filename=str(tmp / name))
                 if dest.exists():

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..config import Settings
 from ..data.store import RaceStore
-from ..errors import BackendUnavailableError, DataNotLoadedError, InvalidRequestError, NotFittedError, NotFoundError
+from ..errors import BackendUnavailableError, DataNotLoadedError, InvalidRequestError, NotFittedError, NotFoundError, UntrustedArtifactError
 from ..log import get_logger
 from .bundled import load_bundled_models
 from .evaluate import prepare_for_season, score_models
@@ -137,7 +137,7 @@ def fill_race_models(race_models, settings: Settings) -> dict[str, str]:
         previous = mv.load("race_models") if mv is not None and "race_models" in mv.artifact_names() else None
         if isinstance(previous, RaceModels):
             race_models.fill_missing(previous, source=f"registered model set {mv.version}")
-    except (BackendUnavailableError, NotFittedError, NotFoundError, OSError) as exc:
+    except (BackendUnavailableError, NotFittedError, NotFoundError, UntrustedArtifactError, OSError, EOFError) as exc:
         log.warning("previous model set unavailable for filling gaps: %s", exc)
     try:
         race_models.fill_missing(load_bundled_models(), source="bundled model set")

@@ -118,7 +118,7 @@ class AnthropicNarrator:
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> "AnthropicNarrator":
-        kwargs = dict(api_key=settings.anthropic_api_key or "", model=settings.anthropic_model,
+        kwargs = dict(api_key=settings.secret("anthropic_api_key") or "", model=settings.anthropic_model,
                       base_url=settings.anthropic_base_url, timeout_s=settings.llm_timeout_s,
                       max_retries=settings.llm_max_retries)
         kwargs.update(overrides)
@@ -188,7 +188,7 @@ class OpenAICompatibleNarrator:
     @classmethod
     def from_settings(cls, settings, **overrides) -> "OpenAICompatibleNarrator":
         kwargs = dict(base_url=settings.openai_base_url, model=settings.openai_model,
-                      api_key=settings.openai_api_key, timeout_s=settings.llm_timeout_s,
+                      api_key=settings.secret("openai_api_key"), timeout_s=settings.llm_timeout_s,
                       max_retries=settings.llm_max_retries)
         kwargs.update(overrides)
         return cls(**kwargs)
