@@ -106,6 +106,9 @@ class CircuitModel:
     passing_drs_coef: float = ot.DEFAULT_PASSING["drs_coef"]
     passing_circuit_effect: float = 0.0
     passing_n_pairs: int = 0
+    #: intercept shift making the simulator's passes per race match ``overtakes_per_race``
+    #: (simulation/scenario/passing_calibration.py; None: not calibrated yet, done on first use)
+    passing_sim_offset: float | None = None
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
