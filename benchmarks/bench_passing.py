@@ -13,7 +13,8 @@ at most circuits.
 
 With ``--home`` the stored races there are used (ingest first); otherwise the data is ingested
 into a temporary store. The race models are fitted on every stored season (the calibration target
-is the fitted ``overtakes_per_race``).
+is the fitted ``passes_per_dry_race``). Figures are given over all races and over the dry ones
+(the calibration's target; a wet race is reordered by the weather).
 """
 
 from __future__ import annotations
@@ -60,13 +61,15 @@ def run(store, seasons: list[int], n_sims: int) -> dict:
     models = RaceModels().fit(laps, store.races(), store.pit_stops())
     print(f"fitted race models in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     _, real = ot.pass_events(laps, pd.Series(np.nan, index=laps.index))
-    real = real.set_index(["season", "round"])["passes"]
+    real = real.set_index(["season", "round"])
+    from f1analyzer.simulation.scenario.passing_calibration import target_passes
     rows = []
     for season in seasons:
         for rnd, key in store.races(season)[["round", "circuit_key"]].itertuples(index=False):
             race = load_race(int(season), int(rnd), store)
             row = {"season": int(season), "round": int(rnd), "circuit_key": str(key),
-                   "real": int(real.get((int(season), int(rnd)), 0))}
+                   "real": int(real["passes"].get((int(season), int(rnd)), 0)),
+                   "wet": bool(real["wet"].get((int(season), int(rnd)), False))}
             for label in ("before", "after"):
                 cms = list(models.circuits_.values()) + [models.global_]
                 for cm in cms:
@@ -76,22 +79,26 @@ def run(store, seasons: list[int], n_sims: int) -> dict:
                 if label == "after":
                     cm = models.circuits_.get(str(key), models.global_)
                     row["offset"] = float(cm.passing_sim_offset or 0.0)
-                    row["target"] = float(cm.overtakes_per_race)
+                    row["target"] = target_passes(cm)
             rows.append(row)
             print(f"{season} {rnd:2d} {key:14s} real {row['real']:3d}  before {row['before']:5.1f}  "
                   f"after {row['after']:5.1f}", file=sys.stderr)
     df = pd.DataFrame(rows)
+    out = {"seasons": seasons, "n_sims": n_sims, "all": summary(df), "dry": summary(df[~df["wet"]]),
+           "seconds": round(time.perf_counter() - t0, 1)}
+    return out
+
+
+def summary(df: pd.DataFrame) -> dict:
     per = df.groupby("circuit_key").agg(races=("real", "size"), real=("real", "mean"), before=("before", "mean"),
                                         after=("after", "mean"), offset=("offset", "first")).reset_index()
     for label in ("before", "after"):
         per[f"{label}_ratio"] = per[label] / per["real"].clip(lower=1e-9)
     within = {label: float((per[f"{label}_ratio"].sub(1).abs() <= 0.25).mean()) for label in ("before", "after")}
-    return {"seasons": seasons, "n_sims": n_sims, "circuits": per.round(3).to_dict("records"),
-            "share_within_25pct": within,
+    return {"circuits": per.round(3).to_dict("records"), "share_within_25pct": within,
             "mean_ratio": {label: float(per[f"{label}_ratio"].mean()) for label in ("before", "after")},
             "total": {"real": float(df["real"].mean()), "before": float(df["before"].mean()),
-                      "after": float(df["after"].mean())},
-            "seconds": round(time.perf_counter() - t0, 1)}
+                      "after": float(df["after"].mean())}}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,15 +122,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(out, indent=1))
         return
-    print("| circuit | races | real | sim before | sim after | offset |")
-    print("|---|---|---|---|---|---|")
-    for r in out["circuits"]:
-        print(f"| {r['circuit_key']} | {r['races']} | {r['real']:.1f} | {r['before']:.1f} ({r['before_ratio']:.2f}x) "
-              f"| {r['after']:.1f} ({r['after_ratio']:.2f}x) | {r['offset']:+.2f} |")
-    print(f"\nwithin ±25 %: before {out['share_within_25pct']['before']:.0%}, "
-          f"after {out['share_within_25pct']['after']:.0%} of circuits; "
-          f"all races: real {out['total']['real']:.1f}, before {out['total']['before']:.1f}, "
-          f"after {out['total']['after']:.1f} passes per race ({out['seconds']} s)")
+    for which in ("dry", "all"):
+        s = out[which]
+        print(f"\n{which} races\n\n| circuit | races | real | sim before | sim after | offset |")
+        print("|---|---|---|---|---|---|")
+        for r in s["circuits"]:
+            print(f"| {r['circuit_key']} | {r['races']} | {r['real']:.1f} | {r['before']:.1f} ({r['before_ratio']:.2f}x) "
+                  f"| {r['after']:.1f} ({r['after_ratio']:.2f}x) | {r['offset']:+.2f} |")
+        print(f"\nwithin ±25 %: before {s['share_within_25pct']['before']:.0%}, "
+              f"after {s['share_within_25pct']['after']:.0%} of circuits; real {s['total']['real']:.1f}, "
+              f"before {s['total']['before']:.1f}, after {s['total']['after']:.1f} passes per race")
+    print(f"\n({out['seconds']} s)")
 
 
 if __name__ == "__main__":

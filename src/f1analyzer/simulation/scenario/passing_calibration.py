@@ -10,8 +10,8 @@ under-values track position.
 So the circuit's intercept gets one more shift, ``offset``, chosen so that the simulator's passes
 per race, counted the way :func:`f1analyzer.models.overtaking.pass_events` counts the real ones
 (all-pairs position swaps between the ends of laps ``k`` and ``k + 1``, ``k >= 2``, both laps
-green, neither car boxing on either lap nor retired), match the circuit's real rate
-``CircuitModel.overtakes_per_race``. The calibration race is the circuit as the simulator builds
+green, neither car boxing on either lap nor retired), match the circuit's real rate in dry
+races ``CircuitModel.passes_per_dry_race`` (the calibration race is dry). The calibration race is the circuit as the simulator builds
 it (tyres, fuel, noise, SC/VSC, pit loss, fitted passing curve) with the latest field of the model
 set in pace order on staggered one-stop plans; the offset is found by bisection on common random
 numbers (the mean pass count rises with the offset). The pace-advantage slope and the DRS term stay
@@ -147,6 +147,13 @@ def calibration_race(models, cm) -> RaceParams | None:
     return replace(params, rules=TyreRules())
 
 
+def target_passes(cm) -> float:
+    """Real green-lap passes per dry race at the circuit (``overtakes_per_race`` for a model set
+    fitted before the dry count existed)."""
+    dry = float(getattr(cm, "passes_per_dry_race", -1.0))
+    return dry if dry >= 0 else float(getattr(cm, "overtakes_per_race", 0.0) or 0.0)
+
+
 def offset_for(models, cm) -> float:
     """The circuit's calibrated intercept shift, computed once per model set and kept on ``cm``
     (``CircuitModel.passing_sim_offset``); 0 while the calibration race itself is being built,
@@ -154,7 +161,7 @@ def offset_for(models, cm) -> float:
     off = getattr(cm, "passing_sim_offset", None)
     if off is not None:
         return float(off)
-    if getattr(_busy, "on", False) or not float(getattr(cm, "overtakes_per_race", 0.0) or 0.0) > 0:
+    if getattr(_busy, "on", False) or not target_passes(cm) > 0:
         return 0.0
     with _lock:
         off = getattr(cm, "passing_sim_offset", None)
@@ -163,14 +170,14 @@ def offset_for(models, cm) -> float:
         _busy.on = True
         try:
             race = calibration_race(models, cm)
-            off = 0.0 if race is None else calibrate_offset(race, float(cm.overtakes_per_race))
+            off = 0.0 if race is None else calibrate_offset(race, target_passes(cm))
         finally:
             _busy.on = False
         cm.passing_sim_offset = float(off)
         log.debug("passing calibrated at %s: intercept shift %+.2f for %.1f passes per race",
-                  cm.key, off, cm.overtakes_per_race)
+                  cm.key, off, target_passes(cm))
     return float(off)
 
 
 __all__ = ["count_passes", "calibration_strategies", "mean_passes", "calibrate_offset", "calibration_race",
-           "offset_for", "N_SIMS", "SEED"]
+           "offset_for", "target_passes", "N_SIMS", "SEED"]
