@@ -64,3 +64,54 @@ def test_calibration_recovers_a_known_circuit_intercept():
 def test_an_unreachable_target_gives_the_bracket_end():
     assert pc.calibrate_offset(_race(), 1e6) == pc.OFFSET_RANGE[1]
     assert pc.calibrate_offset(_race(), -1.0) == pc.OFFSET_RANGE[0]
+
+
+# ---------------------------------------------------------------- real data
+@pytest.fixture(scope="module")
+def replays(data_dir, tmp_path_factory):
+    """Per dry 2023-2024 race: (circuit, real passes, simulated passes uncalibrated, calibrated),
+    each race re-simulated from the grid with its real field, plans and SC/VSC laps."""
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.session import load_race
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.race_models import RaceModels
+    from f1analyzer.simulation.scenario.build import build_race
+    from f1analyzer.simulation.scenario.replay import real_plans, track_schedule
+
+    store = RaceStore(tmp_path_factory.mktemp("store"))
+    ingest_files([data_dir / "laps" / f"{s}.csv.gz" for s in (2023, 2024)], store)
+    laps = pd.DataFrame(store.laps())
+    models = RaceModels().fit(laps, store.races(), store.pit_stops())
+    _, real = ot.pass_events(laps, pd.Series(np.nan, index=laps.index))
+    rows = []
+    for season, rnd, wet, n_real in real[["season", "round", "wet", "passes"]].itertuples(index=False):
+        if wet:
+            continue
+        race = load_race(int(season), int(rnd), store)
+        sims = []
+        for offset in (0.0, None):
+            for cm in [*models.circuits_.values(), models.global_]:
+                cm.passing_sim_offset = offset
+            params = build_race(int(season), int(rnd), models=models, store=store, pre_race=False).params
+            plans, _ = real_plans(race, params, None)
+            res = simulate(params, plans, n_sims=40, seed=0, sc_schedule=track_schedule(race, params.total_laps),
+                           record_positions=True)
+            pit = np.zeros((params.n_cars, max(1, max(len(p.stops) for p in plans))), dtype=np.int64)
+            for i, p in enumerate(plans):
+                pit[i, :len(p.stops)] = [lap for lap, _ in p.stops]
+            last = np.where(res.retired, res.laps_done, params.total_laps)
+            sims.append(pc.count_passes(res.positions_by_lap, res.track_status, pit, last).mean())
+        rows.append((str(race.circuit_key), int(n_real), *sims))
+    return pd.DataFrame(rows, columns=["circuit_key", "real", "before", "after"])
+
+
+@pytest.mark.realdata
+def test_simulated_passes_match_the_real_ones_at_most_circuits(replays):
+    per = replays.groupby("circuit_key")[["real", "before", "after"]].mean()
+    ratio = per[["before", "after"]].div(per["real"], axis=0)
+    within = (ratio - 1).abs().le(0.25).mean()
+    assert within["after"] >= 0.5
+    assert within["after"] > within["before"]
+    # the whole season's passes are matched, not only the circuits'
+    assert replays["after"].mean() == pytest.approx(replays["real"].mean(), rel=0.15)
+    assert np.log(ratio["after"]).abs().mean() < np.log(ratio["before"]).abs().mean()
