@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from _common import parse_data_args, season_files  # benchmarks/ is on sys.path
 
 

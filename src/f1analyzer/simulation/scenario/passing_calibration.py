@@ -62,7 +62,7 @@ def count_passes(positions: np.ndarray, track_status: np.ndarray, pit_lap: np.nd
     green and neither car boxes at the end of lap ``k - 1``, ``k`` or ``k + 1`` (the real data's
     pit-in and pit-out laps) nor has retired by lap ``k + 1``.
     """
-    n_sims, n_laps, n_cars = positions.shape
+    n_sims, n_laps, _ = positions.shape
     total = track_status.shape[1]
     out = np.zeros(n_sims, dtype=np.int64)
     for k in range(max(2, first_lap), first_lap + n_laps - 1):
@@ -179,5 +179,14 @@ def offset_for(models, cm) -> float:
     return float(off)
 
 
-__all__ = ["count_passes", "calibration_strategies", "mean_passes", "calibrate_offset", "calibration_race",
-           "offset_for", "target_passes", "N_SIMS", "SEED"]
+__all__ = [
+    "N_SIMS",
+    "SEED",
+    "calibrate_offset",
+    "calibration_race",
+    "calibration_strategies",
+    "count_passes",
+    "mean_passes",
+    "offset_for",
+    "target_passes",
+]
