@@ -32,3 +32,15 @@ def test_an_earlier_measured_cliff_is_kept_a_later_one_replaced():
     assert early["MEDIUM"].cliff_lap == 12 and early["MEDIUM"].cliff_slope_s_per_lap == 0.3
     late = with_tyre_life(_compounds(cliff_lap=30, cliff_slope_s_per_lap=0.3), life, 22.0)
     assert late["MEDIUM"].cliff_lap == 16
+
+
+def test_a_softer_compound_is_never_done_after_a_harder_one():
+    # the MEDIUM's fitted wear already stops it before its life (no life term); the HARD has one
+    life = {"MEDIUM": {"life_onset": 10.0, "life_median": 12.0}, "HARD": {"life_onset": 20.0, "life_median": 30.0},
+            "SOFT": {"life_onset": 28.0, "life_median": 33.0}}
+    comp = _compounds()
+    comp["MEDIUM"] = CompoundParams("MEDIUM", 0.0, 0.4)
+    out = with_tyre_life(comp, life, 22.0)
+    assert out["HARD"].cliff_lap == 19 and out["HARD"].cliff_slope_s_per_lap > 0
+    assert out["MEDIUM"].cliff_lap == 19 and out["MEDIUM"].cliff_slope_s_per_lap == out["HARD"].cliff_slope_s_per_lap
+    assert out["SOFT"].cliff_lap == 19  # its own life came later: moved to the harder one's onset

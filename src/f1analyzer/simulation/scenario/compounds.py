@@ -147,6 +147,29 @@ def with_tyre_life(compounds: dict[str, CompoundParams], life: dict, pit_loss_s:
         if cp.cliff_lap is not None and cp.cliff_slope_s_per_lap > 0 and cp.cliff_lap <= onset:
             continue
         out[name] = replace(cp, cliff_lap=onset, cliff_slope_s_per_lap=round(slope, 4))
+    return _softer_gives_up_first(out)
+
+
+def _softer_gives_up_first(compounds: dict[str, CompoundParams]) -> dict[str, CompoundParams]:
+    """The physical order of the cliffs (:mod:`.tyre_sanity`'s rule) for the life terms: a softer
+    compound's set is done no later than a harder one's. A softer compound without a cliff (its
+    life unknown, or its fitted wear already shorter than its life) takes the nearest harder
+    one's; one whose onset comes later is moved to the harder one's onset. Nothing here was
+    fitted, so nothing is reported as an override."""
+    out = dict(compounds)
+    dry = [c for c in reversed(DRY_COMPOUNDS) if c in out]  # hardest first
+    harder = None
+    for name in dry:
+        cp = out[name]
+        has = cp.cliff_lap is not None and cp.cliff_slope_s_per_lap > 0
+        if harder is not None:
+            if not has:
+                cp = replace(cp, cliff_lap=harder.cliff_lap, cliff_slope_s_per_lap=harder.cliff_slope_s_per_lap)
+            elif cp.cliff_lap > harder.cliff_lap:
+                cp = replace(cp, cliff_lap=harder.cliff_lap)
+            out[name] = cp
+        if cp.cliff_lap is not None and cp.cliff_slope_s_per_lap > 0:
+            harder = cp
     return out
 
 
