@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..log import get_logger
+from .tyre_life import MEDIAN_SURVIVAL, ONSET_SURVIVAL, km_quantiles
 
 log = get_logger("models.stint_limits")
 
@@ -67,7 +68,7 @@ class StintLimits:
         """One row per completed dry stint of a finisher: season, round, circuit_key, total_laps,
         driver, compound, life_laps (set life at the stint's end), laps, fresh (new set at start)."""
         need = ["season", "round", "driver", "lap_number", "compound", "tyre_life_laps", "stint"]
-        d = pd.DataFrame(laps)[need + [c for c in ("fresh_tyre",) if c in laps.columns]].copy()
+        d = pd.DataFrame(laps)[need + [c for c in ("fresh_tyre", "track_status") if c in laps.columns]].copy()
         d = d[d["stint"].notna()]
         d["season"], d["round"] = d["season"].astype(int), d["round"].astype(int)
         last = d.groupby(["season", "round", "driver"])["lap_number"].transform("max")
@@ -78,7 +79,16 @@ class StintLimits:
                "life_end": ("tyre_life_laps", "last"), "life_start": ("tyre_life_laps", "first")}
         if "fresh_tyre" in d.columns:
             agg["fresh"] = ("fresh_tyre", "first")
+        if "track_status" in d.columns:
+            agg["status_end"] = ("track_status", "last")
         st = g.agg(**agg).reset_index()
+        # a stint "ended by a stop" unless it is the driver's last (that one ran to the flag);
+        # a stop on a lap under SC / VSC / red flag was taken because it was cheap, not because
+        # the set was done (a competing risk): the tyre-life estimate censors it there
+        last_stint = st.groupby(["season", "round", "driver"])["stint"].transform("max")
+        st["stopped"] = st["stint"] < last_stint
+        status = st["status_end"].astype(str) if "status_end" in st.columns else pd.Series("", index=st.index)
+        st["neutral_end"] = status.str.contains("[4567]", regex=True).to_numpy()
         st = st[st["compound"].isin(DRY)]
         life = st["life_end"].astype("float64")
         # a set life shorter than the stint itself is a data glitch: trust the lap count then
@@ -97,6 +107,8 @@ class StintLimits:
             st = st[[(int(s), str(c)) not in capped for s, c in zip(st["season"], st["circuit_key"])]]
         st["era"] = [self.era_of(s) for s in st["season"]]
         st["share"] = st["life_laps"] / st["total_laps"].astype(float)
+        # tyre life (models/tyre_life.py): a green-flag stop says the set was done
+        st["life_event"] = (st["stopped"] & ~st["neutral_end"]) if "stopped" in st.columns else False
         rng = np.random.default_rng(self.seed)
         q = float(self.quantile)
         self.pooled_ = {}  # era -> compound -> {share, spread_share, n}
@@ -107,6 +119,10 @@ class StintLimits:
                 # one stint says nothing about the spread: a tenth of the race
                 "share": round(float(np.quantile(x, q)), 5), "spread_share": round(sd if np.isfinite(sd) else 0.1, 5),
                 "n": int(x.size)}
+            life = km_quantiles(x, g["life_event"].to_numpy(bool))
+            for name, level in (("life_onset_share", ONSET_SURVIVAL), ("life_median_share", MEDIAN_SURVIVAL)):
+                if level in life:
+                    self.pooled_[str(era)][str(comp)][name] = round(life[level], 5)
         self.limits_ = {}  # circuit -> era -> compound -> {value, spread, n, quantile, pooled}
         self.total_laps_ = {}
         for ck, gc in st.groupby("circuit_key"):
@@ -116,8 +132,11 @@ class StintLimits:
                 tl = float(np.median(ge["total_laps"]))
                 out = {}
                 for comp in DRY:
-                    x = ge.loc[ge["compound"] == comp, "life_laps"].to_numpy(float)
+                    sel = ge["compound"] == comp
+                    x = ge.loc[sel, "life_laps"].to_numpy(float)
                     out[comp] = self._combine(x, str(era), comp, tl, rng)
+                    if out[comp]:
+                        out[comp].update(self._life(x, ge.loc[sel, "life_event"].to_numpy(bool), str(era), comp, tl))
                 self.limits_.setdefault(ck, {})[str(era)] = out
         self.n_stints_ = int(len(st))
         log.info("stint limits: %d stints, %d circuits", self.n_stints_, len(self.limits_))
@@ -154,6 +173,27 @@ class StintLimits:
         return {"value": int(round(value)), "spread": round(spread, 2), "n": int(x.size),
                 "quantile": self.quantile, "pooled": w < 0.5, "share": round(value / total_laps, 4)}
 
+    def _life(self, x: np.ndarray, event: np.ndarray, era: str, comp: str, total_laps: float) -> dict:
+        """{life_onset, life_median, life_stops}: the Kaplan–Meier onset and median set life
+        (:mod:`.tyre_life`), the circuit's own shrunk to the all-circuit share with the weight of
+        ``prior_stints`` stints. An own survival that never falls to the level counts as "beyond
+        the longest stint seen" (longest + 1). Missing when neither has it."""
+        pool = self.pooled_.get(era, {}).get(comp) or {}
+        own = km_quantiles(x, event)
+        w = x.size / (x.size + float(self.prior_stints))
+        out = {"life_stops": int(np.sum(event))}
+        for name, level in (("life_onset", ONSET_SURVIVAL), ("life_median", MEDIAN_SURVIVAL)):
+            prior = pool.get(f"{name}_share")
+            prior = None if prior is None else float(prior) * total_laps
+            mine = own.get(level)
+            if mine is None and x.size:
+                mine = float(np.max(x)) + 1.0
+            if mine is None and prior is None:
+                continue
+            value = prior if mine is None else mine if prior is None else w * mine + (1 - w) * prior
+            out[name] = round(float(value), 1)
+        return out
+
     # ------------------------------------------------------------------ predict
     def predict(self, circuit_key: str, era: str, total_laps: int | None = None) -> dict[str, dict]:
         """compound -> {value, spread, n, quantile, pooled} for a circuit and era.
@@ -165,6 +205,9 @@ class StintLimits:
         tl = float(total_laps or self.total_laps_.get(str(circuit_key), 0) or 57)
         rng = np.random.default_rng(self.seed)
         out = {c: self._combine(np.array([]), str(era), c, tl, rng) for c in DRY}
+        for c, v in out.items():
+            if v:
+                v.update(self._life(np.array([]), np.array([], bool), str(era), c, tl))
         return {c: v for c, v in out.items() if v}
 
     def to_dict(self) -> dict:

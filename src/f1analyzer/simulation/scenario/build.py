@@ -70,6 +70,7 @@ from f1analyzer.simulation.scenario.compounds import (
     fill_missing_dry,
     ordered_compounds,
     pace_step_for,
+    tyre_life_for,
     tyre_override_reason,
     tyre_se,
 )
@@ -327,7 +328,9 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         notes.append(f"no fitted model for circuit {circuit_key}: all-circuit model used")
     elif used_global:
         notes.append(f"{circuit_key}: few races, all-circuit tyre and fuel models used")
-    compounds, adjusted = ordered_compounds(models, tyres, season)
+    green = float(max(cm.pit_loss_s, 0.0))
+    compounds, adjusted = ordered_compounds(models, tyres, season, life=tyre_life_for(models, cm, season, total_laps),
+                                            pit_loss_s=green)
     if adjusted:
         era = models.era_of(season) if hasattr(models, "era_of") else ""
         notes.append(f"tyre fit adjusted for physical ordering at {circuit_key}"
@@ -347,7 +350,6 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
     share = START_SPREAD_SHARE if grid_source == "lap1_order" else 1.0
     slot_loss = max(float(cm.per_grid_slot_loss_s), 0.0)
     base = float(cm.base_lap_time_s) + fuel * (total_laps - 1)  # the simulator's base: lap 1, full tank
-    green = float(max(cm.pit_loss_s, 0.0))
     params = RaceParams(
         circuit_key=circuit_key, total_laps=int(total_laps), base_lap_time_s=base, cars=car_params,
         compounds=compounds, dry_compounds=DRY_COMPOUNDS, fuel_effect_s_per_lap=fuel,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from f1analyzer.models.tyre_life import life_slope_s
 from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
 from f1analyzer.models.tyres import TyreModel
 from f1analyzer.simulation.core.params import DRY_COMPOUNDS, CompoundParams, RaceParams
@@ -121,14 +122,88 @@ def fill_missing_dry(tyres: dict) -> tuple[dict, list[str]]:
     return out, filled
 
 
-def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
-    """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved."""
+def ordered_compounds(models, tyres: dict, season: int, *, life: dict | None = None,
+                      pit_loss_s: float | None = None) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
+    """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved;
+    with ``life`` (compound → {life_onset, life_median}, :mod:`f1analyzer.models.tyre_life`) and
+    ``pit_loss_s``, each compound also carries its tyre-life wear (:func:`with_tyre_life`)."""
     fitted = {c: compound_params(tyres[c]) for c in DRY_COMPOUNDS}
     record: list[TyreAdjustment] = []
     step = pace_step_for(models, models.era_of(season)) if hasattr(models, "era_of") else 0.2
     ordered = order_compounds(fitted, se=tyre_se({c: tyres[c] for c in DRY_COMPOUNDS}),
                               min_pace_step_s=step, record=record)
+    if life and pit_loss_s is not None:
+        ordered = with_tyre_life(ordered, life, pit_loss_s)
     return ordered, record
+
+
+def tyre_life_for(models, circuit_model, season: int, total_laps: int | None = None) -> dict[str, dict]:
+    """compound → {life_onset, life_median} (laps of set life) of a circuit model for the season's
+    car era, from its learned stint limits (``max_stint_laps``, which carry the life estimate); a
+    model without that era takes its latest one. The all-circuit model's values are scaled to the
+    race distance (learned as shares of a typical race). Empty for models fitted before it."""
+    by_era = getattr(circuit_model, "max_stint_laps", None) or {}
+    if not by_era:
+        return {}
+    era = models.era_of(season) if hasattr(models, "era_of") else None
+    use = era if era in by_era else max(by_era, key=lambda e: (not str(e).startswith("pre"), e))
+    scale = 1.0
+    own_laps = float(getattr(circuit_model, "total_laps", 0) or 0)
+    if getattr(circuit_model, "key", "") == "_all" and total_laps and own_laps > 0:
+        scale = float(total_laps) / own_laps
+    out = {}
+    for comp, lim in (by_era.get(use) or {}).items():
+        if lim and lim.get("life_onset") is not None and lim.get("life_median") is not None:
+            out[str(comp).upper()] = {"life_onset": float(lim["life_onset"]) * scale,
+                                      "life_median": float(lim["life_median"]) * scale}
+    return out
+
+
+def with_tyre_life(compounds: dict[str, CompoundParams], life: dict, pit_loss_s: float) -> dict[str, CompoundParams]:
+    """Each dry compound with its tyre life under management as the engine's cliff term: past the
+    onset age the set loses :func:`~f1analyzer.models.tyre_life.life_slope_s` more per lap, the
+    wear that makes the median real stint the optimal one at this pit loss (revealed by the
+    teams' stops). Ages: a set's life counts the lap it is on, the engine's age the laps before
+    it (life − 1). A cliff measured in the lap times (or inherited by the ordering) that starts
+    no later than the life onset is kept: it is the tyre itself giving up."""
+    out = dict(compounds)
+    for name, cp in compounds.items():
+        lf = life.get(name) or {}
+        if lf.get("life_onset") is None or lf.get("life_median") is None:
+            continue
+        onset_age = max(float(lf["life_onset"]) - 1.0, 0.0)
+        median_age = max(float(lf["life_median"]) - 1.0, 1.0)
+        slope = life_slope_s(pit_loss_s, cp.linear_s_per_lap, onset_age, median_age)
+        if slope <= 0:
+            continue
+        onset = int(round(min(onset_age, max(median_age - 3.0, 0.0))))
+        if cp.cliff_lap is not None and cp.cliff_slope_s_per_lap > 0 and cp.cliff_lap <= onset:
+            continue
+        out[name] = replace(cp, cliff_lap=onset, cliff_slope_s_per_lap=round(slope, 4))
+    return _softer_gives_up_first(out)
+
+
+def _softer_gives_up_first(compounds: dict[str, CompoundParams]) -> dict[str, CompoundParams]:
+    """The physical order of the cliffs (:mod:`.tyre_sanity`'s rule) for the life terms: a softer
+    compound's set is done no later than a harder one's. A softer compound without a cliff (its
+    life unknown, or its fitted wear already shorter than its life) takes the nearest harder
+    one's; one whose onset comes later is moved to the harder one's onset. Nothing here was
+    fitted, so nothing is reported as an override."""
+    out = dict(compounds)
+    dry = [c for c in reversed(DRY_COMPOUNDS) if c in out]  # hardest first
+    harder = None
+    for name in dry:
+        cp = out[name]
+        has = cp.cliff_lap is not None and cp.cliff_slope_s_per_lap > 0
+        if harder is not None:
+            if not has:
+                cp = replace(cp, cliff_lap=harder.cliff_lap, cliff_slope_s_per_lap=harder.cliff_slope_s_per_lap)
+            elif cp.cliff_lap > harder.cliff_lap:
+                cp = replace(cp, cliff_lap=harder.cliff_lap)
+            out[name] = cp
+        if cp.cliff_lap is not None and cp.cliff_slope_s_per_lap > 0:
+            harder = cp
+    return out
 
 
 def tyre_override_reason(circuit_key: str, era: str, adjusted: list[TyreAdjustment]) -> str:
@@ -140,5 +215,5 @@ def tyre_override_reason(circuit_key: str, era: str, adjusted: list[TyreAdjustme
             f"{len(adjusted)} tyre parameter(s), so compound choices here are less certain.")
 
 
-__all__ = ["NON_OWN_SE", "compound_params", "fill_missing_dry", "event_allocation", "ordered_compounds", "pace_step_for",
+__all__ = ["NON_OWN_SE", "compound_params", "fill_missing_dry", "tyre_life_for", "with_tyre_life", "event_allocation", "ordered_compounds", "pace_step_for",
            "tyre_override_reason", "tyre_se"]
