@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -25,20 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from _common import parse_data_args, season_files  # benchmarks/ is on sys.path
+from f1analyzer.models.tum_reference import TUM_TRACKS, read_section
 
-TUM_TRACKS = {
-    "Austin": "americas", "Baku": "baku", "Budapest": "hungaroring", "Catalunya": "catalunya",
-    "Hockenheim": "hockenheimring", "LeCastellet": "ricard", "Melbourne": "albert_park",
-    "MexicoCity": "rodriguez", "MonteCarlo": "monaco", "Montreal": "villeneuve", "Monza": "monza",
-    "Sakhir": "bahrain", "SaoPaulo": "interlagos", "Shanghai": "shanghai", "Silverstone": "silverstone",
-    "Singapore": "marina_bay", "Sochi": "sochi", "Spa": "spa", "Spielberg": "red_bull_ring",
-    "Suzuka": "suzuka", "YasMarina": "yas_marina",
-}
-
-
-def _section(text: str, name: str) -> dict:
-    m = re.search(name + r" = (\{.*?\})\s*(\n\[|\Z)", text, re.S)
-    return json.loads(m.group(1)) if m else {}
 
 
 def tum_pit(tum_dir: Path) -> dict[str, dict]:
@@ -48,7 +35,7 @@ def tum_pit(tum_dir: Path) -> dict[str, dict]:
         vals = []
         for f in sorted(tum_dir.glob(f"pars_{track}_201[89].ini")):
             text = f.read_text(encoding="utf-8")
-            tr, cars = _section(text, "track_pars"), _section(text, "car_pars")
+            tr, cars = read_section(text, "track_pars"), read_section(text, "car_pars")
             stand = tr["t_pit_tirechange_min"] + (float(np.median([c.get("t_pit_tirechange_add", 0.0)
                                                                     for c in cars.values()])) if cars else 0.0)
             green = tr["t_pitdrive_inlap"] + tr["t_pitdrive_outlap"] + stand

@@ -20,6 +20,7 @@ from _common import add_data_args, ingested_store, parse_data_args, season_files
 
 from f1analyzer.models.bundled import BUNDLED_DIR
 from f1analyzer.models.race_models import RaceModels
+from f1analyzer.models.tum_reference import TUM_TRACKS, read_section
 
 ATTRIBUTION = "Lap data: Armchair Strategist (Apache-2.0), sourced from F1 live timing via FastF1."
 
@@ -83,21 +84,6 @@ Regenerate with:
 """
 
 
-TUM_TRACKS = {
-    "Austin": "americas", "Baku": "baku", "Budapest": "hungaroring", "Catalunya": "catalunya",
-    "Hockenheim": "hockenheimring", "LeCastellet": "ricard", "Melbourne": "albert_park",
-    "MexicoCity": "rodriguez", "MonteCarlo": "monaco", "Montreal": "villeneuve", "Monza": "monza",
-    "Sakhir": "bahrain", "SaoPaulo": "interlagos", "Shanghai": "shanghai", "Silverstone": "silverstone",
-    "Singapore": "marina_bay", "Sochi": "sochi", "Spa": "spa", "Spielberg": "red_bull_ring",
-    "Suzuka": "suzuka", "YasMarina": "yas_marina",
-}
-
-
-def _section(text: str, name: str) -> dict:
-    import re
-
-    m = re.search(name + r" = (\{.*?\})\s*(\n\[|\Z)", text, re.S)
-    return json.loads(m.group(1)) if m else {}
 
 
 def tum_values(path: Path) -> dict:
@@ -105,7 +91,7 @@ def tum_values(path: Path) -> dict:
     import numpy as np
 
     text = path.read_text(encoding="utf-8")
-    tr, cars, tyres = _section(text, "track_pars"), _section(text, "car_pars"), _section(text, "tireset_pars")
+    tr, cars, tyres = read_section(text, "track_pars"), read_section(text, "car_pars"), read_section(text, "tireset_pars")
     add = float(np.median([c.get("t_pit_tirechange_add", 0.0) for c in cars.values()])) if cars else 0.0
     burn = float(np.median([c.get("b_fuel_perlap") or 0.0 for c in cars.values()])) if cars else 0.0
     # A1..A7 run hardest → softest (2018 names SH..HS; 2019 C-numbers mapped onto them)
