@@ -93,13 +93,9 @@ def test_build_stored_race(synth):
     assert p.sc.p_at_least_one == pytest.approx(cm.sc.p_at_least_one)
     # the fitted curve, steepened for the simulator's lap noise: same even-odds point and ratios
     assert p.passing.pace_coef_per_s >= cm.passing_pace_coef_per_s
-    # plus the simulation-calibrated intercept shift (passing_calibration), kept on the circuit model
-    k = p.passing.intercept / cm.passing_intercept
-    assert cm.passing_sim_offset is not None
-    assert p.passing.circuit_effect == pytest.approx(k * cm.passing_circuit_effect + cm.passing_sim_offset)
-    uncalibrated = (p.passing.even_odds_delta_s()
-                    + cm.passing_sim_offset / p.passing.pace_coef_per_s)
-    assert uncalibrated == pytest.approx(cm.overtake_threshold_s, abs=1e-6) or \
+    assert p.passing.circuit_effect / p.passing.intercept == pytest.approx(
+        cm.passing_circuit_effect / cm.passing_intercept)
+    assert p.passing.even_odds_delta_s() == pytest.approx(cm.overtake_threshold_s, abs=1e-6) or \
         cm.overtake_threshold_s in (0.1, 5.0)  # the reported threshold is capped
     assert (p.pit_loss_sc_s, p.pit_loss_vsc_s) == (pytest.approx(cm.pit_loss_sc_s), pytest.approx(cm.pit_loss_vsc_s))
     assert all(c.retirement_prob == pytest.approx(cm.retirement_prob) for c in p.cars)

@@ -17,10 +17,7 @@ with ``intercept``, ``pace_coef_per_s`` and ``drs_coef`` fitted on all circuits 
 (:func:`fit_passing`). The simulator uses it as ``RaceParams.passing``.
 ``overtake_threshold_s`` (kept for reports) is the advantage without DRS at which a pass becomes
 more likely than not (capped at ``MAX_THRESHOLD_S``: Monaco). ``overtakes_per_race`` counts every
-green-lap position swap between two cars that did not pit (all pairs, not only adjacent ones);
-``passes_per_dry_race`` the same over the dry races only (more than ``WET_RACE_SHARE`` of the
-laps on intermediates or wets is a wet race: the weather reorders it), the target of the
-simulator's passing calibration (``simulation/scenario/passing_calibration.py``).
+green-lap position swap between two cars that did not pit (all pairs, not only adjacent ones).
 
 **Retirements.** A car whose classification says it did not finish (its last lap ended before the
 winner took the flag, see ``data.derive.classification``) retired; the per-car probability is
@@ -45,9 +42,6 @@ DRS_GAIN_S = 0.4
 #: passing defaults, equal to ``simulation.core.params.PassingParams`` (a test checks it):
 #: the all-circuit fit on 2018-2024, rounded
 DEFAULT_PASSING = {"intercept": -2.0, "pace_coef_per_s": 1.2, "drs_coef": -0.7}
-#: a race is *wet* when more than this share of its laps are on these compounds
-WET_COMPOUNDS = ("INTERMEDIATE", "WET")
-WET_RACE_SHARE = 0.1
 
 
 def _neutral(status: pd.Series) -> np.ndarray:
@@ -70,10 +64,6 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
     df["neutral"] = _neutral(laps["track_status"])
     df["expected_s"] = expected_s.reindex(laps.index).to_numpy()
     pairs, swaps = [], []
-    # a race with a tenth of its laps on intermediates / wets: weather, not racing, reorders it
-    wet = ({} if "compound" not in laps.columns else
-           laps["compound"].astype(str).str.upper().isin(WET_COMPOUNDS).groupby(
-               [laps["season"], laps["round"]]).mean().gt(WET_RACE_SHARE).to_dict())
     for (season, rnd), g in df.groupby(["season", "round"], sort=True):
         drivers = pd.Index(g["driver"].unique())
         n_laps = int(g["lap_number"].max())
@@ -98,8 +88,7 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
         behind = p0[:, :, None] > p0[:, None, :]
         ahead = p1[:, :, None] < p1[:, None, :]
         both = ok[:, :, None] & ok[:, None, :]
-        swaps.append({"season": int(season), "round": int(rnd), "passes": int((behind & ahead & both).sum()),
-                      "wet": bool(wet.get((season, rnd), False))})
+        swaps.append({"season": int(season), "round": int(rnd), "passes": int((behind & ahead & both).sum())})
         # adjacent close pairs: lap k+1 green racing for both, lap k may be a neutralised lap
         # (a restart) but not a pit lap
         for lap in range(1, n_laps):
@@ -122,7 +111,7 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
     pair_df = pd.DataFrame(pairs, columns=["season", "round", "lap", "gap_s", "advantage_s", "drs",
                                            "restart", "passed"])
     pair_df["delta_s"] = pair_df["advantage_s"] + DRS_GAIN_S * pair_df["drs"].astype(float)
-    return pair_df, pd.DataFrame(swaps, columns=["season", "round", "passes", "wet"])
+    return pair_df, pd.DataFrame(swaps, columns=["season", "round", "passes"])
 
 
 def passing_design(pairs: pd.DataFrame) -> np.ndarray:

@@ -106,12 +106,6 @@ class CircuitModel:
     passing_drs_coef: float = ot.DEFAULT_PASSING["drs_coef"]
     passing_circuit_effect: float = 0.0
     passing_n_pairs: int = 0
-    #: intercept shift making the simulator's passes per race match ``overtakes_per_race``
-    #: (simulation/scenario/passing_calibration.py; None: not calibrated yet, done on first use)
-    passing_sim_offset: float | None = None
-    #: green-lap passes per *dry* race (models/overtaking.py), shrunk like ``overtakes_per_race``;
-    #: the calibration target (negative: not fitted, ``overtakes_per_race`` is used)
-    passes_per_dry_race: float = -1.0
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -316,15 +310,11 @@ class RaceModels:
             cm.passing_intercept, cm.passing_pace_coef_per_s, cm.passing_drs_coef = (float(b) for b in beta_g)
             cm.passing_circuit_effect = float(effect)
             cm.overtake_threshold_s = ot.threshold_s(beta_g[:2], effect)
-            dry_all, dry = swaps[~swaps["wet"].astype(bool)], sw[~sw["wet"].astype(bool)]
             if key == GLOBAL_KEY:
                 cm.overtakes_per_race = float(sw["passes"].mean()) if len(sw) else 0.0
-                cm.passes_per_dry_race = float(dry["passes"].mean()) if len(dry) else cm.overtakes_per_race
             else:
                 g_opr = float(swaps["passes"].mean()) if len(swaps) else 0.0
                 cm.overtakes_per_race = float((sw["passes"].sum() + m * g_opr) / (len(sw) + m))
-                g_dry = float(dry_all["passes"].mean()) if len(dry_all) else g_opr
-                cm.passes_per_dry_race = float((dry["passes"].sum() + m * g_dry) / (len(dry) + m))
             return cm
 
         self.circuits_ = {}

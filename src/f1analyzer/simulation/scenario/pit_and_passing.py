@@ -8,12 +8,9 @@ noisy lap-time delta.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from f1analyzer.simulation.core.params import PassingParams, RaceParams
-from f1analyzer.simulation.scenario.passing_calibration import offset_for
 
 
 def neutral_loss(value: float, green: float, kind: str) -> float:
@@ -35,11 +32,6 @@ def passing_params(models, cm, lap_noise_sd_s: float = 0.0) -> PassingParams:
     noise-averaged curve matches the fitted one. A model set fitted before the logistic was stored
     (no passing pairs in its all-circuit model) gives the circuit's ``overtake_threshold_s`` as the
     even-odds point of a curve with the default slope instead.
-
-    Steepening alone still leaves the simulator with too many passes (its field runs in closer
-    trains than a real one), so the circuit effect finally gets the simulation-calibrated shift of
-    :mod:`.passing_calibration` that makes the simulated passes per race match the circuit's real
-    count.
     """
     if int(getattr(models.global_, "passing_n_pairs", 0) or 0) > 0:
         pp = PassingParams(intercept=float(cm.passing_intercept),
@@ -52,9 +44,8 @@ def passing_params(models, cm, lap_noise_sd_s: float = 0.0) -> PassingParams:
                            pace_coef_per_s=slope, drs_coef=0.0)
     spread = (np.pi / 8.0) * (pp.pace_coef_per_s * np.sqrt(2.0) * max(lap_noise_sd_s, 0.0)) ** 2
     k = 1.0 / np.sqrt(1.0 - min(spread, 0.75))  # bounded: a very noisy race is not made a step
-    steep = PassingParams(intercept=pp.intercept * k, pace_coef_per_s=pp.pace_coef_per_s * k,
-                          drs_coef=pp.drs_coef * k, circuit_effect=pp.circuit_effect * k)
-    return replace(steep, circuit_effect=steep.circuit_effect + offset_for(models, cm))
+    return PassingParams(intercept=pp.intercept * k, pace_coef_per_s=pp.pace_coef_per_s * k,
+                         drs_coef=pp.drs_coef * k, circuit_effect=pp.circuit_effect * k)
 
 
 def pit_loss_reasons(cm, circuit_key: str) -> list[str]:
