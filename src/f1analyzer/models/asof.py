@@ -49,11 +49,25 @@ def races_before(store, season: int, rnd: int) -> pd.DataFrame:
     return races[key < int(season) * 1000 + int(rnd)].reset_index(drop=True)
 
 
+def _models_code_hash() -> str:
+    """Hash of this package's model-fitting code: a cached as-of set fitted by other code (an
+    upgrade without a version bump, a local change) must not be reused."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+MODELS_CODE_HASH = _models_code_hash()
+
+
 def fingerprint(races: pd.DataFrame) -> str:
     """Short hash of the races an as-of set is fitted on (identity and lap counts) and the code."""
     rows = sorted((int(r["season"]), int(r["round"]), int(r.get("laps", 0) or 0))
                   for r in races.to_dict("records"))
-    blob = json.dumps({"races": rows, "version": __version__}, separators=(",", ":"))
+    blob = json.dumps({"races": rows, "version": __version__, "code": MODELS_CODE_HASH},
+                      separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
