@@ -16,6 +16,7 @@ are added: the cached set is the same with or without the race and later ones in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -49,7 +50,8 @@ def races_before(store, season: int, rnd: int) -> pd.DataFrame:
     return races[key < int(season) * 1000 + int(rnd)].reset_index(drop=True)
 
 
-def _models_code_hash() -> str:
+@functools.cache
+def models_code_hash() -> str:
     """Hash of this package's model-fitting code: a cached as-of set fitted by other code (an
     upgrade without a version bump, a local change) must not be reused."""
     h = hashlib.sha256()
@@ -59,14 +61,11 @@ def _models_code_hash() -> str:
     return h.hexdigest()[:12]
 
 
-MODELS_CODE_HASH = _models_code_hash()
-
-
 def fingerprint(races: pd.DataFrame) -> str:
     """Short hash of the races an as-of set is fitted on (identity and lap counts) and the code."""
     rows = sorted((int(r["season"]), int(r["round"]), int(r.get("laps", 0) or 0))
                   for r in races.to_dict("records"))
-    blob = json.dumps({"races": rows, "version": __version__, "code": MODELS_CODE_HASH},
+    blob = json.dumps({"races": rows, "version": __version__, "code": models_code_hash()},
                       separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

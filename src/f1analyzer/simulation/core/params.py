@@ -25,6 +25,7 @@ from enum import IntEnum
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
+from f1analyzer.models import pitloss
 from f1analyzer.simulation.core.rules import TyreRules
 
 #: Every compound the simulator knows, in the order of their integer codes (state arrays are int8).
@@ -252,10 +253,11 @@ class RaceParams:
     compounds: dict[str, CompoundParams] = field(default_factory=_default_compounds)
     dry_compounds: tuple[str, ...] = ("SOFT", "MEDIUM", "HARD")
     fuel_effect_s_per_lap: float = 0.06
-    pit_loss_s: float = 22.0
-    pit_loss_sc_s: float = 12.0
-    pit_loss_vsc_s: float = 15.0
-    pit_loss_sd_s: float = 0.8
+    # one set of pit-loss defaults: the fitted models fall back to the same values
+    pit_loss_s: float = pitloss.DEFAULT_PIT_LOSS_S
+    pit_loss_sc_s: float = pitloss.DEFAULT_PIT_LOSS_SC_S
+    pit_loss_vsc_s: float = pitloss.DEFAULT_PIT_LOSS_VSC_S
+    pit_loss_sd_s: float = pitloss.DEFAULT_PIT_LOSS_SD_S
     out_lap_penalty_s: float = 0.0
     sc: NeutralisationParams = field(default_factory=NeutralisationParams)
     vsc: NeutralisationParams = field(default_factory=NeutralisationParams)
