@@ -96,3 +96,9 @@ class NetworkUnavailableError(BackendUnavailableError):
     """A live source (FastF1, Jolpica) could not be reached."""
 
     code = "network_unavailable"
+
+
+class BatchFailedError(F1AnalyzerError):
+    """Every task of a batch (backtest, season preview, sweep) failed; the message lists why."""
+
+    code = "batch_failed"

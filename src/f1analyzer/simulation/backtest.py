@@ -44,6 +44,7 @@ from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
 from f1analyzer.models.race_models import RaceModels
 from f1analyzer.data.session import Race
 from f1analyzer.models.bundled import as_race_models
+from f1analyzer.simulation.seeds import task_seed
 
 log = get_logger("simulation.backtest")
 
@@ -290,15 +291,13 @@ def _mean(xs) -> float | None:
     return round(float(np.mean(xs)), 4) if xs else None
 
 
-def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: int = 300,
-             replay_sims: int = 500, advisor_sims: int = 100, seed: int = 0, advisor: bool = True) -> dict:
-    """Backtest every stored race of ``season`` (or ``rounds``); JSON-ready (see module docstring).
+def race_key(season: int, rnd: int) -> str:
+    """The task key of one race of a backtest; its seed is ``task_seed(race_key(...), seed)``."""
+    return f"backtest/{int(season)}/{int(rnd)}"
 
-    Returns:
-        ``{"season", "races": [{"round", "event", "recommended": {"stops", "compounds",
-        "first_stop_window"}, "actual_top10": [{"driver", "stops", "compounds"}], "replay_order",
-        "replay_spearman", "advisor": {...}, ...}], "summary": {...}}``.
-    """
+
+def backtest_rounds(store, season: int, rounds=None) -> list[int]:
+    """The rounds of ``season`` a backtest runs (all stored ones, or ``rounds`` once checked)."""
     season = int(season)
     races = store.races(season)
     if races.empty:
@@ -311,27 +310,30 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         raise InvalidRequestError(
             f"Round(s) {', '.join(map(str, bad))} of {season} are not stored. Stored rounds: "
             + ", ".join(map(str, available)) + ".", details={"options": available})
-    t0 = time.perf_counter()
+    return wanted
+
+
+def backtest_models(store, season: int, models_from="train") -> tuple[RaceModels, dict]:
+    """The models a backtest of ``season`` runs on and the summary's ``models`` block."""
+    season = int(season)
     if isinstance(models_from, str) and models_from == "train":
         models = train_models_before(store, season)
-        model_info = {"source": "trained", "training_seasons": sorted(models.seasons_),
-                      "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True,
-                      "data_used": {
-                          "physical_models": f"seasons {span(models.seasons_)} (all before {season})",
-                          "driver_pace": f"{season} rounds before each race (from a pace fit on {season} "
-                                         "whose tyre coefficients are shrunk to the season average)",
-                          "knowledge": "none (the backtest does not narrate)"}}
-    else:
-        models = as_race_models(models_from)
-        model_info = {"source": "given", "training_seasons": sorted(models.seasons_),
-                      "honest": all(s < season for s in models.seasons_),
-                      "data_used": {"physical_models": f"seasons {span(models.seasons_)} (as given)",
-                                    "driver_pace": f"{season} rounds before each race"}}
-    out_races = []
-    for rnd in wanted:
-        log.info("backtest %s round %s", season, rnd)
-        out_races.append(backtest_race(store, season, rnd, models, opt_sims=opt_sims, replay_sims=replay_sims,
-                                       advisor_sims=advisor_sims, seed=seed, advisor=advisor))
+        return models, {"source": "trained", "training_seasons": sorted(models.seasons_),
+                        "in_season_pace": True, "fit_seconds": models.backtest_fit_seconds_, "honest": True,
+                        "data_used": {
+                            "physical_models": f"seasons {span(models.seasons_)} (all before {season})",
+                            "driver_pace": f"{season} rounds before each race (from a pace fit on {season} "
+                                           "whose tyre coefficients are shrunk to the season average)",
+                            "knowledge": "none (the backtest does not narrate)"}}
+    models = as_race_models(models_from)
+    return models, {"source": "given", "training_seasons": sorted(models.seasons_),
+                    "honest": all(s < season for s in models.seasons_),
+                    "data_used": {"physical_models": f"seasons {span(models.seasons_)} (as given)",
+                                  "driver_pace": f"{season} rounds before each race"}}
+
+
+def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
+    """The ``summary`` of a backtest from its races (any subset, in round order)."""
     dry = [r for r in out_races if not r["wet"]]
     calls = [c for r in out_races if r["advisor"] for c in r["advisor"]["calls"]]
     majority = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
@@ -343,7 +345,7 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         sel = [c["agree"] for c in calls if kind is None or c["kind"] == kind]
         return round(float(np.mean(sel)), 4) if sel else None
 
-    summary = {
+    return {
         "races": len(out_races), "dry_races": len(dry),
         "wet_races": [r["round"] for r in out_races if r["wet"]],
         "mean_replay_spearman": _mean([r["replay_spearman"] for r in out_races]),
@@ -366,9 +368,35 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
         "advisor_neutralisation_agreement": round(float(np.mean(majority)), 4) if majority else None,
         "advisor_neutralisation_decisions": len(majority),
         "models": model_info,
-        "seconds": round(time.perf_counter() - t0, 1),
+        "seconds": round(float(seconds), 1),
     }
-    return {"season": season, "races": out_races, "summary": summary}
 
 
-__all__ = ["backtest", "backtest_race", "train_models_before", "modal_plan", "modal_match", "winner_brier"]
+def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: int = 300,
+             replay_sims: int = 500, advisor_sims: int = 100, seed: int = 0, advisor: bool = True) -> dict:
+    """Backtest every stored race of ``season`` (or ``rounds``) here, one race after the other;
+    JSON-ready (see module docstring). Each race runs with ``task_seed(race_key(season, round),
+    seed)``, so the batch executors (``f1analyzer backtest --executor ...``, one task per race)
+    give exactly this answer.
+
+    Returns:
+        ``{"season", "races": [{"round", "event", "recommended": {"stops", "compounds",
+        "first_stop_window"}, "actual_top10": [{"driver", "stops", "compounds"}], "replay_order",
+        "replay_spearman", "advisor": {...}, ...}], "summary": {...}}``.
+    """
+    season = int(season)
+    wanted = backtest_rounds(store, season, rounds)
+    t0 = time.perf_counter()
+    models, model_info = backtest_models(store, season, models_from)
+    out_races = []
+    for rnd in wanted:
+        log.info("backtest %s round %s", season, rnd)
+        out_races.append(backtest_race(store, season, rnd, models, opt_sims=opt_sims, replay_sims=replay_sims,
+                                       advisor_sims=advisor_sims, seed=task_seed(race_key(season, rnd), seed),
+                                       advisor=advisor))
+    return {"season": season, "races": out_races,
+            "summary": summarise(out_races, model_info, time.perf_counter() - t0)}
+
+
+__all__ = ["backtest", "backtest_race", "backtest_rounds", "backtest_models", "summarise", "race_key",
+           "train_models_before", "modal_plan", "modal_match", "winner_brier"]

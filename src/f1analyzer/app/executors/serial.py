@@ -1,0 +1,35 @@
+"""``serial``: every task in this process, one after the other (the reference the others match)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .base import Progress, Task, TaskFn, TaskResult, check_keys, run_task
+
+
+class SerialExecutor:
+    """Runs tasks in the calling process; ``shared`` is passed as it is (nothing is copied)."""
+
+    name = "serial"
+    workers = 1
+    remote = False
+
+    def map(self, fn: TaskFn, tasks: Sequence[Task], *, shared: Mapping[str, Any] | None = None,
+            progress: Progress | None = None) -> list[TaskResult]:
+        check_keys(tasks)
+        out = []
+        for task in tasks:
+            out.append(run_task(fn, task, shared or {}))
+            if progress is not None:
+                progress(out[-1], len(out), len(tasks))
+        return out
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
