@@ -151,6 +151,23 @@ class Settings(BaseSettings):
         "registry: manifests are signed and checked when set). See docs/SECURITY.md.",
     )
 
+    # --- batch work: backtest, season-preview, sweep (app/executors) ---------------------------
+    executor: Literal["serial", "local", "ray"] = Field(
+        default="local",
+        description="Where batch commands run their tasks: serial (this process), local (a process "
+        "pool over this machine's cores) or ray (a Ray cluster, see ray_address).",
+    )
+    executor_workers: int | None = Field(
+        default=None, ge=1, le=1024,
+        description="Processes of the local executor, or CPUs of a Ray instance started for the run "
+        "(default: the cores available).",
+    )
+    ray_address: str | None = Field(
+        default=None, validation_alias=_plain("RAY_ADDRESS"),
+        description="Ray cluster to join: 'auto' (the one running on this machine), "
+        "'ray://head:10001' (Ray client); unset starts a local Ray instance.",
+    )
+
     _split = field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")(_split_csv)
 
     @field_validator("redis_url", "pinecone_api_key", "anthropic_api_key", "openai_api_key",

@@ -18,6 +18,7 @@ from .. import __version__
 from ..config import get_settings, reset_settings
 from ..errors import F1AnalyzerError
 from ..log import configure_logging, redact, register_secrets
+from . import batch as batch_cmds
 from . import bench as bench_cmds
 from . import circuit as circuit_cmds
 from . import data as data_cmds
@@ -63,6 +64,7 @@ serve_cmds.register(app)
 models_cmds.register(app)
 circuit_cmds.register(app)
 strategy_cmds.register(app)
+batch_cmds.register(app)
 app.add_typer(bench_cmds.app, name="bench")
 
 

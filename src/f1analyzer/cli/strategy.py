@@ -1,6 +1,7 @@
-"""`f1analyzer strategy | live | replay | backtest`: the strategy engine from the command line.
+"""`f1analyzer strategy | live | replay`: the strategy engine from the command line
+(``backtest`` is a batch command: :mod:`.batch`).
 
-All four build the operation's typed request (:mod:`f1analyzer.app.requests`, the API's request
+All three build the operation's typed request (:mod:`f1analyzer.app.requests`, the API's request
 bodies) and call :mod:`f1analyzer.app.strategy` (the same functions the API calls) with the
 application's model set (the registry's latest, else the bundled one) and store.
 """
@@ -13,9 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..app.requests import BacktestRequest, GenerateRequest, LiveRequest, ReplayRequest
-from ..app.strategy import generate_strategy, live_advice, replay_race, run_backtest
-from ..errors import InvalidRequestError
+from ..app.requests import GenerateRequest, LiveRequest, ReplayRequest
+from ..app.strategy import generate_strategy, live_advice, replay_race
 from ..narration.strategy import narrate_strategy
 from .common import console, print_json, services
 
@@ -170,55 +170,7 @@ def replay(
         console.print(f"note: {n}", style="dim", markup=False)
 
 
-def backtest(
-    season: Annotated[int, typer.Option("--season", "-s")],
-    rounds: Annotated[Optional[str], typer.Option("--rounds", help="Only these rounds, e.g. 1,2.")] = None,
-    models_from: Annotated[str, typer.Option("--models-from", help="train (fit on earlier seasons) | registry")] = "train",
-    sims: Annotated[int, typer.Option("--sims", help="Optimiser sims per finalist.")] = 300,
-    replay_sims: Annotated[int, typer.Option("--replay-sims")] = 500,
-    advisor_sims: Annotated[int, typer.Option("--advisor-sims")] = 100,
-    no_advisor: Annotated[bool, typer.Option("--no-advisor", help="Skip the advisor replay (faster).")] = False,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """For every race of a season: pre-race plan for the winner vs reality, replay rank
-    correlation, and the live advisor's calls against the real pit walls."""
-    try:
-        rs = [int(x) for x in rounds.split(",") if x.strip()] if rounds else None
-    except ValueError:
-        raise InvalidRequestError(f"--rounds takes round numbers separated by commas, e.g. 1,2; got {rounds!r}.") from None
-    req = BacktestRequest.of({"season": season, "rounds": rs, "models_from": models_from, "opt_sims": sims,
-                              "replay_sims": replay_sims, "advisor_sims": advisor_sims, "seed": seed,
-                              "advisor": not no_advisor})
-    svc = services()
-    out = run_backtest(req, store=svc.store, models=svc.model_set() if req.models_from == "registry" else None)
-    if as_json:
-        print_json(out)
-        return
-    t = Table("rnd", "event", "wet", "winner (grid)", "recommended", "window", "winner did", "Spearman",
-              "advisor", title=f"Backtest {season}")
-    for r in out["races"]:
-        rec, act = r["recommended"], r["actual_top10"][0]
-        adv = r["advisor"]
-        t.add_row(str(r["round"]), r["event"].replace(" Grand Prix", ""), "wet" if r["wet"] else "",
-                  f"{r['winner']} (P{r['winner_grid']})", rec["strategy"],
-                  "–" if not rec["first_stop_window"] else "{}–{}".format(*rec["first_stop_window"]),
-                  "-".join(c[0] for c in act["compounds"]) + f" ({act['stops']})", _f(r["replay_spearman"], 2),
-                  "–" if not adv or adv["agreement"] is None else f"{100 * adv['agreement']:.0f}% of {adv['decisions']}")
-    o = _out()
-    o.print(t)
-    s = out["summary"]
-    o.print(f"mean Spearman {_f(s['mean_replay_spearman'], 3)} (dry {_f(s['mean_replay_spearman_dry'], 3)}), "
-            f"winner stops match {_f(s['winner_stops_match_rate'], 2)}, compound set match "
-            f"{_f(s['winner_compound_set_match_rate'], 2)}, first stop in window "
-            f"{_f(s['winner_first_stop_in_window_rate'], 2)}, advisor agreement {_f(s['advisor_agreement'], 2)} "
-            f"(BOX at real stops {_f(s['advisor_box_rate_at_real_stops'], 2)}, SC/VSC "
-            f"{_f(s['advisor_agreement_at_neutralisations'], 2)}, STAY mid-stint {_f(s['advisor_stay_rate_mid_stint'], 2)}); "
-            f"models {s['models']['source']} on {s['models']['training_seasons']}")
-
-
 def register(app: typer.Typer) -> None:
     app.command("strategy")(strategy)
     app.command("live")(live)
     app.command("replay")(replay)
-    app.command("backtest")(backtest)

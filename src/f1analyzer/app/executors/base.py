@@ -69,8 +69,9 @@ class TaskResult:
         return self.error is None
 
 
-#: progress callback: called in the calling process after each finished task
-Progress = Callable[[TaskResult, int, int], None]
+#: progress callback ``(result, done, total)``, called in the calling process: once with
+#: ``(None, 0, total)`` when a batch starts, then after each finished task
+Progress = Callable[[TaskResult | None, int, int], None]
 #: a batch function: module-level (workers import it by name), pure in its arguments
 TaskFn = Callable[[Task, Mapping[str, Any]], Any]
 

@@ -71,6 +71,8 @@ class LocalExecutor:
         results: list[TaskResult | None] = [None] * len(tasks)
         pending = {pool.submit(_run_in_worker, fn, t): k for k, t in enumerate(tasks)}
         done_count = 0
+        if progress is not None:
+            progress(None, 0, len(tasks))
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -111,6 +111,8 @@ class RayExecutor:
             index[remote.remote(fn, t, [shared_ref])] = k
         results: list[TaskResult | None] = [None] * len(tasks)
         done_count = 0
+        if progress is not None:
+            progress(None, 0, len(tasks))
         try:
             while index:
                 ready, _ = ray.wait(list(index), num_returns=1)

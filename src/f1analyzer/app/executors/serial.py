@@ -19,6 +19,8 @@ class SerialExecutor:
             progress: Progress | None = None) -> list[TaskResult]:
         check_keys(tasks)
         out = []
+        if progress is not None:
+            progress(None, 0, len(tasks))
         for task in tasks:
             out.append(run_task(fn, task, shared or {}))
             if progress is not None:
