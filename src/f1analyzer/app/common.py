@@ -67,13 +67,17 @@ def _plain_result(fn):
     return wrapper
 
 
-def pre_race_models(models, store, season: int, event) -> tuple[object, dict]:
+#: ``cache_dir`` default of :func:`pre_race_models`: the settings' ``<models_dir>/asof``
+SETTINGS_ASOF_DIR = object()
+
+
+def pre_race_models(models, store, season: int, event, *, cache_dir=SETTINGS_ASOF_DIR) -> tuple[object, dict]:
     """The models a pre-race answer may use, and what they saw (no hindsight).
 
     For a race in the store: models fitted only on races before it (:func:`models_as_of`,
     cached under ``<models_dir>/asof``); the given models when they never saw its season.
     An event that is not stored has no known place in the calendar: the given models are used
-    and ``data_used`` says so."""
+    and ``data_used`` says so. ``cache_dir=None``: no cache (a batch worker on another machine)."""
     try:
         row = store.find_race(season, event)
     except (NotFoundError, DataNotLoadedError):
@@ -81,17 +85,18 @@ def pre_race_models(models, store, season: int, event) -> tuple[object, dict]:
         return models, {"models_fitted_on": f"seasons {span(seen)} (as trained; the event is not stored, "
                                             "so no cutoff applies)", "training_seasons": seen,
                         "cutoff": None, "source": "given"}
-    return models_as_of(store, season, int(row["round"]), models=models,
-                        cache_dir=get_settings().models_dir / ASOF_DIR)
+    if cache_dir is SETTINGS_ASOF_DIR:
+        cache_dir = get_settings().models_dir / ASOF_DIR
+    return models_as_of(store, season, int(row["round"]), models=models, cache_dir=cache_dir)
 
 
-def _build(req, models: RaceModels, store) -> BuiltRace:
+def _build(req, models: RaceModels, store, *, as_of: tuple | None = None) -> BuiltRace:
     """The race of a typed request (its ``season``, ``event`` and ``pre_race``); a pre-race build
-    uses only what was known before the race (:func:`pre_race_models`) and records it in
-    ``BuiltRace.data_used``."""
+    uses only what was known before the race (:func:`pre_race_models`, or ``as_of``: its answer
+    computed already, as batch tasks do) and records it in ``BuiltRace.data_used``."""
     used: dict = {}
     if req.pre_race:
-        models, used = pre_race_models(models, store, req.season, req.event)
+        models, used = as_of if as_of is not None else pre_race_models(models, store, req.season, req.event)
     built = build_race(req.season, req.event, models=models, store=store, pre_race=req.pre_race)
     if used:
         built.data_used.update({**used, "data_hash": getattr(models, "data_hash_", None)})

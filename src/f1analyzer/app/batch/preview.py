@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from f1analyzer.app.common import _build, unpack_models
-from f1analyzer.app.executors import Executor, Progress, SerialExecutor, Task, ship_store
+from f1analyzer.app.common import _build, pre_race_models, unpack_models
+from f1analyzer.app.executors import Executor, Progress, SerialExecutor, Task, asof_cache_dir, ship_store
 from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.app.strategy import _generate_on
 from f1analyzer.errors import BatchFailedError, InvalidRequestError
@@ -30,11 +30,13 @@ COLUMNS = ["season", "round", "event", "driver", "grid", "strategy", "stops", "c
 
 
 def preview_race(store, models, season: int, rnd: int, *, drivers: Sequence[str] | None = None,
-                 n_sims: int = 100, seed: int = 0) -> list[dict]:
-    """Rows (``COLUMNS``) of one race: each driver's best pre-race plan from their grid slot."""
+                 n_sims: int = 100, seed: int = 0, cache_dir=None) -> list[dict]:
+    """Rows (``COLUMNS``) of one race: each driver's best pre-race plan from their grid slot
+    (as-of models cached under ``cache_dir``; None: fitted without a cache)."""
     race_models, version = unpack_models(models)
     base = GenerateRequest.of({"season": season, "event": str(rnd), "n_sims": n_sims, "seed": seed, "top_k": 1})
-    built = _build(base, race_models, store)
+    as_of = pre_race_models(race_models, store, season, str(rnd), cache_dir=cache_dir)
+    built = _build(base, race_models, store, as_of=as_of)
     field = default_field_strategies(built.params)
     wanted = [d for d in built.drivers if not drivers or d in set(drivers)]
     rows = []
@@ -56,7 +58,8 @@ def preview_race(store, models, season: int, rnd: int, *, drivers: Sequence[str]
 def _preview_task(task: Task, shared: Mapping[str, Any]) -> list[dict]:
     p = task.payload
     return preview_race(shared["store"].open(), shared["models"], p["season"], p["round"],
-                        drivers=shared["drivers"], n_sims=shared["n_sims"], seed=task.seed)
+                        drivers=shared["drivers"], n_sims=shared["n_sims"], seed=task.seed,
+                        cache_dir=shared["asof_cache_dir"])
 
 
 def season_preview(store, season: int, *, models, drivers: Sequence[str] | None = None, rounds=None,
@@ -74,7 +77,8 @@ def season_preview(store, season: int, *, models, drivers: Sequence[str] | None 
     codes = sorted({str(d).strip().upper() for d in drivers}) if drivers else None
     t0 = time.perf_counter()
     tasks = [Task.of(f"season-preview/{season}/{r}", seed, season=season, round=r) for r in wanted]
-    shared = {"store": ship_store(store, executor), "models": models, "drivers": codes, "n_sims": int(n_sims)}
+    shared = {"store": ship_store(store, executor), "models": models, "drivers": codes, "n_sims": int(n_sims),
+              "asof_cache_dir": asof_cache_dir(executor)}
     results = executor.map(_preview_task, tasks, shared=shared, progress=progress)
     rows = [row for res in results if res.ok for row in res.value]
     failed = [{"key": res.key, "error": res.error} for res in results if not res.ok]

@@ -3,7 +3,8 @@
 "What if pit loss were 2 s lower everywhere?" A sweep runs the pre-race optimisation (as
 ``f1analyzer strategy`` does: as-of models, no hindsight) for one driver at one race or every race
 of a season, once per value of one parameter, one task per (value, race):
-``"sweep/pit_loss_offset_s=-2/2023/5"``. Every value of a race runs on the same random numbers
+``"sweep/pit_loss_offset_s=-2/2023/5"``, after one task per race fitting its pre-race models
+(``"sweep-models/2023/5"``, shared by the values' tasks). Every value of a race runs on the same random numbers
 (its seed comes from ``"sweep/2023/5"``), so what changes between values is the parameter's doing,
 not Monte Carlo noise.
 
@@ -27,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from f1analyzer.app.common import _build, unpack_models
-from f1analyzer.app.executors import Executor, Progress, SerialExecutor, Task, ship_store
+from f1analyzer.app.common import _build, pre_race_models, unpack_models
+from f1analyzer.app.executors import Executor, Progress, SerialExecutor, Task, asof_cache_dir, ship_store
 from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.app.strategy import _generate_on
 from f1analyzer.errors import BatchFailedError, InvalidRequestError
@@ -82,12 +83,12 @@ def parse_values(text: str) -> list[float]:
 
 
 def sweep_race(store, models, season: int, rnd: int, parameter: str, value: float, *, driver: str | None,
-               n_sims: int, seed: int) -> dict | None:
+               n_sims: int, seed: int, as_of: tuple | None = None) -> dict | None:
     """The driver's best pre-race plan at one race with ``parameter`` set to ``value`` (None: the
-    driver did not race there)."""
+    driver did not race there); ``as_of``: the race's pre-race models, fitted already."""
     race_models, version = unpack_models(models)
     req = GenerateRequest.of({"season": season, "event": str(rnd), "n_sims": n_sims, "seed": seed, "top_k": 1})
-    built = _build(req, race_models, store)
+    built = _build(req, race_models, store, as_of=as_of)
     if driver and driver not in built.drivers:
         return None
     built = replace(built, params=PARAMETERS[parameter][2](built.params, float(value)))
@@ -99,10 +100,19 @@ def sweep_race(store, models, season: int, rnd: int, parameter: str, value: floa
             "p_win": best["p_win"], "p_podium": best["p_podium"]}
 
 
+def _as_of_task(task: Task, shared: Mapping[str, Any]) -> tuple:
+    """Task: the pre-race models of one race (fitted once, shared by every value's task)."""
+    p = task.payload
+    race_models, _ = unpack_models(shared["models"])
+    return pre_race_models(race_models, shared["store"].open(), p["season"], str(p["round"]),
+                           cache_dir=shared["asof_cache_dir"])
+
+
 def _sweep_task(task: Task, shared: Mapping[str, Any]) -> dict | None:
     p = task.payload
     return sweep_race(shared["store"].open(), shared["models"], p["season"], p["round"], shared["parameter"],
-                      p["value"], driver=shared["driver"], n_sims=shared["n_sims"], seed=task.seed)
+                      p["value"], driver=shared["driver"], n_sims=shared["n_sims"], seed=task.seed,
+                      as_of=shared["as_of"][p["round"]])
 
 
 def sweep(store, season: int, *, models, parameter: str, values: Sequence[float], rounds=None,
@@ -127,13 +137,21 @@ def sweep(store, season: int, *, models, parameter: str, values: Sequence[float]
     code = str(driver).strip().upper() if driver else None
     t0 = time.perf_counter()
     values = [float(v) for v in values]
+    shipment = ship_store(store, executor)
+    fits = [Task.of(f"sweep-models/{season}/{r}", seed, season=season, round=r) for r in wanted]
+    fitted = executor.map(_as_of_task, fits, shared={"store": shipment, "models": models,
+                                                     "asof_cache_dir": asof_cache_dir(executor)},
+                          progress=progress)
+    failed = [{"key": res.key, "error": res.error} for res in fitted if not res.ok]
+    as_of = {t.payload["round"]: res.value for t, res in zip(fits, fitted) if res.ok}
+    wanted = [r for r in wanted if r in as_of]
     tasks = [Task.of(f"sweep/{parameter}={v:g}/{season}/{r}", seed, seed_key=f"sweep/{season}/{r}",
                      season=season, round=r, value=v) for v in values for r in wanted]
-    shared = {"store": ship_store(store, executor), "models": models, "parameter": parameter, "driver": code,
-              "n_sims": int(n_sims)}
+    shared = {"store": shipment, "models": models, "parameter": parameter, "driver": code,
+              "n_sims": int(n_sims), "as_of": as_of}
     results = executor.map(_sweep_task, tasks, shared=shared, progress=progress)
     rows = [res.value for res in results if res.ok and res.value is not None]
-    failed = [{"key": res.key, "error": res.error} for res in results if not res.ok]
+    failed += [{"key": res.key, "error": res.error} for res in results if not res.ok]
     if not rows:
         if failed:
             raise BatchFailedError("Every task of the sweep failed: "

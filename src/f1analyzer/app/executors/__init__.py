@@ -26,7 +26,7 @@ from .base import Executor, Progress, Task, TaskFn, TaskResult, run_task
 from .local import LocalExecutor, available_cpus
 from .ray_cluster import INSTALL_HINT, RayExecutor, import_ray
 from .serial import SerialExecutor
-from .shipping import StoreShipment, ship_store
+from .shipping import StoreShipment, asof_cache_dir, ship_store
 
 EXECUTORS = ("serial", "local", "ray")
 
@@ -52,5 +52,5 @@ def make_executor(name: str = "local", *, workers: int | None = None, ray_addres
 
 
 __all__ = ["Executor", "Task", "TaskResult", "Progress", "TaskFn", "run_task", "make_executor", "EXECUTORS",
-           "SerialExecutor", "LocalExecutor", "RayExecutor", "StoreShipment", "ship_store", "available_cpus",
+           "SerialExecutor", "LocalExecutor", "RayExecutor", "StoreShipment", "ship_store", "asof_cache_dir", "available_cpus",
            "INSTALL_HINT"]

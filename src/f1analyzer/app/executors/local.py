@@ -106,12 +106,14 @@ class LocalExecutor:
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop the pool's workers now, running tasks included."""
-    pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:
         terminate()
         return
-    # before 3.14 the pool offers no public way to stop a running task: end its processes
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    # before 3.14 the pool offers no public way to stop a running task: end its processes (read
+    # before shutdown(), which forgets them)
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
         if proc.is_alive():
             proc.terminate()

@@ -17,7 +17,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from f1analyzer.config import get_settings
 from f1analyzer.data.store import RaceStore
+from f1analyzer.models.asof import ASOF_DIR
 
 #: stores opened in this process, by shipment id
 _OPEN: dict[str, RaceStore] = {}
@@ -65,9 +67,17 @@ class StoreShipment:
         return store
 
 
+def asof_cache_dir(executor) -> Path | None:
+    """Where workers cache as-of model sets: the settings' folder on this machine; none on
+    remote workers (another machine's folder is not ours to fill)."""
+    if getattr(executor, "remote", False):
+        return None
+    return get_settings().models_dir / ASOF_DIR
+
+
 def ship_store(store: RaceStore, executor) -> StoreShipment:
     """The store as ``executor``'s workers can reach it."""
     return StoreShipment.of(store, by_value=bool(getattr(executor, "remote", False)))
 
 
-__all__ = ["StoreShipment", "ship_store"]
+__all__ = ["StoreShipment", "ship_store", "asof_cache_dir"]
