@@ -87,7 +87,7 @@ def _rounds(rounds: str | None) -> list[int] | None:
 def _report_failures(out: dict) -> None:
     failed = out.get("failed") or [f for s in out.get("seasons", []) for f in s.get("failed", [])]
     for f in failed:
-        console.print(f"failed: {f['key']}: {f['error']}", style="red", markup=False)
+        console.print(f"failed: {f['key']}: {f['error']}", style="red", markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 

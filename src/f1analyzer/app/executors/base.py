@@ -120,7 +120,8 @@ def run_task(fn: TaskFn, task: Task, shared: Mapping[str, Any]) -> TaskResult:
         value = fn(task, shared)
     except Exception as exc:  # noqa: BLE001 - one task's failure must not lose the others
         msg = exc.message if isinstance(exc, F1AnalyzerError) else str(exc)
-        log.warning("task %s failed: %s: %s", task.key, type(exc).__name__, msg)
+        # the caller reports failures (with the key); the log keeps the worker side
+        log.info("task %s failed: %s: %s", task.key, type(exc).__name__, msg)
         return TaskResult(task.key, error=f"{type(exc).__name__}: {msg}"[:2000],
                           seconds=round(time.perf_counter() - t0, 3), worker=worker)
     return TaskResult(task.key, value=value, seconds=round(time.perf_counter() - t0, 3), worker=worker)

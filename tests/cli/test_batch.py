@@ -1,0 +1,74 @@
+"""`f1analyzer season-preview | sweep | backtest` on the synthetic store: files written, the
+executor options honoured, failures and a missing Ray each said in one line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import pytest
+
+from f1analyzer.app.batch import PREVIEW_COLUMNS
+from f1analyzer.cli import main
+from tests.factories import strategy_env
+
+
+@pytest.fixture
+def home(tmp_path, capsys):
+    h = tmp_path / "home"
+    strategy_env(h)  # the store lands in <home>/store, the CLI's store
+    capsys.readouterr()
+    return h
+
+
+def test_season_preview_writes_csv_and_json(home, tmp_path, capsys):
+    out = tmp_path / "preview.csv"
+    rc = main(["--home", str(home), "season-preview", "--season", "2023", "--rounds", "2,3", "--drivers", "D00,D03",
+               "--sims", "20", "--executor", "local", "--workers", "2", "--out", str(out), "--json"])
+    assert rc == 0
+    answer = json.loads(capsys.readouterr().out)
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == PREVIEW_COLUMNS
+    assert {(int(r["round"]), r["driver"]) for r in rows} == {(2, "D00"), (2, "D03"), (3, "D00"), (3, "D03")}
+    assert [r["driver"] for r in answer["rows"]] == [r["driver"] for r in rows]
+    assert {s["driver"] for s in answer["standings"]} == {"D00", "D03"}
+    assert all(s["races"] == 2 for s in answer["standings"])
+
+
+def test_sweep_table_one_race(home, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    rc = main(["--home", str(home), "sweep", "--season", "2023", "--event", "Bahrain", "--parameter",
+               "degradation_scale", "--values", "0.5:1.5:0.5", "--sims", "20", "--executor", "serial"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "sweep of degradation_scale" in text and "plan" in text
+    for v in ("0.5", "1 ", "1.5"):
+        assert f"│ {v}" in text
+
+
+def test_failed_tasks_are_listed_and_exit_1(home, capsys):
+    # 2022 cannot be backtested (nothing earlier to train on); 2023 still is
+    rc = main(["--home", str(home), "backtest", "--seasons", "2022-2023", "--rounds", "1", "--no-advisor",
+               "--sims", "20", "--replay-sims", "40", "--executor", "serial", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 1
+    out = json.loads(captured.out)
+    assert [s["season"] for s in out["seasons"]] == [2022, 2023] and len(out["seasons"][1]["races"]) == 1
+    assert "failed: backtest-models/2022: DataNotLoadedError: A backtest of 2022 trains on earlier seasons" in captured.err
+
+
+def test_executor_ray_without_ray_says_how_to_install(home, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    rc = main(["--home", str(home), "backtest", "--season", "2023", "--executor", "ray"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and len(err.splitlines()) == 1
+    assert "pip install 'f1analyzer[ray]'" in err
+
+
+def test_executor_comes_from_the_setting(home, capsys, monkeypatch):
+    monkeypatch.setenv("F1A_EXECUTOR", "spark")
+    rc = main(["--home", str(home), "sweep", "--season", "2023", "--event", "1", "--parameter",
+               "pit_loss_offset_s", "--values", "0"])
+    assert rc == 1
