@@ -5,6 +5,8 @@ the sweep give the same answer serially and on Ray."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -54,8 +56,13 @@ def test_a_season_that_fails_keeps_the_others(env):
     assert out["summary"]["races"] == 1 and out["summary"]["seasons"] == [2022, 2023]
 
 
+def _shipped_copies() -> set:
+    return set(Path(tempfile.gettempdir()).glob("f1a-shipped-store-*"))
+
+
 def test_preview_and_sweep_are_identical_serially_and_on_ray(env, ray_cluster):
     store, models = env
+    before = _shipped_copies()
     ms = model_set(models)
     kw = {"models": ms, "rounds": [2], "n_sims": 20, "seed": 1}
     prev = [season_preview(store, 2023, drivers=["D01", "d05", "zzz"], executor=ex, **kw)
@@ -76,6 +83,8 @@ def test_preview_and_sweep_are_identical_serially_and_on_ray(env, ray_cluster):
     assert sw[0] == sw[1]
     assert [t["value"] for t in sw[0]["table"]] == [-5.0, 0.0, 5.0] and all(t["races"] == 1 for t in sw[0]["table"])
     assert len({r["driver"] for r in sw[0]["rows"]}) == 1  # P1 of the grid at every value
+    # the Ray workers' copies of the store (this machine's /tmp) are removed after each batch
+    assert _shipped_copies() <= before
 
 
 def test_sweep_parameters_change_what_they_name(env):

@@ -50,6 +50,16 @@ def backtest_seasons(store, seasons: Sequence[int], *, rounds=None, models_from=
     wanted = {s: backtest_rounds(store, s, rounds) for s in seasons}
     t0 = time.perf_counter()
     shipment = ship_store(store, executor)
+    try:
+        return _backtest_on(executor, shipment, store, seasons, wanted, models_from, seed, progress, t0,
+                            {"opt_sims": opt_sims, "replay_sims": replay_sims, "advisor_sims": advisor_sims,
+                             "advisor": advisor})
+    finally:
+        shipment.release()
+
+
+def _backtest_on(executor, shipment, store, seasons, wanted, models_from, seed, progress, t0, options) -> dict:
+    """The two rounds of tasks of :func:`backtest_seasons` and the answer built from them."""
     failed: list[dict] = []
     models: dict[int, tuple] = {}
     if isinstance(models_from, str) and models_from == "train":
@@ -65,7 +75,6 @@ def backtest_seasons(store, seasons: Sequence[int], *, rounds=None, models_from=
     if not models:
         raise BatchFailedError("No season's models could be fitted: " + "; ".join(f"{f['key']}: {f['error']}" for f in failed))
     tasks = [Task.of(race_key(s, r), seed, season=s, round=r) for s in seasons if s in models for r in wanted[s]]
-    options = {"opt_sims": opt_sims, "replay_sims": replay_sims, "advisor_sims": advisor_sims, "advisor": advisor}
     results = executor.map(_race, tasks, shared={"store": shipment, "models": models, "options": options},
                            progress=progress)
     seconds = time.perf_counter() - t0

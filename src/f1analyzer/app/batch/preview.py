@@ -77,9 +77,13 @@ def season_preview(store, season: int, *, models, drivers: Sequence[str] | None 
     codes = sorted({str(d).strip().upper() for d in drivers}) if drivers else None
     t0 = time.perf_counter()
     tasks = [Task.of(f"season-preview/{season}/{r}", seed, season=season, round=r) for r in wanted]
-    shared = {"store": ship_store(store, executor), "models": models, "drivers": codes, "n_sims": int(n_sims),
+    shipment = ship_store(store, executor)
+    shared = {"store": shipment, "models": models, "drivers": codes, "n_sims": int(n_sims),
               "asof_cache_dir": asof_cache_dir(executor)}
-    results = executor.map(_preview_task, tasks, shared=shared, progress=progress)
+    try:
+        results = executor.map(_preview_task, tasks, shared=shared, progress=progress)
+    finally:
+        shipment.release()
     rows = [row for res in results if res.ok for row in res.value]
     failed = [{"key": res.key, "error": res.error} for res in results if not res.ok]
     if not rows and failed:

@@ -138,6 +138,16 @@ def sweep(store, season: int, *, models, parameter: str, values: Sequence[float]
     t0 = time.perf_counter()
     values = [float(v) for v in values]
     shipment = ship_store(store, executor)
+    try:
+        return _sweep_on(executor, shipment, season, wanted, models, parameter, values, code, n_sims, seed,
+                         progress, t0)
+    finally:
+        shipment.release()
+
+
+def _sweep_on(executor, shipment, season, wanted, models, parameter, values, code, n_sims, seed, progress,
+              t0) -> dict:
+    """The two rounds of tasks of :func:`sweep` (as-of models per race, then value × race)."""
     fits = [Task.of(f"sweep-models/{season}/{r}", seed, season=season, round=r) for r in wanted]
     fitted = executor.map(_as_of_task, fits, shared={"store": shipment, "models": models,
                                                      "asof_cache_dir": asof_cache_dir(executor)},

@@ -21,6 +21,8 @@ from f1analyzer.config import get_settings
 from f1analyzer.data.store import RaceStore
 from f1analyzer.models.asof import ASOF_DIR
 
+#: name prefix of the folders shipped copies are written to (followed by the shipment id)
+_PREFIX = "f1a-shipped-store-"
 #: stores opened in this process, by shipment id
 _OPEN: dict[str, RaceStore] = {}
 
@@ -50,21 +52,33 @@ class StoreShipment:
         store = _OPEN.get(self.ident)
         if store is not None:
             return store
+        # one batch's store at a time per worker (a long-lived Ray worker serves many batches):
+        # the previous batch's copy, this process's own, goes
+        for ident, old in list(_OPEN.items()):
+            _OPEN.pop(ident)
+            if old.root.name.startswith(_PREFIX):
+                shutil.rmtree(old.root, ignore_errors=True)
         if self.files is None:
             store = RaceStore(Path(self.root))
         else:
-            home = Path(tempfile.mkdtemp(prefix="f1a-shipped-store-"))
+            home = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{self.ident}-"))
             atexit.register(shutil.rmtree, home, ignore_errors=True)
             seasons = home / "seasons"
             seasons.mkdir()
             for name, blob in self.files.items():
                 (seasons / name).write_bytes(blob)
             store = RaceStore(home)
-        # one batch's store at a time per worker (a long-lived Ray worker serves many batches)
-        for ident in list(_OPEN):
-            _OPEN.pop(ident)
         _OPEN[self.ident] = store
         return store
+
+    def release(self) -> None:
+        """Remove the copies workers on this machine made (after the batch). Workers exit
+        without cleaning up when they are killed; copies on other machines go when their worker
+        opens the next batch's store or exits."""
+        if self.files is None:
+            return
+        for path in Path(tempfile.gettempdir()).glob(f"{_PREFIX}{self.ident}-*"):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def asof_cache_dir(executor) -> Path | None:
