@@ -24,6 +24,7 @@ BENCHMARKS = [
     ("bench_evaluate.py", True, []),
     ("bench_load.py", False, []),
     ("bench_backtest.py", True, []),
+    ("bench_executors.py", True, []),
 ]
 
 
