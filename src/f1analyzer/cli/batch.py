@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..app.batch import PARAMETERS, PREVIEW_COLUMNS, backtest_seasons, parse_values, season_preview, sweep
+from ..app.batch import PREVIEW_COLUMNS, backtest_seasons, parse_values, season_preview, sweep
 from ..app.executors import make_executor
 from ..app.requests import BacktestRequest
 from ..config import get_settings
@@ -222,12 +222,8 @@ def sweep_cmd(
 ) -> None:
     """The pre-race optimum across values of one model parameter (pit loss, SC probability, tyre
     wear) for one race or a season: parameter value → plan, expected points and position."""
-    rs = _rounds(rounds)
-    if event is not None:
-        svc = services()
-        rs = [int(svc.store.find_race(season, event)["round"])]
-    else:
-        svc = services()
+    svc = services()
+    rs = [int(svc.store.find_race(season, event)["round"])] if event is not None else _rounds(rounds)
     with _executor(executor, workers, ray_address) as ex, task_bar(as_json) as progress:
         res = sweep(svc.store, season, models=svc.model_set(), parameter=parameter, values=parse_values(values),
                     rounds=rs, driver=driver, n_sims=sims, seed=seed, executor=ex, progress=progress)
@@ -255,4 +251,4 @@ def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_cmd)
 
 
-__all__ = ["register", "task_bar", "PARAMETERS"]
+__all__ = ["register", "task_bar"]
