@@ -33,7 +33,8 @@ def test_ingest_and_races_json(capsys, season_file, f1a_home):
     assert {"season", "round", "event", "laps", "drivers", "rejected"} <= set(rows[0])
     assert rows[0] | {"compounds": None} == {
         "season": 2024, "round": 1, "event": "Bahrain Grand Prix", "laps": 3 * N_LAPS, "drivers": 3,
-        "rejected": 0, "circuit_key": "bahrain", "total_laps": N_LAPS, "compounds": None, "session": "race"}
+        "rejected": 0, "rejected_reasons": {}, "circuit_key": "bahrain", "total_laps": N_LAPS, "compounds": None,
+        "session": "race"}
     assert (f1a_home / "store" / "seasons" / "2024.parquet").is_file()
 
 
