@@ -227,7 +227,8 @@ class JobManager:
             now = time.monotonic()
             if not job.cancel_requested and now - polled[0] >= _REMOTE_CANCEL_POLL_S:
                 polled[0] = now
-                job.cancel_requested = self._remote_cancel(job)
+                if self._remote_cancel(job):  # only ever set here: a local cancel must not be undone
+                    job.cancel_requested = True
             if job.cancel_requested or self._stopping.is_set():
                 raise JobStopped("cancelled" if job.cancel_requested else "server shutting down")
             if deadline is not None and now > deadline:
