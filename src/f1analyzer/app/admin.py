@@ -179,6 +179,11 @@ def run_train(services: Services, req: TrainRequest) -> dict:
 def run_reindex(services: Services, *, check: Callable[[], None] | None = None) -> dict:
     """Rebuild the knowledge index from the store and the bundled documents, aside, then swap
     it in (the served index answers meanwhile; see ``app.knowledge.rebuild_index_aside``)."""
+    start_up = services.index.thread if services.index is not None else None
+    while start_up is not None and start_up.is_alive():  # never swap under the start-up build
+        if check is not None:
+            check()
+        start_up.join(timeout=0.5)
     return rebuild_index_aside(services.settings, store=services.store, check=check)
 
 

@@ -28,7 +28,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import DataCorruptError, DataNotLoadedError, DataValidationError, NotFoundError
+from ..errors import (
+    DataCorruptError,
+    DataNotLoadedError,
+    DataValidationError,
+    NotFoundError,
+)
 from ..log import get_logger
 from .circuits import get_circuit, normalise, resolve_circuit
 from .derive import derive_tables
