@@ -251,3 +251,26 @@ def test_a_stoppable_job_past_its_timeout_fails_with_what_it_committed():
     assert rec and rec["error"].startswith("timed out after 0.3 s")
     assert rec["result"]["files_done"] >= 1
     jobs.shutdown()
+
+
+def test_a_cancel_through_another_worker_reaches_the_running_job_via_the_shared_cache():
+    """Two workers sharing Redis: the DELETE may land on the one not running the job."""
+    cache = MemoryCache()
+    owner, other = JobManager(cache=cache), JobManager(cache=cache)
+    started = threading.Event()
+
+    def stoppable(check):
+        started.set()
+        while True:
+            check()
+            threading.Event().wait(0.01)
+
+    job = owner.submit("ingest", stoppable, stoppable=True)
+    assert started.wait(5)
+    assert wait_until(lambda: (other.get(job.id) or {}).get("status") == "running", 5, 0.01)
+    assert other.cancel(job.id)["cancel_requested"] is True
+    rec = wait_until(lambda: owner.get(job.id)["status"] == "cancelled" and owner.get(job.id), 10, 0.02)
+    assert rec and rec["error"] == "cancelled"
+    assert other.get(job.id)["status"] == "cancelled"  # the record other workers read
+    owner.shutdown()
+    other.shutdown()
