@@ -173,3 +173,14 @@ def test_size_limits_count_decompressed_bytes(tmp_path):
     assert "more than 1 MB of lap data (after decompression)" in out["error"].message
     small = write_csv(race_frame(), tmp_path / "s" / "2023.csv")
     assert "over the 0 MB limit" in _read_in_thread(small, max_bytes=100)["error"].message
+
+
+@pytest.mark.realdata
+def test_the_bounds_reject_nothing_of_the_real_2018_2024_data(data_dir):
+    """Bounds that are physical, not tight: every real row (red-flag laps of 2,526 s, 87-lap
+    races, 4.5-hour sessions) passes."""
+    files = sorted((data_dir / "laps").glob("*.csv.gz")) + sorted((data_dir / "sprint").glob("*.csv.gz"))
+    assert files
+    for path in files:
+        _, report = read_lap_file(path)
+        assert report.rejected == 0, report.summary()
