@@ -96,3 +96,15 @@ class NetworkUnavailableError(BackendUnavailableError):
     """A live source (FastF1, Jolpica) could not be reached."""
 
     code = "network_unavailable"
+
+
+class JobStopped(F1AnalyzerError):
+    """Raised inside a stoppable background job by its ``check()``: cancelled or past its deadline.
+
+    ``details["partial"]``, when the operation adds it, is what was committed before the stop."""
+
+    code = "job_stopped"
+
+    def __init__(self, message: str, *, timed_out: bool = False, details: dict | None = None):
+        super().__init__(message, details=details)
+        self.timed_out = timed_out
