@@ -92,6 +92,24 @@ class Settings(BaseSettings):
     rate_limit_default: str = Field(default="120/minute", description="Limit for other routes.")
     rate_limit_enabled: bool = True
 
+    # --- admin ingest (issue 13, items 6 and 9; docs/SECURITY.md) ----------------------------
+    ingest_roots: CsvList = Field(
+        default_factory=list,
+        description="Folders POST /admin/ingest may read (comma-separated). Default: <home>/imports "
+        "and F1_DATA_DIR when set. Paths are resolved (symlinks followed) and must stay inside.",
+    )
+    ingest_max_file_mb: float = Field(
+        default=256.0, gt=0, description="Largest lap file the admin API reads (MB, after "
+        "decompression for .csv.gz).")
+    ingest_max_job_mb: float = Field(
+        default=2048.0, gt=0, description="Most bytes (on disk) one admin ingest job may read.")
+    ingest_job_timeout_s: float = Field(
+        default=1800.0, gt=0, description="An admin ingest or reindex job running longer is stopped "
+        "(between files / batches; committed seasons stay).")
+    ingest_max_drop_share: float = Field(
+        default=0.10, ge=0.0, le=1.0, description="A file that would drop more than this share of "
+        "a stored race's or season's laps is refused unless --replace / \"replace\": true.")
+
     # --- cache -------------------------------------------------------------------------------
     redis_url: SecretStr | None = Field(
         default=None, validation_alias=_plain("REDIS_URL"),
@@ -168,7 +186,8 @@ class Settings(BaseSettings):
         "'ray://head:10001' (Ray client); unset starts a local Ray instance.",
     )
 
-    _split = field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")(_split_csv)
+    _split = field_validator("api_keys", "cors_origins", "trusted_proxies", "ingest_roots",
+                             mode="before")(_split_csv)
 
     @field_validator("redis_url", "pinecone_api_key", "anthropic_api_key", "openai_api_key",
                      "model_signing_key", mode="before")
@@ -222,6 +241,21 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def imports_dir(self) -> Path:
+        """Where an operator drops files for ``POST /admin/ingest`` (a default ingest root)."""
+        return self.home / "imports"
+
+    @property
+    def ingest_root_dirs(self) -> list[Path]:
+        """The folders the admin API may ingest from (``ingest_roots``, else the defaults)."""
+        if self.ingest_roots:
+            return [Path(r).expanduser() for r in self.ingest_roots]
+        roots = [self.imports_dir]
+        if self.data_dir is not None and str(self.data_dir).strip() not in ("", "."):
+            roots.append(Path(self.data_dir).expanduser())
+        return roots
 
     @property
     def cache_dir(self) -> Path:

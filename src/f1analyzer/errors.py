@@ -98,6 +98,18 @@ class NetworkUnavailableError(BackendUnavailableError):
     code = "network_unavailable"
 
 
+class JobStopped(F1AnalyzerError):
+    """Raised inside a stoppable background job by its ``check()``: cancelled or past its deadline.
+
+    ``details["partial"]``, when the operation adds it, is what was committed before the stop."""
+
+    code = "job_stopped"
+
+    def __init__(self, message: str, *, timed_out: bool = False, details: dict | None = None):
+        super().__init__(message, details=details)
+        self.timed_out = timed_out
+
+
 class BatchFailedError(F1AnalyzerError):
     """Every task of a batch (backtest, season preview, sweep) failed; the message lists why."""
 

@@ -37,8 +37,10 @@ def test_races_after_ingest(base_url):
     first = body["data"][0]
     assert first == {"season": 2021, "round": 1, "event": "Bahrain Grand Prix", "circuit_key": "bahrain",
                      "total_laps": N_LAPS, "compounds": [], "laps": 3 * N_LAPS, "drivers": 3, "rejected": 0,
-                     "session": "race"}
-    assert httpx.get(f"{base_url}/races", params={"season": 2020}, timeout=10).json() == {"data": [], "count": 0}
+                     "rejected_reasons": {}, "session": "race"}
+    assert body["rejections"] == []
+    assert httpx.get(f"{base_url}/races", params={"season": 2020}, timeout=10).json() == {
+        "data": [], "count": 0, "rejections": []}
 
 
 def test_race_detail(base_url):

@@ -7,10 +7,10 @@ import threading
 import httpx
 import pytest
 
-from f1analyzer.api.jobs import JobManager, JobQueueFull
+from f1analyzer.api.jobs import JobConflict, JobManager, JobQueueFull
 from f1analyzer.api.security import key_from_headers, key_is_valid
 from f1analyzer.backends.cache import MemoryCache
-from f1analyzer.errors import InvalidRequestError
+from f1analyzer.errors import InvalidRequestError, JobStopped
 from tests.data.frames import season_frame, write_csv
 from tests.helpers import api_server, service_env, wait_until
 
@@ -81,10 +81,14 @@ def test_ingest_job_runs_with_the_right_key(server, data_dir):
     assert wait_job(server, r.json()["job_id"], h)["status"] == "succeeded"
 
 
-def test_ingest_of_missing_path_is_422(server):
-    r = httpx.post(f"{server}/admin/ingest", json={"paths": ["/no/such/file.csv"]},
+def test_ingest_of_missing_path_is_422(server, data_dir):
+    r = httpx.post(f"{server}/admin/ingest", json={"paths": [str(data_dir / "laps" / "2019.csv")]},
                    headers={"X-API-Key": KEY})
     assert r.status_code == 422 and "No such file" in r.json()["error"]["message"]
+    # outside the data roots nothing is said about whether the file exists (issue 13, item 9)
+    r = httpx.post(f"{server}/admin/ingest", json={"paths": ["/no/such/file.csv"]},
+                   headers={"X-API-Key": KEY})
+    assert r.status_code == 422 and "outside the folders" in r.json()["error"]["message"]
     r = httpx.post(f"{server}/admin/ingest", json={}, headers={"X-API-Key": KEY})
     assert r.status_code == 422
 
@@ -192,3 +196,81 @@ def test_failed_job_keeps_the_message_and_queue_is_bounded():
     assert rec["status"] == "failed" and rec["error"] == "bad input: nothing to do"
     assert cache.get(f"f1a:job:{failing.id}")["status"] == "failed"  # mirrored for other workers
     jobs.shutdown()
+
+
+def test_cancel_drops_a_queued_job_and_stops_a_running_stoppable_one():
+    """``DELETE /admin/jobs/{id}`` underneath: queued → cancelled at once; running and stoppable
+    → stops at its next check(); running and not stoppable → refused (issue 13, item 9)."""
+    jobs = JobManager()
+    gate = threading.Event()
+    checks: list[int] = []
+
+    def stoppable(check):
+        while True:  # a long ingest: a check between files
+            check()
+            checks.append(1)
+            gate.wait(0.01)
+
+    running = jobs.submit("ingest", stoppable, stoppable=True)
+    assert wait_until(lambda: checks, 5, 0.01)
+    queued = jobs.submit("ingest", lambda check: {"ran": True}, stoppable=True)
+    rec = jobs.cancel(queued.id)
+    assert rec["status"] == "cancelled" and rec["started_at"] is None
+    assert jobs.cancel(running.id)["cancel_requested"] is True
+    done = wait_until(lambda: jobs.get(running.id)["status"] == "cancelled" and jobs.get(running.id), 5, 0.01)
+    assert done and done["error"] == "cancelled" and done["finished_at"]
+    assert jobs.get(queued.id)["started_at"] is None  # never ran
+    with pytest.raises(JobConflict, match="already cancelled"):
+        jobs.cancel(running.id)
+    assert jobs.cancel("nosuchjob") is None
+
+    train = jobs.submit("train", lambda: gate.wait(5) and None)
+    assert wait_until(lambda: jobs.get(train.id)["status"] == "running", 5, 0.01)
+    with pytest.raises(JobConflict, match="cannot be stopped cleanly"):
+        jobs.cancel(train.id)
+    gate.set()
+    jobs.shutdown()
+
+
+def test_a_stoppable_job_past_its_timeout_fails_with_what_it_committed():
+    jobs = JobManager()
+
+    def slow(check):
+        committed = []
+        try:
+            while True:
+                check()
+                committed.append(len(committed))
+                threading.Event().wait(0.01)
+        except JobStopped as exc:
+            exc.details["partial"] = {"files_done": len(committed)}
+            raise
+
+    job = jobs.submit("ingest", slow, stoppable=True, timeout_s=0.3)
+    rec = wait_until(lambda: jobs.get(job.id)["status"] == "failed" and jobs.get(job.id), 10, 0.02)
+    assert rec and rec["error"].startswith("timed out after 0.3 s")
+    assert rec["result"]["files_done"] >= 1
+    jobs.shutdown()
+
+
+def test_a_cancel_through_another_worker_reaches_the_running_job_via_the_shared_cache():
+    """Two workers sharing Redis: the DELETE may land on the one not running the job."""
+    cache = MemoryCache()
+    owner, other = JobManager(cache=cache), JobManager(cache=cache)
+    started = threading.Event()
+
+    def stoppable(check):
+        started.set()
+        while True:
+            check()
+            threading.Event().wait(0.01)
+
+    job = owner.submit("ingest", stoppable, stoppable=True)
+    assert started.wait(5)
+    assert wait_until(lambda: (other.get(job.id) or {}).get("status") == "running", 5, 0.01)
+    assert other.cancel(job.id)["cancel_requested"] is True
+    rec = wait_until(lambda: owner.get(job.id)["status"] == "cancelled" and owner.get(job.id), 10, 0.02)
+    assert rec and rec["error"] == "cancelled"
+    assert other.get(job.id)["status"] == "cancelled"  # the record other workers read
+    owner.shutdown()
+    other.shutdown()

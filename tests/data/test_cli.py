@@ -33,7 +33,8 @@ def test_ingest_and_races_json(capsys, season_file, f1a_home):
     assert {"season", "round", "event", "laps", "drivers", "rejected"} <= set(rows[0])
     assert rows[0] | {"compounds": None} == {
         "season": 2024, "round": 1, "event": "Bahrain Grand Prix", "laps": 3 * N_LAPS, "drivers": 3,
-        "rejected": 0, "circuit_key": "bahrain", "total_laps": N_LAPS, "compounds": None, "session": "race"}
+        "rejected": 0, "rejected_reasons": {}, "circuit_key": "bahrain", "total_laps": N_LAPS, "compounds": None,
+        "session": "race"}
     assert (f1a_home / "store" / "seasons" / "2024.parquet").is_file()
 
 
@@ -95,3 +96,25 @@ def test_races_table_and_season_filter(capsys, season_file, tmp_path):
     assert [r["season"] for r in json.loads(out)] == [2019]
     code, out, err = run(capsys, "races")
     assert code == 0 and "2019" in out and "2024" in out
+
+
+def test_ingest_refuses_a_shrinking_file_unless_replace_and_races_show_rejections(capsys, tmp_path, f1a_home):
+    """Issue 13, item 6: rejected rows are counted where the user looks; a file that would drop
+    more than 10 % of a stored race's laps needs --replace."""
+    import pandas as pd
+
+    assert run(capsys, "ingest", str(write_csv(season_frame(), tmp_path / "a" / "2024.csv")))[0] == 0
+    broken = pd.concat([season_frame(), race_frame(41, "Nowhere Grand Prix")], ignore_index=True)
+    broken.loc[broken["LapNumber"].astype(float) > 6, "LapTime"] = "1e308"
+    path = write_csv(broken, tmp_path / "b" / "2024.csv")
+    code, _, err = run(capsys, "ingest", str(path))
+    flat = " ".join(err.split())
+    assert code == 1 and "would drop more than 10% of the stored laps of season 2024" in flat
+    assert "--replace" in flat
+    code, _, err = run(capsys, "ingest", str(path), "--replace")
+    flat = " ".join(err.split())
+    assert code == 0 and "54 laps, 66 rejected" in flat and "36 LapTime out of range" in flat
+    code, out, err = run(capsys, "races", "--json")
+    rows = json.loads(out)
+    assert rows[0]["rejected"] == 12 and rows[0]["rejected_reasons"] == {"LapTime out of range (30–3600 s)": 12}
+    assert "30 row(s) of 2024.csv were rejected and belong to no stored race (30 bad RoundNumber)" in " ".join(err.split())

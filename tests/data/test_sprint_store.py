@@ -92,7 +92,11 @@ def test_sprint_ingest_is_idempotent_and_leaves_races_alone(store, files):
     # the sprint again with one car fewer replaces only the sprint file
     df = sprint_frame()
     smaller = write_csv(df[df["Driver"] != "CCC"], sprint.parent / "2023_r3.csv")
-    ingest_files([smaller], store)
+    # a third of the sprint's laps gone: refused unless told to replace (issue 13, item 6)
+    (refused,) = ingest_files([smaller], store)
+    assert not refused.ok and "--replace" in refused.error
+    assert snapshot(store.root) == before
+    ingest_files([smaller], store, replace=True)
     after = snapshot(store.root)
     assert after["2023.parquet"] == before["2023.parquet"]
     assert after["2023.sprint.parquet"] != before["2023.sprint.parquet"]

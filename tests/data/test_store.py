@@ -64,7 +64,11 @@ def test_reingest_of_one_round_replaces_only_that_round(store, season_file, tmp_
     # round 1 again, now with one car fewer
     df = race_frame(1, "Bahrain Grand Prix")
     write_csv(df[df["Driver"] != "CCC"], tmp_path / "r1" / "2020_r1.csv")
+    # a third of round 1's laps gone: refused unless told to replace (issue 13, item 6)
     [res] = ingest_files([tmp_path / "r1" / "2020_r1.csv"], store)
+    assert not res.ok and "would drop more than 10%" in res.error and res.rounds == []
+    assert store.races(2020).set_index("round").loc[1, "drivers"] == 3
+    [res] = ingest_files([tmp_path / "r1" / "2020_r1.csv"], store, replace=True)
     assert res.rounds == [1]
     races = store.races(2020).set_index("round")
     assert races.loc[1, "drivers"] == 2 and races.loc[2, "drivers"] == 3

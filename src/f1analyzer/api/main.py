@@ -19,6 +19,7 @@ from . import metrics
 from .errors import install_error_handlers
 from .logging import configure_logging
 from .middleware import attach_services, install_service_layers, shutdown_services
+from ..app.housekeeping import clean_stale_temp_files
 from ..app.knowledge import ensure_index_async
 from ..app.services import Services
 from .routes import admin, circuits, health, predict, query, races, strategy, web
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         log.info("f1analyzer %s starting (home %s)", __version__, settings.home)
+        clean_stale_temp_files(settings)  # what a crashed writer left (issue 13, item 10)
         # models first, in this thread: loading them while the index thread imports torch can
         # leave torch half-initialised for the model loader
         state.services.model_set()

@@ -13,6 +13,7 @@ The API side: :func:`ensure_index_async` builds the index in a background thread
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,8 +25,15 @@ from f1analyzer.backends.cache import make_key
 from f1analyzer.config import get_settings
 from f1analyzer.data.circuits import CIRCUITS, normalise, resolve_circuit
 from f1analyzer.errors import BackendUnavailableError, ConfigError, InvalidRequestError, NotFoundError
-from f1analyzer.knowledge.build import build_index, get_knowledge_base
+from f1analyzer.knowledge.build import (
+    build_index,
+    collect_documents,
+    get_knowledge_base,
+    replace_knowledge_base,
+)
+from f1analyzer.knowledge.index import LanceDBIndex, aside_dir, swap_in
 from f1analyzer.knowledge.index import source_dict  # noqa: F401 - re-exported (answers' sources)
+from f1analyzer.knowledge.retrieval import KnowledgeBase
 from f1analyzer.knowledge.query import DRIVER_CODE_SET, DRIVER_CODES
 from f1analyzer.log import get_logger
 from f1analyzer.narration import NarrationRequest, get_narrator, narrate_checked
@@ -271,6 +279,66 @@ def ensure_index_async(services, *, warm: bool = True) -> threading.Thread:
     services.index = status
     status.thread.start()
     return status.thread
+
+
+def rebuild_index_aside(settings, *, store=None, check=None) -> dict:
+    """``POST /admin/reindex``: build a complete new index next to the served one, then swap it in.
+
+    The served index keeps answering ``/query`` during the build (or, when it was deleted, the
+    query answers 503 as before); a deleted or corrupted index is repaired because nothing of it
+    is reused except vectors that still read back with an unchanged content hash (saves embedding
+    them again). The new directory is checked (its document count) before an atomic exchange
+    with the old one; then this process serves it and other workers reopen it on their next read.
+    ``check`` (the job's stop check) runs between batches: a stopped build leaves only the old
+    index (the aside directory is removed).
+
+    Pinecone (a remote index) is rebuilt in place: its upserts are idempotent per document.
+    """
+    if settings.vector_backend != "lancedb":
+        return asdict(build_index(settings, store=store))
+    serving = get_knowledge_base(settings)
+    embedder = serving.embedder
+    docs = collect_documents(settings, store=store)
+    if check is not None:
+        check()
+    index_dir = settings.index_dir
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    aside = aside_dir(index_dir)
+    try:
+        fresh = KnowledgeBase(embedder=embedder, index=LanceDBIndex(aside / "lancedb", dim=embedder.dim),
+                              corpus_dir=aside)
+        reused = _reuse_vectors(index_dir, fresh, docs, embedder.dim)
+        report = fresh.build(docs, progress=(lambda _done, _total: check()) if check else None)
+        if fresh.count() != len({d.id for d in docs}):
+            raise BackendUnavailableError(
+                f"the rebuilt index holds {fresh.count()} documents, expected {len(docs)}; the "
+                "served index was left as it was", details={"backend": "lancedb"})
+        if check is not None:
+            check()
+        swap_in(aside, index_dir)
+    finally:
+        if aside.exists():
+            shutil.rmtree(aside, ignore_errors=True)
+    replace_knowledge_base(settings, KnowledgeBase(embedder=embedder, settings=settings))
+    log.info("knowledge index rebuilt aside and swapped in: %s (%d vectors reused)", report, reused)
+    return {**asdict(report), "reused_vectors": reused, "rebuilt": True}
+
+
+def _reuse_vectors(index_dir, fresh: KnowledgeBase, docs, dim: int) -> int:
+    """Copy the vectors of unchanged documents from the old index into ``fresh``; 0 when the old
+    index is missing or unreadable (then everything is embedded again)."""
+    try:
+        old = LanceDBIndex(index_dir / "lancedb", dim=dim)
+        hashes = old.content_hashes()
+        ids, matrix = old.vectors()
+    except Exception as exc:  # noqa: BLE001 - a corrupt old index is what a rebuild repairs
+        log.warning("old knowledge index unreadable (%s); embedding every document", exc)
+        return 0
+    row = {doc_id: i for i, doc_id in enumerate(ids)}
+    same = [d for d in docs if hashes.get(d.id) == d.content_hash and d.id in row]
+    if not same:
+        return 0
+    return fresh.index.upsert(same, matrix[[row[d.id] for d in same]])
 
 
 def require_index_ready(services) -> None:

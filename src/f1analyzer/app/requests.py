@@ -245,6 +245,9 @@ class IngestRequest(OperationRequest):
     seasons: list[int] = Field(default_factory=list, max_length=100,
                                description="Seasons to ingest from the server's F1_DATA_DIR/laps.",
                                examples=[[2023, 2024]])
+    replace: bool = Field(default=False, strict=True,
+                          description="Write a file even when it drops more than the allowed share "
+                          "(F1A_INGEST_MAX_DROP_SHARE) of a stored race's or season's laps.")
 
     @model_validator(mode="after")
     def _something(self) -> "IngestRequest":

@@ -103,6 +103,13 @@ class Services:
             if self._models_pinned:
                 self._models_checked_at = time.monotonic()
                 return self._models
+            lost = self._lost_version()
+            if lost is not None:
+                log.error("%s", lost)
+                ms = self._load()
+                ms.refused = [lost, *ms.refused,
+                              *([] if ms.refused else [f"serving the {ms.source} models instead"])]
+                return ms
             try:
                 latest = registry_version(self.settings)
             except Exception as exc:  # noqa: BLE001 - an unreadable registry keeps the set we have
@@ -115,6 +122,19 @@ class Services:
                 return self._load()
             self._models_checked_at = time.monotonic()
             return self._models
+
+    def _lost_version(self) -> str | None:
+        """Why the served registry version is gone (its folder was deleted under the running
+        server), or None. Its models are in memory, but a restart could not load them again and
+        the registry no longer vouches for them: the caller falls back (issue 13, item 10)."""
+        ms = self._models
+        if ms is None or ms.source != "registry" or self.settings.model_store != "local":
+            return None
+        folder = self.settings.models_dir / "versions" / str(ms.version)
+        if folder.is_dir():
+            return None
+        return (f"model version {ms.version} was lost: its files under the models folder were "
+                "deleted while the server ran")
 
     def _load(self) -> ModelSet:
         ms = load_model_set(self.settings)

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..data.files import expand_paths
 from ..data.ingest import ingest_files
 from ..data.schema import SPRINT, check_session
+from ..config import get_settings
 from ..errors import InvalidRequestError
 from .common import console, print_json, store
 
@@ -25,9 +26,14 @@ def ingest(
     round_: Annotated[Optional[int], typer.Option("--round", help="With --live: one round only.")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="With --live: every completed race of the current season not yet stored.")] = False,
     session: Annotated[Optional[str], typer.Option(help="race or sprint for every file (default: sprint for files in a sprint/ folder or named *sprint*, race otherwise).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Write a file even when it drops more than the allowed share (F1A_INGEST_MAX_DROP_SHARE, default 10%) of a stored race's or season's laps.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Ingest race (and sprint) laps into the store (idempotent per season, session and round; atomic)."""
+    """Ingest race (and sprint) laps into the store (idempotent per season, session and round; atomic).
+
+    Rows outside the physical bounds (docs/DATA.md) are rejected and counted by reason; a file
+    that would shrink a stored race or season by more than the allowed share is refused unless
+    --replace is given."""
     st = store()
     if live or latest:
         if paths:
@@ -56,7 +62,8 @@ def ingest(
                 bar.update(task, advance=1, description=path.name)
 
             results = ingest_files(files, st, season=season, compounds_file=compounds, on_file=step,
-                                   session=session)
+                                   session=session, replace=replace,
+                                   max_drop_share=get_settings().ingest_max_drop_share)
     if as_json:
         print_json([r.to_dict() for r in results])
     else:
@@ -93,7 +100,7 @@ def _quiet_fastf1() -> None:
 def races(
     season: Annotated[Optional[int], typer.Option(help="Only this season.")] = None,
     session: Annotated[str, typer.Option(help="race, sprint or all.")] = "all",
-    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, session, event, laps, drivers, rejected}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, session, event, laps, drivers, rejected, rejected_reasons}.")] = False,
 ) -> None:
     """List the races (Grands Prix and sprints) in the store."""
     st = store()
@@ -101,9 +108,14 @@ def races(
     for (bad, sess), why in st.unreadable().items():  # skipped above: say so where the user looks
         typer.secho(f"warning: season {bad} ({sess}) cannot be read ({why}); re-ingest it or remove its file",
                     err=True, fg=typer.colors.YELLOW)
+    for rej in st.rejections(season, session=check_session(session)):  # rows that belong to no race
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(rej["reasons"].items(), key=lambda kv: -kv[1]))
+        typer.secho(f"warning: season {rej['season']} ({rej['session']}): {rej['rows']} row(s) of "
+                    f"{rej['source']} were rejected and belong to no stored race ({reasons})",
+                    err=True, fg=typer.colors.YELLOW)
     if as_json:
-        cols = ["season", "round", "session", "event", "laps", "drivers", "rejected", "circuit_key", "total_laps",
-                "compounds"]
+        cols = ["season", "round", "session", "event", "laps", "drivers", "rejected", "rejected_reasons",
+                "circuit_key", "total_laps", "compounds"]
         print_json(df[cols].to_dict("records"))
         return
     if df.empty:

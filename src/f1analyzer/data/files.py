@@ -9,7 +9,12 @@ FastF1 leaves lap 1 and some SC laps empty and those laps still happened.
 
 from __future__ import annotations
 
+import errno
+import gzip
+import io
+import os
 import re
+import stat
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,10 +26,15 @@ from ..errors import DataValidationError
 from .schema import (
     DRY_COMPOUNDS,
     FASTF1_COLUMNS,
+    FIRST_SEASON,
     KNOWN_COMPOUNDS,
+    LAP_BOUNDS,
     LAP_COLUMNS,
+    MAX_TRACK_STATUS_DIGITS,
     REQUIRED_FASTF1_COLUMNS,
     conform,
+    last_season,
+    out_of_bounds,
 )
 
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
@@ -44,12 +54,18 @@ class ValidationReport:
     reasons: Counter = field(default_factory=Counter)
     #: (row number in the file, 1-based after the header; reason; offending value)
     examples: list[tuple[int, str, str]] = field(default_factory=list)
-    #: rejected rows per round number (rows with an unreadable round are not in it)
-    rejected_by_round: Counter = field(default_factory=Counter)
+    #: round → {reason: rejected rows}; rows whose round is unreadable or out of range are
+    #: under ``None`` (they belong to no race, and are reported per season, not lost)
+    reasons_by_round: dict[int | None, Counter] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
         return self.rows_read - self.rows_kept
+
+    @property
+    def rejected_by_round(self) -> Counter:
+        """Rejected rows per (valid) round number."""
+        return Counter({r: sum(c.values()) for r, c in self.reasons_by_round.items() if r is not None})
 
     def summary(self) -> str:
         if not self.rejected:
@@ -66,6 +82,9 @@ class ValidationReport:
             "rows_kept": self.rows_kept,
             "rejected": self.rejected,
             "reasons": dict(self.reasons),
+            "rejected_by_round": {("unknown" if r is None else str(r)): dict(c)
+                                  for r, c in sorted(self.reasons_by_round.items(),
+                                                     key=lambda kv: (kv[0] is None, kv[0] or 0))},
             "examples": [{"row": i, "reason": r, "value": v} for i, r, v in self.examples],
         }
 
@@ -80,21 +99,90 @@ def season_from_name(path: Path) -> int | None:
     return int(m[0]) if m else None
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read a file as-is (CSV cells as strings), turning every read failure into one clear error."""
-    name = path.name.lower()
+class _LimitedReader(io.RawIOBase):
+    """A byte stream that refuses to yield more than ``limit`` bytes (a gzip bomb, a huge file)."""
+
+    def __init__(self, raw, limit: int, path: Path):
+        self._raw, self._limit, self._path, self._read = raw, limit, path, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = self._raw.readinto(buf) if hasattr(self._raw, "readinto") else _copy_into(self._raw, buf)
+        self._read += n or 0
+        if self._read > self._limit:
+            raise DataValidationError(
+                f"{self._path.name}: more than {self._limit / 1e6:.0f} MB of lap data (after "
+                "decompression); refused (limit: the ingest_max_file_mb setting)")
+        return n
+
+
+def _copy_into(raw, buf) -> int:
+    data = raw.read(len(buf))
+    buf[: len(data)] = data
+    return len(data)
+
+
+def open_regular(path: Path, *, follow_symlinks: bool = True):
+    """Open ``path`` for reading only if it is a regular file; returns a binary file object.
+
+    Opened non-blocking, so a FIFO cannot stall the reader (it is refused, like devices,
+    sockets and folders); ``follow_symlinks=False`` refuses a symlink at the last component
+    (the admin API opens the resolved path it checked, so a symlink there was swapped in).
+
+    Raises:
+        DataValidationError: missing, not a regular file, or cannot be opened.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW)
     try:
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], low_memory=False)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise DataValidationError(f"{path}: no such file") from None
-    except (EOFError, zlib.error, OSError) as exc:
+    except OSError as exc:
+        why = "a symlink (refused)" if exc.errno == errno.ELOOP else exc.strerror
+        raise DataValidationError(f"{path}: cannot be opened ({why})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a folder" if stat.S_ISDIR(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+        raise DataValidationError(f"{path}: {kind}, not a regular file; only lap files are read")
+    return os.fdopen(fd, "rb")
+
+
+def read_raw(path: Path, *, max_bytes: int | None = None, follow_symlinks: bool = True) -> pd.DataFrame:
+    """Read a file as-is (CSV cells as strings), turning every read failure into one clear error.
+
+    Args:
+        max_bytes: refuse a file larger than this, or a compressed CSV that inflates beyond it.
+        follow_symlinks: False refuses a symlink (see :func:`open_regular`).
+    """
+    path = Path(path)
+    name = path.name.lower()
+    fh = open_regular(path, follow_symlinks=follow_symlinks)
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise DataValidationError(
+                f"{path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per "
+                "file (the ingest_max_file_mb setting); nothing from it was stored")
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(fh)
+        stream = gzip.GzipFile(fileobj=fh) if name.endswith(".gz") else fh
+        if max_bytes is not None:
+            stream = io.BufferedReader(_LimitedReader(stream, max_bytes, path))
+        return pd.read_csv(stream, dtype=str, keep_default_na=False, na_values=[], low_memory=False)
+    except DataValidationError:
+        raise
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         raise DataValidationError(
             f"{path}: file is truncated or corrupt ({exc}); nothing from it was stored"
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DataValidationError(f"{path}: cannot be read as a lap table ({exc})") from None
+    finally:
+        fh.close()
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -146,6 +234,15 @@ def _track_status(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return txt.astype("string"), bad
 
 
+def check_season(season: int, path: str = "<frame>") -> None:
+    """Refuse a season outside the supported range (the whole file: every row has that season)."""
+    if not FIRST_SEASON <= int(season) <= last_season():
+        raise DataValidationError(
+            f"{path}: season {season} is outside the supported range {FIRST_SEASON}–{last_season()} "
+            "(lap timing exists from 2018); check --season or the year in the file name",
+            details={"season": int(season)})
+
+
 def to_canonical_laps(raw: pd.DataFrame, *, season: int, path: str = "<frame>") -> tuple[pd.DataFrame, ValidationReport]:
     """Map a FastF1-shaped frame onto ``LAP_COLUMNS``, rejecting unusable rows.
 
@@ -168,61 +265,76 @@ def to_canonical_laps(raw: pd.DataFrame, *, season: int, path: str = "<frame>") 
             f"(a FastF1 Session.laps table needs {', '.join(REQUIRED_FASTF1_COLUMNS)})",
             details={"missing_columns": missing},
         )
+    check_season(season, path)
     report = ValidationReport(path=path, season=season, rows_read=len(raw))
     raw = raw.reset_index(drop=True)
     out = pd.DataFrame(index=raw.index)
     bad = pd.Series("", index=raw.index, dtype=object)
+    # the round is read first so that every rejected row can be counted against its race
+    rnd, rnd_bad = _numbers(raw["RoundNumber"])
+    rnd_ok = ~rnd_bad & rnd.notna() & ~out_of_bounds(rnd, "round")
 
     def flag(mask: pd.Series, reason: str, values: pd.Series) -> None:
-        new = mask & (bad == "")
+        new = mask.fillna(False).astype(bool) & (bad == "")
         if not new.any():
             return
         bad.loc[new] = reason
         report.reasons[reason] += int(new.sum())
+        rounds = rnd[new].where(rnd_ok[new])
+        for r, n in rounds.value_counts(dropna=False).items():
+            key = None if pd.isna(r) else int(r)
+            report.reasons_by_round.setdefault(key, Counter())[reason] += int(n)
         for i in new[new].index[: max(0, _MAX_EXAMPLES - len(report.examples))]:
             report.examples.append((int(i) + 2, reason, str(values.loc[i])))
+
+    def bounded(values: pd.Series, column: str) -> pd.Series:
+        return out_of_bounds(values, column)
 
     drv = raw["Driver"].astype("string").str.strip().str.upper()
     flag(~drv.fillna("").str.match(_DRIVER), "bad Driver (3-letter code expected)", raw["Driver"])
     out["driver"] = drv
 
     lap_no, lap_bad = _numbers(raw["LapNumber"])
-    flag(lap_bad | lap_no.isna() | (lap_no < 1) | (lap_no % 1 != 0) | (lap_no > 200),
-         "bad LapNumber", raw["LapNumber"])
+    flag(lap_bad | lap_no.isna() | bounded(lap_no, "lap_number"), "bad LapNumber", raw["LapNumber"])
     out["lap_number"] = lap_no
 
-    rnd, rnd_bad = _numbers(raw["RoundNumber"])
-    flag(rnd_bad | rnd.isna() | (rnd < 1) | (rnd % 1 != 0) | (rnd > 40), "bad RoundNumber", raw["RoundNumber"])
+    flag(~rnd_ok, "bad RoundNumber", raw["RoundNumber"])
     out["round"] = rnd
 
     event = raw["EventName"].astype("string").str.strip()
     flag(event.fillna("") == "", "missing EventName", raw["EventName"])
     out["event"] = event
 
+    # an empty LapTime is allowed (lap 1, SC laps); a present one must be a physical lap time
     lt, lt_bad = _seconds(raw["LapTime"])
     flag(lt_bad, "unparseable LapTime", raw["LapTime"])
     flag(lt <= 0, "non-positive LapTime", raw["LapTime"])
+    flag(bounded(lt, "lap_time_s"), f"LapTime out of range ({LAP_BOUNDS['lap_time_s'].describe()})",
+         raw["LapTime"])
     out["lap_time_s"] = lt
 
-    for src, dst in (("PitInTime", "pit_in_time_s"), ("PitOutTime", "pit_out_time_s")):
+    times = [("PitInTime", "pit_in_time_s"), ("PitOutTime", "pit_out_time_s")]
+    if "Time" in raw.columns:
+        times.append(("Time", "session_time_s"))
+    for src, dst in times:
         v, b = _seconds(raw[src])
         flag(b, f"unparseable {src}", raw[src])
+        flag(bounded(v, dst), f"{src} out of range ({LAP_BOUNDS[dst].describe()})", raw[src])
         out[dst] = v
-    if "Time" in raw.columns:
-        v, b = _seconds(raw["Time"])
-        flag(b, "unparseable Time", raw["Time"])
-        out["session_time_s"] = v
 
     for src, dst in (("Stint", "stint"), ("TyreLife", "tyre_life_laps"), ("Position", "position")):
         v, b = _numbers(raw[src])
-        flag(b | (v < 0), f"bad {src}", raw[src])
+        flag(b | bounded(v, dst), f"bad {src}", raw[src])
         out[dst] = v
     if "DriverNumber" in raw.columns:
         v, b = _numbers(raw["DriverNumber"])
-        out["driver_number"] = v.where(~b)
+        flag(b | bounded(v, "driver_number"), "bad DriverNumber", raw["DriverNumber"])
+        out["driver_number"] = v
 
     ts, ts_bad = _track_status(raw["TrackStatus"])
     flag(ts_bad, "bad TrackStatus (digits expected)", raw["TrackStatus"])
+    flag(ts.str.len() > MAX_TRACK_STATUS_DIGITS,
+         f"bad TrackStatus (at most {MAX_TRACK_STATUS_DIGITS} digits)", raw["TrackStatus"])
     out["track_status"] = ts
 
     comp = raw["Compound"].astype("string").str.strip().str.upper().fillna("UNKNOWN")
@@ -236,8 +348,6 @@ def to_canonical_laps(raw: pd.DataFrame, *, season: int, path: str = "<frame>") 
             out[dst] = _booleans(raw[src])
 
     keep = bad == ""
-    rej_rounds = out.loc[~keep, "round"].dropna()
-    report.rejected_by_round.update(int(r) for r in rej_rounds if r >= 1 and r % 1 == 0)
     out = out[keep].copy()
     out["season"] = season
     # the same lap twice: keep the first, report the rest
@@ -246,7 +356,8 @@ def to_canonical_laps(raw: pd.DataFrame, *, season: int, path: str = "<frame>") 
         report.reasons["duplicate lap"] += int(dup.sum())
         for i in dup[dup].index[: max(0, _MAX_EXAMPLES - len(report.examples))]:
             report.examples.append((int(i) + 2, "duplicate lap", f"{out.at[i, 'driver']} lap {out.at[i, 'lap_number']}"))
-        report.rejected_by_round.update(int(r) for r in out.loc[dup, "round"])
+        for r, n in out.loc[dup, "round"].value_counts().items():
+            report.reasons_by_round.setdefault(int(r), Counter())["duplicate lap"] += int(n)
         out = out[~dup]
     out["pit_in"] = out["pit_in_time_s"].notna()
     out["pit_out"] = out["pit_out_time_s"].notna()
@@ -273,15 +384,19 @@ def clean_mask(laps: pd.DataFrame) -> pd.Series:
     ).astype(bool)
 
 
-def read_lap_file(path: Path, *, season: int | None = None) -> tuple[pd.DataFrame, ValidationReport]:
-    """Read one FastF1-format file. Season from ``season``, else a 4-digit year in the file name."""
+def read_lap_file(path: Path, *, season: int | None = None, max_bytes: int | None = None,
+                  follow_symlinks: bool = True) -> tuple[pd.DataFrame, ValidationReport]:
+    """Read one FastF1-format file. Season from ``season``, else a 4-digit year in the file name.
+
+    ``max_bytes`` and ``follow_symlinks``: see :func:`read_raw` (the admin API sets both)."""
     path = Path(path)
     season = season or season_from_name(path)
     if season is None:
         raise DataValidationError(
             f"{path}: cannot tell the season; pass --season YEAR or put the year in the file name"
         )
-    raw = read_raw(path)
+    check_season(season, str(path))
+    raw = read_raw(path, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
     if raw.empty:
         raise DataValidationError(f"{path}: the file has no rows")
     return to_canonical_laps(raw, season=season, path=str(path))

@@ -12,6 +12,7 @@ folder named ``sprint``/``sprints`` or with "sprint" in its name holds sprints
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,8 @@ def session_from_path(path: Path) -> str:
 
 
 def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round: dict[int, int],
-              allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE) -> list[dict]:
+              allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE,
+              reasons_by_round: dict | None = None) -> list[dict]:
     """One races-table row per round present in ``laps`` (which has an ``event`` column)."""
     rows = []
     for rnd, g in laps.groupby("round", sort=True):
@@ -87,6 +89,7 @@ def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round
             "laps": int(len(g)),
             "drivers": int(g["driver"].nunique()),
             "rejected": int(rejected_by_round.get(int(rnd), 0)),
+            "rejected_reasons": dict((reasons_by_round or {}).get(int(rnd), {})),
             "source": source,
             "session": session,
         })
@@ -95,10 +98,29 @@ def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round
 
 def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str,
                rejected_by_round: dict[int, int] | None = None,
-               allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE) -> list[int]:
-    """Write validated canonical laps (with ``event``) of one season and session; returns the rounds."""
+               allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE,
+               report: ValidationReport | None = None, max_drop_share: float | None = None,
+               should_stop: Callable[[], None] | None = None) -> list[int]:
+    """Write validated canonical laps (with ``event``) of one season and session; returns the rounds.
+
+    With ``report``, each race keeps its rejected rows by reason and rows that belong to no race
+    written here (a bad or out-of-range round, a round whose every row was rejected) are kept as
+    the season's unassigned rejections of ``source`` (``RaceStore.rejections``).
+    ``max_drop_share``, ``should_stop``: see :meth:`RaceStore.write_races`.
+    """
     if laps.empty:
         return []
+    unassigned = None
+    reasons_by_round = None
+    if report is not None:
+        written = {int(r) for r in laps["round"].unique()}
+        reasons_by_round = {r: c for r, c in report.reasons_by_round.items() if r in written}
+        rejected_by_round = {r: sum(c.values()) for r, c in reasons_by_round.items()}
+        other: Counter = Counter()
+        for r, c in report.reasons_by_round.items():
+            if r not in written:
+                other.update(c)
+        unassigned = {"rows": sum(other.values()), "reasons": dict(other)}
     laps = laps.copy()
     missing = laps["compound_code"].isna()
     if missing.any():
@@ -109,15 +131,25 @@ def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str
         ]
         laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
     rows = race_rows(laps, season=season, source=source, rejected_by_round=rejected_by_round or {},
-                     allocation=allocation, session=session)
-    store.write_races(season, rows, laps.drop(columns=["event", "location"], errors="ignore"), session=session)
+                     allocation=allocation, session=session, reasons_by_round=reasons_by_round)
+    store.write_races(season, rows, laps.drop(columns=["event", "location"], errors="ignore"), session=session,
+                      max_drop_share=max_drop_share, source=source if report is not None else None,
+                      rejected_unassigned=unassigned, should_stop=should_stop)
     return [r["round"] for r in rows]
+
+
+#: a file may shrink a stored race or season by at most this share of its laps unless told to
+#: replace (settings: ``ingest_max_drop_share``)
+DEFAULT_MAX_DROP_SHARE = 0.10
 
 
 def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = None,
                  compounds_file: Path | None = None,
                  on_file: Callable[[Path, IngestResult], None] | None = None,
-                 session: str | None = None) -> list[IngestResult]:
+                 session: str | None = None, replace: bool = False,
+                 max_drop_share: float = DEFAULT_MAX_DROP_SHARE, max_file_bytes: int | None = None,
+                 follow_symlinks: bool = True,
+                 should_stop: Callable[[], None] | None = None) -> list[IngestResult]:
     """Ingest FastF1-format files and folders. Returns one result per file (refused ones too).
 
     Args:
@@ -127,6 +159,12 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
         on_file: called after each file (progress bars).
         session: "race" or "sprint" for every file; default: from each file's path
             (:func:`session_from_path`).
+        replace: write a file even when it drops more than ``max_drop_share`` of the laps of a
+            stored race or season (otherwise that file is refused and the store left as it was).
+        max_file_bytes, follow_symlinks: limits of the admin API (see ``files.read_raw``).
+        should_stop: raises to abandon the job (cancel, timeout); checked between files, and by
+            the store while waiting for its lock and right before each commit. Seasons already
+            committed stay (each file is one atomic replacement per season).
     """
     session = check_session(session)
     files = expand_paths(paths)
@@ -134,16 +172,23 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
     allocation = load_allocation(alloc_path) if alloc_path else {}
     results: list[IngestResult] = []
     for f in files:
+        if should_stop is not None:
+            should_stop()
         res = IngestResult(source=str(f), session=session or session_from_path(f))
         try:
-            laps, report = read_lap_file(f, season=season)
+            laps, report = read_lap_file(f, season=season, max_bytes=max_file_bytes,
+                                         follow_symlinks=follow_symlinks)
             res.report, res.season = report, report.season
             if laps.empty:
-                raise DataValidationError(f"{f}: no usable laps (all {report.rows_read} rows rejected)")
-            per_round = _count_rejected_per_round(report, laps)
+                raise DataValidationError(f"{f}: no usable laps (all {report.rows_read} rows rejected: "
+                                          + ", ".join(f"{n} {r}" for r, n in report.reasons.most_common(3)) + ")",
+                                          details={"reasons": dict(report.reasons)})
+            if should_stop is not None:
+                should_stop()
             res.rounds = store_laps(store, laps, season=int(report.season), source=f.name,
-                                    rejected_by_round=per_round, allocation=allocation,
-                                    session=res.session)
+                                    allocation=allocation, session=res.session, report=report,
+                                    max_drop_share=None if replace else max_drop_share,
+                                    should_stop=should_stop)
             if report.rejected:
                 log.info(report.summary())
         except DataValidationError as exc:

@@ -7,6 +7,8 @@ numbers. ``FASTF1_COLUMNS`` maps the FastF1 ``Session.laps`` names onto ours.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from ..errors import InvalidRequestError
@@ -82,9 +84,72 @@ RACE_COLUMNS: dict[str, str] = {
     "laps": "int32",
     "drivers": "int16",
     "rejected": "int32",
+    "rejected_reasons": "object",  # {reason: rows} of this race's rejected rows
     "source": "string",
     "session": "string",
 }
+
+#: seasons the store accepts: FastF1's lap timing starts in 2018; the last one is next year
+#: (a season's first race may be ingested before New Year in some time zones)
+FIRST_SEASON = 2018
+
+
+def last_season() -> int:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).year + 1
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Physical range of one canonical lap column (inclusive); ``integer``: whole numbers only."""
+
+    low: float
+    high: float
+    integer: bool = False
+    unit: str = ""
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        kind = "whole number " if self.integer else ""
+        return f"{kind}{self.low:g}–{self.high:g}{unit}"
+
+
+#: physical bounds of every numeric canonical lap column; a row outside them is rejected at
+#: ingestion (counted by reason), never kept. Why these numbers (see docs/DATA.md):
+#: - lap time 30 s – 1 h: the shortest lap of any venue is ~55 s; a lap that runs through a red-flag
+#:   suspension is really that long (Monaco 2024 lap 1: 2,526 s), so the top is an hour, not 10 min;
+#: - session times up to 6 h: a race may last 3 h plus suspensions (the 2018–2024 maximum is 4.5 h);
+#: - rounds 1–30 (24 in 2024), lap numbers 1–100 (87 at Sakhir 2020), stints 1–15, tyre life 0–100
+#:   laps, positions 1–30, car numbers 0–99, track status up to 8 status digits.
+LAP_BOUNDS: dict[str, Bound] = {
+    "round": Bound(1, 30, integer=True),
+    "lap_number": Bound(1, 100, integer=True),
+    "lap_time_s": Bound(30.0, 3600.0, unit="s"),
+    "session_time_s": Bound(0.0, 6 * 3600.0, unit="s"),
+    "pit_in_time_s": Bound(0.0, 6 * 3600.0, unit="s"),
+    "pit_out_time_s": Bound(0.0, 6 * 3600.0, unit="s"),
+    "stint": Bound(1, 15, integer=True),
+    "tyre_life_laps": Bound(0, 100, integer=True),
+    "position": Bound(1, 30, integer=True),
+    "driver_number": Bound(0, 99, integer=True),
+}
+#: at most this many status digits in one lap's ``track_status`` (FastF1 concatenates them)
+MAX_TRACK_STATUS_DIGITS = 8
+
+
+def out_of_bounds(values: pd.Series, column: str) -> pd.Series:
+    """True where a present value of ``column`` is outside :data:`LAP_BOUNDS` (inf and 1e308
+    included); missing values are not judged here (whether a column may be empty is the reader's
+    rule)."""
+    b = LAP_BOUNDS[column]
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    present = v.notna()
+    bad = present & ~((v >= b.low) & (v <= b.high))  # NaN-safe: inf fails both comparisons' AND
+    if b.integer:
+        bad |= present & ~bad & (v % 1 != 0)
+    return bad
+
 
 #: the sessions of a weekend the store keeps: the Grand Prix and, on sprint weekends, the sprint
 #: (``round`` is the weekend's round, so a sprint and its Grand Prix share it)

@@ -19,6 +19,8 @@ import json
 import os
 import re
 import threading
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,11 +28,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import DataCorruptError, DataNotLoadedError, NotFoundError
+from ..errors import (
+    DataCorruptError,
+    DataNotLoadedError,
+    DataValidationError,
+    NotFoundError,
+)
 from ..log import get_logger
 from .circuits import get_circuit, normalise, resolve_circuit
 from .derive import derive_tables
 from .schema import (
+    LAP_BOUNDS,
     LAP_COLUMNS,
     PIT_STOP_COLUMNS,
     RACE,
@@ -42,6 +50,7 @@ from .schema import (
     check_session,
     conform,
     empty_frame,
+    out_of_bounds,
 )
 
 log = get_logger("data.store")
@@ -65,7 +74,7 @@ class RaceStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._cache: dict[tuple[int, str], tuple[int, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+        self._cache: dict[tuple[int, str], tuple] = {}
         #: (season, session) → (mtime, why) of season files that could not be read: one bad file
         #: must not take every other season down with it (see ``_collect``)
         self._unreadable: dict[tuple[int, str], tuple[int, str]] = {}
@@ -96,10 +105,21 @@ class RaceStore:
         return sorted({s for s, _, _ in self.season_files(session)})
 
     @contextmanager
-    def _write_lock(self):
+    def _write_lock(self, should_stop: Callable[[], None] | None = None):
+        """The store's write lock (one writer across processes). With ``should_stop`` the wait
+        polls it, so a cancelled job does not wait behind another writer."""
         self.seasons_dir.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            if should_stop is None:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            else:
+                while True:
+                    should_stop()
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        time.sleep(0.05)
             try:
                 yield
             finally:
@@ -110,8 +130,8 @@ class RaceStore:
         with self._lock:
             return {k: why for k, (_, why) in sorted(self._unreadable.items())}
 
-    def _read_season(self, season: int, session: str = RACE) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """One season file, parsed (cached by mtime).
+    def _read_season(self, season: int, session: str = RACE) -> tuple:
+        """One season file, parsed (cached by mtime): (races, laps, stints, pit stops, unassigned rejections).
 
         Raises:
             DataCorruptError: the file cannot be read; recorded in ``unreadable()`` until a
@@ -122,7 +142,7 @@ class RaceStore:
         with self._lock:
             hit = self._cache.get((season, session))
             if hit and hit[0] == mtime:
-                return hit[1], hit[2], hit[3], hit[4]
+                return hit[1:]
             bad = self._unreadable.get((season, session))
         if bad is not None and bad[0] == mtime:
             raise self._corrupt(season, session, path, bad[1])
@@ -161,49 +181,111 @@ class RaceStore:
         races = pd.DataFrame(meta.get("races", []))
         if len(races):
             races["session"] = session
+            # files written before reasons were kept: no reasons known
+            reasons = races["rejected_reasons"] if "rejected_reasons" in races else pd.Series(None, index=races.index)
+            races["rejected_reasons"] = [r if isinstance(r, dict) else {} for r in reasons]
             races = conform(races, RACE_COLUMNS)
         else:
             races = empty_frame(RACE_COLUMNS)
-        return races, laps, stints, stops
+        unassigned = [{"season": int(season), "session": session, "source": src, **rec}
+                      for src, rec in sorted(meta.get("rejected_unassigned", {}).items())]
+        return races, laps, stints, stops, unassigned
 
-    def write_races(self, season: int, races: list[dict], laps: pd.DataFrame, *, session: str = RACE) -> None:
+    def write_races(self, season: int, races: list[dict], laps: pd.DataFrame, *, session: str = RACE,
+                    max_drop_share: float | None = None, source: str | None = None,
+                    rejected_unassigned: dict | None = None,
+                    should_stop: Callable[[], None] | None = None) -> None:
         """Insert or replace the given rounds of one session of ``season`` in one atomic file replacement.
 
         Args:
             races: race rows (``RACE_COLUMNS``) of the rounds being written.
             laps: canonical laps of exactly those rounds.
             session: "race" (the Grands Prix) or "sprint"; each has its own file per season.
+            max_drop_share: refuse (``ShrinkRefusedError``, nothing written) when a stored race or
+                the season would lose more than this share of its laps; None: no check (replace).
+            source, rejected_unassigned: ``{"rows", "reasons"}`` of the rows of ``source`` that
+                belong to no stored race (bad round...), kept in the season's metadata so that
+                ``races`` can report them; ``None`` or no rows clears that source's record.
+            should_stop: called while waiting for the write lock and right before the commit;
+                raises to abandon the write (a cancelled or timed-out job): nothing is written.
+
+        Raises:
+            DataValidationError: a lap outside the physical bounds (``schema.LAP_BOUNDS``) got here.
         """
         session = check_session(session, allow_all=False)
         rounds = {int(r["round"]) for r in races}
         races = [{**r, "session": session} for r in races]
         laps = laps.assign(session=session)
-        with self._write_lock():
+        check_lap_bounds(laps, f"season {season}")
+        with self._write_lock(should_stop):
             path = self._season_path(season, session)
-            old_meta: list[dict] = []
-            if path.exists():
-                old = pq.read_table(path)
-                old_meta = json.loads((old.schema.metadata or {}).get(_META_KEY, b'{"races": []}'))["races"]
-                old_laps = old.to_pandas()
-                old_laps = old_laps[~old_laps["round"].isin(rounds)]
-                laps = pd.concat([old_laps, laps[list(LAP_COLUMNS)]], ignore_index=True)
-            meta = [r for r in old_meta if int(r["round"]) not in rounds] + [_jsonable(r) for r in races]
+            old_meta: dict = {}
+            old_counts: dict[int, int] = {}
+            old_laps = self._read_for_update(path)
+            if old_laps is not None:
+                old_laps, old_meta = old_laps
+                old_counts = {int(r): int(n) for r, n in old_laps["round"].value_counts().items()}
+                kept = old_laps[~old_laps["round"].isin(rounds)]
+                laps = pd.concat([kept, laps[list(LAP_COLUMNS)]], ignore_index=True)
+            if max_drop_share is not None and old_counts:
+                _check_shrink(season, session, old_counts, laps, rounds, max_drop_share, source)
+            meta = [r for r in old_meta.get("races", []) if int(r["round"]) not in rounds] + [_jsonable(r) for r in races]
             meta.sort(key=lambda r: int(r["round"]))
+            unassigned = dict(old_meta.get("rejected_unassigned", {}))
+            if source is not None:
+                unassigned.pop(source, None)
+                if rejected_unassigned and rejected_unassigned.get("rows"):
+                    unassigned[source] = {"rows": int(rejected_unassigned["rows"]),
+                                          "reasons": {str(k): int(v) for k, v in rejected_unassigned["reasons"].items()}}
             laps = conform(laps.assign(session=session).sort_values(["round", "driver", "lap_number"]), STORE_LAP_COLUMNS)
             table = pa.Table.from_pandas(laps, preserve_index=False)
+            payload = {"format": FORMAT_VERSION, "races": meta}
+            if unassigned:
+                payload["rejected_unassigned"] = unassigned
             table = table.replace_schema_metadata({
                 **(table.schema.metadata or {}),
-                _META_KEY: json.dumps({"format": FORMAT_VERSION, "races": meta}, sort_keys=True).encode(),
+                _META_KEY: json.dumps(payload, sort_keys=True).encode(),
             })
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             try:
                 pq.write_table(table, tmp, compression="zstd")
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
+                if should_stop is not None:
+                    should_stop()  # the last moment a cancel can still leave the season as it was
                 os.replace(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)
         log.info("stored season %s %s rounds %s", season, session, sorted(rounds))
+
+    @staticmethod
+    def _read_for_update(path: Path) -> tuple[pd.DataFrame, dict] | None:
+        """(laps, metadata) of the season file being replaced; None when there is none or it is
+        unreadable (re-ingesting is how a corrupt season is repaired: the new file replaces it)."""
+        if not path.exists():
+            return None
+        try:
+            old = pq.read_table(path)
+            meta = json.loads((old.schema.metadata or {}).get(_META_KEY, b'{"races": []}'))
+            return old.to_pandas(), meta
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is replaced, not merged
+            log.warning("season file %s is unreadable (%s: %s); replacing it", path.name,
+                        type(exc).__name__, exc)
+            return None
+
+    def rejections(self, season: int | None = None, session: str | None = None) -> list[dict]:
+        """Rows rejected at ingestion that belong to no stored race (an unreadable or out-of-range
+        round...): ``[{"season", "session", "source", "rows", "reasons"}]`` per season file and
+        source file. Rejected rows of a stored race are in its ``rejected``/``rejected_reasons``."""
+        out: list[dict] = []
+        for s, sess, _ in self.season_files(session):
+            if season is not None and s != int(season):
+                continue
+            try:
+                out.extend(self._read_season(s, sess)[4])
+            except DataCorruptError:
+                continue  # reported by unreadable()
+        return out
 
     # ------------------------------------------------------------------ queries
     def _collect(self, idx: int, season: int | None, round: int | None, columns: dict,
@@ -300,6 +382,50 @@ class RaceStore:
         raise err
 
 
+class ShrinkRefusedError(DataValidationError):
+    """A file would replace stored races with far fewer laps (a partly broken file): refused
+    unless the caller says to replace (``--replace`` / ``"replace": true``)."""
+
+    code = "would_drop_laps"
+
+
+def _check_shrink(season: int, session: str, old_counts: dict[int, int], new_laps: pd.DataFrame,
+                  rounds: set[int], max_share: float, source: str | None) -> None:
+    """Raise :class:`ShrinkRefusedError` when a stored race of ``rounds`` or the whole season
+    would lose more than ``max_share`` of its laps."""
+    new_counts = new_laps["round"].value_counts()
+    drops = []
+    for r in sorted(rounds):
+        old, new = old_counts.get(r, 0), int(new_counts.get(r, 0))
+        if old and new < old * (1 - max_share):
+            drops.append({"round": r, "stored_laps": old, "new_laps": new})
+    old_total, new_total = sum(old_counts.values()), int(len(new_laps))
+    if not drops and not (old_total and new_total < old_total * (1 - max_share)):
+        return
+    what = f"season {season}" + ("" if session == RACE else f" ({session})")
+    parts = "; ".join(f"round {d['round']}: {d['stored_laps']} → {d['new_laps']} laps" for d in drops[:5])
+    raise ShrinkRefusedError(
+        f"{source or 'the input'} would drop more than {max_share:.0%} of the stored laps of {what} "
+        f"({old_total} → {new_total} laps{'; ' + parts if parts else ''}); nothing was written. "
+        "Check the file's rejected rows, or pass --replace (CLI) / \"replace\": true (admin API) to "
+        "replace the stored races anyway.",
+        details={"season": int(season), "session": session, "stored_laps": old_total,
+                 "new_laps": new_total, "races": drops, "max_drop_share": max_share})
+
+
+def check_lap_bounds(laps: pd.DataFrame, what: str) -> None:
+    """The store's last gate: no lap outside ``LAP_BOUNDS`` is ever written (ingestion rejects
+    such rows one by one before; anything reaching here is a bug in a source)."""
+    for col in LAP_BOUNDS:
+        if col in laps.columns:
+            bad = out_of_bounds(laps[col], col)
+            if bad.any():
+                raise DataValidationError(
+                    f"{what}: {int(bad.sum())} lap(s) with {col} outside {LAP_BOUNDS[col].describe()} "
+                    f"(e.g. {laps.loc[bad, col].iloc[0]!r}); nothing was written",
+                    details={"column": col})
+
+
 def _jsonable(row: dict) -> dict:
     out = {}
     for k in RACE_COLUMNS:
@@ -308,5 +434,7 @@ def _jsonable(row: dict) -> dict:
             v = v.item()
         if k == "compounds":
             v = [str(x) for x in (v or [])]
+        elif k == "rejected_reasons":
+            v = {str(r): int(n) for r, n in sorted((v or {}).items())}
         out[k] = v
     return out

@@ -97,3 +97,12 @@ def _default_embedder(settings):
     if isinstance(base, MiniLMEmbedder) and base.expand:
         return PrecomputedEmbedder(base)
     return base
+
+
+def replace_knowledge_base(settings, kb: KnowledgeBase) -> None:
+    """Serve ``kb`` from now on for these settings (after an index was rebuilt aside and swapped
+    in: the next ``get_knowledge_base`` opens the new files)."""
+    key = (settings.vector_backend, str(settings.index_dir), settings.pinecone_index,
+           settings.pinecone_namespace, settings.embedding_threads)
+    with _KB_LOCK:
+        _KB_CACHE[key] = kb

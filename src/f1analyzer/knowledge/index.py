@@ -14,7 +14,11 @@ re-running a build adds nothing. Both filter on the metadata in
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import shutil
+import uuid
 from datetime import timedelta
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -297,38 +301,43 @@ class LanceDBIndex:
         log.info("upserted %d documents into %s", len(docs), self.path)
         return len(docs)
 
+    def _reading(self, read, *, required: bool, default=None):
+        """``read(table)``; once more on a freshly opened table when it fails: the directory may
+        have been swapped for a rebuilt one (``/admin/reindex``, see :func:`swap_in`) under this
+        handle. A second failure is the index's own (missing, corrupt)."""
+        for attempt in (0, 1):
+            table = self._require() if required else self._open(create=False)
+            if table is None:
+                return default
+            try:
+                return read(table)
+            except Exception as exc:  # noqa: BLE001
+                if attempt:
+                    raise self._unavailable(exc) from exc
+                log.info("LanceDB read failed (%s); reopening %s", type(exc).__name__, self.path)
+                self._table = self._db = None
+        return default
+
     def query(self, vector: np.ndarray, top_k: int = 5, filters: dict | None = None) -> list[Hit]:
         """Nearest documents by cosine similarity, after metadata filtering."""
-        table = self._require()
         where = lance_where(normalise_filters(filters))
         q = np.asarray(vector, dtype=np.float32).reshape(-1)
-        try:
+
+        def read(table):
             search = table.search(q).distance_type("cosine").limit(int(top_k))
             if where:
                 search = search.where(where, prefilter=True)
-            rows = search.select(["id", "title", "text", "kind", "season", "round", "event",
+            return search.select(["id", "title", "text", "kind", "season", "round", "event",
                                   "circuit", "drivers", "_distance"]).to_list()
-        except Exception as exc:  # noqa: BLE001
-            raise self._unavailable(exc) from exc
+
+        rows = self._reading(read, required=True)
         return [_row_to_hit(r, score=1.0 - float(r["_distance"])) for r in rows]
 
     def _arrow(self, columns: list[str]):
-        table = self._open(create=False)
-        if table is None:
-            return None
-        try:
-            return table.to_arrow().select(columns)
-        except Exception as exc:  # noqa: BLE001
-            raise self._unavailable(exc) from exc
+        return self._reading(lambda t: t.to_arrow().select(columns), required=False)
 
     def count(self) -> int:
-        table = self._open(create=False)
-        if table is None:
-            return 0
-        try:
-            return int(table.count_rows())
-        except Exception as exc:  # noqa: BLE001
-            raise self._unavailable(exc) from exc
+        return int(self._reading(lambda t: t.count_rows(), required=False, default=0))
 
     def ids(self) -> list[str]:
         data = self._arrow(["id"])
@@ -405,6 +414,57 @@ def get_vector_index(settings=None, *, dim: int = 384) -> VectorIndex:
 
         return PineconeIndex.from_settings(settings, dim=dim)
     return LanceDBIndex(Path(settings.index_dir) / "lancedb", dim=dim)
+
+
+#: a rebuild in progress (or left by a crash) next to the index directory: ``.<name>.build-<pid>-<hex>.tmp``
+ASIDE_PREFIX = ".build-"
+
+
+def aside_dir(index_dir: Path) -> Path:
+    """A fresh directory next to ``index_dir`` to build a new index in (same file system, so the
+    swap is a rename)."""
+    index_dir = Path(index_dir)
+    return index_dir.parent / f".{index_dir.name}{ASIDE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False when the
+    platform cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc != 0:
+        err = ctypes.get_errno()
+        log.info("renameat2 exchange unavailable (%s); renaming in two steps", os.strerror(err))
+        return False
+    return True
+
+
+def swap_in(built: Path, index_dir: Path) -> None:
+    """Make the directory ``built`` the index at ``index_dir`` and delete the previous one.
+
+    With an existing index the two directories are exchanged in one atomic step (readers see
+    the old or the new index, never none); elsewhere the old one is renamed away first.
+    """
+    built, index_dir = Path(built), Path(index_dir)
+    if not index_dir.exists():
+        os.rename(built, index_dir)
+        return
+    if not _exchange(built, index_dir):
+        old = index_dir.parent / f".{index_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+        os.rename(index_dir, old)
+        os.rename(built, index_dir)
+        built = old
+    shutil.rmtree(built, ignore_errors=True)  # now the previous index
 
 
 def batched(items: Sequence, size: int) -> Iterable[Sequence]:

@@ -1,6 +1,7 @@
 """Admin endpoints: background ingest, training and re-indexing (API key required).
 
-Each route submits an application operation (:mod:`f1analyzer.app.admin`) to the job manager.
+Each route submits an application operation (:mod:`f1analyzer.app.admin`) to the job manager;
+``DELETE /admin/jobs/{id}`` cancels a queued job or stops a running ingest/reindex cleanly.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from ...app.admin import ingest_paths, run_ingest, run_reindex, run_train
 from ...errors import NotFoundError
 from ..deps import StateDep
-from ..jobs import JobQueueFull
+from ..jobs import JobConflict, JobQueueFull
 from ..schemas.admin import IngestRequest, JobAccepted, JobStatus, ReindexRequest, TrainRequest
 from ..security import AdminKeyDep
 
@@ -23,9 +24,10 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses={
 JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _submit(state, kind: str, fn, params: dict, who: str) -> JobAccepted:
+def _submit(state, kind: str, fn, params: dict, who: str, *, stoppable: bool = False) -> JobAccepted:
     try:
-        job = state.jobs.submit(kind, fn, params, requested_by=who)
+        job = state.jobs.submit(kind, fn, params, requested_by=who, stoppable=stoppable,
+                                timeout_s=state.settings.ingest_job_timeout_s if stoppable else None)
     except JobQueueFull as exc:
         raise HTTPException(status_code=409, detail=exc.message) from exc
     return JobAccepted(job_id=job.id, kind=kind, status=job.status,
@@ -36,8 +38,9 @@ def _submit(state, kind: str, fn, params: dict, who: str) -> JobAccepted:
              summary="Ingest lap files (server paths or F1_DATA_DIR seasons) in the background")
 def ingest(state: StateDep, who: AdminKeyDep, body: IngestRequest) -> JobAccepted:
     paths = ingest_paths(state.settings, body)  # checked now: a bad path answers 422, not a failed job
-    return _submit(state, "ingest", lambda: run_ingest(state.services, paths),
-                   {"paths": [str(p) for p in paths]}, who)
+    return _submit(state, "ingest",
+                   lambda check: run_ingest(state.services, paths, replace=body.replace, check=check),
+                   {"paths": [str(p) for p in paths], "replace": body.replace}, who, stoppable=True)
 
 
 @router.post("/train", response_model=JobAccepted, status_code=202,
@@ -52,12 +55,25 @@ def train(state: StateDep, who: AdminKeyDep,
              summary="Rebuild the knowledge index in the background")
 def reindex(state: StateDep, who: AdminKeyDep,
             body: Annotated[ReindexRequest | None, Body()] = None) -> JobAccepted:
-    return _submit(state, "reindex", lambda: run_reindex(state.services), {}, who)
+    return _submit(state, "reindex", lambda check: run_reindex(state.services, check=check), {}, who,
+                   stoppable=True)
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status of a background job")
 def job_status(state: StateDep, who: AdminKeyDep, job_id: JobId) -> JobStatus:
     rec = state.jobs.get(job_id)
+    if rec is None:
+        raise NotFoundError(f"Unknown job {job_id!r}.", details={"suggestions": []})
+    return JobStatus(**{k: v for k, v in rec.items() if k in JobStatus.model_fields})
+
+
+@router.delete("/jobs/{job_id}", response_model=JobStatus,
+               summary="Cancel a queued job, or stop a running ingest/reindex at its next safe point")
+def cancel_job(state: StateDep, who: AdminKeyDep, job_id: JobId) -> JobStatus:
+    try:
+        rec = state.jobs.cancel(job_id)
+    except JobConflict as exc:
+        raise HTTPException(status_code=409, detail=exc.message) from exc
     if rec is None:
         raise NotFoundError(f"Unknown job {job_id!r}.", details={"suggestions": []})
     return JobStatus(**{k: v for k, v in rec.items() if k in JobStatus.model_fields})

@@ -28,7 +28,7 @@ def list_races(store: StoreDep,
                ) -> RacesPublic:
     df = store.races(season, session=session)
     data = [RacePublic(**{k: r[k] for k in RacePublic.model_fields}) for r in df.to_dict("records")]
-    return RacesPublic(data=data, count=len(data))
+    return RacesPublic(data=data, count=len(data), rejections=store.rejections(season, session=session))
 
 
 @router.get("/{season}/{event}", response_model=RaceDetail, summary="One race: results, stints, pit stops")

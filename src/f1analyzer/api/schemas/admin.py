@@ -13,18 +13,20 @@ from ...app.requests import IngestRequest, ReindexRequest, TrainRequest  # noqa:
 class JobAccepted(BaseModel):
     job_id: str
     kind: Literal["ingest", "train", "reindex"]
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     status_url: str
 
 
 class JobStatus(BaseModel):
     id: str
     kind: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     params: dict
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
     duration_s: float | None = None
     result: dict | None = Field(default=None, description="Summary of what the job did.")
-    error: str | None = Field(default=None, description="Why it failed.")
+    error: str | None = Field(default=None, description="Why it failed (or was cancelled).")
+    cancel_requested: bool = Field(default=False, description="DELETE /admin/jobs/{id} was asked; "
+                                   "a running job stops at its next safe point.")

@@ -12,13 +12,25 @@ class RacePublic(BaseModel):
     compounds: list[str] = Field(description="The event's dry compounds, hardest first, when known.")
     laps: int = Field(description="Lap rows stored.")
     drivers: int
-    rejected: int = Field(description="Rows refused at ingestion.")
+    rejected: int = Field(description="Rows of this race refused at ingestion.")
+    rejected_reasons: dict[str, int] = Field(default_factory=dict,
+                                             description="Those rows by reason (docs/DATA.md: bounds).")
     session: str = Field("race", description="race (the Grand Prix) or sprint; a sprint shares its weekend's round.")
+
+
+class UnassignedRejections(BaseModel):
+    season: int
+    session: str
+    source: str = Field(description="The ingested file.")
+    rows: int = Field(description="Rejected rows that belong to no stored race (bad or out-of-range round...).")
+    reasons: dict[str, int]
 
 
 class RacesPublic(BaseModel):
     data: list[RacePublic]
     count: int
+    rejections: list[UnassignedRejections] = Field(
+        default_factory=list, description="Per season and file: rejected rows that belong to no race.")
 
 
 class StintPublic(BaseModel):
