@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from f1analyzer.errors import ConfigError
+from f1analyzer.errors import BackendUnavailableError, ConfigError
 
 from .base import Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
 
@@ -72,7 +72,13 @@ class RayExecutor:
         if not ray.is_initialized():
             if self.address:
                 log.info("joining the Ray cluster at %s", self.address)
-                ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+                try:
+                    ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+                except ConnectionError as exc:
+                    raise BackendUnavailableError(
+                        f"Cannot join the Ray cluster at {self.address!r} ({str(exc).splitlines()[0]}). Start one "
+                        "(`ray start --head`, docs/DEPLOYMENT.md), fix --ray-address / RAY_ADDRESS, or leave "
+                        "them unset to start a local Ray instance.") from None
             else:
                 log.info("starting a local Ray instance (%s CPUs)", self.num_cpus or "all")
                 ray.init(num_cpus=self.num_cpus, include_dashboard=False, logging_level=logging.WARNING,
