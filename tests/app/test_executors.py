@@ -18,7 +18,7 @@ from f1analyzer.app.executors import (
     Task,
     make_executor,
 )
-from f1analyzer.errors import ConfigError
+from f1analyzer.errors import BackendUnavailableError, ConfigError
 from f1analyzer.simulation.seeds import task_seed
 from tests.app import batch_tasks
 from tests.helpers import wait_until
@@ -136,3 +136,19 @@ def test_executor_names_and_the_ray_install_hint(monkeypatch):
 def test_duplicate_keys_are_refused():
     with pytest.raises(ValueError, match="duplicate task key 'a'"):
         SerialExecutor().map(batch_tasks.noisy_sum, [Task.of("a"), Task.of("a")], shared={"offset": 0})
+
+
+def test_a_ray_address_with_no_cluster_says_what_to_do(monkeypatch):
+    import ray
+
+    # what ray.init(address="auto") raises when no Ray runs on the machine (a real cluster may be
+    # running here: this session's own), seen by an executor that has not connected yet
+    def no_cluster(**kwargs):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to.")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", no_cluster)
+    with pytest.raises(BackendUnavailableError) as err:
+        RayExecutor("auto").connect()
+    assert err.value.message.startswith("Cannot join the Ray cluster at 'auto' (Could not find any running Ray")
+    assert "ray start --head" in err.value.message

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 import sys
 
 import pytest
@@ -14,7 +12,6 @@ import pytest
 from f1analyzer.app.batch import PREVIEW_COLUMNS
 from f1analyzer.cli import main
 from tests.factories import strategy_env
-from tests.helpers import REPO
 
 
 @pytest.fixture
@@ -76,14 +73,3 @@ def test_executor_comes_from_the_setting(home, capsys, monkeypatch):
                "pit_loss_offset_s", "--values", "0"])
     assert rc == 1
 
-
-def test_ray_address_without_a_cluster_says_what_to_do(home, tmp_path):
-    # a fresh process: this session's tests may have a local Ray initialised already
-    code = ("import sys; from f1analyzer.cli import main; "
-            f"sys.exit(main(['--home', {str(home)!r}, 'sweep', '--season', '2023', '--event', '1', "
-            "'--parameter', 'pit_loss_offset_s', '--values', '0', '--executor', 'ray', '--ray-address', 'auto']))")
-    env = {**os.environ, "RAY_ADDRESS": "", "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
-                       cwd=tmp_path)
-    assert r.returncode == 1
-    assert "error: Cannot join the Ray cluster at 'auto'" in r.stderr and "ray start --head" in r.stderr
