@@ -96,3 +96,21 @@ class NetworkUnavailableError(BackendUnavailableError):
     """A live source (FastF1, Jolpica) could not be reached."""
 
     code = "network_unavailable"
+
+
+class WorkTooLargeError(InvalidRequestError):
+    """One request asks for more work (simulated races) than the server's cap allows (HTTP 422)."""
+
+    code = "work_too_large"
+
+
+class RateLimitedError(F1AnalyzerError):
+    """A client spent its allowance (HTTP 429; ``details["retry_after_s"]``)."""
+
+    code = "rate_limited"
+
+
+class DeadlineExceededError(F1AnalyzerError):
+    """The server's deadline for one request passed before the answer was ready (HTTP 504)."""
+
+    code = "deadline_exceeded"

@@ -3,8 +3,10 @@ only the HTTP surface needs (response cache, rate limiter, job manager, /health 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +31,8 @@ class AppState:
     response_cache: object = None
     rate_limit: object = None
     jobs: object = None
+    #: api.slowwork.SlowWorkPool: simulations and narration run there, never on the shared pool
+    slow_work: object = None
     #: why the service is degraded although its components work (e.g. cache unreachable)
     degraded_reasons: dict[str, Callable[["AppState"], str | None]] = field(default_factory=dict)
     #: health results are reused this long: probes stay cheap (checks may query the index or
@@ -36,6 +40,11 @@ class AppState:
     health_ttl_s: float = 1.0
     _health_memo: dict = field(default_factory=dict, repr=False)
     _health_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: /health's checks run here: neither the shared pool of ``def`` routes nor the slow-work
+    #: pool can make a probe wait
+    _health_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="f1a-health"),
+        repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -69,21 +78,17 @@ class AppState:
         return hit[1] if hit is not None and time.monotonic() - hit[0] < self.health_ttl_s else None
 
     async def acomponent_status(self) -> dict[str, bool]:
-        """For ``async def`` routes: the memo when fresh, else the checks in the thread pool."""
+        """For ``async def`` routes: the memo when fresh, else the checks on /health's own threads."""
         fresh = self._fresh("components")
         if fresh is not None:
             return dict(fresh)
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(self.component_status)
+        return await asyncio.get_running_loop().run_in_executor(self._health_pool, self.component_status)
 
     async def adegraded(self) -> list[str]:
         fresh = self._fresh("degraded")
         if fresh is not None:
             return list(fresh)
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(self.degraded)
+        return await asyncio.get_running_loop().run_in_executor(self._health_pool, self.degraded)
 
     def _component_status(self) -> dict[str, bool]:
         out = {}
