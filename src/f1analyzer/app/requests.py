@@ -12,7 +12,8 @@ Plain dicts are turned into a request with :meth:`OperationRequest.of`, which ra
 Requests are strict where leniency hides mistakes: unknown fields are refused (a misspelt
 ``n_sim`` would otherwise silently run the default), ``true``/``false`` is not a number, a round
 is written with ASCII digits (``"３"`` is not round 3), and a season must lie in
-:data:`SUPPORTED_SEASONS` (lap timing exists from 2018; the next season can be planned), so a
+:data:`SUPPORTED_SEASONS` (lap timing exists from 2018; races up to five seasons ahead can be
+planned), so a
 request for 1950 or 2100 is refused rather than answered from made-up data.
 """
 
@@ -41,8 +42,8 @@ DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
 TrackStatusName = Literal["green", "sc", "vsc"]
 
 #: seasons the strategy and prediction requests accept: FastF1 lap timing starts in 2018, and
-#: the season after the current one can be planned with the latest models
-SUPPORTED_SEASONS = (2018, date.today().year + 1)
+#: future races (a few seasons ahead) are planned with the latest field and models
+SUPPORTED_SEASONS = (2018, date.today().year + 5)
 
 
 def _ascii_digits(text: str) -> str:
@@ -56,7 +57,7 @@ def _supported_season(season: int) -> int:
     first, last = SUPPORTED_SEASONS
     if not first <= season <= last:
         raise ValueError(f"season {season} is outside the supported range {first}-{last} "
-                         "(seasons with lap timing data, and the next one)")
+                         "(seasons with lap timing data, and future ones up to five years ahead)")
     return season
 
 
