@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,13 +36,26 @@ from .metrics import record_rate_limited
 log = get_logger("api.slowwork")
 
 
+#: scheduling niceness of the slow-work threads (Linux: per thread): when the CPU is short, the
+#: event loop (probes, cached answers) runs before another slice of simulation
+SLOW_WORK_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SLOW_WORK_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
+
+
 class SlowWorkPool:
     """The bounded thread pool of slow work, shared by every route of one app."""
 
     def __init__(self, threads: int, deadline_s: float):
         self.threads = threads
         self.deadline_s = deadline_s
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="f1a-slow")
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="f1a-slow",
+                                        initializer=_lower_priority)
         self._lock = threading.Lock()
         #: requests waiting for or running slow work (for /metrics-free checks in tests and logs)
         self.in_flight = 0

@@ -38,7 +38,11 @@ class AppState:
     #: health results are reused this long: probes stay cheap (checks may query the index or
     #: ping Redis) and /health keeps its throughput under load
     health_ttl_s: float = 1.0
+    #: a memo older than this is never answered: the probe waits for fresh checks
+    health_stale_max_s: float = 30.0
     _health_memo: dict = field(default_factory=dict, repr=False)
+    _refreshing: set = field(default_factory=set, repr=False)
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _health_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     #: /health's checks run here: neither the shared pool of ``def`` routes nor the slow-work
     #: pool can make a probe wait
@@ -73,22 +77,37 @@ class AppState:
     def degraded(self) -> list[str]:
         return list(self._memo("degraded", self._degraded))
 
-    def _fresh(self, name: str):
+    async def _acurrent(self, name: str, compute: Callable[[], object]):
+        """The memo of ``name`` for an ``async def`` route, stale-while-revalidate: a stale memo
+        (up to ``health_stale_max_s`` old) is answered at once while ``/health``'s own threads
+        recompute it, so a probe never waits for the checks on a loaded server; without a
+        usable memo the probe waits for them (on those threads, never the shared pool)."""
         hit = self._health_memo.get(name)
-        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.health_ttl_s else None
+        age = time.monotonic() - hit[0] if hit is not None else None
+        if age is not None and age < self.health_ttl_s:
+            return hit[1]
+        if age is not None and age < self.health_stale_max_s:
+            with self._refresh_lock:  # never the checks' lock: the event loop must not wait
+                start = name not in self._refreshing
+                self._refreshing.add(name)
+            if start:
+                def refresh() -> None:
+                    try:
+                        compute()
+                    finally:
+                        with self._refresh_lock:
+                            self._refreshing.discard(name)
+
+                self._health_pool.submit(refresh)
+            return hit[1]
+        return await asyncio.get_running_loop().run_in_executor(self._health_pool, compute)
 
     async def acomponent_status(self) -> dict[str, bool]:
-        """For ``async def`` routes: the memo when fresh, else the checks on /health's own threads."""
-        fresh = self._fresh("components")
-        if fresh is not None:
-            return dict(fresh)
-        return await asyncio.get_running_loop().run_in_executor(self._health_pool, self.component_status)
+        """For ``async def`` routes (see :meth:`_acurrent`)."""
+        return dict(await self._acurrent("components", self.component_status))
 
     async def adegraded(self) -> list[str]:
-        fresh = self._fresh("degraded")
-        if fresh is not None:
-            return list(fresh)
-        return await asyncio.get_running_loop().run_in_executor(self._health_pool, self.degraded)
+        return list(await self._acurrent("degraded", self.degraded))
 
     def _component_status(self) -> dict[str, bool]:
         out = {}
