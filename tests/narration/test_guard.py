@@ -121,3 +121,16 @@ def test_upstream_error_bodies_stay_out_of_the_answer(rule_hits):
     assert out.provider == "offline"
     assert "InternalServerError, HTTP 500" in out.fallback_reason
     assert "secret internal detail" not in out.fallback_reason and "/srv" not in out.fallback_reason
+
+
+def test_the_request_deadline_shortens_the_wait_without_blaming_the_llm(rule_hits):
+    from f1analyzer.deadlines import deadline_after
+    from f1analyzer.narration.guard import guard_for
+    from f1analyzer.config import get_settings
+
+    with NeverAnswering() as llm:
+        n = narrator(llm.url)
+        with deadline_after(0.2):  # the request has 0.2 s left; the LLM deadline is 1 s
+            out = narrate_checked(question("Why now?", rule_hits), n)
+        assert out.fallback_reason.startswith("llm_deadline:") and "0.2 s" in out.fallback_reason
+        assert guard_for(n, get_settings()).consecutive_failures == 0

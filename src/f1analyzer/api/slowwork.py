@@ -13,8 +13,10 @@ Before the work is queued, :meth:`SlowWork.run`:
 2. charges its cost to the client's ``settings.rate_limit_cost`` allowance (simulated races over
    all routes; HTTP 429 ``rate_limited`` with ``Retry-After`` when it is spent);
 3. waits for the answer at most ``settings.request_deadline_s`` (HTTP 504 ``deadline_exceeded``).
-   Work still queued at the deadline never starts; work already running finishes on its thread
-   (a simulation cannot be interrupted safely), still holding its thread, so the pool bounds it.
+   Work still queued at the deadline never starts. Work already running sees the deadline
+   through :mod:`f1analyzer.deadlines`: a batch stops between its requests, narration waits
+   no longer than the time left; one simulation runs to its end (it cannot be interrupted
+   safely), still holding its thread, so the pool bounds it.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import asyncio
 import contextvars
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ..deadlines import deadline_after
 from ..errors import DeadlineExceededError, RateLimitedError, WorkTooLargeError
 from ..log import get_logger
 from .metrics import record_rate_limited
@@ -65,7 +69,14 @@ class SlowWorkPool:
         """``fn()`` on the pool; raises :class:`DeadlineExceededError` past the deadline."""
         deadline = self.deadline_s if deadline_s is None else deadline_s
         ctx = contextvars.copy_context()  # request id and log context in the worker thread
-        future = self._pool.submit(ctx.run, fn)
+
+        def job():
+            # the clock starts at submission: time spent queued counts
+            with deadline_after(max(0.0, started_at + deadline - time.monotonic())):
+                return fn()
+
+        started_at = time.monotonic()
+        future = self._pool.submit(ctx.run, job)
         with self._lock:
             self.in_flight += 1
         try:

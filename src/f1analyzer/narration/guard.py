@@ -4,7 +4,8 @@ Every LLM narration goes through the :class:`NarrationGuard` of its endpoint (on
 URL and model, per process):
 
 - **Deadline.** The call runs on the guard's own bounded thread pool and the caller waits at
-  most ``settings.llm_deadline_s`` (default 10 s) for it, SDK retries and backoff included. Past
+  most ``settings.llm_deadline_s`` (default 10 s) for it, SDK retries and backoff included, and
+  never longer than the request being served has left (:mod:`f1analyzer.deadlines`). Past
   it the offline writer answers; the abandoned call finishes (or times out in the SDK) on its
   own thread, and a call still waiting for a free thread is cancelled.
 - **Circuit breaker.** ``settings.llm_breaker_failures`` consecutive failures or timeouts open
@@ -29,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from f1analyzer.deadlines import remaining_s
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
 
@@ -122,15 +124,21 @@ class NarrationGuard:
                 (``details["reason"]`` is ``llm_deadline`` or ``llm_unavailable``).
         """
         ctx = contextvars.copy_context()  # request id in the LLM thread's log lines
+        left = remaining_s()  # the request's own deadline, when it is closer
+        wait_s = self.config.deadline_s if left is None else min(self.config.deadline_s, left)
         future = self._pool.submit(ctx.run, fn)
         try:
-            result = future.result(timeout=self.config.deadline_s)
+            result = future.result(timeout=wait_s)
         except FutureTimeout:
             future.cancel()  # still queued behind hung calls: never runs
-            self._failed()
+            if wait_s >= self.config.deadline_s:
+                self._failed()  # cut short by the request's deadline: not the LLM's failure
+            else:
+                with self._lock:
+                    self._trial_running = False
             raise BackendUnavailableError(
                 f"{DEADLINE}: the {self.name} narrator did not answer within "
-                f"{self.config.deadline_s:g} s; the offline writer answered",
+                f"{wait_s:.1f} s; the offline writer answered",
                 details={"provider": self.name, "reason": DEADLINE}) from None
         except BackendUnavailableError as exc:
             self._failed()
