@@ -18,7 +18,9 @@ and strategy rate limits are raised so that the work is really done (the per-req
 cost charge, the deadlines and the slow-work pool stay as configured by default). A fifth
 client measures ``GET /health`` and a cached ``POST /strategy/generate`` all the while.
 
-Reported: p50/p99/max latency of the fifth client (goal p99 < 100 ms), the abusers' answers
+Reported: p50/p99/max latency of the fifth client (goal p99 < 100 ms; the cached answer, narrated
+offline because the LLM hangs, is kept only ``llm_fallback_cache_s`` and so recomputed about once a
+minute: ``cached_generate_recomputed`` counts those, their time is in the figures), the abusers' answers
 by status, and the slowest abuser answer against ``request_deadline_s`` (goal: none past it,
 with a 1 s margin for the HTTP round trip).
 """
@@ -131,6 +133,7 @@ def run(url: str, seconds: float, max_races: int, deadline_s: float) -> dict:
     health: list[float] = []
     cached: list[float] = []
     probe_errors: Counter = Counter()
+    recomputed = [0]
 
     def abuser(k: int) -> None:
         headers = {"X-API-Key": KEYS[k]}
@@ -157,7 +160,11 @@ def run(url: str, seconds: float, max_races: int, deadline_s: float) -> dict:
                             r = c.get(url + "/health")
                         else:
                             r = c.post(url + "/strategy/generate", json=cached_body, headers=probe_h)
-                        ok = r.status_code == 200 and (target == "health" or r.json()["cached"])
+                        ok = r.status_code == 200
+                        if ok and target == "cached" and not r.json()["cached"]:
+                            # narrated offline because the LLM hangs: kept only
+                            # llm_fallback_cache_s (60 s), then computed again, by design
+                            recomputed[0] += 1
                     except httpx.HTTPError:
                         ok = False
                     dt = time.perf_counter() - t0
@@ -187,7 +194,7 @@ def run(url: str, seconds: float, max_races: int, deadline_s: float) -> dict:
     worst = max((dt for _, _, dt in abuse), default=0.0)
     return {
         "seconds": seconds, "health": summary(health), "cached_generate": summary(cached),
-        "probe_failures": dict(probe_errors),
+        "probe_failures": dict(probe_errors), "cached_generate_recomputed": recomputed[0],
         "abuse_answers": {p: dict(c) for p, c in by_route.items()},
         "abuse_slowest_s": {p: round(v, 2) for p, v in slowest.items()},
         "request_deadline_s": deadline_s, "past_deadline": sum(

@@ -71,7 +71,8 @@ async def _answer(services, cache, work, namespace: str, body,
     serves stale answers). A cached answer costs nothing; a computed one costs the simulated
     races the request implies. ``latency_ms`` is the time this HTTP answer took."""
     t0 = time.perf_counter()
-    models = await run_in_threadpool(services.model_set)  # may re-read the registry: not on the loop
+    # the registry check may read files: on a thread, unless the set is fresh (the usual case)
+    models = services.fresh_model_set() or await run_in_threadpool(services.model_set)
     payload = {**body.model_dump(mode="json"), "_models": models.version}
     hit = await cache.aget(namespace, payload)
     if hit is not None:
