@@ -45,8 +45,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.fakes.silent import NeverAnswering  # noqa: E402
-from tests.helpers import free_port, stop_process, wait_for_http  # noqa: E402
+from tests.fakes.silent import NeverAnswering
+from tests.helpers import free_port, stop_process, wait_for_http
 
 KEYS = [f"abuser-{k}" for k in range(4)] + ["probe"]
 EVENT = {"season": 2024, "event": "Monza"}

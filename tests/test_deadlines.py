@@ -32,7 +32,6 @@ def test_deadline_counts_down_and_raises_once_passed():
 
 def test_a_batch_stops_between_requests_once_the_deadline_passed(tmp_path):
     models = load_bundled_models()
-    with deadline_after(0):
-        with pytest.raises(DeadlineExceededError):
-            generate_batch([{"season": 2024, "event": "Monza", "n_sims": 20}] * 3, models=models,
-                           store=RaceStore(tmp_path / "store"))
+    with deadline_after(0), pytest.raises(DeadlineExceededError):
+        generate_batch([{"season": 2024, "event": "Monza", "n_sims": 20}] * 3, models=models,
+                       store=RaceStore(tmp_path / "store"))

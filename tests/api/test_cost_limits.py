@@ -9,7 +9,12 @@ import httpx
 import pytest
 
 from f1analyzer.app.common import N_FINALISTS
-from f1analyzer.app.requests import BatchRequest, GenerateRequest, LiveRequest, SimulateRequest
+from f1analyzer.app.requests import (
+    BatchRequest,
+    GenerateRequest,
+    LiveRequest,
+    SimulateRequest,
+)
 from tests.helpers import api_server, service_env
 
 GENERATE = {"season": 2024, "event": "Monza", "driver": "LEC", "grid": 4, "top_k": 1, "n_sims": 20}

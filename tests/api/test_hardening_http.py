@@ -20,7 +20,14 @@ from f1analyzer.api.errors import scrub_paths
 from f1analyzer.api.main import create_app
 from f1analyzer.app.requests import SUPPORTED_SEASONS
 from f1analyzer.config import Settings
-from tests.helpers import REPO, api_server, free_port, service_env, stop_process, wait_for_http
+from tests.helpers import (
+    REPO,
+    api_server,
+    free_port,
+    service_env,
+    stop_process,
+    wait_for_http,
+)
 
 GENERATE = {"season": 2024, "event": "Monza", "driver": "LEC", "grid": 4, "top_k": 1, "n_sims": 20}
 

@@ -34,7 +34,7 @@ class NeverAnswering:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             with self._lock:
                 self.accepted += 1
@@ -48,7 +48,7 @@ class NeverAnswering:
         except OSError:
             pass
 
-    def __enter__(self) -> "NeverAnswering":
+    def __enter__(self) -> NeverAnswering:
         self._thread.start()
         return self
 

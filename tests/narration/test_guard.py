@@ -10,7 +10,12 @@ import pytest
 from f1analyzer.config import reset_settings
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.narration import AnthropicNarrator, NarrationRequest, narrate_checked
-from f1analyzer.narration.guard import GuardSettings, NarrationGuard, breaker_states, reset_guards
+from f1analyzer.narration.guard import (
+    GuardSettings,
+    NarrationGuard,
+    breaker_states,
+    reset_guards,
+)
 from tests.fakes import Fail, FakeAnthropic, NeverAnswering, Reply
 
 
@@ -124,9 +129,9 @@ def test_upstream_error_bodies_stay_out_of_the_answer(rule_hits):
 
 
 def test_the_request_deadline_shortens_the_wait_without_blaming_the_llm(rule_hits):
+    from f1analyzer.config import get_settings
     from f1analyzer.deadlines import deadline_after
     from f1analyzer.narration.guard import guard_for
-    from f1analyzer.config import get_settings
 
     with NeverAnswering() as llm:
         n = narrator(llm.url)

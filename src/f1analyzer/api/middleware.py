@@ -20,21 +20,22 @@ import asyncio
 import re
 import time
 import uuid
+
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..narration.guard import breaker_states
+from .caching import ResponseCache, cache_degraded_reason
 from .errors import error_body
+from .jobs import JobManager
 from .logging import get_access_logger
 from .metrics import record_request
-from .caching import ResponseCache, cache_degraded_reason
-from .jobs import JobManager
-from ..narration.guard import breaker_states
 from .proxies import ClientAddressMiddleware
-from .slowwork import SlowWorkPool
 from .ratelimit import RateLimitMiddleware, RateLimitService
 from .routing import UNMATCHED_ROUTE, RouteInfo, resolve_route  # noqa: F401 - re-exported
+from .slowwork import SlowWorkPool
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -185,7 +186,7 @@ class BodySizeLimitMiddleware:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, read_until - time.monotonic()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 cut = self._too_slow()
                 raise _BodyTooSlow() from None
             if message["type"] == "http.request":

@@ -81,7 +81,7 @@ class SlowWorkPool:
             self.in_flight += 1
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), deadline)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             started = not future.cancel()
             log.warning("%s passed its %.1f s deadline (%s)", what, deadline,
                         "still running on its thread" if started else "never started")

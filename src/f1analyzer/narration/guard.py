@@ -22,11 +22,12 @@ The answer says why the offline writer wrote it: ``fallback_reason`` starts with
 from __future__ import annotations
 
 import contextvars
+import queue
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
@@ -52,11 +53,44 @@ class GuardSettings:
     max_concurrency: int = 4
 
     @classmethod
-    def from_settings(cls, settings) -> "GuardSettings":
+    def from_settings(cls, settings) -> GuardSettings:
         return cls(deadline_s=settings.llm_deadline_s, breaker_failures=settings.llm_breaker_failures,
                    breaker_cooldown_s=settings.llm_breaker_cooldown_s,
                    fallback_ttl_s=settings.llm_fallback_cache_s,
                    max_concurrency=settings.llm_max_concurrency)
+
+
+class DaemonPool:
+    """A bounded pool of daemon threads. ``ThreadPoolExecutor`` joins its threads at interpreter
+    exit, so a server with LLM calls hung in the SDK would take minutes to stop; an abandoned
+    call here just dies with the process."""
+
+    def __init__(self, workers: int, name: str):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        for k in range(workers):
+            threading.Thread(target=self._work, name=f"{name}-{k}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            future, fn = job
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(exc)
+
+    def submit(self, fn: Callable[[], object]) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def shutdown(self, workers: int) -> None:
+        for _ in range(workers):
+            self._jobs.put(None)
 
 
 class NarrationGuard:
@@ -65,8 +99,7 @@ class NarrationGuard:
     def __init__(self, config: GuardSettings, *, name: str = "llm"):
         self.config = config
         self.name = name
-        self._pool = ThreadPoolExecutor(max_workers=config.max_concurrency,
-                                        thread_name_prefix=f"f1a-{name}")
+        self._pool = DaemonPool(config.max_concurrency, f"f1a-{name}")
         self._lock = threading.Lock()
         self.consecutive_failures = 0
         self._open_until: float | None = None
@@ -126,7 +159,7 @@ class NarrationGuard:
         ctx = contextvars.copy_context()  # request id in the LLM thread's log lines
         left = remaining_s()  # the request's own deadline, when it is closer
         wait_s = self.config.deadline_s if left is None else min(self.config.deadline_s, left)
-        future = self._pool.submit(ctx.run, fn)
+        future = self._pool.submit(lambda: ctx.run(fn))
         try:
             result = future.result(timeout=wait_s)
         except FutureTimeout:
@@ -172,7 +205,7 @@ class NarrationGuard:
                 self._fallbacks.popitem(last=False)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(self.config.max_concurrency)
 
 
 _GUARDS: dict[tuple, NarrationGuard] = {}

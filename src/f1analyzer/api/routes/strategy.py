@@ -24,7 +24,6 @@ from ..caching import ResponseCacheDep
 from ..deps import ServicesDep
 from ..errors import scrub_paths
 from ..metrics import record_llm_usage, record_simulations
-from ..slowwork import SlowWorkDep
 from ..schemas.strategy import (
     BatchRequest,
     BatchResponse,
@@ -39,6 +38,7 @@ from ..schemas.strategy import (
     UndercutRequest,
     UndercutResponse,
 )
+from ..slowwork import SlowWorkDep
 
 router = APIRouter(prefix="/strategy", tags=["strategy"])
 
