@@ -60,7 +60,9 @@ def server(home: Path, env_extra: dict[str, str], workers: int = 1):
     env = {**os.environ, "F1A_HOME": str(home), "HOST": "127.0.0.1", "PORT": str(port),
            "WORKERS": str(workers), "DEBUG": "false",
            "F1A_RATE_LIMIT_DEFAULT": "1000000000/minute",
-           "F1A_RATE_LIMIT_STRATEGY": "1000000000/minute", **env_extra}
+           "F1A_RATE_LIMIT_STRATEGY": "1000000000/minute",
+           "F1A_RATE_LIMIT_GLOBAL": "1000000000/minute", "F1A_RATE_LIMIT_COST": "1000000000/minute",
+           **env_extra}
     log = open(home / "bench_server.log", "ab")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "f1analyzer"), "serve", "--no-reload"],
                             env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT)

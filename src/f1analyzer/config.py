@@ -37,7 +37,7 @@ SecretCsvList = Annotated[list[SecretStr], NoDecode]
 
 #: fields holding secrets: ``SecretStr`` (printed as ``**********``), read with ``get_secret_value()``
 SECRET_FIELDS = ("api_keys", "redis_url", "pinecone_api_key", "anthropic_api_key", "openai_api_key",
-                 "model_signing_key")
+                 "model_signing_key", "metrics_token")
 
 
 class Settings(BaseSettings):
@@ -80,9 +80,10 @@ class Settings(BaseSettings):
         default=False, description="Also require a key on public endpoints."
     )
     trusted_proxies: CsvList = Field(
-        default_factory=lambda: ["127.0.0.1"],
+        default_factory=list,
         validation_alias=AliasChoices("F1A_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"),
-        description="Proxies whose X-Forwarded-For is believed (nginx in front of the API).",
+        description="Addresses or CIDRs of proxies whose X-Forwarded-For is believed (nginx in "
+        "front of the API). Default: none, the connection's address is the client.",
     )
     cors_origins: CsvList = Field(default_factory=lambda: ["*"])
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
@@ -91,6 +92,28 @@ class Settings(BaseSettings):
     )
     rate_limit_default: str = Field(default="120/minute", description="Limit for other routes.")
     rate_limit_enabled: bool = True
+    rate_limit_global: str = Field(
+        default="300/minute", description="Limit per client over all API routes together.")
+    rate_limit_cost: str = Field(
+        default="100000/minute",
+        description="Simulated races a client may ask for (over all routes) per period.")
+    max_simulated_races: int = Field(
+        default=40_000, ge=1,
+        description="Work cap of one request in simulated races (n_sims x plans x requests); "
+        "a bigger request is refused with 422.")
+    request_deadline_s: float = Field(
+        default=30.0, gt=0,
+        description="Server-side deadline of a simulating or narrating request (504 past it).")
+    slow_work_threads: int = Field(
+        default=4, ge=1, le=64,
+        description="Threads running simulations and narration; /health and cheap routes never "
+        "wait for them.")
+    body_read_timeout_s: float = Field(
+        default=10.0, gt=0, description="A request body not received within this is cut off (408).")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <token>'; unset, /metrics "
+        "is open (keep it off the public network). See docs/SECURITY.md.")
 
     # --- admin ingest (issue 13, items 6 and 9; docs/SECURITY.md) ----------------------------
     ingest_roots: CsvList = Field(
@@ -149,6 +172,20 @@ class Settings(BaseSettings):
     openai_model: str = "llama3.1"
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0)
+    llm_deadline_s: float = Field(
+        default=10.0, gt=0,
+        description="Overall time a narration may take, retries included; past it the offline "
+        "writer answers.")
+    llm_fallback_cache_s: float = Field(
+        default=60.0, ge=0,
+        description="How long an offline answer given because the LLM failed is reused.")
+    llm_breaker_failures: int = Field(
+        default=3, ge=1, description="Consecutive LLM failures or timeouts that open the breaker.")
+    llm_breaker_cooldown_s: float = Field(
+        default=30.0, gt=0,
+        description="How long an open breaker skips the LLM before one trial call (half-open).")
+    llm_max_concurrency: int = Field(
+        default=4, ge=1, le=64, description="LLM calls in flight at once (per process).")
 
     # --- model registry ----------------------------------------------------------------------
     model_store: Literal["local", "s3"] = "local"
@@ -190,7 +227,7 @@ class Settings(BaseSettings):
                              mode="before")(_split_csv)
 
     @field_validator("redis_url", "pinecone_api_key", "anthropic_api_key", "openai_api_key",
-                     "model_signing_key", mode="before")
+                     "model_signing_key", "metrics_token", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         # an empty placeholder (``ANTHROPIC_API_KEY=``) is no key

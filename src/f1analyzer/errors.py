@@ -114,3 +114,21 @@ class BatchFailedError(F1AnalyzerError):
     """Every task of a batch (backtest, season preview, sweep) failed; the message lists why."""
 
     code = "batch_failed"
+
+
+class WorkTooLargeError(InvalidRequestError):
+    """One request asks for more work (simulated races) than the server's cap allows (HTTP 422)."""
+
+    code = "work_too_large"
+
+
+class RateLimitedError(F1AnalyzerError):
+    """A client spent its allowance (HTTP 429; ``details["retry_after_s"]``)."""
+
+    code = "rate_limited"
+
+
+class DeadlineExceededError(F1AnalyzerError):
+    """The server's deadline for one request passed before the answer was ready (HTTP 504)."""
+
+    code = "deadline_exceeded"

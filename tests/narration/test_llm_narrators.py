@@ -81,7 +81,7 @@ def test_anthropic_500_until_retries_exhausted_falls_back_offline(request_, capl
         n_calls = len(fake.calls("/v1/messages"))
     assert n_calls == 4  # (1 + 1 SDK retry) x 2 tenacity rounds
     assert narration.provider == "offline"
-    assert narration.fallback_reason.startswith("anthropic unavailable")
+    assert narration.fallback_reason.startswith("llm_unavailable: anthropic unavailable")
     assert "InternalServerError" in narration.fallback_reason
     assert narration.text == OfflineWriter().narrate(request_).text
     assert any("fell back" in r.message for r in caplog.records)
@@ -168,7 +168,7 @@ def test_openai_compatible_server_errors_fall_back(request_):
         narration = narrate_checked(request_, openai_narrator(fake.url))
         n_calls = len(fake.calls("/v1/chat/completions"))
     assert narration.provider == "offline"
-    assert narration.fallback_reason.startswith("openai unavailable")
+    assert narration.fallback_reason.startswith("llm_unavailable: openai unavailable")
     assert n_calls == 4
 
 
@@ -182,9 +182,9 @@ def test_openai_compatible_question_answer(rule_hits):
     assert narration.cited_source_ids == ("rule:safety-car-pit-loss",)
 
 
-def test_cached_narration_calls_the_llm_once_and_skips_caching_fallbacks(request_):
+def test_cached_narration_calls_the_llm_once_and_keeps_fallbacks_briefly(request_, monkeypatch):
     from f1analyzer.backends.cache import MemoryCache
-    from f1analyzer.narration import cached_narration
+    from f1analyzer.narration import _request_key, cached_narration
 
     cache = MemoryCache()
     with FakeAnthropic(default=Reply(GOOD_TEXT)) as fake:
@@ -197,6 +197,17 @@ def test_cached_narration_calls_the_llm_once_and_skips_caching_fallbacks(request
     with FakeAnthropic(default=Fail(500)) as failing:
         narrator = anthropic_narrator(failing.url, max_retries=0, backoff_attempts=1)
         other = NarrationRequest(question="Why pit early?", sources=request_.sources)
+        first = cached_narration(other, cache, narrator)
+        again = cached_narration(other, cache, narrator)
+        # the fallback is reused for llm_fallback_cache_s (not for the cache's long TTL)
+        assert len(failing.calls("/v1/messages")) == 1
+        assert again == first and first.provider == "offline"
+        assert cache.get(_request_key(other, narrator)) is None
+
+    monkeypatch.setenv("F1A_LLM_FALLBACK_CACHE_S", "0")
+    reset_settings()
+    with FakeAnthropic(default=Fail(500)) as failing:
+        narrator = anthropic_narrator(failing.url, max_retries=0, backoff_attempts=1)
         cached_narration(other, cache, narrator)
         cached_narration(other, cache, narrator)
-        assert len(failing.calls("/v1/messages")) == 2  # the fallback was not cached
+        assert len(failing.calls("/v1/messages")) == 2  # no reuse when the setting is 0

@@ -91,7 +91,7 @@ class ResponseCache:
         self._safe_set(self.key(namespace, payload), to_jsonable(value), ttl_s)
 
     def get_or_compute(self, namespace: str, payload: Any, compute: Callable[[], Any], *,
-                       ttl_s: float | None = None) -> tuple[Any, bool]:
+                       ttl_s: float | Callable[[Any], float | None] | None = None) -> tuple[Any, bool]:
         """``(answer, was_cached)``: the cached answer or ``compute()`` stored for next time.
 
         Args:
@@ -102,9 +102,18 @@ class ResponseCache:
                 Leave out what does not change the answer.
             compute: called on a miss, in the caller's thread; its exceptions propagate and
                 nothing is stored.
-            ttl_s: seconds to keep it (default ``settings.cache_ttl_s``).
+            ttl_s: seconds to keep it (default ``settings.cache_ttl_s``), or a function of the
+                computed answer returning that (None: the default), e.g. shorter for an
+                answer written while a backend was down.
         """
         return self._get_or_compute(self.key(namespace, payload), namespace, compute, ttl_s)
+
+    async def aget(self, namespace: str, payload: Any) -> Any | None:
+        """:meth:`get` for ``async def`` routes: an in-process lookup on the event loop, Redis
+        I/O on the thread pool."""
+        if self._local:
+            return self.get(namespace, payload)
+        return await run_in_threadpool(self.get, namespace, payload)
 
     async def aget_or_compute(self, namespace: str, payload: Any,
                               compute: Callable[[], Awaitable[Any] | Any], *,
@@ -147,7 +156,7 @@ class ResponseCache:
                 value.close()
                 raise TypeError("get_or_compute needs a sync compute; use aget_or_compute")
             value = to_jsonable(value)
-            self._safe_set(key, value, ttl_s)
+            self._safe_set(key, value, ttl_s(value) if callable(ttl_s) else ttl_s)
             return value, False
 
     def healthy(self) -> bool:

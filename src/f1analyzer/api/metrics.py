@@ -154,13 +154,15 @@ def render_latest() -> tuple[bytes, str]:
 
 
 # --- GET /metrics ------------------------------------------------------------------------------
-from fastapi import APIRouter, Response  # noqa: E402
+from fastapi import APIRouter, Depends, Response  # noqa: E402
+
+from .security import require_metrics_token  # noqa: E402
 
 router = APIRouter(tags=["ops"])
 
 
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)",
-            response_class=Response,
+            response_class=Response, dependencies=[Depends(require_metrics_token)],
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics() -> Response:
     body, content_type = render_latest()

@@ -1,18 +1,22 @@
 """Per-client rate limits (slowapi's ``Limiter`` and its ``limits`` storage), as ASGI middleware.
 
-Who is the client: a valid API key (by digest) when one is presented, else the remote address.
-``X-Forwarded-For`` is honoured only from trusted proxies: uvicorn's proxy-headers support
-rewrites the remote address when the connection comes from ``FORWARDED_ALLOW_IPS`` (``serve``
-passes ``settings.trusted_proxies`` there when that setting exists), so this module never reads
-the header itself.
+Who is the client: a valid API key (by digest) when one is presented, else the address
+:func:`~f1analyzer.api.proxies.client_address` settles on (``X-Forwarded-For`` is believed only
+from ``settings.trusted_proxies``, default none).
 
 Which limit applies (first match wins):
 
 1. a route decorated with :func:`rate_limit` (``None`` exempts it);
 2. :data:`ROUTE_RULES`: ``POST /strategy/generate`` and ``POST /strategy/batch`` share the
-   ``settings.rate_limit_strategy`` bucket; a batch costs one hit per request it carries;
+   ``settings.rate_limit_strategy`` bucket; a batch costs one hit per request it carries (a
+   batch over its size limit costs one hit and is refused by validation with 422, not 429);
 3. :data:`EXEMPT_PATHS` (``/health``, ``/metrics``, the docs) and non-API routes: no limit;
 4. everything else: ``settings.rate_limit_default`` per route.
+
+Every limited request also counts against ``settings.rate_limit_global``, one bucket per client
+over all routes (so spreading requests over routes does not multiply the allowance), and the
+routes that simulate charge their cost in simulated races to ``settings.rate_limit_cost``
+(:meth:`RateLimitService.hit_cost`, called by :mod:`~f1analyzer.api.slowwork`).
 
 Counters live in Redis when ``REDIS_URL`` is set, so all instances share them. When Redis does
 not answer, the limiter fails open to per-instance in-memory counting (no 500, no blanket 429),
@@ -33,12 +37,13 @@ from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from slowapi import Limiter
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..app.requests import BatchRequest
 from ..config import Settings
 from ..log import get_logger
 from .errors import error_body
@@ -67,19 +72,30 @@ class RouteLimit:
         scope: bucket name; routes with the same scope share counters (default: the route).
         cost_from_body: a top-level JSON list field; the request costs one hit per element
             (``"requests"`` for batches). Default cost: 1.
+        max_items: the most elements that field may hold; a longer list costs one hit (the
+            request validation answers 422 for it).
     """
 
     limit: str | None
     scope: str | None = None
     cost_from_body: str | None = None
+    max_items: int | None = None
+
+
+def _max_batch() -> int:
+    return max(getattr(m, "max_length", 0) or 0
+               for m in BatchRequest.model_fields["requests"].metadata) or 10
 
 
 #: (method, route template) → rule, applied without touching the route's code
 ROUTE_RULES: dict[tuple[str, str], RouteLimit] = {
     ("POST", "/strategy/generate"): RouteLimit("rate_limit_strategy", scope="strategy"),
     ("POST", "/strategy/batch"): RouteLimit("rate_limit_strategy", scope="strategy",
-                                            cost_from_body="requests"),
+                                            cost_from_body="requests", max_items=_max_batch()),
 }
+#: the bucket every limited request of a client also counts in (``settings.rate_limit_global``)
+GLOBAL_BUCKET = "global"
+COST_BUCKET = "simulated-races"
 
 
 def rate_limit(limit: str | None, *, scope: str | None = None,
@@ -131,6 +147,10 @@ class RateLimitService:
         self.shared = bool(settings.redis_url)
         self._primary = self.limiter.limiter
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        # costs run to tens of thousands per request: a fixed window adds them in one INCR,
+        # where a moving window would store one entry per unit
+        self._cost_primary = FixedWindowRateLimiter(self._primary.storage)
+        self._cost_fallback = FixedWindowRateLimiter(self._fallback.storage)
         self.retry_interval_s = retry_interval_s
         self.log_interval_s = log_interval_s
         self._lock = threading.Lock()
@@ -151,10 +171,10 @@ class RateLimitService:
             text = getattr(self.settings, text)
         return _parse(text) if text else ()
 
-    def _strategy(self):
+    def _strategy(self, cost: bool = False):
         if self._down_since is not None and time.monotonic() < self._retry_at:
-            return self._fallback, False
-        return self._primary, True
+            return (self._cost_fallback if cost else self._fallback), False
+        return (self._cost_primary if cost else self._primary), True
 
     def _failed(self, exc: Exception) -> None:
         now = time.monotonic()
@@ -178,23 +198,33 @@ class RateLimitService:
             log.info("rate-limit storage is back; counters are shared again")
 
     def hit(self, items: tuple[RateLimitItem, ...], identity: str, bucket: str,
-            cost: int = 1) -> RateLimitItem | None:
+            cost: int = 1, *, by_cost: bool = False) -> RateLimitItem | None:
         """Count one request; returns the limit it broke, or None when it may go ahead."""
         for item in items:
-            strategy, primary = self._strategy()
+            strategy, primary = self._strategy(by_cost)
             try:
                 ok = strategy.hit(item, identity, bucket, cost=cost)
                 if primary:
                     self._recovered()
             except Exception as exc:  # noqa: BLE001 - storage down: fail open to memory
                 self._failed(exc)
-                ok = self._fallback.hit(item, identity, bucket, cost=cost)
+                fallback = self._cost_fallback if by_cost else self._fallback
+                ok = fallback.hit(item, identity, bucket, cost=cost)
             if not ok:
                 return item
         return None
 
-    def retry_after_s(self, item: RateLimitItem, identity: str, bucket: str) -> int:
-        strategy, _ = self._strategy()
+    def hit_cost(self, identity: str, cost: int) -> RateLimitItem | None:
+        """Charge ``cost`` simulated races to the client's ``rate_limit_cost`` allowance."""
+        items = self.limit_for(RouteLimit("rate_limit_cost"))
+        return self.hit(items, identity, COST_BUCKET, cost=cost, by_cost=True) if items else None
+
+    def retry_after_cost_s(self, item: RateLimitItem, identity: str) -> int:
+        return self.retry_after_s(item, identity, COST_BUCKET, by_cost=True)
+
+    def retry_after_s(self, item: RateLimitItem, identity: str, bucket: str, *,
+                      by_cost: bool = False) -> int:
+        strategy, _ = self._strategy(by_cost)
         try:
             reset = strategy.get_window_stats(item, identity, bucket).reset_time
         except Exception as exc:  # noqa: BLE001
@@ -270,6 +300,9 @@ class RateLimitMiddleware:
             client = scope.get("client")
             identity = "ip:" + (client[0] if client else "unknown")
         scope.setdefault("state", {})["client_id"] = identity
+        if template == "/metrics":  # its own token check (security.require_metrics_token)
+            await self.app(scope, receive, send)
+            return
 
         # --- how much it may ask ---------------------------------------------------------
         if not self.service.enabled:
@@ -284,9 +317,16 @@ class RateLimitMiddleware:
         if rule.cost_from_body:
             body = await _read_body(receive)
             cost = _count_items(body, rule.cost_from_body)
+            if rule.max_items is not None and cost > rule.max_items:
+                cost = 1  # validation refuses it (422); a 429 would hide what to fix
             receive = _replay(body, receive)
         bucket = rule.scope or f"{method}:{template}"
-        broken = self.service.hit(items, identity, bucket, cost=cost)
+        everywhere = self.service.limit_for(RouteLimit("rate_limit_global"))
+        broken = self.service.hit(everywhere, identity, GLOBAL_BUCKET) if everywhere else None
+        if broken is not None:
+            bucket, cost = GLOBAL_BUCKET, 1
+        else:
+            broken = self.service.hit(items, identity, bucket, cost=cost)
         if broken is None:
             await self.app(scope, receive, send)
             return
@@ -294,7 +334,10 @@ class RateLimitMiddleware:
         retry = self.service.retry_after_s(broken, identity, bucket)
         per = str(broken)  # "10 per 1 minute"
         msg = f"Rate limit exceeded: {per} for {method} {template}. Retry in {retry} s."
-        if cost > broken.amount:
+        if bucket == GLOBAL_BUCKET:
+            msg = (f"Rate limit exceeded: {per} per client over all routes "
+                   f"(rate_limit_global). Retry in {retry} s.")
+        elif cost > broken.amount:
             msg = (f"This request costs {cost} hits but the limit is {per} for {method} "
                    f"{template}; send smaller batches.")
         await _json_error(429, "rate_limited", msg,

@@ -84,3 +84,18 @@ def require_admin_key(
 
 
 AdminKeyDep = Annotated[str, Depends(require_admin_key)]
+
+
+async def require_metrics_token(request: Request) -> None:
+    """``GET /metrics`` guard: with ``settings.metrics_token`` set, the scraper must send
+    ``Authorization: Bearer <token>`` (401 without, 403 with a wrong one); unset, the route is
+    open (bind the port to a private network; see docs/SECURITY.md)."""
+    token = request.app.state.f1a.settings.secret("metrics_token")
+    if not token:
+        return
+    auth = request.headers.get("authorization", "")
+    scheme, _, given = auth.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise _unauthorized("/metrics needs 'Authorization: Bearer <metrics token>'.")
+    if not key_is_valid(given.strip(), [token]):
+        raise HTTPException(status_code=403, detail="The metrics token is not valid.")

@@ -153,7 +153,7 @@ def answer_query(request: QueryRequest | dict, *, settings=None, kb=None, narrat
         raise BackendUnavailableError(
             "The knowledge index is empty; build it with `f1analyzer index` (or wait for the "
             "server's start-up build to finish).", details={"backend": "knowledge"})
-    narration = narrate_checked(NarrationRequest(question=text, sources=hits), narrator)
+    narration = narrate_checked(NarrationRequest(question=text, sources=hits), narrator, settings)
     out = {
         "answer": narration.text,
         "sources": [source_dict(h) for h in hits],

@@ -8,31 +8,118 @@ slot within the number of cars, a lap within the race) is checked there, once.
 
 Plain dicts are turned into a request with :meth:`OperationRequest.of`, which raises
 :class:`~f1analyzer.errors.InvalidRequestError` (HTTP 422, CLI ``error:``) naming every bad field.
+
+Requests are strict where leniency hides mistakes: unknown fields are refused (a misspelt
+``n_sim`` would otherwise silently run the default), ``true``/``false`` is not a number, a round
+is written with ASCII digits (``"３"`` is not round 3), and a season must lie in
+:data:`SUPPORTED_SEASONS` (lap timing exists from 2018; races up to five seasons ahead can be
+planned), so a
+request for 1950 or 2100 is refused rather than answered from made-up data.
 """
 
 from __future__ import annotations
 
+import types
+import typing
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from f1analyzer.errors import InvalidRequestError
 
 Compound = Literal["SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET"]
 DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
 TrackStatusName = Literal["green", "sc", "vsc"]
-EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+#: seasons the strategy and prediction requests accept: FastF1 lap timing starts in 2018, and
+#: future races (a few seasons ahead) are planned with the latest field and models
+SUPPORTED_SEASONS = (2018, date.today().year + 5)
+
+
+def _ascii_digits(text: str) -> str:
+    if any(ch.isdigit() and not ch.isascii() for ch in text):
+        raise ValueError("write a round number with the digits 0-9 (no fullwidth or other "
+                         "script digits)")
+    return text
+
+
+def _supported_season(season: int) -> int:
+    first, last = SUPPORTED_SEASONS
+    if not first <= season <= last:
+        raise ValueError(f"season {season} is outside the supported range {first}-{last} "
+                         "(seasons with lap timing data, and future ones up to five years ahead)")
+    return season
+
+
+EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+                      AfterValidator(_ascii_digits)]
+SupportedSeason = Annotated[int, AfterValidator(_supported_season)]
+
+#: most options a live call simulates: stay out, or box for each dry compound (to the flag, or
+#: with more stops later)
+LIVE_OPTIONS = 7
 
 Driver = Field(pattern="^[A-Za-z0-9]{3}$", description="Three-letter driver code.", examples=["LEC"])
-Season = Field(ge=1950, le=2100, description="Championship year.", examples=[2024])
+Season = Field(description=f"Championship year, {SUPPORTED_SEASONS[0]}-{SUPPORTED_SEASONS[1]}.",
+               examples=[2024])
 Event = Field(description="Round number, event name, circuit or location.", examples=["Monza"])
 Seed = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the random numbers (same seed, same answer).")
 
 
-class OperationRequest(BaseModel):
-    """Base of every request: numbers are accepted where text is expected (``event: 3``)."""
+def _is_bool(annotation) -> bool:
+    if annotation is bool:
+        return True
+    return any(a is bool for a in typing.get_args(annotation))
 
-    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+def _numeric(annotation) -> bool:
+    """int/float, optionally in ``X | None`` or ``list[X]`` (bools excluded)."""
+    if annotation in (int, float):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list):
+        return any(_numeric(a) for a in typing.get_args(annotation) if a is not type(None))
+    if origin is Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    return False
+
+
+class OperationRequest(BaseModel):
+    """Base of every request: numbers are accepted where text is expected (``event: 3``), but
+    unknown fields and ``true``/``false`` for a number are refused."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data):
+        if not isinstance(data, dict):
+            return data
+        bad = []
+        for name, info in cls.model_fields.items():
+            value = data.get(name)
+            if _is_bool(info.annotation) or not _numeric(info.annotation):
+                continue
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, bool) for v in values):
+                bad.append(name)
+        if bad:
+            raise ValueError(", ".join(bad) + ": true/false is not a number")
+        return data
+
+    def simulated_races(self) -> int:
+        """The Monte Carlo races this request implies (its cost for limits); 0 when none."""
+        return 0
 
     @classmethod
     def of(cls, data):
@@ -67,7 +154,7 @@ def invalid_request(exc: ValidationError) -> InvalidRequestError:
 class GenerateRequest(OperationRequest):
     """``POST /strategy/generate``, ``f1analyzer strategy``."""
 
-    season: int = Season
+    season: SupportedSeason = Season
     event: EventName = Event
     driver: str | None = Field(default=None, pattern="^[A-Za-z0-9]{3}$",
                                description="Driver code; default the P1 of the grid (lap-1 order).")
@@ -77,11 +164,19 @@ class GenerateRequest(OperationRequest):
     seed: int = Seed
     pre_race: bool = Field(default=True, description="Use only races before the event for driver pace.")
 
+    def simulated_races(self) -> int:
+        from f1analyzer.app.common import N_FINALISTS  # every finalist runs n_sims races
+
+        return self.n_sims * N_FINALISTS
+
 
 class BatchRequest(OperationRequest):
     """``POST /strategy/batch``."""
 
     requests: list[GenerateRequest] = Field(min_length=1, max_length=10)
+
+    def simulated_races(self) -> int:
+        return sum(r.simulated_races() for r in self.requests)
 
 
 class StopIn(OperationRequest):
@@ -98,12 +193,15 @@ class StrategyIn(OperationRequest):
 class SimulateRequest(OperationRequest):
     """``POST /strategy/simulate``."""
 
-    season: int = Season
+    season: SupportedSeason = Season
     event: EventName = Event
     strategies: list[StrategyIn] = Field(min_length=1, max_length=30)
     n_sims: int = Field(default=2000, ge=10, le=20000)
     seed: int = Seed
     pre_race: bool = True
+
+    def simulated_races(self) -> int:
+        return self.n_sims  # one Monte Carlo of the whole field, the given plans included
 
 
 class CarState(OperationRequest):
@@ -120,7 +218,7 @@ class CarState(OperationRequest):
 class LiveRequest(OperationRequest):
     """``POST /strategy/live``, ``f1analyzer live``."""
 
-    season: int = Season
+    season: SupportedSeason = Season
     event: EventName = Event
     lap: int = Field(ge=1, le=200, description="Laps completed by the leader.")
     driver: str = Driver
@@ -137,11 +235,14 @@ class LiveRequest(OperationRequest):
     seed: int = Seed
     pre_race: bool = True
 
+    def simulated_races(self) -> int:
+        return self.n_sims * LIVE_OPTIONS
+
 
 class UndercutRequest(OperationRequest):
     """``POST /strategy/undercut``."""
 
-    season: int = Season
+    season: SupportedSeason = Season
     event: EventName = Event
     driver: str = Driver
     rival: str = Driver
@@ -162,11 +263,14 @@ class UndercutRequest(OperationRequest):
     seed: int = Seed
     pre_race: bool = True
 
+    def simulated_races(self) -> int:
+        return 2 * self.n_sims  # the undercut and the stay-out runs
+
 
 class ReplayRequest(OperationRequest):
     """``POST /strategy/replay``, ``f1analyzer replay``."""
 
-    season: int = Season
+    season: SupportedSeason = Season
     event: EventName = Event
     from_lap: int = Field(default=1, ge=0, le=200, description="Laps completed when the simulation takes over (0 = grid).")
     changes: list[str] = Field(default_factory=list, max_length=20,
@@ -178,6 +282,9 @@ class ReplayRequest(OperationRequest):
     pre_race: bool = Field(default=False, description="Driver pace from races before the event only "
                                                        "(default: the pace the race really had).")
 
+    def simulated_races(self) -> int:
+        return self.n_sims
+
     @field_validator("changes", mode="before")
     @classmethod
     def _split(cls, v):
@@ -188,7 +295,7 @@ class ReplayRequest(OperationRequest):
 class BacktestRequest(OperationRequest):
     """``f1analyzer backtest``."""
 
-    season: int = Season
+    season: SupportedSeason = Season
     rounds: list[int] | None = Field(default=None, description="Only these rounds.")
     models_from: Literal["train", "registry", "bundled"] = "train"
     opt_sims: int = Field(default=300, ge=10, le=2000)
@@ -196,6 +303,53 @@ class BacktestRequest(OperationRequest):
     advisor_sims: int = Field(default=100, ge=10, le=5000)
     advisor: bool = True
     seed: int = Seed
+
+
+# ------------------------------------------------------------------------------ predictions
+class LapTimeRequest(OperationRequest):
+    """``POST /predict/laptime``."""
+
+    season: SupportedSeason = Season
+    event: EventName = Event
+    driver: str = Field(pattern="^[A-Za-z]{3}$", description="Three-letter code.", examples=["LEC"])
+    lap: int = Field(ge=2, le=100, description="The lap to predict (known: the race up to lap − 1).")
+    compound: Compound = Field(description="Compound fitted for this lap.")
+    tyre_age_laps: float = Field(ge=0, le=100, description="Laps on this set at this lap (FastF1 TyreLife).")
+    recent_lap_times_s: list[float] | None = Field(
+        default=None, max_length=50,
+        description="The driver's recent clean lap times of the current stint, oldest first. Default: taken "
+                    "from the stored race.")
+    total_laps: int | None = Field(default=None, ge=1, le=100,
+                                   description="Race distance; needed only when the race is not stored.")
+
+
+class PitStopRequest(OperationRequest):
+    """``POST /predict/pitstop``."""
+
+    season: SupportedSeason | None = Field(default=None, description="Championship year.")
+    event: str | None = Field(default=None, max_length=80, description="Race or circuit (for circuit priors).")
+    lap_number: int = Field(ge=1, le=100, description="The lap just completed.")
+    total_laps: int | None = Field(default=None, ge=2, le=100, description="Default: the stored race's distance.")
+    compound: Compound
+    tyre_age_laps: float = Field(ge=0, le=100)
+    stint: int = Field(default=1, ge=1, le=10)
+    stint_lap: int | None = Field(default=None, ge=1, le=100)
+    position: int | None = Field(default=None, ge=1, le=30)
+    gap_ahead_s: float | None = Field(default=None, ge=0, le=600)
+    gap_behind_s: float | None = Field(default=None, ge=0, le=600)
+    safety_car: bool = False
+    vsc: bool = False
+    dry_compounds_used: int = Field(default=1, ge=0, le=3)
+    pace_loss_s: float | None = Field(default=None, ge=-10, le=20,
+                                      description="Recent clean laps minus the stint's best (tyre wear so far).")
+    field_stops_recent: int = Field(default=0, ge=0, le=30, description="Cars that pitted during the last two laps.")
+    cars_with_more_stops: int = Field(default=0, ge=0, le=30,
+                                      description="Cars that have made more tyre changes than this driver.")
+
+    @field_validator("event")
+    @classmethod
+    def _event_digits(cls, v: str | None) -> str | None:
+        return _ascii_digits(v) if v is not None else v
 
 
 # ------------------------------------------------------------------------------ knowledge

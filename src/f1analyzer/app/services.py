@@ -88,6 +88,14 @@ class Services:
         return svc
 
     # ---------------------------------------------------------------- model set
+    def fresh_model_set(self) -> ModelSet | None:
+        """The model set when it needs no registry check right now (no I/O, no lock: safe on
+        the API's event loop); None when :meth:`model_set` has to look."""
+        ms = self._models
+        if ms is not None and time.monotonic() - self._models_checked_at < self.model_check_interval_s:
+            return ms
+        return None
+
     def model_set(self) -> ModelSet:
         """The model set to answer with: loaded on first use, reloaded when the registry's
         latest version changed (checked at most every ``model_check_interval_s``)."""

@@ -59,6 +59,7 @@ from f1analyzer.app.requests import (
     StrategyIn,
 )
 from f1analyzer.data.session import Race
+from f1analyzer.deadlines import check_deadline
 from f1analyzer.errors import InvalidRequestError, NotFoundError
 from f1analyzer.log import get_logger
 from f1analyzer.models.bundled import load_bundled_models
@@ -192,6 +193,7 @@ def generate_batch(requests: Sequence[GenerateRequest | dict], *, models, store,
     shared: dict[tuple, tuple[BuiltRace, list[Strategy]]] = {}
     results = []
     for k, item in enumerate(requests):
+        check_deadline("batch")  # nobody waits for the rest once the request's deadline passed
         try:
             req = GenerateRequest.of(item)
             key = (req.season, req.event.lower(), req.pre_race)

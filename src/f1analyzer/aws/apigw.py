@@ -110,7 +110,10 @@ class ProxyRequest:
             "raw_path": quote(self.path).encode(),
             "root_path": "",
             "query_string": self.query_string,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in self.headers],
+            # API Gateway's sourceIp is the client; its X-Forwarded-For says no more (and the
+            # app would not believe it from an unconfigured proxy anyway)
+            "headers": [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in self.headers
+                        if k.lower() != "x-forwarded-for"],
             "client": (self.source_ip, 0),
             "server": (host, 443 if proto == "https" else 80),
             "state": dict(lifespan_state),

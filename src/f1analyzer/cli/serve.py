@@ -29,8 +29,9 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
     shuts down gracefully on SIGTERM: it stops accepting connections, lets requests in flight
     finish for up to 10 s, then runs the lifespan shutdown (admin jobs, Redis connections).
     With several workers, Prometheus samples go through ``PROMETHEUS_MULTIPROC_DIR``.
-    ``X-Forwarded-For`` is believed only from ``settings.trusted_proxies`` (or uvicorn's
-    ``FORWARDED_ALLOW_IPS``, default 127.0.0.1).
+    ``X-Forwarded-For`` is believed only from ``settings.trusted_proxies`` (``F1A_TRUSTED_PROXIES``
+    or ``FORWARDED_ALLOW_IPS``, default none): the app decides (``api/proxies.py``), so uvicorn's
+    own proxy-header handling, which trusts 127.0.0.1 by default, is turned off.
     """
     import uvicorn
 
@@ -42,7 +43,6 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
     n_workers = 1 if reload else (workers or s.workers)
     if n_workers > 1:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = _prometheus_multiproc_dir(s)
-    trusted = getattr(s, "trusted_proxies", None)
     uvicorn.run(
         "f1analyzer.api.main:create_app",
         factory=True,
@@ -53,8 +53,7 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
         log_level="debug" if s.debug else "info",
         log_config=uvicorn_log_config(s),
         access_log=False,  # the app writes one structured line per request
-        proxy_headers=True,
-        forwarded_allow_ips=",".join(trusted) if trusted else None,
+        proxy_headers=False,  # the app reads X-Forwarded-For itself, from trusted proxies only
         timeout_graceful_shutdown=10,
     )
 

@@ -19,6 +19,7 @@ from f1analyzer.narration.base import (
     Narrator,
     TokenUsage,
 )
+from f1analyzer.narration.guard import guard_for
 from f1analyzer.narration.llm import AnthropicNarrator, OpenAICompatibleNarrator
 from f1analyzer.narration.numbers import check_citations, unsupported_numbers
 from f1analyzer.narration.offline import OfflineWriter
@@ -67,21 +68,48 @@ def _fallback(request: NarrationRequest, reason: str, failed: Narration | None =
     )
 
 
-def narrate_checked(request: NarrationRequest, narrator: Narrator | None = None) -> Narration:
+def _request_key(request: NarrationRequest, narrator: Narrator) -> str:
+    import hashlib
+
+    return make_key("narration", {
+        "question": request.question or "",
+        "strategy_result": request.strategy_result or {},
+        "sources": [[h.id, hashlib.sha256(h.text.encode()).hexdigest()[:16]]
+                    for h in request.sources],
+        "narrator": [narrator.name, getattr(narrator, "model", None) or ""],
+    })
+
+
+def narrate_checked(request: NarrationRequest, narrator: Narrator | None = None,
+                    settings=None) -> Narration:
     """Narrate with ``narrator`` (default :func:`get_narrator`), verified, never failing.
 
-    The offline writer's text replaces the LLM's when the provider fails (retries exhausted,
-    timeout, bad key) — ``fallback_reason="anthropic unavailable: …"`` — or when the text has
-    numbers the facts do not support — ``fallback_reason="unsupported numbers: 31, 4.2"`` — or
-    cites a source that was not given.
+    The LLM call runs under its endpoint's :class:`~f1analyzer.narration.guard.NarrationGuard`
+    (overall deadline, circuit breaker, short-lived cache of fallback answers). The offline
+    writer's text replaces the LLM's when the provider fails or is too slow —
+    ``fallback_reason="llm_unavailable: anthropic unavailable: …"``, ``"llm_deadline: …"``,
+    ``"llm_circuit_open: …"`` — or when the text has numbers the facts do not support —
+    ``fallback_reason="unsupported numbers: 31, 4.2"`` — or cites a source that was not given.
     """
-    narrator = narrator if narrator is not None else get_narrator()
+    narrator = narrator if narrator is not None else get_narrator(settings)
     if isinstance(narrator, OfflineWriter):
         return narrator.narrate(request)
+    guard = guard_for(narrator, settings if settings is not None else get_settings())
+    key = _request_key(request, narrator)
+    reused = guard.cached_fallback(key)
+    if reused is not None:
+        return reused
+    blocked = guard.admit()
+    if blocked is not None:
+        narration = _fallback(request, blocked)
+        guard.remember_fallback(key, narration)
+        return narration
     try:
-        narration = narrator.narrate(request)
+        narration = guard.call(lambda: narrator.narrate(request))
     except BackendUnavailableError as exc:
-        return _fallback(request, f"{narrator.name} unavailable: {exc.message}")
+        narration = _fallback(request, exc.message)
+        guard.remember_fallback(key, narration)
+        return narration
     bad_numbers = unsupported_numbers(narration.text, request)
     if bad_numbers:
         return _fallback(request, "unsupported numbers: " + ", ".join(bad_numbers), narration)
@@ -100,16 +128,8 @@ def cached_narration(request: NarrationRequest, cache, narrator: Narrator | None
     the narrator (provider and model). Fallback narrations are not cached, so an LLM outage
     does not pin the offline text for the whole TTL.
     """
-    import hashlib
-
     narrator = narrator if narrator is not None else get_narrator()
-    key = make_key("narration", {
-        "question": request.question or "",
-        "strategy_result": request.strategy_result or {},
-        "sources": [[h.id, hashlib.sha256(h.text.encode()).hexdigest()[:16]]
-                    for h in request.sources],
-        "narrator": [narrator.name, getattr(narrator, "model", None) or ""],
-    })
+    key = _request_key(request, narrator)
     hit = cache.get(key)
     if hit is not None:
         return Narration.from_dict(hit)

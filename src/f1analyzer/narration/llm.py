@@ -65,6 +65,17 @@ def build_prompt(request: NarrationRequest) -> str:
     return "\n\n".join(parts)
 
 
+def sdk_timeout_s(settings) -> float:
+    """One SDK attempt never outlives the narration deadline (the guard cuts the whole call)."""
+    return min(settings.llm_timeout_s, settings.llm_deadline_s)
+
+
+def upstream_code(exc: BaseException) -> str:
+    """A short public code for an SDK error: its class and HTTP status, never the body."""
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}, HTTP {status}" if status else type(exc).__name__
+
+
 def _backoff_call(fn: Callable[[], T], *, attempts: int, backoff_s: float,
                   transient: Callable[[BaseException], bool]) -> T:
     return retry(
@@ -110,6 +121,7 @@ class AnthropicNarrator:
         import anthropic
 
         self.model = model
+        self.endpoint = base_url
         self.backoff_attempts = backoff_attempts
         self.backoff_s = backoff_s
         self.max_tokens = max_tokens
@@ -119,7 +131,7 @@ class AnthropicNarrator:
     @classmethod
     def from_settings(cls, settings, **overrides) -> "AnthropicNarrator":
         kwargs = dict(api_key=settings.secret("anthropic_api_key") or "", model=settings.anthropic_model,
-                      base_url=settings.anthropic_base_url, timeout_s=settings.llm_timeout_s,
+                      base_url=settings.anthropic_base_url, timeout_s=sdk_timeout_s(settings),
                       max_retries=settings.llm_max_retries)
         kwargs.update(overrides)
         return cls(**kwargs)
@@ -139,9 +151,10 @@ class AnthropicNarrator:
             message = _backoff_call(call, attempts=self.backoff_attempts,
                                     backoff_s=self.backoff_s, transient=_anthropic_transient)
         except anthropic.AnthropicError as exc:  # every API failure is "provider unavailable"
+            # the upstream body stays in the log; answers carry only a short code
             log.warning("Anthropic narration failed: %s: %s", type(exc).__name__, exc)
             raise BackendUnavailableError(
-                f"Anthropic request failed: {type(exc).__name__}: {exc}",
+                f"Anthropic request failed ({upstream_code(exc)})",
                 details={"provider": self.name}) from exc
         text = "".join(getattr(block, "text", "") for block in message.content
                        if getattr(block, "type", "") == "text").strip()
@@ -179,6 +192,7 @@ class OpenAICompatibleNarrator:
         import openai
 
         self.model = model
+        self.endpoint = base_url
         self.backoff_attempts = backoff_attempts
         self.backoff_s = backoff_s
         self.max_tokens = max_tokens
@@ -188,7 +202,7 @@ class OpenAICompatibleNarrator:
     @classmethod
     def from_settings(cls, settings, **overrides) -> "OpenAICompatibleNarrator":
         kwargs = dict(base_url=settings.openai_base_url, model=settings.openai_model,
-                      api_key=settings.secret("openai_api_key"), timeout_s=settings.llm_timeout_s,
+                      api_key=settings.secret("openai_api_key"), timeout_s=sdk_timeout_s(settings),
                       max_retries=settings.llm_max_retries)
         kwargs.update(overrides)
         return cls(**kwargs)
@@ -210,7 +224,7 @@ class OpenAICompatibleNarrator:
         except openai.OpenAIError as exc:
             log.warning("OpenAI-compatible narration failed: %s: %s", type(exc).__name__, exc)
             raise BackendUnavailableError(
-                f"OpenAI-compatible request failed: {type(exc).__name__}: {exc}",
+                f"OpenAI-compatible request failed ({upstream_code(exc)})",
                 details={"provider": self.name}) from exc
         text = ""
         if completion.choices:

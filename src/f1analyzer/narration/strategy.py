@@ -175,7 +175,7 @@ def narrate_strategy(result: dict, settings=None, kb=None, cache=None) -> dict:
     narrator = get_narrator(settings)
     request = NarrationRequest(strategy_result=facts, sources=sources)
     narration = (cached_narration(request, cache, narrator, settings.cache_ttl_s)
-                 if cache is not None else narrate_checked(request, narrator))
+                 if cache is not None else narrate_checked(request, narrator, settings))
     reasons = [r for r in (kb_problem, narration.fallback_reason) if r]
     return {
         "narrative": narration.text,

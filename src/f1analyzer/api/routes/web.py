@@ -21,6 +21,11 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'")
 
+#: Swagger UI starts itself with an inline script and inline styles
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "frame-ancestors 'self'")
+
 router = APIRouter(tags=["web"])
 
 
@@ -35,13 +40,15 @@ def index() -> FileResponse:
 def docs() -> HTMLResponse:
     """Swagger UI from the vendored files: FastAPI's default page needs a CDN, so it is blank
     offline (the app is built with ``docs_url=None``)."""
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="F1 Race Strategy Analyzer — API docs",
         swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
     )
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
 
 
 def install(app: FastAPI) -> None:
