@@ -28,7 +28,7 @@ def synth(tmp_path_factory):
 def client(synth):
     home, models = synth
     settings = settings_with_home(home).model_copy(update={"live_n_sims": 20, "live_max_advised": 2,
-                                                           "live_max_sessions": 2})
+                                                           "live_max_sessions": 2, "index_on_start": False})
     app = create_app(settings, services=services(settings, model_set(models, version="synthetic-1")))
     with TestClient(app) as c:
         yield c
@@ -60,7 +60,8 @@ def test_follow_a_replay_end_to_end(client):
     avail = client.get("/live/sessions").json()
     assert {f["name"] for f in avail["feeds"]} == {"replay", "openf1"}
     assert {(r["season"], r["event"]) for r in avail["races"]} >= {(2023, "Italian Grand Prix")}
-    r = client.post("/live/sessions", json={"season": 2023, "event": "Monza", "speed": 0})
+    # from lap 25: through the Safety Car of laps 30-33 to the flag
+    r = client.post("/live/sessions", json={"season": 2023, "event": "Monza", "speed": 0, "from_lap": 25})
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
     assert r.json()["state"] == "running" and r.json()["total_laps"] == TOTAL_LAPS
@@ -72,13 +73,13 @@ def test_follow_a_replay_end_to_end(client):
         assert s.headers["content-type"].startswith("text/event-stream")
         events = parse_sse(s.iter_lines())
     laps = [e for e in events if e["event"] != "end"]
-    assert [e["data"]["snapshot"]["lap"] for e in laps] == list(range(1, TOTAL_LAPS + 1))
-    assert [e["id"] for e in events] == list(range(1, TOTAL_LAPS + 2))
+    assert [e["data"]["snapshot"]["lap"] for e in laps] == list(range(25, TOTAL_LAPS + 1))
+    assert [e["id"] for e in events] == list(range(25, TOTAL_LAPS + 2))
     # one event per lap; the ones where the status changed say so (SC out on 29, in after 32)
     changes = [(e["data"]["snapshot"]["lap"], e["data"]["snapshot"]["track_status"]) for e in laps
                if e["event"] == "track_status"]
     assert changes == [(29, "SC"), (33, "GREEN")]
-    lap12 = laps[11]["data"]["update"]
+    lap12 = laps[0]["data"]["update"]
     assert len(lap12["calls"]) == 20 and len(lap12["advised"]) <= 2
     assert {"call", "rejoin", "threats", "margin_places"} <= set(lap12["calls"][0])
     assert events[-1]["data"]["state"] == "finished"
@@ -87,7 +88,7 @@ def test_follow_a_replay_end_to_end(client):
     with client.stream("GET", f"/live/{sid}/stream", headers={"Last-Event-ID": "30"}) as s:
         again = parse_sse(s.iter_lines())
     assert [e["id"] for e in again] == list(range(31, TOTAL_LAPS + 2))
-    assert again[0] == events[30]
+    assert again[0] == events[30 - 24]
 
 
 def test_errors_say_what_to_fix(client):
@@ -131,16 +132,16 @@ def _read_events(base: str, sid: str, n: int, last_id: int | None = None) -> lis
 
 def test_real_server_reconnect_loses_nothing_and_idle_sessions_stop(synth):
     home, _ = synth
-    env = service_env(home, F1A_LIVE_IDLE_S=3, F1A_LIVE_N_SIMS=20, F1A_LIVE_MAX_ADVISED=1)
+    env = service_env(home, F1A_INDEX_ON_START="false", F1A_LIVE_IDLE_S=3, F1A_LIVE_N_SIMS=20, F1A_LIVE_MAX_ADVISED=1)
     with api_server(env) as base:
         # ~0.2 s a lap: the race runs while the client comes and goes
-        sid = httpx.post(f"{base}/live/sessions", json={"season": 2023, "event": "Monza", "speed": 400},
-                         timeout=180).json()["id"]
-        first = _read_events(base, sid, 5)
+        sid = httpx.post(f"{base}/live/sessions", json={"season": 2023, "event": "Monza", "speed": 400,
+                                                        "from_lap": 34}, timeout=180).json()["id"]
+        first = _read_events(base, sid, 3)
         time.sleep(1.0)  # disconnected while laps go on
         rest = _read_events(base, sid, 1000, last_id=first[-1]["id"])
         ids = [e["id"] for e in first + rest]
-        assert ids == list(range(1, TOTAL_LAPS + 2)) and rest[-1]["event"] == "end"
+        assert ids == list(range(34, TOTAL_LAPS + 2)) and rest[-1]["event"] == "end"
 
         # a follower that goes away: the session stops by itself, nothing keeps running
         sid = httpx.post(f"{base}/live/sessions", json={"season": 2023, "event": "Monza", "speed": 1},
@@ -156,9 +157,10 @@ def test_real_server_reconnect_loses_nothing_and_idle_sessions_stop(synth):
 def test_redis_carries_sessions_between_workers(synth):
     home, _ = synth
     with redis_server() as (url, _):
-        env = service_env(home, REDIS_URL=url, F1A_LIVE_N_SIMS=20, F1A_LIVE_MAX_ADVISED=1)
+        env = service_env(home, F1A_INDEX_ON_START="false", REDIS_URL=url, F1A_LIVE_N_SIMS=20, F1A_LIVE_MAX_ADVISED=1)
         with api_server(env, workers=2) as base:
-            sid = httpx.post(f"{base}/live/sessions", json={"season": 2023, "event": "Bahrain", "speed": 0},
+            sid = httpx.post(f"{base}/live/sessions", json={"season": 2023, "event": "Bahrain", "speed": 0,
+                                                                           "from_lap": 42},
                              timeout=180).json()["id"]
             # new connections land on either worker: every one serves the whole stream
             for _ in range(4):
@@ -166,4 +168,4 @@ def test_redis_carries_sessions_between_workers(synth):
                     events = []
                     with c.stream("GET", f"{base}/live/{sid}/stream") as r:
                         events = parse_sse(r.iter_lines())
-                    assert [e["id"] for e in events] == list(range(1, TOTAL_LAPS + 2))
+                    assert [e["id"] for e in events] == list(range(42, TOTAL_LAPS + 2))
