@@ -148,6 +148,17 @@ def event_log_for(settings: Settings) -> EventLog:
     return RedisEventLog(url) if url else MemoryEventLog()
 
 
+def open_feed(settings: Settings, store, built, feed: str = "replay", *, speed: float = 60.0, from_lap: int = 1,
+              session_key: str | int | None = None):
+    """The feed of ``built``'s race: a replay of the stored race, or OpenF1 (``session_key``)."""
+    if feed == "replay":
+        return ReplayFeed(store, built.season, built.round, speed=speed, from_lap=from_lap)
+    if feed == "openf1":
+        return OpenF1Feed(settings.openf1_base_url, session_key=session_key or "latest",
+                          poll_s=settings.live_poll_s, total_laps=built.params.total_laps)
+    raise InvalidRequestError(f"Unknown feed {feed!r}; choose one of: {', '.join(FEEDS)}.")
+
+
 @dataclass
 class _Running:
     feed: object
@@ -208,11 +219,8 @@ class LiveSessions:
                     f"{len(alive)} live sessions are running (the limit, live_max_sessions); follow one of them "
                     f"({', '.join(alive)}) or try again when one ends.")
         built = raceday_build(self.models(), self.store, season, event)  # 404 on an unknown race
-        if feed == "replay":
-            source = ReplayFeed(self.store, built.season, built.round, speed=speed, from_lap=from_lap)
-        else:
-            source = OpenF1Feed(self.settings.openf1_base_url, session_key=session_key or "latest",
-                                poll_s=self.settings.live_poll_s, total_laps=built.params.total_laps)
+        source = open_feed(self.settings, self.store, built, feed, speed=speed, from_lap=from_lap,
+                           session_key=session_key)
         advisor = FieldAdvisor(built, n_sims=self.settings.live_n_sims, max_advised=self.settings.live_max_advised)
         sid = uuid.uuid4().hex[:12]
         meta = {"id": sid, "feed": feed, "season": built.season, "round": built.round, "event": built.event,

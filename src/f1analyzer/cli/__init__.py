@@ -21,6 +21,7 @@ from ..log import configure_logging, redact, register_secrets
 from . import bench as bench_cmds
 from . import circuit as circuit_cmds
 from . import data as data_cmds
+from . import follow as follow_cmds
 from . import knowledge as knowledge_cmds
 from . import models as models_cmds
 from . import serve as serve_cmds
@@ -63,6 +64,7 @@ serve_cmds.register(app)
 models_cmds.register(app)
 circuit_cmds.register(app)
 strategy_cmds.register(app)
+follow_cmds.register(app)
 app.add_typer(bench_cmds.app, name="bench")
 
 
