@@ -124,3 +124,34 @@ def test_no_calls_on_the_last_lap_and_a_summary_of_box_calls(env):
                {"lap": 12, "track_status": "GREEN", "calls": [{"driver": "D01", "call": BOX_NOW}]}]
     assert summarise_calls(history) == [{"lap": 11, "driver": "D01", "call": BOX_NOW, "compound": "HARD",
                                          "margin_places": 0.4, "source": "advisor", "track_status": "GREEN"}]
+
+
+@pytest.mark.realdata
+def test_jeddah_2024_safety_car_calls_to_box(tmp_path, data_dir):
+    """2024 Jeddah: the lap-7 Safety Car, under which 14 cars boxed. Replayed as live, the cars
+    given the full advice at the first SC snapshot are told to box under it, their rejoin under
+    the SC is priced with the SC loss, and the real stops of the next lap are in the feed."""
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+    from f1analyzer.simulation.scenario.build import build_race
+
+    store = RaceStore(tmp_path / "store")
+    [res] = ingest_files([data_dir / "laps" / "2024.csv.gz"], store)
+    assert res.ok
+    built = build_race(2024, "Jeddah", models=load_bundled_models(), store=store, pre_race=True)
+    advisor = FieldAdvisor(built, n_sims=100, max_advised=5)
+    snaps = {s.lap: s for s in ReplayFeed(store, 2024, "Jeddah", speed=0, from_lap=4).snapshots() if s.lap <= 7}
+    for lap in (4, 5):
+        advisor.update(snaps[lap])
+    out = advisor.update(snaps[6])
+    assert out["track_status"] == "SC"
+    rows = {c["driver"]: c for c in out["calls"]}
+    advised = [rows[d] for d in out["advised"]]
+    assert len(advised) == 5
+    assert sum(c["call"] == BOX_UNDER_SC for c in advised) >= 4
+    # the rejoin is priced with the SC loss (others staying out), cheaper than a green stop
+    green = stop_loss_s(built.params, TrackStatus.GREEN)
+    assert rows["VER"]["rejoin"]["pit_loss_s"] == pytest.approx(stop_loss_s(built.params, TrackStatus.SC), abs=1e-3)
+    assert rows["VER"]["rejoin"]["pit_loss_s"] < green - 5
+    assert {"VER", "LEC", "PIA", "ALO"} <= {c.driver for c in snaps[7].cars if c.in_pit}
