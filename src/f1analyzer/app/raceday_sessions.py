@@ -8,7 +8,7 @@ previous snapshot; "end" when the feed is over or the session stopped) appended 
 session's event log:
 
 * without Redis: in this process (:class:`MemoryEventLog`);
-* with ``REDIS_URL``: a Redis list per session (``f1a:live:<id>:events``) plus its metadata
+* with ``REDIS_URL``: a Redis sorted set per session (sorted by event id, ``f1a:live:<id>:events``) plus its metadata
   (``f1a:live:<id>:meta``), so every API worker serves every stream (:class:`RedisEventLog`);
   the worker that started the session runs its feed.
 
@@ -42,7 +42,9 @@ EVENTS_TTL_S = 6 * 3600
 
 
 class EventLog(Protocol):
-    """Where sessions' events and metadata live (memory or Redis)."""
+    """Where sessions' events and metadata live (memory or Redis); ``blocking``: reads do I/O."""
+
+    blocking: bool
 
     def append(self, sid: str, event: dict) -> None: ...
 
@@ -60,7 +62,9 @@ class EventLog(Protocol):
 
 
 class MemoryEventLog:
-    """In-process event log (one API worker)."""
+    """In-process event log (one API worker). Reads never block (no I/O)."""
+
+    blocking = False
 
     def __init__(self):
         self._events: dict[str, list[dict]] = {}
@@ -97,8 +101,12 @@ class MemoryEventLog:
 
 
 class RedisEventLog:
-    """Events in a Redis list per session, metadata in a key, last follower touch in a key:
-    every API worker reads every session. Redis failures surface as BackendUnavailableError."""
+    """Events in a Redis sorted set per session scored by event id (a reader fetches only the
+    events after its last id, however long the race), metadata in a key, last follower touch in
+    a key: every API worker reads every session. Redis failures surface as
+    BackendUnavailableError."""
+
+    blocking = True
 
     def __init__(self, url: str):
         import redis  # only when Redis is configured
@@ -117,12 +125,12 @@ class RedisEventLog:
 
     def append(self, sid, event):
         key = self._k(sid, "events")
-        self._do(lambda: (self._r.rpush(key, json.dumps(event, allow_nan=False)), self._r.expire(key, EVENTS_TTL_S)))
+        member = json.dumps(event, allow_nan=False)
+        self._do(lambda: (self._r.zadd(key, {member: int(event["id"])}), self._r.expire(key, EVENTS_TTL_S)))
 
     def read(self, sid, after_id=0):
-        rows = self._do(lambda: self._r.lrange(self._k(sid, "events"), 0, -1))
-        events = [json.loads(x) for x in rows]
-        return [e for e in events if e["id"] > after_id]
+        rows = self._do(lambda: self._r.zrangebyscore(self._k(sid, "events"), f"({int(after_id)}", "+inf"))
+        return [json.loads(x) for x in rows]
 
     def put_meta(self, sid, meta):
         self._do(lambda: (self._r.set(self._k(sid, "meta"), json.dumps(meta), ex=EVENTS_TTL_S),

@@ -86,7 +86,9 @@ async def stream(sid: str, request: Request, live: LiveDep,
         last, quiet_since = start, time.monotonic()
         yield "retry: 1000\n\n"
         while not await request.is_disconnected():
-            batch = await asyncio.to_thread(live.events_after, sid, last)
+            # the in-process log answers at once; Redis is I/O: off the event loop
+            batch = (await asyncio.to_thread(live.events_after, sid, last) if live.log.blocking
+                     else live.events_after(sid, last))
             for e in batch:
                 yield sse(e)
                 last = e["id"]
