@@ -89,6 +89,9 @@ def test_follow_a_replay_end_to_end(client):
         again = parse_sse(s.iter_lines())
     assert [e["id"] for e in again] == list(range(31, TOTAL_LAPS + 2))
     assert again[0] == events[30 - 24]
+    # a client that already has the end of a finished session is told not to reconnect
+    r = client.get(f"/live/{sid}/stream", headers={"Last-Event-ID": str(TOTAL_LAPS + 1)})
+    assert r.status_code == 204
 
 
 def test_errors_say_what_to_fix(client):

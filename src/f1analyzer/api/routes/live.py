@@ -20,7 +20,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from ...app.raceday_sessions import LiveSessions
 from ...app.requests import LiveSessionRequest
@@ -79,8 +79,11 @@ def sse(event: dict) -> str:
 async def stream(sid: str, request: Request, live: LiveDep,
                  last_event_id: Annotated[int | None, Header(alias="Last-Event-ID")] = None,
                  after: Annotated[int | None, Query(alias="last_event_id", ge=0)] = None) -> StreamingResponse:
-    await asyncio.to_thread(live.meta, sid)  # 404 before the stream starts
+    meta = await asyncio.to_thread(live.meta, sid)  # 404 before the stream starts
     start = last_event_id if last_event_id is not None else (after or 0)
+    if meta["state"] != "running" and start >= int(meta.get("last_id") or 0):
+        # the session is over and the client has everything: 204 tells EventSource not to reconnect
+        return Response(status_code=204)
 
     async def events():
         last, quiet_since = start, time.monotonic()
