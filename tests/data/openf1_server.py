@@ -99,13 +99,14 @@ class OpenF1Server:
     """State of the stand-in (see module docstring); ``requests`` logs every path served."""
 
     def __init__(self, records: dict, *, faults: dict[str, list[int]] | None = None, duplicate: bool = False,
-                 shuffle: bool = False, late: bool = False, retry_after: str = "0", seed: int = 0):
+                 shuffle: bool = False, late: bool = False, retry_after: str = "0", seed: int = 0,
+                 start_lap: int = 1):
         self.records = records
         self.faults = {k: list(v) for k, v in (faults or {}).items()}
         self.duplicate, self.shuffle, self.late = duplicate, shuffle, late
         self.retry_after = retry_after
         self.rng = random.Random(seed)
-        self.lap = 0
+        self.lap = start_lap - 1  # the first poll sees the race at the end of start_lap
         self.requests: list[str] = []
         self.lock = threading.Lock()
 
