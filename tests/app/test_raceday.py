@@ -155,3 +155,31 @@ def test_jeddah_2024_safety_car_calls_to_box(tmp_path, data_dir):
     assert rows["VER"]["rejoin"]["pit_loss_s"] == pytest.approx(stop_loss_s(built.params, TrackStatus.SC), abs=1e-3)
     assert rows["VER"]["rejoin"]["pit_loss_s"] < green - 5
     assert {"VER", "LEC", "PIA", "ALO"} <= {c.driver for c in snaps[7].cars if c.in_pit}
+
+
+def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
+    from f1analyzer.app.raceday import FIELD_SC_WINDOW_LAPS, PlanCache
+    from f1analyzer.simulation.planning.advisor import continuation_plan
+
+    _, built, snaps = env
+    params = built.params
+    cache = PlanCache(params)
+    s10, s11 = snapshot_state(built, snaps[10]), snapshot_state(built, snaps[11])
+    first = cache.plans(s10)
+    assert first == [continuation_plan(params, s10, i, sc_window_laps=FIELD_SC_WINDOW_LAPS) for i in range(20)]
+    second = cache.plans(s11)
+    reused = fresh = 0
+    for i in range(params.n_cars):
+        near = first[i].stops and first[i].stops[0][0] <= 11 + 3
+        same_tyres = (s10.compound[i], s10.stops_done[i]) == (s11.compound[i], s11.stops_done[i])
+        if same_tyres and not near and (11 + i) % PlanCache.REFRESH_LAPS:
+            assert second[i] is first[i]
+            reused += 1
+        else:
+            assert second[i] == continuation_plan(params, s11, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+            fresh += 1
+    assert reused and fresh
+    # under a Safety Car every plan is screened again
+    sc = snapshot_state(built, snaps[29])
+    assert cache.plans(sc) == [continuation_plan(params, sc, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+                               for i in range(20)]

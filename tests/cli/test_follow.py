@@ -14,11 +14,11 @@ def test_follow_replay_table_and_summary(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     monkeypatch.setenv("COLUMNS", "200")
     rc = main(["--home", str(home), "follow", "--season", "2023", "--event", "Monza", "--speed", "0",
-               "--from-lap", "27", "--driver", "d03", "--sims", "20", "--max-advised", "2"])
+               "--from-lap", "44", "--driver", "d03", "--sims", "20", "--max-advised", "2"])
     text = capsys.readouterr().out
     assert rc == 0
     assert "Italian Grand Prix 2023" in text and "lap 50/50" in text  # the last frame
-    assert "Calls to box for D03 (24 laps followed)" in text
+    assert "Calls to box for D03 (7 laps followed)" in text
 
     rc = main(["--home", str(home), "follow", "--season", "2023", "--event", "Monza", "--speed", "0",
                "--from-lap", "27", "--sims", "20", "--max-advised", "2", "--json"])

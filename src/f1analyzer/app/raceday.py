@@ -14,8 +14,9 @@ and computes, per running car:
 * **threats**: undercut from the car behind, undercut on the car ahead.
 
 Budget: a full-field update must fit well inside a lap (1 s p95 on a 2-core machine, see
-``benchmarks/bench_raceday.py``). The field's best remaining plans are screened once per lap
-(closed form, shared by every car); the full Monte Carlo advice then runs for at most
+``benchmarks/bench_raceday.py``). The field's best remaining plans (closed-form screen) are
+shared by every car and re-screened only where they may have changed (:class:`PlanCache`);
+the full Monte Carlo advice then runs for at most
 ``max_advised`` cars, those whose window is closest (under a SC/VSC: those for which the stop
 is cheapest, i.e. a free stop, nearest the front first). The other cars carry the screen's call
 (``source: "screen"``, no margin).
@@ -35,7 +36,15 @@ from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.state import RaceState
-from f1analyzer.simulation.planning.advisor import BOX_NOW, BOX_UNDER_SC, STAY_OUT, advise, continuation_plans
+from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.simulation.planning.advisor import (
+    BOX_NOW,
+    BOX_UNDER_SC,
+    STAY_OUT,
+    advise,
+    continuation_plan,
+    continuation_plans,
+)
 from f1analyzer.simulation.planning.rejoin import pit_threats, rejoin_projection
 from f1analyzer.simulation.scenario.build import BuiltRace
 
@@ -123,6 +132,39 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
     return state
 
 
+class PlanCache:
+    """Every car's best remaining plan, screened again only when it may have changed.
+
+    Screening the field is most of a lap's work, and a plan rarely changes from one lap to the
+    next: a car's plan is reused while its tyres, stops and the track status are unchanged and
+    its next stop is more than ``window_laps`` away; cars near their window, cars that stopped,
+    any SC/VSC lap and, in turn, a fifth of the field every lap (each car at least every 5 laps)
+    are screened afresh."""
+
+    REFRESH_LAPS = 5
+
+    def __init__(self, params):
+        self.params = params
+        self._plans: dict[int, tuple[tuple, Strategy]] = {}
+
+    def plans(self, state: RaceState, *, window_laps: int = 3) -> list[Strategy]:
+        out = []
+        green = TrackStatus(state.track_status) == TrackStatus.GREEN
+        for i in range(self.params.n_cars):
+            if state.retired[i]:
+                out.append(Strategy(str(state.compound[i]).upper()))
+                continue
+            key = (state.compound[i], int(state.stops_done[i]), tuple(state.used_names(i)))
+            prev = self._plans.get(i)
+            fresh = (prev is None or prev[0] != key or not green or (state.lap + i) % self.REFRESH_LAPS == 0
+                     or (prev[1].stops and prev[1].stops[0][0] <= state.lap + window_laps))
+            if fresh:
+                plan = continuation_plan(self.params, state, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+                self._plans[i] = (key, plan)
+            out.append(self._plans[i][1])
+        return out
+
+
 class FieldAdvisor:
     """Calls for the whole field of one race, one snapshot at a time (see module docstring).
 
@@ -142,6 +184,7 @@ class FieldAdvisor:
         self.window_laps = int(window_laps)
         self.seed = seed
         self.tracker = StateTracker()
+        self.plan_cache = PlanCache(built.params)
 
     def update(self, snap: RaceSnapshot) -> dict:
         """``{"lap", "track_status", "calls": [...], "latency_ms", ...}`` for ``snap`` (no calls
@@ -154,7 +197,8 @@ class FieldAdvisor:
                     "note": "no calls: the race is on its last lap or finished", "latency_ms": 0.0}
         state = snapshot_state(self.built, snap, self.tracker)
         calls = field_calls(self.built, state, n_sims=self.n_sims, max_advised=self.max_advised,
-                            window_laps=self.window_laps, seed=self.seed)
+                            window_laps=self.window_laps, seed=self.seed,
+                            plans=self.plan_cache.plans(state, window_laps=self.window_laps))
         return plain({"lap": snap.lap, "track_status": snap.track_status, "calls": calls,
                       "advised": [c["driver"] for c in sorted((c for c in calls if "advice_rank" in c),
                                                               key=lambda c: c["advice_rank"])],
@@ -162,10 +206,12 @@ class FieldAdvisor:
 
 
 def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_advised: int = 5,
-                window_laps: int = 3, seed: int = 0) -> list[dict]:
-    """One call per running car, in position order (see module docstring)."""
+                window_laps: int = 3, seed: int = 0, plans: list[Strategy] | None = None) -> list[dict]:
+    """One call per running car, in position order (see module docstring). ``plans``: every
+    car's best remaining plan when the caller has them (:class:`PlanCache`), else screened here."""
     params = built.params
-    plans = continuation_plans(params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+    if plans is None:
+        plans = continuation_plans(params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS)
     loss = stop_loss_s(params, state.track_status)
     neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
     running = sorted((i for i in range(params.n_cars) if not state.retired[i]), key=lambda i: state.position[i])
