@@ -183,3 +183,18 @@ def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
     sc = snapshot_state(built, snaps[29])
     assert cache.plans(sc) == [continuation_plan(params, sc, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
                                for i in range(20)]
+
+
+def test_advise_with_the_field_plans_given_is_the_same_advice(env):
+    """Race-day mode hands ``advise`` the field's plans screened once; the answer must not change."""
+    from f1analyzer.app.raceday import FIELD_SC_WINDOW_LAPS
+    from f1analyzer.simulation.planning.advisor import advise, continuation_plans
+
+    _, built, snaps = env
+    state = snapshot_state(built, snaps[14])
+    driver = snaps[14].cars[3].driver
+    a = advise(built.params, state, driver, n_sims=60, seed=1)
+    b = advise(built.params, state, driver, n_sims=60, seed=1,
+               field_plans=continuation_plans(built.params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS))
+    assert a.to_dict() == b.to_dict()
+    assert a.gain_vs_alternative_se > 0  # the options' finishing positions differ in some races
