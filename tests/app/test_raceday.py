@@ -198,3 +198,16 @@ def test_advise_with_the_field_plans_given_is_the_same_advice(env):
                field_plans=continuation_plans(built.params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS))
     assert a.to_dict() == b.to_dict()
     assert a.gain_vs_alternative_se > 0  # the options' finishing positions differ in some races
+
+
+def test_a_car_left_without_a_legal_plan_does_not_stop_the_calls(env):
+    """Lap 49 of 50 with a car that has run one compound only: no stop is possible any more and the
+    two-compound rule cannot be met. The update still answers for every car."""
+    _, built, snaps = env
+    snap = snaps[49]
+    odd = snap.cars[4]
+    cars = tuple(dataclasses.replace(c, compounds_used=(c.compound,), stops=0) if c is odd else c for c in snap.cars)
+    out = FieldAdvisor(built, n_sims=20, max_advised=2).update(dataclasses.replace(snap, cars=cars))
+    rows = {c["driver"]: c for c in out["calls"]}
+    assert len(rows) == 20 and rows[odd.driver]["call"] == STAY_OUT
+    assert rows[odd.driver]["plan"] == odd.compound[0]  # to the flag on the set it has

@@ -159,10 +159,32 @@ class PlanCache:
             fresh = (prev is None or prev[0] != key or not green or (state.lap + i) % self.REFRESH_LAPS == 0
                      or (prev[1].stops and prev[1].stops[0][0] <= state.lap + window_laps))
             if fresh:
-                plan = continuation_plan(self.params, state, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
-                self._plans[i] = (key, plan)
+                self._plans[i] = (key, self._plan(state, i))
             out.append(self._plans[i][1])
         return out
+
+
+    def _plan(self, state: RaceState, i: int) -> Strategy:
+        """The car's best remaining plan; when the tyre rules leave none (a set already past its
+        learned cap, e.g. after a red-flag change on lap 1), the plan the engine can still run:
+        to the flag on the current set, else a stop next lap onto the other dry compound."""
+        try:
+            return continuation_plan(self.params, state, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+        except InvalidRequestError:
+            pass
+        current = str(state.compound[i]).upper()
+        used = state.used_names(i)
+        candidates = [Strategy(current, (), FIELD_SC_WINDOW_LAPS)]
+        if state.lap + 1 <= self.params.total_laps - 1:
+            candidates += [Strategy(current, ((state.lap + 1, c),), FIELD_SC_WINDOW_LAPS)
+                           for c in self.params.dry_compounds if c != current]
+        for plan in candidates:
+            try:
+                plan.validate(self.params, from_lap=state.lap, compounds_used=used)
+                return plan
+            except InvalidRequestError:
+                continue
+        return candidates[-1]
 
 
 class FieldAdvisor:
@@ -195,10 +217,16 @@ class FieldAdvisor:
         if not 1 <= snap.lap <= params.total_laps - 1:
             return {"lap": snap.lap, "track_status": snap.track_status, "calls": [], "advised": [],
                     "note": "no calls: the race is on its last lap or finished", "latency_ms": 0.0}
-        state = snapshot_state(self.built, snap, self.tracker)
-        calls = field_calls(self.built, state, n_sims=self.n_sims, max_advised=self.max_advised,
-                            window_laps=self.window_laps, seed=self.seed,
-                            plans=self.plan_cache.plans(state, window_laps=self.window_laps))
+        try:
+            state = snapshot_state(self.built, snap, self.tracker)
+            calls = field_calls(self.built, state, n_sims=self.n_sims, max_advised=self.max_advised,
+                                window_laps=self.window_laps, seed=self.seed,
+                                plans=self.plan_cache.plans(state, window_laps=self.window_laps))
+        except InvalidRequestError as exc:  # a state the engine cannot race: this lap has no calls, the feed goes on
+            log.warning("race day %s lap %d: no calls (%s)", self.built.event, snap.lap, exc)
+            return {"lap": snap.lap, "track_status": snap.track_status, "calls": [], "advised": [],
+                    "note": f"no calls this lap: {exc}",
+                    "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return plain({"lap": snap.lap, "track_status": snap.track_status, "calls": calls,
                       "advised": [c["driver"] for c in sorted((c for c in calls if "advice_rank" in c),
                                                               key=lambda c: c["advice_rank"])],
