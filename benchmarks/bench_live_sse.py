@@ -24,24 +24,23 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.helpers import api_server, service_env  # noqa: E402
+from tests.helpers import api_server, service_env
 
 
 async def client(base: str, sid: str, out: dict, k: int) -> None:
     ids, times = [], {}
-    async with httpx.AsyncClient(timeout=None) as c:
-        async with c.stream("GET", f"{base}/live/{sid}/stream") as r:
-            cur = {}
-            async for line in r.aiter_lines():
-                if line == "" and "id" in cur:
-                    ids.append(int(cur["id"]))
-                    times[int(cur["id"])] = time.monotonic()
-                    if cur.get("event") == "end":
-                        break
-                    cur = {}
-                elif line and not line.startswith(":"):
-                    key, _, v = line.partition(": ")
-                    cur[key] = v
+    async with httpx.AsyncClient(timeout=None) as c, c.stream("GET", f"{base}/live/{sid}/stream") as r:
+        cur = {}
+        async for line in r.aiter_lines():
+            if line == "" and "id" in cur:
+                ids.append(int(cur["id"]))
+                times[int(cur["id"])] = time.monotonic()
+                if cur.get("event") == "end":
+                    break
+                cur = {}
+            elif line and not line.startswith(":"):
+                key, _, v = line.partition(": ")
+                cur[key] = v
     out[k] = (ids, times)
 
 

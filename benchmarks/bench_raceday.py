@@ -101,6 +101,10 @@ def quality(snaps: dict, updates: dict) -> dict:
     return out
 
 
+def _pct(tot: dict, a: str, b: str) -> str:
+    return f"{100 * tot.get(a, 0) / tot[b]:.0f}% of {tot[b]}" if tot.get(b) else "–"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--season", type=int, default=2024)
@@ -114,6 +118,7 @@ def main() -> None:
     data = os.environ.get("F1_DATA_DIR")
     if not data:
         sys.exit("set F1_DATA_DIR to the shared lap data")
+    from f1analyzer.errors import F1AnalyzerError
     from f1analyzer.simulation.backtest import train_models_before
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +147,7 @@ def main() -> None:
                 try:
                     snaps, updates, secs = replay_race(store, models, season, int(rnd), n_sims=args.n_sims,
                                                        max_advised=args.max_advised)
-                except Exception as exc:  # one race that cannot be built does not stop the season
+                except F1AnalyzerError as exc:  # one race that cannot be built does not stop the season
                     print(f"{season} R{rnd}: {exc}", file=sys.stderr)
                     continue
                 q = quality(snaps, updates)
@@ -154,11 +159,8 @@ def main() -> None:
             err = np.array(tot.get("rejoin_err", []))
             ms = np.array(secs_all) * 1000
 
-            def pct(a, b):
-                return f"{100 * tot.get(a, 0) / tot[b]:.0f}% of {tot[b]}" if tot.get(b) else "–"
-
-            print(f"| {season} | {tot.get('races', 0)} | {pct('sc_agree', 'sc_events')} | {pct('sc_car_agree', 'sc_cars')} "
-                  f"| {pct('stops_called', 'stops')} / {pct('stops_called_advised', 'stops_advised')} "
+            print(f"| {season} | {tot.get('races', 0)} | {_pct(tot, 'sc_agree', 'sc_events')} | {_pct(tot, 'sc_car_agree', 'sc_cars')} "
+                  f"| {_pct(tot, 'stops_called', 'stops')} / {_pct(tot, 'stops_called_advised', 'stops_advised')} "
                   f"| {np.median(err):.0f} / {np.percentile(err, 90):.0f} (n={err.size}) "
                   f"| {np.percentile(ms, 50):.0f} / {np.percentile(ms, 95):.0f} |")
 

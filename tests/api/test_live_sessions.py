@@ -20,7 +20,7 @@ from tests.models.test_fit_race_models import TOTAL_LAPS
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory):
     home = tmp_path_factory.mktemp("live_api")
-    store, models = strategy_env(home)
+    _, models = strategy_env(home)
     return home, models
 
 

@@ -15,7 +15,7 @@ import json
 import random
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,7 +23,7 @@ import pandas as pd
 
 from f1analyzer.data.feeds.replay import race_snapshots
 
-T0 = datetime(2023, 9, 3, 13, 0, tzinfo=timezone.utc)
+T0 = datetime(2023, 9, 3, 13, 0, tzinfo=UTC)
 STATUS_MESSAGES = {"SC": ("SafetyCar", None, "SAFETY CAR DEPLOYED"),
                    "VSC": ("SafetyCar", None, "VIRTUAL SAFETY CAR DEPLOYED"),
                    "RED": ("Flag", "RED", "RED FLAG"),
@@ -152,7 +152,7 @@ def openf1_server(state: OpenF1Server) -> Iterator[str]:
     """Serve ``state`` on a free loopback port; yields the base URL (``.../v1``)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             parts = urlsplit(self.path)
             name = parts.path.rstrip("/").rsplit("/", 1)[-1]
             query = parse_qsl(parts.query, keep_blank_values=True)

@@ -58,7 +58,7 @@ def _same_race(snaps, replay, first_lap: int = 1):
 
 def test_clean_feed_matches_the_replay_lap_by_lap(env):
     records, replay = env
-    snaps, feed, state, _ = _follow(records)
+    snaps, feed, _, _ = _follow(records)
     by_lap = _same_race(snaps, replay)
     assert snaps[-1].lap == 50 and feed.chequered()
     assert by_lap[10].season == 2023 and by_lap[10].event == "Italian Grand Prix"
@@ -69,10 +69,10 @@ def test_clean_feed_matches_the_replay_lap_by_lap(env):
 
 def test_duplicates_shuffled_and_late_records_change_nothing(env):
     records, replay = env
-    snaps, feed, _, _ = _follow(records, duplicate=True, shuffle=True)
+    snaps, _, _, _ = _follow(records, duplicate=True, shuffle=True)
     _same_race(snaps, replay)
     # pit and stint records one lap late: the in-lap is seen late, every later lap is right
-    snaps, feed, _, _ = _follow(records, late=True)
+    snaps, _, _, _ = _follow(records, late=True)
     last = {s.lap: s for s in snaps}
     for lap in range(3, 51):
         if not any(c.in_pit for c in replay[lap].cars) and not any(c.in_pit for c in replay[lap - 1].cars):
@@ -83,7 +83,7 @@ def test_duplicates_shuffled_and_late_records_change_nothing(env):
 def test_429_and_5xx_are_retried_honouring_retry_after(env):
     records, replay = env
     clock = FakeClock()
-    snaps, feed, state, clock = _follow(records, clock=clock, retry_after="7",
+    snaps, feed, _, clock = _follow(records, clock=clock, retry_after="7",
                                         faults={"intervals": [429, 500, 503], "laps": [502], "position": [429]})
     _same_race(snaps, replay)
     assert feed.retries == 5 and not feed.failed_polls
@@ -93,7 +93,7 @@ def test_429_and_5xx_are_retried_honouring_retry_after(env):
 
 def test_an_endpoint_down_for_a_whole_poll_is_skipped_then_caught_up(env):
     records, replay = env
-    snaps, feed, state, _ = _follow(records, faults={"position": [500] * 5})
+    snaps, feed, _, _ = _follow(records, faults={"position": [500] * 5})
     assert feed.failed_polls == {"position": 1}
     assert snaps[0].lap == 1  # lap 1 is still reported, from what the other endpoints gave
     _same_race(snaps[1:], replay, first_lap=2)  # the next poll has the positions again

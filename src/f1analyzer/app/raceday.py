@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass, field
 
 from f1analyzer.app.common import _build, _r, plain, unpack_models
-from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.app.live import _normalise
+from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.data.feeds.base import RaceSnapshot
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
@@ -126,7 +126,7 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
     state = RaceState(lap=int(snap.lap), position=pos, gap_to_leader_s=gaps, compound=comp, tyre_age_laps=age,
                       stops_done=stops, track_status=status, compounds_used=used, retired=retired)
     if status != TrackStatus.GREEN:
-        state.neutral_laps_remaining = max(int(round(_expected_laps(params, status))) - tracker.status_laps + 1, 1)
+        state.neutral_laps_remaining = max(round(_expected_laps(params, status)) - tracker.status_laps + 1, 1)
     _normalise(state, params, {})  # positions follow the gaps (a car in the pits drops back)
     state.validate(params)
     return state

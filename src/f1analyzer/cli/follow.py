@@ -8,7 +8,7 @@ At the end: the calls to box that were made, lap by lap.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console, Group
@@ -81,14 +81,14 @@ def follow(
     event: Annotated[str, typer.Option("--event", "-e", help="Round number, event name, circuit or location.")],
     speed: Annotated[float, typer.Option("--speed", help="Replay: race seconds per second (60 = a race minute "
                                                           "per second; 0 = as fast as possible).")] = 60.0,
-    driver: Annotated[Optional[str], typer.Option("--driver", "-d", help="Driver to follow (highlighted, with "
+    driver: Annotated[str | None, typer.Option("--driver", "-d", help="Driver to follow (highlighted, with "
                                                                           "rejoin and threats).")] = None,
     from_lap: Annotated[int, typer.Option("--from-lap", help="Replay: first lap shown.")] = 1,
     feed: Annotated[str, typer.Option("--feed", help=f"Where the race comes from: {', '.join(FEEDS)}.")] = "replay",
-    session_key: Annotated[Optional[str], typer.Option("--session-key", help="OpenF1 session (default latest).")] = None,
-    sims: Annotated[Optional[int], typer.Option("--sims", help="Monte Carlo races per option of each advised car "
+    session_key: Annotated[str | None, typer.Option("--session-key", help="OpenF1 session (default latest).")] = None,
+    sims: Annotated[int | None, typer.Option("--sims", help="Monte Carlo races per option of each advised car "
                                                                 "(default: live_n_sims).")] = None,
-    max_advised: Annotated[Optional[int], typer.Option("--max-advised", help="Cars given the full advice per lap "
+    max_advised: Annotated[int | None, typer.Option("--max-advised", help="Cars given the full advice per lap "
                                                                               "(default: live_max_advised).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="No table: print the summary of the calls as JSON.")] = False,
 ) -> None:

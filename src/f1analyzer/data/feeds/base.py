@@ -66,7 +66,7 @@ class RaceSnapshot:
                 "source": self.source, "seq": self.seq}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RaceSnapshot":
+    def from_dict(cls, d: dict) -> RaceSnapshot:
         cars = tuple(CarSnapshot(**{**c, "compounds_used": tuple(c.get("compounds_used") or ())})
                      for c in d["cars"])
         return cls(season=int(d["season"]), round=int(d["round"]), event=str(d["event"]),

@@ -41,9 +41,9 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import httpx
-from urllib.parse import quote
 
 from ...errors import BackendUnavailableError
 from ...log import get_logger
@@ -54,14 +54,14 @@ log = get_logger("data.feeds.openf1")
 DEFAULT_BASE_URL = "https://api.openf1.org/v1"
 DATED = ("position", "intervals", "race_control", "weather", "pit")
 RETRY_STATUS = {429, 500, 502, 503, 504}
-_LAPPED = re.compile(r"\+\s*\d+\s*LAP", re.I)
+_LAPPED = re.compile(r"\+\s*\d+\s*LAP", re.IGNORECASE)
 
 
 def _parse_date(s) -> datetime | None:
     if not s:
         return None
     try:
-        return datetime.fromisoformat(str(s).replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(s))  # Python 3.11 reads "Z" too
     except ValueError:
         return None
 

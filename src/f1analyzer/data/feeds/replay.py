@@ -70,7 +70,7 @@ def race_snapshots(laps: pd.DataFrame, info: dict, *, source: str = "replay") ->
             else:
                 behind.append((-min(last_lap[d], lap), d))
         order = [d for _, d in sorted(running)] + [d for _, d in sorted(behind)] + [d for _, d in sorted(retired)]
-        times = dict((d, t) for t, d in running)
+        times = {d: t for t, d in running}
         out_set = {d for _, d in retired}
         for pos, d in enumerate(order, start=1):
             cars.append(_car(by_driver[d], d, lap, pos, times.get(d), t_lead, d in out_set))
