@@ -187,6 +187,18 @@ class Settings(BaseSettings):
     llm_max_concurrency: int = Field(
         default=4, ge=1, le=64, description="LLM calls in flight at once (per process).")
 
+    # --- race-day mode (docs/RACEDAY.md) ----------------------------------------------------------
+    live_max_sessions: int = Field(default=4, ge=1, le=64,
+                                   description="Live sessions (followed feeds) running at once per API worker.")
+    live_idle_s: float = Field(default=60.0, gt=0,
+                               description="A live session nobody follows for this long stops its feed.")
+    live_n_sims: int = Field(default=100, ge=10, le=2000,
+                             description="Monte Carlo races per option of each car given the full advice.")
+    live_max_advised: int = Field(default=5, ge=0, le=20,
+                                  description="Cars given the full Monte Carlo advice per lap (others: the screen).")
+    live_poll_s: float = Field(default=4.0, gt=0, description="Seconds between OpenF1 polls.")
+    openf1_base_url: str = Field(default="https://api.openf1.org/v1", description="OpenF1 REST API root.")
+
     # --- model registry ----------------------------------------------------------------------
     model_store: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None

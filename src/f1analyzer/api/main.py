@@ -22,7 +22,7 @@ from .middleware import attach_services, install_service_layers, shutdown_servic
 from ..app.housekeeping import clean_stale_temp_files
 from ..app.knowledge import ensure_index_async
 from ..app.services import Services
-from .routes import admin, circuits, health, predict, query, races, strategy, web
+from .routes import admin, circuits, health, live, predict, query, races, strategy, web
 from .state import AppState
 
 log = get_logger("api")
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(strategy.router)
     app.include_router(query.router)
     app.include_router(admin.router)
+    app.include_router(live.router)
     app.include_router(metrics.router)
     web.install(app)  # the dashboard: GET / and /static
     return app

@@ -435,3 +435,19 @@ class ReindexRequest(OperationRequest):
     """``POST /admin/reindex``."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------------------ race day
+class LiveSessionRequest(OperationRequest):
+    """``POST /live/sessions``: start following a race (docs/RACEDAY.md)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    feed: Literal["replay", "openf1"] = Field(default="replay", description="Where the race comes from.")
+    season: int = Season
+    event: EventName = Event
+    speed: float = Field(default=60.0, ge=0, le=100_000,
+                         description="Replay: race seconds per second (60 = a race minute per second; 0 = no waits).")
+    from_lap: int = Field(default=1, ge=1, le=100, description="Replay: first lap emitted.")
+    session_key: str | None = Field(default=None, max_length=20, pattern="^(latest|[0-9]+)$",
+                                    description="OpenF1: the session followed (default: latest).")

@@ -8,9 +8,10 @@ import {
   COMPOUNDS, DASHES, PALETTE, compoundKey, compoundStyle, groupBy, histogramChart, lineChart,
   niceTicks, planChart, quantile, statusBands, strategyChart,
 } from "./charts.js";
+import { initRaceDay } from "./raceday.js";
 
 const DEFAULT_FUEL_S_PER_LAP = 0.06;
-const TABS = ["race", "lab", "live", "ask"];
+const TABS = ["race", "lab", "live", "raceday", "ask"];
 const DEFAULT_HIGHLIGHT = 5;
 
 const state = {
@@ -953,6 +954,7 @@ function bind() {
   $("#whatif-form").addEventListener("submit", submitWhatIf);
   $("#live-form").addEventListener("submit", submitLive);
   $("#ask-form").addEventListener("submit", submitAsk);
+  initRaceDay({ api, compoundChip, message, currentRace: () => (state.race ? { season: state.race.season, round: state.race.round } : null) });
   $("#live-driver").addEventListener("change", prefillLive);
   $("#live-lap").addEventListener("change", prefillLive);
   window.addEventListener("hashchange", () => { route().catch(fail); });

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.draws import draw
@@ -135,6 +137,9 @@ class Advice:
     options: list[AdviceOption] = field(default_factory=list)
     #: the race's tyre rules every option keeps (event limits, learned stint limits)
     rules: list[str] = field(default_factory=list)
+    #: Monte Carlo standard error of ``gain_vs_alternative`` (places; the options share random
+    #: numbers, so it is the spread of the per-race difference, not of each option alone)
+    gain_vs_alternative_se: float = float("nan")
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -150,8 +155,13 @@ def advise(
     n_sims: int = 400,
     seed: int | None = 0,
     field_sc_window_laps: int = 3,
+    field_plans: list[Strategy] | None = None,
 ) -> Advice:
-    """BOX_NOW / STAY_OUT / BOX_UNDER_SC for ``driver`` from ``state`` (see module docstring)."""
+    """BOX_NOW / STAY_OUT / BOX_UNDER_SC for ``driver`` from ``state`` (see module docstring).
+
+    ``field_plans``: every car's remaining plan when the caller already has them
+    (:func:`continuation_plans` with ``field_sc_window_laps``; race-day mode advises the whole
+    field from one state and screens it once)."""
     race.validate()
     state.validate(race)
     i = race.car_index(driver)
@@ -159,7 +169,8 @@ def advise(
         raise InvalidRequestError(f"{race.drivers[i]} has retired; advice needs a running car.")
     if n_sims < 1:
         raise InvalidRequestError(f"n_sims must be at least 1, got {n_sims}.")
-    field_plans = continuation_plans(race, state, sc_window_laps=field_sc_window_laps)
+    if field_plans is None:
+        field_plans = continuation_plans(race, state, sc_window_laps=field_sc_window_laps)
     options: list[tuple[str, Strategy, str | None, bool]] = []
     try:
         options.append((STAY_OUT, continuation_plan(race, state, i, first_stop_min=state.lap + 2),
@@ -188,7 +199,9 @@ def advise(
     apply_state_status(draws, state, race.total_laps)
     results = simulate_groups(race, groups, draws, state=state)
     scored = []
+    finish = {}
     for (label, plan, comp, to_flag), res in zip(options, results):
+        finish[label] = res.finish_position[:, i].astype(float)
         scored.append(AdviceOption(label, plan, res.expected_position(i), res.prob_gain_positions(i),
                                    float(res.time_quantiles(i, (0.5,))[0]), compound=comp,
                                    to_flag=to_flag, outcomes=res.outcomes(i)))
@@ -199,6 +212,8 @@ def advise(
     action = (BOX_UNDER_SC if neutral else BOX_NOW) if boxing else STAY_OUT
     others = [o for o in scored if (o.label != STAY_OUT) != boxing]
     alt = others[0].expected_position - best.expected_position if others else float("nan")
+    diff = finish[others[0].label] - finish[best.label] if others else None
+    se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff is not None and diff.size > 1 else float("nan")
     current = int(state.position[i])
     log.debug("advise %s lap %d: %s", race.drivers[i], state.lap, action)
     return Advice(
@@ -207,5 +222,5 @@ def advise(
         current_position=current, expected_position=best.expected_position,
         expected_positions_gained=float(current - best.expected_position),
         prob_gain=best.prob_gain, gain_vs_alternative=float(alt), options=scored,
-        rules=race.rules.describe(),
+        rules=race.rules.describe(), gain_vs_alternative_se=se,
     )

@@ -1,0 +1,213 @@
+"""Race-day calls: a snapshot becomes a race state, every running car gets a call, a rejoin and
+threats (synthetic store; the pre-race build, as the optimiser uses)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from f1analyzer.app.raceday import (
+    BOX_IN,
+    FieldAdvisor,
+    StateTracker,
+    raceday_build,
+    snapshot_state,
+    summarise_calls,
+)
+from f1analyzer.data.feeds.replay import ReplayFeed
+from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.core.pitloss import stop_loss_s
+from f1analyzer.simulation.planning.advisor import BOX_NOW, BOX_UNDER_SC, STAY_OUT
+from tests.factories import strategy_env
+from tests.models.test_fit_race_models import TOTAL_LAPS
+
+CALLS = {BOX_NOW, BOX_UNDER_SC, STAY_OUT, BOX_IN}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    store, models = strategy_env(tmp_path_factory.mktemp("raceday"))
+    built = raceday_build(models, store, 2023, "Monza")
+    snaps = {s.lap: s for s in ReplayFeed(store, 2023, "Monza", speed=0).snapshots()}
+    return store, built, snaps
+
+
+def test_pre_race_build_saw_no_race_of_its_own(env):
+    _, built, _ = env
+    assert built.pre_race and built.data_used.get("cutoff") is not None
+
+
+def test_snapshot_state_follows_the_feed(env):
+    _, built, snaps = env
+    params = built.params
+    snap = snaps[20]
+    state = snapshot_state(built, snap)
+    for c in snap.cars:
+        i = params.car_index(c.driver)
+        assert state.position[i] == c.position
+        assert state.gap_to_leader_s[i] == pytest.approx(c.gap_to_leader_s, abs=params.min_gap_s + 1e-6)
+        assert (state.compound[i], state.tyre_age_laps[i], state.stops_done[i]) == (c.compound, c.tyre_life, c.stops)
+    assert state.track_status == TrackStatus.GREEN and state.lap == 20
+
+
+def test_a_car_in_the_pits_drops_back_by_the_stop_loss(env):
+    _, built, snaps = env
+    params = built.params
+    lap, car = next((lap, c) for lap, s in sorted(snaps.items()) for c in s.cars if c.in_pit and c.position <= 5)
+    state = snapshot_state(built, snaps[lap])
+    i = params.car_index(car.driver)
+    loss = stop_loss_s(params, TrackStatus.GREEN if snaps[lap].track_status == "GREEN" else TrackStatus.SC)
+    lead = min(g for g, r in zip(state.gap_to_leader_s, state.retired) if not r)
+    assert state.gap_to_leader_s[i] + lead == pytest.approx(car.gap_to_leader_s + loss, abs=0.5)
+    assert state.position[i] > car.position and state.tyre_age_laps[i] == 0
+
+
+def test_missing_cars_retire_and_unknown_compounds_keep_the_last_known(env):
+    _, built, snaps = env
+    snap = snaps[20]
+    first, second = snap.cars[0], snap.cars[1]
+    tracker = StateTracker()
+    tracker.update(snap)
+    changed = dataclasses.replace(snap, cars=(dataclasses.replace(first, compound=None, tyre_life=None),
+                                              *snap.cars[2:]), lap=21)
+    state = snapshot_state(built, changed, tracker)
+    i, j = built.params.car_index(first.driver), built.params.car_index(second.driver)
+    assert state.compound[i] == first.compound and state.tyre_age_laps[i] == 0
+    assert state.retired[j] and state.position[j] == 20
+
+
+def test_every_running_car_gets_a_call_a_rejoin_and_threats(env):
+    _, built, snaps = env
+    advisor = FieldAdvisor(built, n_sims=40, max_advised=3)
+    out = advisor.update(snaps[12])
+    assert [c["position"] for c in out["calls"]] == list(range(1, 21))
+    assert 1 <= len(out["advised"]) <= 3
+    for c in out["calls"]:
+        assert c["call"] in CALLS
+        assert 1 <= c["rejoin"]["rejoin_position"] <= 20
+        assert c["rejoin"]["rejoin_position"] >= c["position"] or c["rejoin"]["free_stop"]
+        assert len(c["threats"]) == (1 if c["position"] in (1, 20) else 2)
+        if c["source"] == "advisor":
+            assert c["margin_places"] is not None and c["margin_se"] >= 0
+        else:
+            assert c["margin_places"] is None
+        if c["call"] == BOX_IN:
+            assert 2 <= c["box_in_laps"] <= advisor.window_laps
+    # the same snapshot gives the same calls (seeded)
+    again = FieldAdvisor(built, n_sims=40, max_advised=3).update(snaps[12])
+    assert [c["call"] for c in again["calls"]] == [c["call"] for c in out["calls"]]
+
+
+def test_under_the_safety_car_free_stops_are_advised_first(env):
+    _, built, snaps = env
+    advisor = FieldAdvisor(built, n_sims=40, max_advised=4)
+    for lap in range(25, 30):
+        out = advisor.update(snaps[lap])
+    assert out["track_status"] == "SC" and advisor.tracker.status_laps == 1
+    rows = {c["driver"]: c for c in out["calls"]}
+    advised = [rows[d] for d in out["advised"]]
+    free = [c for c in out["calls"] if c["rejoin"]["free_stop"]]
+    assert len(advised) == min(4, len(out["calls"]))
+    assert free  # the last car at least loses no place
+    assert advised[0]["rejoin"]["free_stop"]
+    assert all(c["call"] != BOX_NOW for c in out["calls"])  # a stop now is a stop under the SC
+
+
+def test_no_calls_on_the_last_lap_and_a_summary_of_box_calls(env):
+    _, built, snaps = env
+    advisor = FieldAdvisor(built, n_sims=20, max_advised=2)
+    assert advisor.update(snaps[TOTAL_LAPS])["calls"] == []
+    history = [{"lap": 10, "track_status": "GREEN", "calls": [{"driver": "D01", "call": STAY_OUT}]},
+               {"lap": 11, "track_status": "GREEN", "calls": [{"driver": "D01", "call": BOX_NOW, "next_compound": "HARD",
+                                                               "margin_places": 0.4, "source": "advisor"}]},
+               {"lap": 12, "track_status": "GREEN", "calls": [{"driver": "D01", "call": BOX_NOW}]}]
+    assert summarise_calls(history) == [{"lap": 11, "driver": "D01", "call": BOX_NOW, "compound": "HARD",
+                                         "margin_places": 0.4, "source": "advisor", "track_status": "GREEN"}]
+
+
+@pytest.mark.realdata
+def test_jeddah_2024_safety_car_calls_to_box(tmp_path, data_dir):
+    """2024 Jeddah: the lap-7 Safety Car, under which 14 cars boxed. Replayed as live, the cars
+    given the full advice at the first SC snapshot are told to box under it, their rejoin under
+    the SC is priced with the SC loss, and the real stops of the next lap are in the feed."""
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+    from f1analyzer.simulation.scenario.build import build_race
+
+    store = RaceStore(tmp_path / "store")
+    [res] = ingest_files([data_dir / "laps" / "2024.csv.gz"], store)
+    assert res.ok
+    built = build_race(2024, "Jeddah", models=load_bundled_models(), store=store, pre_race=True)
+    advisor = FieldAdvisor(built, n_sims=100, max_advised=5)
+    snaps = {s.lap: s for s in ReplayFeed(store, 2024, "Jeddah", speed=0, from_lap=4).snapshots() if s.lap <= 7}
+    for lap in (4, 5):
+        advisor.update(snaps[lap])
+    out = advisor.update(snaps[6])
+    assert out["track_status"] == "SC"
+    rows = {c["driver"]: c for c in out["calls"]}
+    advised = [rows[d] for d in out["advised"]]
+    assert len(advised) == 5
+    assert sum(c["call"] == BOX_UNDER_SC for c in advised) >= 4
+    # the rejoin is priced with the SC loss (others staying out), cheaper than a green stop
+    green = stop_loss_s(built.params, TrackStatus.GREEN)
+    assert rows["VER"]["rejoin"]["pit_loss_s"] == pytest.approx(stop_loss_s(built.params, TrackStatus.SC), abs=1e-3)
+    assert rows["VER"]["rejoin"]["pit_loss_s"] < green - 5
+    assert {"VER", "LEC", "PIA", "ALO"} <= {c.driver for c in snaps[7].cars if c.in_pit}
+
+
+def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
+    from f1analyzer.app.raceday import FIELD_SC_WINDOW_LAPS, PlanCache
+    from f1analyzer.simulation.planning.advisor import continuation_plan
+
+    _, built, snaps = env
+    params = built.params
+    cache = PlanCache(params)
+    s10, s11 = snapshot_state(built, snaps[10]), snapshot_state(built, snaps[11])
+    first = cache.plans(s10)
+    assert first == [continuation_plan(params, s10, i, sc_window_laps=FIELD_SC_WINDOW_LAPS) for i in range(20)]
+    second = cache.plans(s11)
+    reused = fresh = 0
+    for i in range(params.n_cars):
+        near = first[i].stops and first[i].stops[0][0] <= 11 + 3
+        same_tyres = (s10.compound[i], s10.stops_done[i]) == (s11.compound[i], s11.stops_done[i])
+        if same_tyres and not near and (11 + i) % PlanCache.REFRESH_LAPS:
+            assert second[i] is first[i]
+            reused += 1
+        else:
+            assert second[i] == continuation_plan(params, s11, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+            fresh += 1
+    assert reused and fresh
+    # under a Safety Car every plan is screened again
+    sc = snapshot_state(built, snaps[29])
+    assert cache.plans(sc) == [continuation_plan(params, sc, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+                               for i in range(20)]
+
+
+def test_advise_with_the_field_plans_given_is_the_same_advice(env):
+    """Race-day mode hands ``advise`` the field's plans screened once; the answer must not change."""
+    from f1analyzer.app.raceday import FIELD_SC_WINDOW_LAPS
+    from f1analyzer.simulation.planning.advisor import advise, continuation_plans
+
+    _, built, snaps = env
+    state = snapshot_state(built, snaps[14])
+    driver = snaps[14].cars[3].driver
+    a = advise(built.params, state, driver, n_sims=60, seed=1)
+    b = advise(built.params, state, driver, n_sims=60, seed=1,
+               field_plans=continuation_plans(built.params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS))
+    assert a.to_dict() == b.to_dict()
+    assert a.gain_vs_alternative_se > 0  # the options' finishing positions differ in some races
+
+
+def test_a_car_left_without_a_legal_plan_does_not_stop_the_calls(env):
+    """Lap 49 of 50 with a car that has run one compound only: no stop is possible any more and the
+    two-compound rule cannot be met. The update still answers for every car."""
+    _, built, snaps = env
+    snap = snaps[49]
+    odd = snap.cars[4]
+    cars = tuple(dataclasses.replace(c, compounds_used=(c.compound,), stops=0) if c is odd else c for c in snap.cars)
+    out = FieldAdvisor(built, n_sims=20, max_advised=2).update(dataclasses.replace(snap, cars=cars))
+    rows = {c["driver"]: c for c in out["calls"]}
+    assert len(rows) == 20 and rows[odd.driver]["call"] == STAY_OUT
+    assert rows[odd.driver]["plan"] == odd.compound[0]  # to the flag on the set it has
