@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from f1analyzer.app.knowledge import rebuild_index_aside
-from f1analyzer.app.requests import IngestRequest, TrainRequest
+from f1analyzer.app.requests import IngestRequest, StrategyBatchJobRequest, TrainRequest
 from f1analyzer.app.services import Services
 from f1analyzer.data.files import is_lap_file
 from f1analyzer.data.ingest import ingest_files
@@ -194,3 +194,18 @@ def build_knowledge_index(settings, progress=None) -> tuple[bool, str]:
     """
     result = build_index(settings, progress=progress)
     return True, f"knowledge index built ({result})" if result is not None else "knowledge index built"
+
+
+def run_strategy_batch(services: Services, req: StrategyBatchJobRequest, *,
+                       check: Callable[[], None] | None = None) -> dict:
+    """A strategy batch too large for one HTTP request, one task per race on the configured
+    executor (``F1A_EXECUTOR``; see :mod:`f1analyzer.app.batch.strategy_batch`). ``check`` stops it
+    between races (``DELETE /admin/jobs/{id}``, the job timeout)."""
+    # the executors start worker processes or join Ray: imported only when a batch job runs
+    from f1analyzer.app.batch.strategy_batch import strategy_batch
+    from f1analyzer.app.executors import make_executor
+
+    s = services.settings
+    with make_executor(s.executor, workers=s.executor_workers, ray_address=s.ray_address) as executor:
+        return strategy_batch(req.requests, store=services.store, models=services.model_set(),
+                              executor=executor, check=check)

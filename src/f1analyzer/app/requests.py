@@ -170,10 +170,27 @@ class GenerateRequest(OperationRequest):
         return self.n_sims * N_FINALISTS
 
 
+#: most generate requests one ``POST /strategy/batch`` answers inside the HTTP request
+BATCH_MAX_REQUESTS = 10
+#: most generate requests of one ``POST /admin/strategy/batch`` job
+JOB_BATCH_MAX_REQUESTS = 2000
+
+
 class BatchRequest(OperationRequest):
     """``POST /strategy/batch``."""
 
-    requests: list[GenerateRequest] = Field(min_length=1, max_length=10)
+    requests: list[GenerateRequest] = Field(
+        min_length=1, description=f"At most {BATCH_MAX_REQUESTS}; larger batches run as an admin job "
+        "(POST /admin/strategy/batch).")
+
+    @field_validator("requests")
+    @classmethod
+    def _at_most(cls, v: list) -> list:
+        if len(v) > BATCH_MAX_REQUESTS:
+            raise ValueError(
+                f"a batch holds at most {BATCH_MAX_REQUESTS} requests (got {len(v)}); larger batches run "
+                "as a background job on the batch executor: POST /admin/strategy/batch with an admin key")
+        return v
 
     def simulated_races(self) -> int:
         return sum(r.simulated_races() for r in self.requests)
@@ -451,3 +468,10 @@ class LiveSessionRequest(OperationRequest):
     from_lap: int = Field(default=1, ge=1, le=100, description="Replay: first lap emitted.")
     session_key: str | None = Field(default=None, max_length=20, pattern="^(latest|[0-9]+)$",
                                     description="OpenF1: the session followed (default: latest).")
+
+
+class StrategyBatchJobRequest(OperationRequest):
+    """``POST /admin/strategy/batch``: a strategy batch too large for one HTTP request."""
+
+    requests: list[GenerateRequest] = Field(min_length=1, max_length=JOB_BATCH_MAX_REQUESTS,
+                                            description="Generate requests; answered in this order.")

@@ -11,11 +11,18 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 from starlette.exceptions import HTTPException
 
-from ...app.admin import ingest_paths, run_ingest, run_reindex, run_train
+from ...app.admin import ingest_paths, run_ingest, run_reindex, run_strategy_batch, run_train
 from ...errors import NotFoundError
 from ..deps import StateDep
 from ..jobs import JobConflict, JobQueueFull
-from ..schemas.admin import IngestRequest, JobAccepted, JobStatus, ReindexRequest, TrainRequest
+from ..schemas.admin import (
+    IngestRequest,
+    JobAccepted,
+    JobStatus,
+    ReindexRequest,
+    StrategyBatchJobRequest,
+    TrainRequest,
+)
 from ..security import AdminKeyDep
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses={
@@ -57,6 +64,16 @@ def reindex(state: StateDep, who: AdminKeyDep,
             body: Annotated[ReindexRequest | None, Body()] = None) -> JobAccepted:
     return _submit(state, "reindex", lambda check: run_reindex(state.services, check=check), {}, who,
                    stoppable=True)
+
+
+@router.post("/strategy/batch", response_model=JobAccepted, status_code=202,
+             summary="A strategy batch larger than /strategy/batch allows, in the background")
+def strategy_batch(state: StateDep, who: AdminKeyDep, body: StrategyBatchJobRequest) -> JobAccepted:
+    """Up to 2,000 generate requests, one task per race on the batch executor (``F1A_EXECUTOR``);
+    the job's ``result`` holds the answers in request order, as ``/strategy/batch`` would."""
+    return _submit(state, "strategy_batch",
+                   lambda check: run_strategy_batch(state.services, body, check=check),
+                   {"requests": len(body.requests)}, who, stoppable=True)
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status of a background job")

@@ -7,12 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ...app.requests import IngestRequest, ReindexRequest, TrainRequest  # noqa: F401 - re-exported
+from ...app.requests import (  # noqa: F401 - re-exported
+    IngestRequest,
+    ReindexRequest,
+    StrategyBatchJobRequest,
+    TrainRequest,
+)
 
 
 class JobAccepted(BaseModel):
     job_id: str
-    kind: Literal["ingest", "train", "reindex"]
+    kind: Literal["ingest", "train", "reindex", "strategy_batch"]
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     status_url: str
 
