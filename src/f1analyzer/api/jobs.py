@@ -138,7 +138,8 @@ class JobManager:
     def get(self, job_id: str) -> dict | None:
         job = self._jobs.get(job_id)
         if job is not None:
-            return job.to_dict()
+            with self._lock:  # a record is read whole, never half-way through its update
+                return job.to_dict()
         if self.cache is not None:
             try:
                 return self.cache.get(self._key(job_id))
@@ -282,24 +283,28 @@ class JobManager:
         self._mirror(job)
         t0 = time.perf_counter()
         log.info("job %s (%s) started", job.id, job.kind)
+        # the outcome is collected first and published at once (under the lock), so a reader never
+        # sees a finished status without its finish time, result or error
+        result, error = None, None
         try:
-            result = fn(self._checker(job)) if job.stoppable else fn()
-            job.result = _jsonable(result) if result is not None else {}
-            job.status = "succeeded"
+            out = fn(self._checker(job)) if job.stoppable else fn()
+            result, status = (_jsonable(out) if out is not None else {}), "succeeded"
         except JobStopped as exc:
             partial = exc.details.get("partial")
-            job.result = _jsonable(partial) if partial is not None else None
-            job.status = "failed" if exc.timed_out else "cancelled"
-            job.error = exc.message
+            result = _jsonable(partial) if partial is not None else None
+            status, error = ("failed" if exc.timed_out else "cancelled"), exc.message
             log.warning("job %s (%s) stopped: %s", job.id, job.kind, exc.message)
         except F1AnalyzerError as exc:
-            job.error, job.status = exc.message, "failed"
+            error, status = exc.message, "failed"
             log.warning("job %s (%s) failed: %s", job.id, job.kind, exc.message)
         except Exception as exc:  # noqa: BLE001 - recorded, never crashes the worker
-            job.error, job.status = f"{type(exc).__name__}: {exc}", "failed"
+            error, status = f"{type(exc).__name__}: {exc}", "failed"
             log.error("job %s (%s) failed\n%s", job.id, job.kind, traceback.format_exc())
-        job.finished_at = _now()
-        job.duration_s = round(time.perf_counter() - t0, 3)
+        with self._lock:
+            job.result, job.error = result, error
+            job.finished_at = _now()
+            job.duration_s = round(time.perf_counter() - t0, 3)
+            job.status = status
         self._mirror(job)
         record_job(job.kind, job.status)
         log.info("job %s (%s) %s in %.1f s", job.id, job.kind, job.status, job.duration_s)

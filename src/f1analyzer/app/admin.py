@@ -203,7 +203,7 @@ def run_strategy_batch(services: Services, req: StrategyBatchJobRequest, *,
     between races (``DELETE /admin/jobs/{id}``, the job timeout)."""
     # the executors start worker processes or join Ray: imported only when a batch job runs
     from f1analyzer.app.batch.strategy_batch import strategy_batch
-    from f1analyzer.app.executors import make_executor
+    from f1analyzer.app.executors import make_executor  # (same reason: worker processes, Ray)
 
     s = services.settings
     with make_executor(s.executor, workers=s.executor_workers, ray_address=s.ray_address) as executor:

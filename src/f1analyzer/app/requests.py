@@ -172,8 +172,9 @@ class GenerateRequest(OperationRequest):
 
 #: most generate requests one ``POST /strategy/batch`` answers inside the HTTP request
 BATCH_MAX_REQUESTS = 10
-#: most generate requests of one ``POST /admin/strategy/batch`` job
-JOB_BATCH_MAX_REQUESTS = 2000
+#: most generate requests of one ``POST /admin/strategy/batch`` job (ten races of a full field;
+#: whole seasons are ``f1analyzer season-preview``'s work)
+JOB_BATCH_MAX_REQUESTS = 200
 
 
 class BatchRequest(OperationRequest):

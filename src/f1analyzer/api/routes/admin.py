@@ -69,7 +69,7 @@ def reindex(state: StateDep, who: AdminKeyDep,
 @router.post("/strategy/batch", response_model=JobAccepted, status_code=202,
              summary="A strategy batch larger than /strategy/batch allows, in the background")
 def strategy_batch(state: StateDep, who: AdminKeyDep, body: StrategyBatchJobRequest) -> JobAccepted:
-    """Up to 2,000 generate requests, one task per race on the batch executor (``F1A_EXECUTOR``);
+    """Up to 200 generate requests (a whole season: `f1analyzer season-preview`), one task per race on the batch executor (``F1A_EXECUTOR``);
     the job's ``result`` holds the answers in request order, as ``/strategy/batch`` would."""
     return _submit(state, "strategy_batch",
                    lambda check: run_strategy_batch(state.services, body, check=check),
