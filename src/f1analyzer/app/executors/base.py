@@ -102,6 +102,20 @@ class Executor(Protocol):
         ...
 
 
+class ClosingExecutor:
+    """``with make_executor(...) as ex:`` for every executor: ``close()`` on the way out
+    (subclasses release what they started; nothing by default)."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def check_keys(tasks: Sequence[Task]) -> None:
     """Keys name results and seeds: two tasks with one key would be indistinguishable."""
     seen: set[str] = set()

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from .base import Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
+from .base import ClosingExecutor, Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
 
 #: the worker's copy of ``shared`` (set once by the pool initializer)
 _SHARED: Mapping[str, Any] = {}
@@ -48,7 +48,7 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 
 
-class LocalExecutor:
+class LocalExecutor(ClosingExecutor):
     """Process pool of ``workers`` processes (default: the cores available)."""
 
     name = "local"
@@ -94,14 +94,6 @@ class LocalExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
         return [r for r in results if r is not None]
 
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from f1analyzer.errors import BackendUnavailableError, ConfigError
 
-from .base import Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
+from .base import ClosingExecutor, Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
 
 INSTALL_HINT = ("--executor ray needs Ray, which is not installed: pip install 'f1analyzer[ray]' "
                 "(or pip install ray), or use --executor local.")
@@ -50,7 +50,7 @@ def _run_on_worker(fn: TaskFn, task: Task, shared_box: list) -> TaskResult:
     return run_task(fn, task, _SHARED_BY_ID[key])
 
 
-class RayExecutor:
+class RayExecutor(ClosingExecutor):
     """Tasks as Ray tasks of one CPU each."""
 
     name = "ray"
@@ -96,12 +96,6 @@ class RayExecutor:
         if self._ray is not None and self._started_here:
             self._ray.shutdown()
         self._ray, self._started_here = None, False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ batches
     def map(self, fn: TaskFn, tasks: Sequence[Task], *, shared: Mapping[str, Any] | None = None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .base import Progress, Task, TaskFn, TaskResult, check_keys, run_task
+from .base import ClosingExecutor, Progress, Task, TaskFn, TaskResult, check_keys, run_task
 
 
-class SerialExecutor:
+class SerialExecutor(ClosingExecutor):
     """Runs tasks in the calling process; ``shared`` is passed as it is (nothing is copied)."""
 
     name = "serial"
@@ -27,11 +27,3 @@ class SerialExecutor:
                 progress(out[-1], len(out), len(tasks))
         return out
 
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
