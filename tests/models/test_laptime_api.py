@@ -82,3 +82,27 @@ def test_no_models_is_503(f1a_home, monkeypatch):
         r = c.post("/predict/pitstop", json={"lap_number": 10, "total_laps": 50, "compound": "SOFT",
                                              "tyre_age_laps": 10})
         assert r.status_code == 503 and "f1analyzer train" in r.json()["error"]["message"]
+
+
+def test_predictions_run_under_the_request_deadline(f1a_home, monkeypatch):
+    """/predict/* read stored races on the slow-work pool, under the per-request deadline (504):
+    a prediction that takes longer than the deadline answers 504 in the error shape."""
+    import time
+
+    from f1analyzer.api.main import create_app
+    from f1analyzer.api.routes import predict
+    from f1analyzer.config import reset_settings
+
+    monkeypatch.setenv("F1A_REQUEST_DEADLINE_S", "0.2")
+    reset_settings()
+    slow = lambda *a: time.sleep(1.0)  # noqa: E731 - a stored race that takes a second to read
+    monkeypatch.setattr(predict, "_laptime", slow)
+    monkeypatch.setattr(predict, "_pitstop", slow)
+    with TestClient(create_app()) as c:
+        r = c.post("/predict/laptime", json={"season": 2023, "event": "Monza", "driver": "AAA", "lap": 12,
+                                             "compound": "MEDIUM", "tyre_age_laps": 11})
+        assert r.status_code == 504, r.text
+        assert r.json()["error"]["code"] == "deadline_exceeded"
+        r = c.post("/predict/pitstop", json={"lap_number": 20, "total_laps": 53, "compound": "HARD",
+                                             "tyre_age_laps": 9})
+        assert r.status_code == 504, r.text

@@ -7,6 +7,7 @@ from ...data.circuits import resolve_circuit
 from ...data.session import Race
 from ...errors import DataNotLoadedError, InvalidRequestError, NotFoundError
 from ..deps import StateDep
+from ..slowwork import SlowWorkDep
 from ..schemas.predict import LapTimePrediction, LapTimeRequest, PitStopPrediction, PitStopRequest
 from ...models.features import prepare_laps
 from ...models.pitstop import HORIZON_LAPS
@@ -49,7 +50,12 @@ def _driver_context(race: Race, driver: str, lap: int) -> dict:
 
 
 @router.post("/laptime", response_model=LapTimePrediction, summary="One-lap-ahead lap time")
-def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
+async def predict_laptime(state: StateDep, work: SlowWorkDep, body: LapTimeRequest) -> LapTimePrediction:
+    # reading a stored race and its features is the slow part: on the slow-work pool, with the deadline
+    return await work.run(lambda: _laptime(state, body), what="lap-time prediction")
+
+
+def _laptime(state, body: LapTimeRequest) -> LapTimePrediction:
     models = state.services.model_set()
     model = models.require("laptime")
     race = _stored_race(state, body.season, body.event)
@@ -79,7 +85,11 @@ def predict_laptime(state: StateDep, body: LapTimeRequest) -> LapTimePrediction:
 
 
 @router.post("/pitstop", response_model=PitStopPrediction, summary="Probability of a pit stop in the next 3 laps")
-def predict_pitstop(state: StateDep, body: PitStopRequest) -> PitStopPrediction:
+async def predict_pitstop(state: StateDep, work: SlowWorkDep, body: PitStopRequest) -> PitStopPrediction:
+    return await work.run(lambda: _pitstop(state, body), what="pit-stop prediction")
+
+
+def _pitstop(state, body: PitStopRequest) -> PitStopPrediction:
     models = state.services.model_set()
     model = models.require("pitstop")
     race = _stored_race(state, body.season, body.event)
