@@ -34,6 +34,9 @@ def f1a_home(tmp_path, monkeypatch) -> Path:
     for var in ("ANTHROPIC_API_KEY", "PINECONE_API_KEY", "REDIS_URL", "API_KEYS", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # most tests build their own races and count on an empty store; the demo races (issue 15)
+    # are loaded only where a test asks for them (tests/data/test_demo.py, tests/web/test_fan_charts.py)
+    monkeypatch.setenv("F1A_DEMO_ON_EMPTY", "false")
     reset_settings()
     yield home
     reset_settings()

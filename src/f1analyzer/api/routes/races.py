@@ -3,9 +3,12 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+
+from ...data.circuits import fan_name
 
 from ...data.session import Race
+from ..csv_response import CSV_RESPONSES, csv_response, wants_csv
 from ..deps import StoreDep
 from ..schemas.races import RaceDetail, RacePublic, RacesPublic
 
@@ -20,21 +23,27 @@ def _clean(v):
     return None if isinstance(v, float) and math.isnan(v) else v
 
 
-@router.get("", response_model=RacesPublic, summary="Races in the store")
-def list_races(store: StoreDep,
+def _public(r: dict) -> RacePublic:
+    return RacePublic(**{k: r[k] for k in RacePublic.model_fields if k in r}, circuit=fan_name(r["circuit_key"]))
+
+
+@router.get("", response_model=RacesPublic, summary="Races in the store", responses=CSV_RESPONSES)
+def list_races(store: StoreDep, request: Request,
                season: Annotated[int | None, Query(ge=1950, le=2100)] = None,
                session: Annotated[str | None, Query(pattern="^(race|sprint)$",
                                                     description="race or sprint (default: both).")] = None,
-               ) -> RacesPublic:
+               ):
     df = store.races(season, session=session)
-    data = [RacePublic(**{k: r[k] for k in RacePublic.model_fields}) for r in df.to_dict("records")]
+    data = [_public(r) for r in df.to_dict("records")]
+    if wants_csv(request):
+        return csv_response((d.model_dump() for d in data), list(RacePublic.model_fields), "races.csv")
     return RacesPublic(data=data, count=len(data), rejections=store.rejections(season, session=session))
 
 
 @router.get("/{season}/{event}", response_model=RaceDetail, summary="One race: results, stints, pit stops")
 def get_race(store: StoreDep, season: Season, event: Event, session: Session = "race") -> RaceDetail:
     race = Race(season, event, store=store, session=session)
-    info = {k: race.info[k] for k in RacePublic.model_fields}
+    info = _public(race.info).model_dump()
     stints = [{k: _clean(v) for k, v in r.items()} for r in race.stints.to_dict("records")]
     stops = [{k: _clean(v) for k, v in r.items()} for r in race.pit_stops.to_dict("records")]
     status = {int(k): str(v) for k, v in race.track_status_by_lap().items()}

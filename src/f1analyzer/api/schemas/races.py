@@ -8,6 +8,7 @@ class RacePublic(BaseModel):
     round: int
     event: str
     circuit_key: str
+    circuit: str = Field("", description="The venue as fans say it (Montréal, Mexico City, Spa).")
     total_laps: int = Field(description="Race distance in laps (the winner's lap count).")
     compounds: list[str] = Field(description="The event's dry compounds, hardest first, when known.")
     laps: int = Field(description="Lap rows stored.")
@@ -16,6 +17,8 @@ class RacePublic(BaseModel):
     rejected_reasons: dict[str, int] = Field(default_factory=dict,
                                              description="Those rows by reason (docs/DATA.md: bounds).")
     session: str = Field("race", description="race (the Grand Prix) or sprint; a sprint shares its weekend's round.")
+    demo: bool = Field(False, description="One of the bundled demo races loaded into an empty store "
+                       "(`f1analyzer demo remove` removes them).")
 
 
 class UnassignedRejections(BaseModel):
