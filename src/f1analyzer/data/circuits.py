@@ -47,7 +47,7 @@ class Circuit:
 
 
 #: what fans call a venue when its location is not it (the rest: ``Circuit.location``)
-_FAN_NAMES = {"bahrain": "Bahrain", "bahrain_outer": "Sakhir (outer loop)", "marina_bay": "Singapore",
+_FAN_NAMES = {"bahrain": "Bahrain", "monaco": "Monaco", "bahrain_outer": "Sakhir (outer loop)", "marina_bay": "Singapore",
               "americas": "Austin (COTA)", "red_bull_ring": "Red Bull Ring", "losail": "Qatar",
               "yas_marina": "Abu Dhabi", "sepang": "Sepang", "ricard": "Paul Ricard",
               "nurburgring": "Nürburgring", "interlagos": "Interlagos", "jeddah": "Jeddah"}

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from ...data.circuits import fan_name
+from ...data.teams import driver_styles
 
 from ...data.session import Race
 from ..csv_response import CSV_RESPONSES, csv_response, wants_csv
@@ -47,7 +48,10 @@ def get_race(store: StoreDep, season: Season, event: Event, session: Session = "
     stints = [{k: _clean(v) for k, v in r.items()} for r in race.stints.to_dict("records")]
     stops = [{k: _clean(v) for k, v in r.items()} for r in race.pit_stops.to_dict("records")]
     status = {int(k): str(v) for k, v in race.track_status_by_lap().items()}
-    return RaceDetail(**info, results=race.results.to_dict("records"), stints=stints, pit_stops=stops,
+    results = race.results.to_dict("records")
+    styles = driver_styles(race.season, {r["driver"]: r.get("team") for r in results}, [r["driver"] for r in results])
+    results = [{**r, **{k: styles[r["driver"]][k] for k in ("color", "dash")}} for r in results]
+    return RaceDetail(**info, results=results, stints=stints, pit_stops=stops,
                       track_status_by_lap=status)
 
 
@@ -57,8 +61,8 @@ def race_laps(store: StoreDep, season: Season, event: Event,
               session: Session = "race") -> dict:
     race = Race(season, event, store=store, session=session)
     laps = race.laps if driver is None else race.laps.pick_drivers(driver)
-    cols = ["driver", "lap_number", "lap_time_s", "compound", "tyre_life_laps", "stint", "position",
-            "track_status", "is_clean"]
+    cols = ["driver", "lap_number", "lap_time_s", "session_time_s", "compound", "tyre_life_laps", "fresh_tyre",
+            "stint", "position", "track_status", "is_clean", "pit_in"]
     out: dict[str, list] = {}
     for drv, g in laps[cols].groupby("driver", sort=True):
         out[str(drv)] = [

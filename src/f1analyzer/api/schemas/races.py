@@ -45,6 +45,8 @@ class StintPublic(BaseModel):
     start_lap: int
     end_lap: int
     laps: int
+    tyre_life_start: float | None = Field(None, description="FastF1 TyreLife on the stint's first lap (1: a new set).")
+    fresh_tyre: bool | None = Field(None, description="FastF1 FreshTyre: the set was new when fitted.")
 
 
 class PitStopPublic(BaseModel):
@@ -65,6 +67,9 @@ class ResultPublic(BaseModel):
     team: str | None = None
     laps: int
     finished: bool
+    color: str = Field("#9e9e9e", description="The team's colour that season (data/teams.py).")
+    dash: str = Field("", description="SVG dash pattern telling team mates apart: '' for the team's "
+                      "first finisher, '6 3' for the second.")
 
 
 class RaceDetail(RacePublic):
