@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..models.bundled import as_race_models
 from ..models.tyre_circuits import ordering
-from .common import console, print_json, services
+from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
 
 #: the usual F1 sidewall colours
 COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#4d4d4d"}
@@ -92,6 +92,8 @@ def circuit(
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Write the degradation curves to this PNG file.")] = None,
     season: Annotated[Optional[int], typer.Option(help="Show the tyre models of this season's car era.")] = None,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Tyre degradation, pit loss, Safety Car odds and overtaking at one circuit."""
     models = _models()
@@ -105,14 +107,18 @@ def circuit(
         return
     console.print(f"[bold]{cm.name}[/] ({cm.key}) — {cm.n_races} races "
                   f"({', '.join(map(str, cm.seasons))}), {cm.total_laps} laps; tyre era {data['era_shown']}")
-    t = Table("compound", "curve", "pace vs MEDIUM (s)", "deg (s/lap, 20-lap mean)", "cliff", "laps", "stints",
-              "compounds seen", title="Tyres (fuel-corrected, clean laps)")
+    rows = []
     for c, m in compounds.items():
         cliff = f"after {m.cliff_lap:.0f} laps +{m.cliff_slope_s:.3f}s/lap" if m.curve == "cliff" else "-"
         seen = ", ".join(f"{k}" for k, _ in sorted(m.codes.items(), key=lambda kv: -kv[1])[:4]) or "-"
-        t.add_row(c, m.curve + ("" if m.own_fit else " (avg)"), f"{m.pace_offset_s:+.2f}",
-                  f"{data['mean_deg_s_per_lap'][c]:.3f}", cliff, str(m.n_laps), str(m.n_stints), seen)
-    console.print(t)
+        rows.append([c, m.curve + ("" if m.own_fit else " (avg)"), f"{m.pace_offset_s:+.2f}",
+                     f"{data['mean_deg_s_per_lap'][c]:.3f}", cliff, m.n_laps, m.n_stints, seen])
+    emit_table([Col("compound"), Col("curve"), Col("vs MEDIUM (s)", justify="right"),
+                Col("wear (s/lap)", justify="right"), Col("cliff", wide=True), Col("laps", justify="right"),
+                Col("stints", wide=True, justify="right"), Col("codes seen")], rows, as_csv=as_csv, wide=wide,
+               title="Tyres (fuel-corrected, clean laps; wear: 20-lap mean)")
+    if as_csv:
+        return
     fit = data["tyre_fit"]
     if fit["enough_laps"]:
         alloc = fit.get("allocation") or {}
