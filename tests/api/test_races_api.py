@@ -62,6 +62,18 @@ def test_list_endpoints_answer_csv_when_asked(base_url):
         c for c in crows if c["key"] == "villeneuve").items()
 
 
+def test_season_views(base_url):
+    body = httpx.get(f"{base_url}/seasons/2021/strategies", timeout=10).json()
+    assert [r["round"] for r in body["races"]] == [1, 2, 3]
+    assert set(body["drivers"]) == {"AAA", "BBB", "CCC"}
+    aaa = {e["round"]: e for e in body["drivers"]["AAA"]}
+    assert [(s["start_lap"], s["compound"]) for s in aaa[3]["stints"]][0][0] == 1 and len(aaa[3]["stints"]) == 2
+    deg = httpx.get(f"{base_url}/seasons/degradation/hungary", timeout=10).json()
+    assert deg["circuit_key"] == "hungaroring" and "TyreLife" in deg["method"]
+    assert httpx.get(f"{base_url}/seasons/2019/strategies", timeout=10).status_code == 409  # data not loaded
+    assert httpx.get(f"{base_url}/seasons/degradation/nowhere-at-all", timeout=10).status_code == 404
+
+
 def test_race_detail(base_url):
     r = httpx.get(f"{base_url}/races/2021/hungary", timeout=10)
     assert r.status_code == 200

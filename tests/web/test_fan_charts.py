@@ -57,6 +57,11 @@ def test_fresh_home_shows_demo_races_and_new_charts(demo_server, browser_context
     page.wait_for_selector("#compare-chart svg.compare-chart", timeout=WAIT_MS)
     page.wait_for_selector("#age-chart svg.age-chart", timeout=WAIT_MS)
     assert "demo race" in page.inner_text("#race-meta") and "Monza" in page.inner_text("#race-meta")
+    # season views: Leclerc's four demo races at a glance; Monza's degradation, one line per season
+    page.select_option("#season-driver", "LEC")
+    page.wait_for_function("() => document.querySelectorAll('#season-chart svg.season-chart .row').length === 4", timeout=WAIT_MS)
+    page.wait_for_selector("#season-deg-chart svg.season-deg-chart .series", timeout=WAIT_MS)
+    assert "TyreLife" in page.inner_text("#season-deg-caption")
     # the race trace marks pit stops; 20 cars drawn
     assert page.eval_on_selector_all("#trace-chart .marker", "els => els.length") >= 3
     assert page.eval_on_selector_all("#trace-chart .series", "els => els.length") == 20

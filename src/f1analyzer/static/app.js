@@ -13,11 +13,12 @@ import { drawComparison, drawRaceTrace, drawTeamPace } from "./analysis.js";
 import { addExportButtons } from "./export.js";
 import { compoundCode, lapTime } from "./format.js";
 import { initTheme } from "./theme.js";
+import { drawDegradationBySeason, drawSeasonStrategies } from "./season.js";
 
 const DEFAULT_FUEL_S_PER_LAP = 0.06;
 const TABS = ["race", "lab", "live", "raceday", "ask"];
 const DEFAULT_HIGHLIGHT = 5;
-const RACE_BOXES = ["#strategy-chart", "#pace-chart", "#position-chart", "#deg-chart", "#trace-chart", "#teampace-chart", "#compare-chart"];
+const RACE_BOXES = ["#strategy-chart", "#pace-chart", "#position-chart", "#deg-chart", "#trace-chart", "#teampace-chart", "#compare-chart", "#season-chart", "#season-deg-chart"];
 
 const state = {
   paths: null,          // openapi paths (normalised) or null when unknown
@@ -412,6 +413,7 @@ function fillDriverControls() {
   $("#compare-a").replaceChildren(...plain());
   $("#compare-b").replaceChildren(...plain());
   if (results[1]) $("#compare-b").value = results[1].driver;
+  $("#season-driver").replaceChildren(...plain());
   $("#lab-grid").max = results.length || 30;
   $("#live-position").max = results.length || 30;
   $("#whatif-lap").max = state.race.total_laps;
@@ -451,6 +453,39 @@ function redrawRaceCharts(force = false) {
   drawTrace();
   drawTeamPaceCard();
   drawCompare();
+  drawSeasonCards();
+}
+
+/** GET once per season / circuit: the season views do not change with the race picked. */
+const seasonCache = new Map();
+async function cached(path) {
+  if (!seasonCache.has(path)) seasonCache.set(path, api(path).catch((err) => { seasonCache.delete(path); throw err; }));
+  return seasonCache.get(path);
+}
+
+function drawSeasonCards() {
+  if (!state.race) return;
+  const { season, circuit_key: key } = state.race;
+  const token = state.loadToken;
+  const box = $("#season-chart");
+  const degBox = $("#season-deg-chart");
+  if (!offers("get", "/seasons/{season}/strategies")) {
+    show(box, unavailable("The season view", "GET", "/seasons/{season}/strategies"));
+    show(degBox, unavailable("Degradation across seasons", "GET", "/seasons/degradation/{circuit}"));
+    return;
+  }
+  cached(`/seasons/${season}/strategies`).then((data) => {
+    if (token !== state.loadToken) return;
+    const drv = $("#season-driver").value || state.race.results?.[0]?.driver;
+    drawSeasonStrategies(box, data, drv);
+    box.removeAttribute("aria-busy");
+  }).catch((err) => show(box, explain(err, "The season view")));
+  cached(`/seasons/degradation/${encodeURIComponent(key)}`).then((data) => {
+    if (token !== state.loadToken) return;
+    $("#season-deg-caption").textContent = `${data.circuit}: ${data.method}`;
+    drawDegradationBySeason(degBox, data, $("#season-deg-compound").value);
+    degBox.removeAttribute("aria-busy");
+  }).catch((err) => show(degBox, explain(err, "Degradation across seasons")));
 }
 
 function drawTrace() {
@@ -1034,6 +1069,8 @@ function bind() {
   $("#trace-ref").addEventListener("change", drawTrace);
   $("#compare-a").addEventListener("change", drawCompare);
   $("#compare-b").addEventListener("change", drawCompare);
+  $("#season-driver").addEventListener("change", drawSeasonCards);
+  $("#season-deg-compound").addEventListener("change", drawSeasonCards);
   initTheme($("#theme-toggle"), () => redrawRaceCharts(true));
   addExportButtons(document, fail);
   $("#live-lap").addEventListener("change", prefillLive);
