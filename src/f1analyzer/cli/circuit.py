@@ -9,6 +9,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from ..data.formatting import lap_time
 from ..models.bundled import as_race_models
 from ..models.tyre_circuits import ordering
 from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
@@ -130,7 +131,7 @@ def circuit(
                       + (f"; {which}" if which else ""))
     s = Table("quantity", "value", title="Race")
     s.add_row("fuel effect", f"{cm.fuel_effect_s_per_lap:.3f} s/lap")
-    s.add_row("base lap (mid-field, MEDIUM, race-end fuel)", f"{cm.base_lap_time_s:.2f} s")
+    s.add_row("base lap (mid-field, MEDIUM, race-end fuel)", lap_time(cm.base_lap_time_s))
     s.add_row("pit loss green / SC / VSC", f"{cm.pit_loss_s:.1f} ± {cm.pit_loss_sd_s:.1f} / {cm.pit_loss_sc_s:.1f} / "
               f"{cm.pit_loss_vsc_s:.1f} s ({cm.n_pit_stops} green stops)")
     s.add_row("Safety Car", f"P(≥1) {cm.sc.p_at_least_one:.0%}, {cm.sc.mean_count:.2f} per race"

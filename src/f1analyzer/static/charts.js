@@ -176,14 +176,17 @@ export function strategyChart(container, race) {
       const x0 = x(st.start_lap - 1);
       const x1 = x(st.end_lap);
       const w = Math.max(1, x1 - x0);
+      // a used set (FastF1 FreshTyre false): paler, and a * after the letter (not colour alone)
+      const used = st.fresh_tyre === false;
+      const age = used && Number.isFinite(st.tyre_life_start) ? `, used set (TyreLife ${st.tyre_life_start} when fitted)` : used ? ", used set" : "";
       row.append(s("rect", {
-        class: "stint", "data-compound": key, x: x0, y, width: w, height: barH, rx: 2,
+        class: `stint${used ? " used" : ""}`, "data-compound": key, x: x0, y, width: w, height: barH, rx: 2,
         fill: `url(#pat-${key})`,
-      }, title(`${r.driver} stint ${st.stint}: ${style.label}${st.compound_code ? ` (${st.compound_code})` : ""}, laps ${st.start_lap}–${st.end_lap} (${st.laps} laps)`)));
+      }, title(`${r.driver} stint ${st.stint}: ${style.label}${st.compound_code ? ` (${st.compound_code})` : ""}${age}, laps ${st.start_lap}–${st.end_lap} (${st.laps} laps)`)));
       if (w >= 14) {
         row.append(s("text", {
           class: "stint-letter", x: x0 + w / 2, y: y + barH - 3.5, "text-anchor": "middle", fill: style.text,
-        }, style.letter));
+        }, used ? `${style.letter}*` : style.letter));
       }
     }
     for (const p of stops) {

@@ -10,7 +10,7 @@ from ...data.circuits import fan_name
 
 from ...models.bundled import as_race_models
 from ...models.race_models import CircuitModel
-from ..csv_response import CSV_RESPONSES, csv_response, wants_csv
+from ..csv_response import CSV_NOTE, csv_response, wants_csv
 from ..deps import StateDep
 from ..schemas.circuits import CircuitDetail, CircuitsPublic, CircuitSummary
 
@@ -31,7 +31,7 @@ def summary(cm: CircuitModel) -> dict:
 
 
 @router.get("", response_model=CircuitsPublic, summary="Fitted race models of every circuit",
-            responses=CSV_RESPONSES)
+            description=CSV_NOTE)
 def list_circuits(state: StateDep, request: Request):
     models = as_race_models(state.services.model_set())
     data = [CircuitSummary(**summary(cm)) for cm in models.circuits_.values()]

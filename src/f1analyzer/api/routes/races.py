@@ -9,7 +9,7 @@ from ...data.circuits import fan_name
 from ...data.teams import driver_styles
 
 from ...data.session import Race
-from ..csv_response import CSV_RESPONSES, csv_response, wants_csv
+from ..csv_response import CSV_NOTE, csv_response, wants_csv
 from ..deps import StoreDep
 from ..schemas.races import RaceDetail, RacePublic, RacesPublic
 
@@ -28,7 +28,7 @@ def _public(r: dict) -> RacePublic:
     return RacePublic(**{k: r[k] for k in RacePublic.model_fields if k in r}, circuit=fan_name(r["circuit_key"]))
 
 
-@router.get("", response_model=RacesPublic, summary="Races in the store", responses=CSV_RESPONSES)
+@router.get("", response_model=RacesPublic, summary="Races in the store", description=CSV_NOTE)
 def list_races(store: StoreDep, request: Request,
                season: Annotated[int | None, Query(ge=1950, le=2100)] = None,
                session: Annotated[str | None, Query(pattern="^(race|sprint)$",
