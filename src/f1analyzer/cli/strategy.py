@@ -119,7 +119,7 @@ def live(
     lap: Annotated[int, typer.Option("--lap", help="Laps completed by the leader.")],
     driver: Annotated[str, typer.Option("--driver", "-d")],
     compound: Annotated[str, typer.Option("--compound", help="Fitted compound (SOFT/MEDIUM/HARD/...).")],
-    tyre_age: Annotated[int, typer.Option("--tyre-age", help="Laps on the fitted set.")],
+    tyre_age: Annotated[int, typer.Option("--tyre-age", help="FastF1 TyreLife of the fitted set: laps on it, counting laps it ran before the race (docs/DATA.md).")],
     position: Annotated[Optional[int], typer.Option("--position", help="Current position.")] = None,
     gap: Annotated[Optional[float], typer.Option("--gap", help="Gap to the leader, s.")] = None,
     stops: Annotated[Optional[int], typer.Option("--stops", help="Stops made so far.")] = None,

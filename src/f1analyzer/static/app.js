@@ -5,7 +5,7 @@
 // or one that answers 404/503 shows a clear message in that section only.
 
 import {
-  COMPOUNDS, DASHES, PALETTE, compoundKey, compoundStyle, groupBy, histogramChart, lineChart,
+  COMPOUNDS, COMPOUNDS_2018, DASHES, PALETTE, compoundKey, compoundStyle, groupBy, histogramChart, lineChart,
   niceTicks, planChart, quantile, statusBands, strategyChart,
 } from "./charts.js";
 import { initRaceDay } from "./raceday.js";
@@ -84,9 +84,11 @@ function compoundChip(name) {
   const key = compoundKey(name);
   const st = COMPOUNDS[key];
   const code = compoundCode(key, state.race?.compounds);
+  const letter = h("span", { class: "chip-letter", "aria-hidden": "true" }, st.letter);
+  // 2018's named compounds (ULTRASOFT, SUPERSOFT, ...) keep their own colour, as FastF1 draws them
+  if (COMPOUNDS_2018[code]) letter.style.backgroundColor = COMPOUNDS_2018[code];
   return h("span", { class: `chip chip-${key.toLowerCase()}`, title: code ? `${st.label} (${code})` : st.label },
-    h("span", { class: "chip-letter", "aria-hidden": "true" }, st.letter), h("span", { class: "chip-text" }, st.label),
-    code ? h("span", { class: "chip-code" }, code) : null);
+    letter, h("span", { class: "chip-text" }, st.label), code ? h("span", { class: "chip-code" }, code) : null);
 }
 
 // ------------------------------------------------------------------ API
