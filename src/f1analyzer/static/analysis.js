@@ -132,7 +132,7 @@ export function drawTeamPace(container, { race, laps, colours, fuelPerLap }) {
   const lo = Math.min(...all) - 0.2;
   const hi = Math.max(...all) + 0.2;
   const height = narrow ? 300 : 340;
-  const m = { left: narrow ? 52 : 64, right: 10, top: 14, bottom: 58 };
+  const m = { left: narrow ? 52 : 64, right: 10, top: 14, bottom: narrow ? 70 : 58 };
   const step = (width - m.left - m.right) / cols.length;
   const y = (v) => m.top + (hi - v) / (hi - lo) * (height - m.top - m.bottom);
   const svg = s("svg", { class: "chart box-chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
@@ -158,7 +158,10 @@ export function drawTeamPace(container, { race, laps, colours, fuelPerLap }) {
       s("rect", { x: cx - bw / 2, y: y(st.q3), width: bw, height: Math.max(1, y(st.q1) - y(st.q3)), fill: col,
         "fill-opacity": second ? 0.35 : 0.85, stroke: col, "stroke-width": 2, "stroke-dasharray": second ? "4 2" : null }),
       s("line", { x1: cx - bw / 2, x2: cx + bw / 2, y1: y(st.med), y2: y(st.med), stroke: "currentColor", "stroke-width": 2, class: "median" }),
-      s("text", { x: cx, y: height - m.bottom + 14, "text-anchor": "middle", class: "tick-label" }, c.drv)));
+      // driver codes turn when the columns are narrower than a code (phones)
+      step < 24
+        ? s("text", { x: cx, y: height - m.bottom + 10, "text-anchor": "end", class: "tick-label", transform: `rotate(-60 ${cx} ${height - m.bottom + 10})` }, c.drv)
+        : s("text", { x: cx, y: height - m.bottom + 14, "text-anchor": "middle", class: "tick-label" }, c.drv)));
   });
   // team names under their drivers
   let i = 0;
@@ -166,7 +169,8 @@ export function drawTeamPace(container, { race, laps, colours, fuelPerLap }) {
     const n = cols.filter((c) => c.team === team).length;
     if (!n) continue;
     const cx = m.left + step * (i + n / 2);
-    plot.append(s("text", { x: cx, y: height - m.bottom + 30, "text-anchor": "middle", class: "team-label" }, narrow ? team.split(" ")[0].slice(0, 8) : team.replace(" F1 Team", "")));
+    // on a phone the team names would collide: the ranking table below names them
+    if (!narrow) plot.append(s("text", { x: cx, y: height - m.bottom + 30, "text-anchor": "middle", class: "team-label" }, team.replace(" F1 Team", "")));
     i += n;
   }
   svg.append(plot);
@@ -202,7 +206,7 @@ export function drawComparison(timeBox, ageBox, { race, laps, a, b, colours }) {
   const hi = Math.min(values[values.length - 1], quantile(values, 0.9) + 3);
   lineChart(timeBox, {
     series, xDomain: [1, race.total_laps], yDomain: [lo - 0.3, hi], xLabel: "lap", yLabel: "lap time",
-    yFormat: (v) => lapTime(v).replace(/\.\d+$/, ""), labelEnds: true, breakGap: 1, className: "compare-chart",
+    yFormat: (v) => lapTime(v).replace(/\d\d$/, ""), labelEnds: true, breakGap: 1, className: "compare-chart",
     bands: statusBands(race.track_status_by_lap), ariaLabel: `Lap times of ${a} and ${b}, lap by lap`,
   });
   const maxAge = Math.max(1, ...ages.flatMap((x) => x.points.map((p) => p[1])));
