@@ -138,3 +138,39 @@ def test_other_tabs_screenshots_and_phone(demo_server, browser_context_factory, 
     # nothing wider than the screen: the page does not scroll sideways
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
     assert phone_watch.problems(OPTIONAL_PATHS) == []
+
+
+def test_dashboard_ingests_a_season_with_progress(tmp_path, browser_context_factory):
+    """The "Get a whole season" form: admin key entered in the page, the server's F1_DATA_DIR
+    file ingested as a job, its status shown, the new season listed next to the demo races."""
+    from .conftest import SYN_EVENT, synthetic_laps
+
+    data = tmp_path / "data"
+    (data / "laps").mkdir(parents=True)
+    synthetic_laps().to_csv(data / "laps" / "2023.csv", index=False)
+    key = "admin-key-for-the-ingest-test"
+    env = service_env(tmp_path / "home", F1A_DEMO_ON_EMPTY="true", F1_DATA_DIR=str(data), API_KEYS=key)
+    with api_server(env) as base:
+        watch = PageWatch(base)
+        page = open_dashboard(browser_context_factory(viewport=(1280, 800)), base, watch)
+        # without a key the form says what to do
+        page.click("#ingest-box summary")
+        page.fill("#ingest-season", "2023")
+        page.click("#ingest-form button[type=submit]")
+        page.wait_for_function("() => document.querySelector('#ingest-status .message-error')", timeout=WAIT_MS)
+        assert "API key" in page.inner_text("#ingest-status")
+        page.click("#api-key-box summary")
+        page.fill("#api-key-input", key)
+        page.click("#api-key-form button[type=submit]")
+        page.wait_for_selector("body[data-ready=true]", timeout=WAIT_MS)
+        page.click("#ingest-form button[type=submit]")
+        page.wait_for_function("() => /ingested in/.test(document.querySelector('#ingest-status').textContent)",
+                               timeout=WAIT_MS)
+        assert "1 race(s)" in page.inner_text("#ingest-status")
+        page.wait_for_function("() => [...document.querySelectorAll('#season-select option')].some(o => o.value === '2023')",
+                               timeout=WAIT_MS)
+        page.goto(base + "/#/race/2023/16")
+        page.wait_for_function("(e) => document.querySelector('#race-meta').textContent.includes(e)", arg=SYN_EVENT,
+                               timeout=WAIT_MS)
+        # the 401/403 of the keyless try are the answers the form explained
+        assert watch.problems(OPTIONAL_PATHS + ("/admin/ingest",)) == []

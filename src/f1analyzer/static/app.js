@@ -14,6 +14,7 @@ import { addExportButtons } from "./export.js";
 import { compoundCode, lapTime } from "./format.js";
 import { initTheme } from "./theme.js";
 import { drawDegradationBySeason, drawSeasonStrategies } from "./season.js";
+import { initIngest } from "./ingest.js";
 
 const DEFAULT_FUEL_S_PER_LAP = 0.06;
 const TABS = ["race", "lab", "live", "raceday", "ask"];
@@ -1074,6 +1075,7 @@ function bind() {
   $("#season-driver").addEventListener("change", drawSeasonCards);
   $("#season-deg-compound").addEventListener("change", drawSeasonCards);
   initTheme($("#theme-toggle"), () => redrawRaceCharts(true));
+  initIngest({ api, message, onDone: () => { seasonCache.clear(); return reloadAll(); } });
   addExportButtons(document, fail);
   $("#live-lap").addEventListener("change", prefillLive);
   window.addEventListener("hashchange", () => { route().catch(fail); });
