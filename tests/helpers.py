@@ -84,7 +84,7 @@ def service_env(home, **extra) -> dict[str, str]:
     env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": "", "F1A_REQUIRE_API_KEY": "false",
            "F1A_RATE_LIMIT_DEFAULT": "1000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000/minute",
            "F1A_RATE_LIMIT_GLOBAL": "100000/minute", "F1A_RATE_LIMIT_COST": "1000000000/minute",
-           "DEBUG": "false", "F1_DATA_DIR": ""}
+           "DEBUG": "false", "F1_DATA_DIR": "", "F1A_DEMO_ON_EMPTY": "false"}
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     ingest_max_drop_share: float = Field(
         default=0.10, ge=0.0, le=1.0, description="A file that would drop more than this share of "
         "a stored race's or season's laps is refused unless --replace / \"replace\": true.")
+    demo_on_empty: bool = Field(
+        default=True, description="Load the bundled demo races (four 2024 Grands Prix) into an "
+        "empty store on first start (server, and CLI commands that read races). "
+        "`f1analyzer demo remove` removes them for good.")
 
     # --- cache -------------------------------------------------------------------------------
     redis_url: SecretStr | None = Field(

@@ -36,11 +36,42 @@ def test_races_after_ingest(base_url):
     assert races_only["count"] == 3
     first = body["data"][0]
     assert first == {"season": 2021, "round": 1, "event": "Bahrain Grand Prix", "circuit_key": "bahrain",
-                     "total_laps": N_LAPS, "compounds": [], "laps": 3 * N_LAPS, "drivers": 3, "rejected": 0,
-                     "rejected_reasons": {}, "session": "race"}
+                     "circuit": "Bahrain", "total_laps": N_LAPS, "compounds": [], "laps": 3 * N_LAPS,
+                     "drivers": 3, "rejected": 0, "rejected_reasons": {}, "session": "race", "demo": False}
     assert body["rejections"] == []
     assert httpx.get(f"{base_url}/races", params={"season": 2020}, timeout=10).json() == {
         "data": [], "count": 0, "rejections": []}
+
+
+def test_list_endpoints_answer_csv_when_asked(base_url):
+    import csv
+    import io
+
+    r = httpx.get(f"{base_url}/races", headers={"Accept": "text/csv"}, timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(x["round"], x["session"]) for x in rows] == [("1", "race"), ("2", "race"), ("3", "sprint"), ("3", "race")]
+    assert rows[2]["circuit"] == "Budapest" and rows[0]["demo"] == "false"
+    # JSON stays the default, also for a browser's Accept that lists JSON first
+    both = httpx.get(f"{base_url}/races", headers={"Accept": "application/json, text/csv"}, timeout=10)
+    assert both.json()["count"] == 4
+    circuits = httpx.get(f"{base_url}/circuits", headers={"Accept": "text/csv"}, timeout=30)
+    assert circuits.status_code == 200 and circuits.headers["content-type"].startswith("text/csv")
+    crows = list(csv.DictReader(io.StringIO(circuits.text)))
+    assert {"key": "villeneuve", "fan_name": "Montréal"}.items() <= next(
+        c for c in crows if c["key"] == "villeneuve").items()
+
+
+def test_season_views(base_url):
+    body = httpx.get(f"{base_url}/seasons/2021/strategies", timeout=10).json()
+    assert [r["round"] for r in body["races"]] == [1, 2, 3]
+    assert set(body["drivers"]) == {"AAA", "BBB", "CCC"}
+    aaa = {e["round"]: e for e in body["drivers"]["AAA"]}
+    assert [(s["start_lap"], s["compound"]) for s in aaa[3]["stints"]][0][0] == 1 and len(aaa[3]["stints"]) == 2
+    deg = httpx.get(f"{base_url}/seasons/degradation/hungary", timeout=10).json()
+    assert deg["circuit_key"] == "hungaroring" and "TyreLife" in deg["method"]
+    assert httpx.get(f"{base_url}/seasons/2019/strategies", timeout=10).status_code == 409  # data not loaded
+    assert httpx.get(f"{base_url}/seasons/degradation/nowhere-at-all", timeout=10).status_code == 404
 
 
 def test_race_detail(base_url):

@@ -34,7 +34,7 @@ def test_ingest_and_races_json(capsys, season_file, f1a_home):
     assert rows[0] | {"compounds": None} == {
         "season": 2024, "round": 1, "event": "Bahrain Grand Prix", "laps": 3 * N_LAPS, "drivers": 3,
         "rejected": 0, "rejected_reasons": {}, "circuit_key": "bahrain", "total_laps": N_LAPS, "compounds": None,
-        "session": "race"}
+        "session": "race", "circuit": "Bahrain", "demo": False}
     assert (f1a_home / "store" / "seasons" / "2024.parquet").is_file()
 
 

@@ -319,7 +319,7 @@ def test_sections_render_contract_shaped_answers(synthetic_home, browser_context
         page.wait_for_selector("#lab-results tr[data-rank]")
         assert page.locator("#lab-results tr[data-rank]").count() == 3
         first = page.inner_text("#lab-results tr[data-rank='1']")
-        assert "1.4" in first and "70%" in first and "P1–P3" in first  # E[pos] if classified, P(win)
+        assert "1.4" in first and "70%" in first and "1–3" in first and "P1" not in first  # E[pos] if classified, P(win), 10th–90th percentile range (never "P1")
         assert "P10" not in page.inner_text("#lab-results thead")
         assert page.locator("#lab-plan-chart svg .plan").count() == 3
         assert page.locator("#lab-histogram svg .hist-bar").count() == 3

@@ -22,7 +22,7 @@ from .middleware import attach_services, install_service_layers, shutdown_servic
 from ..app.housekeeping import clean_stale_temp_files
 from ..app.knowledge import ensure_index_async
 from ..app.services import Services
-from .routes import admin, circuits, health, live, predict, query, races, strategy, web
+from .routes import admin, circuits, health, live, predict, query, races, seasons, strategy, web
 from .state import AppState
 
 log = get_logger("api")
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(races.router)
     app.include_router(circuits.router)
+    app.include_router(seasons.router)
     app.include_router(predict.router)
     app.include_router(strategy.router)
     app.include_router(query.router)

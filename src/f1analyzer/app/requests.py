@@ -462,7 +462,8 @@ class LiveSessionRequest(OperationRequest):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     feed: Literal["replay", "openf1"] = Field(default="replay", description="Where the race comes from.")
-    season: int = Season
+    # a supported season, as every other request: season 0 was a 500 from deep in the race build
+    season: SupportedSeason = Season
     event: EventName = Event
     speed: float = Field(default=60.0, ge=0, le=100_000,
                          description="Replay: race seconds per second (60 = a race minute per second; 0 = no waits).")

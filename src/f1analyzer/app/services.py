@@ -28,6 +28,7 @@ from f1analyzer.app import strategy as strategy_ops
 from f1analyzer.app.knowledge import IndexStatus, narration_ok, vector_database_ok
 from f1analyzer.backends.cache import Cache, get_cache
 from f1analyzer.config import Settings, get_settings
+from f1analyzer.data.demo import load_demo_if_empty
 from f1analyzer.data.store import RaceStore
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
@@ -83,6 +84,10 @@ class Services:
         settings = settings or get_settings()
         svc = cls(settings=settings, store=open_store(settings), cache=cache or get_cache(settings),
                   model_check_interval_s=model_check_interval_s)
+        if settings.demo_on_empty:
+            # a first start shows real races offline (issue 15); ingestion is atomic and
+            # idempotent, so two workers starting at once at worst both write the same files
+            load_demo_if_empty(svc.store)
         if models is not None:
             svc.use_models(models)
         return svc

@@ -22,6 +22,7 @@ from . import batch as batch_cmds
 from . import bench as bench_cmds
 from . import circuit as circuit_cmds
 from . import data as data_cmds
+from . import demo as demo_cmds
 from . import follow as follow_cmds
 from . import knowledge as knowledge_cmds
 from . import models as models_cmds
@@ -67,6 +68,7 @@ circuit_cmds.register(app)
 strategy_cmds.register(app)
 batch_cmds.register(app)
 follow_cmds.register(app)
+demo_cmds.register(app)
 app.add_typer(bench_cmds.app, name="bench")
 
 

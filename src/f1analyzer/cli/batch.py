@@ -18,7 +18,6 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..app.batch import PREVIEW_COLUMNS, backtest_seasons, parse_values, season_preview, sweep
 from ..app.executors import make_executor
@@ -26,7 +25,7 @@ from ..app.requests import BacktestRequest
 from ..config import get_settings
 from ..errors import InvalidRequestError
 from ..models.bundled import load_bundled_models
-from .common import console, print_json, services
+from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
 
 ExecutorOpt = Annotated[Optional[str], typer.Option(
     "--executor", help="serial | local (process pool, default) | ray. Default: $F1A_EXECUTOR or local.")]
@@ -122,6 +121,8 @@ def backtest(
     seed: Annotated[int, typer.Option("--seed", help="Base seed; each race's seed derives from it and the race.")] = 0,
     executor: ExecutorOpt = None, workers: WorkersOpt = None, ray_address: RayAddressOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """For every race of one or more seasons: pre-race plan for the winner vs reality, replay rank
     correlation, and the live advisor's calls against the real pit walls (one task per race)."""
@@ -145,23 +146,27 @@ def backtest(
         print_json(out)
     else:
         for one in out.get("seasons", [out]):
-            _print_backtest(one)
+            _print_backtest(one, as_csv=as_csv, wide=wide)
     _report_failures(out)
 
 
-def _print_backtest(out: dict) -> None:
-    t = Table("rnd", "event", "wet", "winner (grid)", "recommended", "window", "winner did", "Spearman",
-              "advisor", title=f"Backtest {out['season']}")
+def _print_backtest(out: dict, *, as_csv: bool = False, wide: bool = False) -> None:
+    rows = []
     for r in out["races"]:
         rec, act = r["recommended"], r["actual_top10"][0]
         adv = r["advisor"]
-        t.add_row(str(r["round"]), r["event"].replace(" Grand Prix", ""), "wet" if r["wet"] else "",
-                  f"{r['winner']} (P{r['winner_grid']})", rec["strategy"],
-                  "–" if not rec["first_stop_window"] else "{}–{}".format(*rec["first_stop_window"]),
-                  "-".join(c[0] for c in act["compounds"]) + f" ({act['stops']})", _f(r["replay_spearman"], 2),
-                  "–" if not adv or adv["agreement"] is None else f"{100 * adv['agreement']:.0f}% of {adv['decisions']}")
+        rows.append([out["season"], r["round"], r["event"].replace(" Grand Prix", ""), "wet" if r["wet"] else "",
+                     f"{r['winner']} ({r['winner_grid']})", rec["strategy"],
+                     "–" if not rec["first_stop_window"] else "{}–{}".format(*rec["first_stop_window"]),
+                     "-".join(c[0] for c in act["compounds"]) + f" ({act['stops']})", _f(r["replay_spearman"], 2),
+                     "–" if not adv or adv["agreement"] is None else f"{100 * adv['agreement']:.0f}% of {adv['decisions']}"])
+    emit_table([Col("season", wide=True), Col("rnd", justify="right"), Col("event"), Col("wet", wide=True),
+                Col("winner (grid)"), Col("recommended"), Col("window", wide=True), Col("winner did"),
+                Col("Spearman", justify="right"), Col("advisor", wide=True)], rows,
+               as_csv=as_csv, wide=wide, title=f"Backtest {out['season']}")
+    if as_csv:
+        return
     o = Console()
-    o.print(t)
     s = out["summary"]
     if not s:
         return
@@ -184,6 +189,7 @@ def season_preview_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the rows as CSV (.csv) or the answer as JSON.")] = None,
     executor: ExecutorOpt = None, workers: WorkersOpt = None, ray_address: RayAddressOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Pre-race optimum and expected points of every driver at every race of a season, each race
     with only what was known before it (as `f1analyzer strategy` answers), and the season's
@@ -198,11 +204,10 @@ def season_preview_cmd(
     if as_json:
         print_json(res)
     else:
-        t = Table("driver", "races", "E\\[points]", title=f"{season} preview: expected points before each race "
-                  f"({len(res['rounds'])} races, {res['n_sims']} sims)")
-        for row in res["standings"]:
-            t.add_row(row["driver"], str(row["races"]), _f(row["expected_points"], 1))
-        Console().print(t)
+        emit_table([Col("driver"), Col("races", justify="right"), Col("E[points]", justify="right")],
+                   [[row["driver"], row["races"], _f(row["expected_points"], 1)] for row in res["standings"]],
+                   as_csv=as_csv, title=f"{season} preview: expected points before each race "
+                                        f"({len(res['rounds'])} races, {res['n_sims']} sims)")
     _report_failures(res)
 
 
@@ -219,6 +224,7 @@ def sweep_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the rows as CSV (.csv) or the answer as JSON.")] = None,
     executor: ExecutorOpt = None, workers: WorkersOpt = None, ray_address: RayAddressOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: CsvFlag = False,
 ) -> None:
     """The pre-race optimum across values of one model parameter (pit loss, SC probability, tyre
     wear) for one race or a season: parameter value → plan, expected points and position."""
@@ -234,14 +240,13 @@ def sweep_cmd(
         print_json(res)
     else:
         one = len(res["rounds"]) == 1
-        t = Table(parameter, "races", "E\\[points]", "E\\[pos]", "stops", *(["plan"] if one else []),
-                  title=f"{season} sweep of {parameter} ({res['description']}; neutral {res['neutral']:g}) for "
-                        f"{res['driver'] or 'P1 of each grid'}")
-        for row in res["table"]:
-            t.add_row(f"{row['value']:g}", str(row["races"]), _f(row["mean_expected_points"], 2),
-                      _f(row["mean_expected_position"], 2), ", ".join(f"{k}×{n}" for k, n in row["stops"].items()),
-                      *([row.get("strategy") or "–"] if one else []))
-        Console().print(t)
+        emit_table([Col(parameter), Col("races", justify="right"), Col("E[points]", justify="right"),
+                    Col("E[pos]", justify="right"), Col("stops"), *([Col("plan")] if one else [])],
+                   [[f"{row['value']:g}", row["races"], _f(row["mean_expected_points"], 2),
+                     _f(row["mean_expected_position"], 2), ", ".join(f"{k}×{n}" for k, n in row["stops"].items()),
+                     *([row.get("strategy") or "–"] if one else [])] for row in res["table"]],
+                   as_csv=as_csv, title=f"{season} sweep of {parameter} ({res['description']}; neutral "
+                                        f"{res['neutral']:g}) for {res['driver'] or 'the winner of each grid'}")
     _report_failures(res)
 
 

@@ -9,9 +9,10 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from ..data.formatting import lap_time
 from ..models.bundled import as_race_models
 from ..models.tyre_circuits import ordering
-from .common import console, print_json, services
+from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
 
 #: the usual F1 sidewall colours
 COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#4d4d4d"}
@@ -92,6 +93,8 @@ def circuit(
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Write the degradation curves to this PNG file.")] = None,
     season: Annotated[Optional[int], typer.Option(help="Show the tyre models of this season's car era.")] = None,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Tyre degradation, pit loss, Safety Car odds and overtaking at one circuit."""
     models = _models()
@@ -105,14 +108,18 @@ def circuit(
         return
     console.print(f"[bold]{cm.name}[/] ({cm.key}) — {cm.n_races} races "
                   f"({', '.join(map(str, cm.seasons))}), {cm.total_laps} laps; tyre era {data['era_shown']}")
-    t = Table("compound", "curve", "pace vs MEDIUM (s)", "deg (s/lap, 20-lap mean)", "cliff", "laps", "stints",
-              "compounds seen", title="Tyres (fuel-corrected, clean laps)")
+    rows = []
     for c, m in compounds.items():
         cliff = f"after {m.cliff_lap:.0f} laps +{m.cliff_slope_s:.3f}s/lap" if m.curve == "cliff" else "-"
         seen = ", ".join(f"{k}" for k, _ in sorted(m.codes.items(), key=lambda kv: -kv[1])[:4]) or "-"
-        t.add_row(c, m.curve + ("" if m.own_fit else " (avg)"), f"{m.pace_offset_s:+.2f}",
-                  f"{data['mean_deg_s_per_lap'][c]:.3f}", cliff, str(m.n_laps), str(m.n_stints), seen)
-    console.print(t)
+        rows.append([c, m.curve + ("" if m.own_fit else " (avg)"), f"{m.pace_offset_s:+.2f}",
+                     f"{data['mean_deg_s_per_lap'][c]:.3f}", cliff, m.n_laps, m.n_stints, seen])
+    emit_table([Col("compound"), Col("curve"), Col("vs MEDIUM (s)", justify="right"),
+                Col("wear (s/lap)", justify="right"), Col("cliff", wide=True), Col("laps", justify="right"),
+                Col("stints", wide=True, justify="right"), Col("codes seen")], rows, as_csv=as_csv, wide=wide,
+               title="Tyres (fuel-corrected, clean laps; wear: 20-lap mean)")
+    if as_csv:
+        return
     fit = data["tyre_fit"]
     if fit["enough_laps"]:
         alloc = fit.get("allocation") or {}
@@ -124,7 +131,7 @@ def circuit(
                       + (f"; {which}" if which else ""))
     s = Table("quantity", "value", title="Race")
     s.add_row("fuel effect", f"{cm.fuel_effect_s_per_lap:.3f} s/lap")
-    s.add_row("base lap (mid-field, MEDIUM, race-end fuel)", f"{cm.base_lap_time_s:.2f} s")
+    s.add_row("base lap (mid-field, MEDIUM, race-end fuel)", lap_time(cm.base_lap_time_s))
     s.add_row("pit loss green / SC / VSC", f"{cm.pit_loss_s:.1f} ± {cm.pit_loss_sd_s:.1f} / {cm.pit_loss_sc_s:.1f} / "
               f"{cm.pit_loss_vsc_s:.1f} s ({cm.n_pit_stops} green stops)")
     s.add_row("Safety Car", f"P(≥1) {cm.sc.p_at_least_one:.0%}, {cm.sc.mean_count:.2f} per race"

@@ -8,14 +8,15 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from ..data.circuits import fan_name
+from ..data.demo import WHOLE_SEASONS_HINT
 from ..data.files import expand_paths
 from ..data.ingest import ingest_files
 from ..data.schema import SPRINT, check_session
 from ..config import get_settings
 from ..errors import InvalidRequestError
-from .common import console, print_json, store
+from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, store, store_for_writing
 
 
 def ingest(
@@ -34,7 +35,7 @@ def ingest(
     Rows outside the physical bounds (docs/DATA.md) are rejected and counted by reason; a file
     that would shrink a stored race or season by more than the allowed share is refused unless
     --replace is given."""
-    st = store()
+    st = store_for_writing()
     if live or latest:
         if paths:
             raise InvalidRequestError("give lap files or --live/--latest, not both")
@@ -100,9 +101,11 @@ def _quiet_fastf1() -> None:
 def races(
     season: Annotated[Optional[int], typer.Option(help="Only this season.")] = None,
     session: Annotated[str, typer.Option(help="race, sprint or all.")] = "all",
-    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, session, event, laps, drivers, rejected, rejected_reasons}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list of {season, round, session, event, circuit, laps, drivers, rejected, rejected_reasons, demo}.")] = False,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
-    """List the races (Grands Prix and sprints) in the store."""
+    """List the races (Grands Prix and sprints) in the store. Demo races are marked "demo"."""
     st = store()
     df = st.races(season, session=check_session(session))
     for (bad, sess), why in st.unreadable().items():  # skipped above: say so where the user looks
@@ -115,24 +118,35 @@ def races(
                     err=True, fg=typer.colors.YELLOW)
     if as_json:
         cols = ["season", "round", "session", "event", "laps", "drivers", "rejected", "rejected_reasons",
-                "circuit_key", "total_laps", "compounds"]
-        print_json(df[cols].to_dict("records"))
+                "circuit_key", "total_laps", "compounds", "demo"]
+        rows = df[cols].to_dict("records")
+        for r in rows:
+            r["circuit"] = fan_name(r["circuit_key"])
+        print_json(rows)
         return
-    if df.empty:
-        console.print("No races stored. Try: f1analyzer ingest $F1_DATA_DIR/laps")
+    if df.empty and not as_csv:
+        console.print("No races stored. Try: f1analyzer ingest $F1_DATA_DIR/laps, or f1analyzer demo load. "
+                      + WHOLE_SEASONS_HINT, soft_wrap=True)
         return
-    t = Table("season", "round", "session", "event", "circuit", "laps", "drivers", "race laps", "compounds", "rejected")
-    for r in df.itertuples():
-        t.add_row(str(r.season), str(r.round), r.session, r.event, r.circuit_key, str(r.laps), str(r.drivers),
-                  str(r.total_laps), " ".join(r.compounds), str(r.rejected))
-    Console = type(console)
-    Console().print(t)
+    cols = [Col("season"), Col("round", justify="right"), Col("event"), Col("circuit"),
+            Col("race laps", justify="right"), Col("compounds"), Col("session", wide=True),
+            Col("circuit key", wide=True), Col("lap rows", wide=True, justify="right"),
+            Col("drivers", wide=True, justify="right"), Col("rejected", wide=True, justify="right")]
+    rows = [[r.season, r.round, str(r.event).replace("Grand Prix", "GP")
+             + (" (sprint)" if r.session == SPRINT else "") + (" (demo)" if r.demo else ""),
+             fan_name(r.circuit_key), r.total_laps, " ".join(r.compounds), r.session, r.circuit_key,
+             r.laps, r.drivers, r.rejected] for r in df.itertuples()]
+    emit_table(cols, rows, as_csv=as_csv, wide=wide)
+    if df["demo"].any() and not as_csv:
+        console.print("(demo): a bundled demo race; `f1analyzer demo remove` removes them. " + WHOLE_SEASONS_HINT,
+                      style="dim", soft_wrap=True, markup=False)
 
 
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only statement over laps, races, stints, pit_stops (each with a session column: race or sprint).")],
     as_json: Annotated[bool, typer.Option("--json", help="Rows as a JSON list of objects.")] = False,
     max_rows: Annotated[int, typer.Option(help="At most this many rows.")] = 10_000,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Query the store with SQL (DuckDB), e.g. f1analyzer sql "SELECT driver, count(*) FROM pit_stops GROUP BY 1"."""
     # loaded by this command only: keeps `f1analyzer --help` and other commands fast
@@ -142,10 +156,8 @@ def sql(
     if as_json:
         print_json(df.to_dict("records"))
         return
-    t = Table(*[str(c) for c in df.columns])
-    for row in df.itertuples(index=False):
-        t.add_row(*["" if v is None else str(v) for v in row])
-    type(console)().print(t)
+    emit_table([Col(str(c)) for c in df.columns], [list(row) for row in df.itertuples(index=False)],
+               as_csv=as_csv, wide=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,12 +12,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..app.requests import GenerateRequest, LiveRequest, ReplayRequest
 from ..app.strategy import generate_strategy, live_advice, replay_race
 from ..narration.strategy import narrate_strategy
-from .common import console, print_json, services
+from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
 
 
 def _given(**fields) -> dict:
@@ -46,6 +45,8 @@ def strategy(
     sims: Annotated[int, typer.Option("--sims", help="Monte Carlo races per finalist strategy.")] = 300,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same answer).")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")] = False,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Best pit strategies for a driver: stops, compounds, pit laps and windows, finishing odds."""
     req = GenerateRequest.of(_given(season=season, event=event, driver=driver, grid=grid, top_k=top_k,
@@ -55,22 +56,26 @@ def strategy(
     if as_json:
         print_json(out)
         return
-    t = Table("rank", "stops", "compounds", "pit laps", "windows", "E\\[pos] if classified", "P(win)",
-              "P(podium)", "E\\[points]", "P(DNF)", "pos. 10% / median / 90%", "E\\[pos] SC early/mid/late",
-              title=f"{out['season']} {out['event']}: {out['driver']} from P{out['grid']} "
-                    f"({out['total_laps']} laps, {out['n_sims']} sims)",
-              caption="pos. 10% / median / 90%: in 10 % of classified races the car finishes at the "
-                      "first position or better, in half at the median, in 90 % at the last.")
+    cols = [Col("rank", justify="right"), Col("stops", justify="right"), Col("compounds"), Col("pit laps"),
+            Col("win", justify="right"), Col("podium", justify="right"), Col("E[points]", justify="right"),
+            Col("finish range", justify="right"),
+            Col("windows", wide=True), Col("E[pos] if classified", wide=True, justify="right"),
+            Col("DNF", wide=True, justify="right"), Col("E[pos] SC early/mid/late", wide=True)]
+    rows = []
     for s in out["strategies"]:
         ph = s["robustness"]["expected_position_by_sc_start"]
-        t.add_row(str(s["rank"]), str(s["stops"]), " → ".join(c.capitalize() for c in s["compounds"]),
-                  ", ".join(map(str, s["pit_laps"])), _windows(s["pit_windows"]),
-                  _f(s["expected_position_if_classified"], 2), _pct(s["p_win"]), _pct(s["p_podium"]),
-                  _f(s["expected_points"], 1), _pct(s["p_dnf"]),
-                  f"P{_f(s['position_10th_percentile'], 0)} / P{_f(s['position_median'], 0)} / "
-                  f"P{_f(s['position_90th_percentile'], 0)}",
-                  "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late")))
-    _out().print(t)
+        rows.append([s["rank"], s["stops"], " → ".join(_short(c) for c in s["compounds"]),
+                     ", ".join(map(str, s["pit_laps"])), _pct(s["p_win"]), _pct(s["p_podium"]),
+                     _f(s["expected_points"], 1), _spread(s), _windows(s["pit_windows"]),
+                     _f(s["expected_position_if_classified"], 2), _pct(s["p_dnf"]),
+                     "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late"))])
+    emit_table(cols, rows, as_csv=as_csv, wide=wide,
+               title=f"{out['season']} {out['event']}: {out['driver']} from grid slot {out['grid']} "
+                     f"({out['total_laps']} laps, {out['n_sims']} sims)",
+               caption="finish range: in 10 % of classified races the car finishes at the first "
+                       "position or better, in 90 % at the last; (median in brackets). S/M/H: soft, medium, hard.")
+    if as_csv:
+        return
     for r in (out["strategies"][0].get("rules_applied") or []) if out["strategies"] else []:
         console.print(f"rule: {r}", markup=False)
     used = (out.get("model") or {}).get("data_used") or {}
@@ -83,6 +88,17 @@ def strategy(
     if out.get("narrative"):
         _out().print()
         console.print(out["narrative"], markup=False, soft_wrap=True)
+
+
+def _short(compound: str) -> str:
+    """SOFT → S, MEDIUM → M, HARD → H, INTERMEDIATE → I, WET → W (the letters on the dashboard's tyres)."""
+    return str(compound)[:1].upper()
+
+
+def _spread(s: dict) -> str:
+    """The finishing-position spread as ``2–6 (4)``: never "P2", which reads as a grid slot."""
+    lo, mid, hi = (s.get(k) for k in ("position_10th_percentile", "position_median", "position_90th_percentile"))
+    return f"{_f(lo, 0)}–{_f(hi, 0)} ({_f(mid, 0)})"
 
 
 def _pct(p) -> str:
@@ -103,7 +119,7 @@ def live(
     lap: Annotated[int, typer.Option("--lap", help="Laps completed by the leader.")],
     driver: Annotated[str, typer.Option("--driver", "-d")],
     compound: Annotated[str, typer.Option("--compound", help="Fitted compound (SOFT/MEDIUM/HARD/...).")],
-    tyre_age: Annotated[int, typer.Option("--tyre-age", help="Laps on the fitted set.")],
+    tyre_age: Annotated[int, typer.Option("--tyre-age", help="FastF1 TyreLife of the fitted set: laps on it, counting laps it ran before the race (docs/DATA.md).")],
     position: Annotated[Optional[int], typer.Option("--position", help="Current position.")] = None,
     gap: Annotated[Optional[float], typer.Option("--gap", help="Gap to the leader, s.")] = None,
     stops: Annotated[Optional[int], typer.Option("--stops", help="Stops made so far.")] = None,
@@ -111,6 +127,8 @@ def live(
     sims: Annotated[int, typer.Option("--sims")] = 400,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Box now or stay out? The rest of the field comes from the stored race at that lap (if any)."""
     req = LiveRequest.of(_given(season=season, event=event, lap=lap, driver=driver,
@@ -122,7 +140,7 @@ def live(
     if as_json:
         print_json(out)
         return
-    o = _out()
+    o = Console(stderr=True) if as_csv else _out()
     best = f" onto {out['best_compound']}" if out["best_compound"] else ""
     gained = out["expected_positions_gained"]
     change = (f"{'gains' if gained >= 0 else 'loses'} {_f(abs(gained), 2)} places on average"
@@ -131,12 +149,13 @@ def live(
             f"P{out['current_position']} → E\\[pos] {_f(out['expected_position'], 2)} "
             f"({change}, P(gain) {100 * (out['p_gain'] or 0):.0f}%; "
             f"{_f(out['gain_vs_alternative'], 2)} places better than the alternative)")
-    t = Table("option", "plan", "E\\[pos]", "E\\[pos] if classified", "P(win)", "P(podium)", "P(DNF)", "P(gain)")
-    for op in out["options"]:
-        t.add_row(op["label"], op["strategy"], _f(op["expected_position"], 2),
-                  _f(op.get("expected_position_if_classified"), 2), _pct(op.get("p_win")),
-                  _pct(op.get("p_podium")), _pct(op.get("p_dnf")), f"{100 * (op['prob_gain'] or 0):.0f}%")
-    o.print(t)
+    emit_table([Col("option"), Col("plan"), Col("E[pos]", justify="right"), Col("win", justify="right"),
+                Col("podium", justify="right"), Col("gain", justify="right"),
+                Col("E[pos] if classified", wide=True, justify="right"), Col("DNF", wide=True, justify="right")],
+               [[op["label"], op["strategy"], _f(op["expected_position"], 2), _pct(op.get("p_win")),
+                 _pct(op.get("p_podium")), f"{100 * (op['prob_gain'] or 0):.0f}%",
+                 _f(op.get("expected_position_if_classified"), 2), _pct(op.get("p_dnf"))] for op in out["options"]],
+               as_csv=as_csv, wide=wide)
     console.print(f"state: {out['state_source']}", style="dim", markup=False)
 
 
@@ -149,6 +168,8 @@ def replay(
     sims: Annotated[int, typer.Option("--sims")] = 1000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: CsvFlag = False,
+    wide: WideFlag = False,
 ) -> None:
     """Re-simulate a stored race from its real state at a lap, with its real (or changed) strategies."""
     req = ReplayRequest.of({"season": season, "event": event, "from_lap": from_lap, "changes": change or [],
@@ -158,14 +179,16 @@ def replay(
     if as_json:
         print_json(out)
         return
-    t = Table("sim", "driver", "E\\[pos]", "P(win)", "P(podium)", "real", "strategy",
-              title=f"{out['season']} {out['event']} from lap {out['from_lap']} ({out['n_sims']} sims, "
-                    f"{out['track_status']} SC) — Spearman {_f(out['spearman'], 3)}")
-    for k, d in enumerate(out["drivers"], start=1):
-        t.add_row(str(k), d["driver"] + (" *" if d["changed"] else ""), _f(d["expected_position"], 2),
-                  f"{100 * d['p_win']:.0f}%", f"{100 * d['p_podium']:.0f}%",
-                  f"{d['real_position']}{'' if d['real_finished'] else ' DNF'}", d["strategy"])
-    _out().print(t)
+    emit_table([Col("sim", justify="right"), Col("driver"), Col("E[pos]", justify="right"),
+                Col("win", justify="right"), Col("podium", justify="right"), Col("real", justify="right"),
+                Col("strategy")],
+               [[k, d["driver"] + (" *" if d["changed"] else ""), _f(d["expected_position"], 2),
+                 f"{100 * d['p_win']:.0f}%", f"{100 * d['p_podium']:.0f}%",
+                 f"{d['real_position']}{'' if d['real_finished'] else ' DNF'}", d["strategy"]]
+                for k, d in enumerate(out["drivers"], start=1)],
+               as_csv=as_csv, wide=wide,
+               title=f"{out['season']} {out['event']} from lap {out['from_lap']} ({out['n_sims']} sims, "
+                     f"{out['track_status']} SC) — Spearman {_f(out['spearman'], 3)}")
     for n in out.get("notes") or []:
         console.print(f"note: {n}", style="dim", markup=False)
 

@@ -46,6 +46,22 @@ class Circuit:
     same_site_as: str | None = None
 
 
+#: what fans call a venue when its location is not it (the rest: ``Circuit.location``)
+_FAN_NAMES = {"bahrain": "Bahrain", "monaco": "Monaco", "bahrain_outer": "Sakhir (outer loop)", "marina_bay": "Singapore",
+              "americas": "Austin (COTA)", "red_bull_ring": "Red Bull Ring", "losail": "Qatar",
+              "yas_marina": "Abu Dhabi", "sepang": "Sepang", "ricard": "Paul Ricard",
+              "nurburgring": "Nürburgring", "interlagos": "Interlagos", "jeddah": "Jeddah"}
+
+
+def fan_name(key: str | None) -> str:
+    """A circuit as fans say it: ``villeneuve`` → ``Montréal``, ``spa`` → ``Spa``,
+    ``rodriguez`` → ``Mexico City``; unknown keys as they are."""
+    if not key:
+        return ""
+    c = get_circuit(key)
+    return _FAN_NAMES.get(key) or (c.location if c else str(key))
+
+
 _C = Circuit
 CIRCUITS: tuple[Circuit, ...] = (
     _C("albert_park", "Albert Park", "Melbourne", "Australia", ("Australian Grand Prix",), ("australia",), 5.278, "street", "low"),

@@ -67,7 +67,7 @@ def session_from_path(path: Path) -> str:
 
 def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round: dict[int, int],
               allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE,
-              reasons_by_round: dict | None = None) -> list[dict]:
+              reasons_by_round: dict | None = None, demo: bool = False) -> list[dict]:
     """One races-table row per round present in ``laps`` (which has an ``event`` column)."""
     rows = []
     for rnd, g in laps.groupby("round", sort=True):
@@ -92,6 +92,7 @@ def race_rows(laps: pd.DataFrame, *, season: int, source: str, rejected_by_round
             "rejected_reasons": dict((reasons_by_round or {}).get(int(rnd), {})),
             "source": source,
             "session": session,
+            "demo": demo,
         })
     return rows
 
@@ -100,13 +101,14 @@ def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str
                rejected_by_round: dict[int, int] | None = None,
                allocation: dict[tuple[int, int], list[str]] | None = None, session: str = RACE,
                report: ValidationReport | None = None, max_drop_share: float | None = None,
-               should_stop: Callable[[], None] | None = None) -> list[int]:
+               should_stop: Callable[[], None] | None = None, demo: bool = False) -> list[int]:
     """Write validated canonical laps (with ``event``) of one season and session; returns the rounds.
 
     With ``report``, each race keeps its rejected rows by reason and rows that belong to no race
     written here (a bad or out-of-range round, a round whose every row was rejected) are kept as
     the season's unassigned rejections of ``source`` (``RaceStore.rejections``).
-    ``max_drop_share``, ``should_stop``: see :meth:`RaceStore.write_races`.
+    ``max_drop_share``, ``should_stop``: see :meth:`RaceStore.write_races`. ``demo`` marks the
+    races as the bundled demo set (``data.demo``).
     """
     if laps.empty:
         return []
@@ -131,7 +133,7 @@ def store_laps(store: RaceStore, laps: pd.DataFrame, *, season: int, source: str
         ]
         laps.loc[missing, "compound_code"] = pd.array(codes, dtype="string")
     rows = race_rows(laps, season=season, source=source, rejected_by_round=rejected_by_round or {},
-                     allocation=allocation, session=session, reasons_by_round=reasons_by_round)
+                     allocation=allocation, session=session, reasons_by_round=reasons_by_round, demo=demo)
     store.write_races(season, rows, laps.drop(columns=["event", "location"], errors="ignore"), session=session,
                       max_drop_share=max_drop_share, source=source if report is not None else None,
                       rejected_unassigned=unassigned, should_stop=should_stop)
@@ -149,7 +151,7 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
                  session: str | None = None, replace: bool = False,
                  max_drop_share: float = DEFAULT_MAX_DROP_SHARE, max_file_bytes: int | None = None,
                  follow_symlinks: bool = True,
-                 should_stop: Callable[[], None] | None = None) -> list[IngestResult]:
+                 should_stop: Callable[[], None] | None = None, demo: bool = False) -> list[IngestResult]:
     """Ingest FastF1-format files and folders. Returns one result per file (refused ones too).
 
     Args:
@@ -165,6 +167,7 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
         should_stop: raises to abandon the job (cancel, timeout); checked between files, and by
             the store while waiting for its lock and right before each commit. Seasons already
             committed stay (each file is one atomic replacement per season).
+        demo: mark every race written as a bundled demo race (``data.demo``).
     """
     session = check_session(session)
     files = expand_paths(paths)
@@ -188,7 +191,7 @@ def ingest_files(paths: list[Path], store: RaceStore, *, season: int | None = No
             res.rounds = store_laps(store, laps, season=int(report.season), source=f.name,
                                     allocation=allocation, session=res.session, report=report,
                                     max_drop_share=None if replace else max_drop_share,
-                                    should_stop=should_stop)
+                                    should_stop=should_stop, demo=demo)
             if report.rejected:
                 log.info(report.summary())
         except DataValidationError as exc:

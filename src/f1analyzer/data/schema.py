@@ -87,6 +87,7 @@ RACE_COLUMNS: dict[str, str] = {
     "rejected_reasons": "object",  # {reason: rows} of this race's rejected rows
     "source": "string",
     "session": "string",
+    "demo": "bool",  # one of the bundled demo races (issue 15): `f1analyzer demo remove` drops them
 }
 
 #: seasons the store accepts: FastF1's lap timing starts in 2018; the last one is next year

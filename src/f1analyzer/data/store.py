@@ -258,6 +258,45 @@ class RaceStore:
                 tmp.unlink(missing_ok=True)
         log.info("stored season %s %s rounds %s", season, session, sorted(rounds))
 
+    def remove_races(self, season: int, rounds: set[int] | list[int], *, session: str = RACE) -> list[int]:
+        """Remove these rounds of one session of ``season`` in one atomic file replacement (the
+        file goes when nothing is left). Returns the rounds that were stored; removing rounds
+        that are not stored changes nothing (idempotent)."""
+        session = check_session(session, allow_all=False)
+        rounds = {int(r) for r in rounds}
+        with self._write_lock():
+            path = self._season_path(season, session)
+            old = self._read_for_update(path)
+            if old is None:
+                return []
+            laps, meta = old
+            races = meta.get("races", [])
+            gone = sorted(int(r["round"]) for r in races if int(r["round"]) in rounds)
+            if not gone:
+                return []
+            kept_races = [r for r in races if int(r["round"]) not in rounds]
+            if not kept_races:
+                path.unlink()
+            else:
+                laps = laps[~laps["round"].isin(rounds)]
+                table = pa.Table.from_pandas(conform(laps, STORE_LAP_COLUMNS), preserve_index=False)
+                payload = {**meta, "races": kept_races}
+                self._replace_file(path, table.replace_schema_metadata({
+                    **(table.schema.metadata or {}), _META_KEY: json.dumps(payload, sort_keys=True).encode()}))
+        log.info("removed season %s %s rounds %s", season, session, gone)
+        return gone
+
+    @staticmethod
+    def _replace_file(path: Path, table: pa.Table) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
     @staticmethod
     def _read_for_update(path: Path) -> tuple[pd.DataFrame, dict] | None:
         """(laps, metadata) of the season file being replaced; None when there is none or it is

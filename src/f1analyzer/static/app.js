@@ -5,14 +5,21 @@
 // or one that answers 404/503 shows a clear message in that section only.
 
 import {
-  COMPOUNDS, DASHES, PALETTE, compoundKey, compoundStyle, groupBy, histogramChart, lineChart,
+  COMPOUNDS, COMPOUNDS_2018, DASHES, PALETTE, compoundKey, compoundStyle, groupBy, histogramChart, lineChart,
   niceTicks, planChart, quantile, statusBands, strategyChart,
 } from "./charts.js";
 import { initRaceDay } from "./raceday.js";
+import { drawComparison, drawRaceTrace, drawTeamPace } from "./analysis.js";
+import { addExportButtons } from "./export.js";
+import { compoundCode, lapTime } from "./format.js";
+import { initTheme } from "./theme.js";
+import { drawDegradationBySeason, drawSeasonStrategies } from "./season.js";
+import { initIngest } from "./ingest.js";
 
 const DEFAULT_FUEL_S_PER_LAP = 0.06;
 const TABS = ["race", "lab", "live", "raceday", "ask"];
 const DEFAULT_HIGHLIGHT = 5;
+const RACE_BOXES = ["#strategy-chart", "#pace-chart", "#position-chart", "#deg-chart", "#trace-chart", "#teampace-chart", "#compare-chart", "#season-chart", "#season-deg-chart"];
 
 const state = {
   paths: null,          // openapi paths (normalised) or null when unknown
@@ -68,11 +75,21 @@ function pct(p, digits = 0) {
   return Number.isFinite(p) ? `${(p * 100).toFixed(digits)}%` : "–";
 }
 
+/** A compound's name with the event's Pirelli code beside it: "Soft (C5)" (dry compounds, codes known). */
+function compoundName(name) {
+  const code = compoundCode(name, state.race?.compounds);
+  return code ? `${compoundStyle(name).label} (${code})` : compoundStyle(name).label;
+}
+
 function compoundChip(name) {
   const key = compoundKey(name);
   const st = COMPOUNDS[key];
-  return h("span", { class: `chip chip-${key.toLowerCase()}`, title: st.label },
-    h("span", { class: "chip-letter", "aria-hidden": "true" }, st.letter), h("span", { class: "chip-text" }, st.label));
+  const code = compoundCode(key, state.race?.compounds);
+  const letter = h("span", { class: "chip-letter", "aria-hidden": "true" }, st.letter);
+  // 2018's named compounds (ULTRASOFT, SUPERSOFT, ...) keep their own colour, as FastF1 draws them
+  if (COMPOUNDS_2018[code]) letter.style.backgroundColor = COMPOUNDS_2018[code];
+  return h("span", { class: `chip chip-${key.toLowerCase()}`, title: code ? `${st.label} (${code})` : st.label },
+    letter, h("span", { class: "chip-text" }, st.label), code ? h("span", { class: "chip-code" }, code) : null);
 }
 
 // ------------------------------------------------------------------ API
@@ -274,17 +291,18 @@ async function loadRaces() {
     show($("#global-message"), explain(err, "The race list"));
     state.races = [];
   }
+  $("#demo-note").hidden = !state.races.some((r) => r.demo);
   if (!state.races.length) {
     if (!$("#global-message").childElementCount) {
-      show($("#global-message"), message("info", "No races are stored yet. Ingest lap files first: f1analyzer ingest <files or folders>."));
+      show($("#global-message"), message("info", "No races are stored yet. Whole seasons: f1analyzer ingest --live --season 2024 (FastF1, needs the internet) or f1analyzer ingest PATH with FastF1-format lap files; f1analyzer demo load adds four 2024 demo races."));
     }
-    for (const id of ["#strategy-chart", "#pace-chart", "#position-chart", "#deg-chart"]) show($(id), message("info", "No race selected."));
+    for (const id of RACE_BOXES) show($(id), message("info", "No race selected."));
   }
 }
 
 async function loadRace(season, event) {
   const token = ++state.loadToken;
-  for (const id of ["#strategy-chart", "#pace-chart", "#position-chart", "#deg-chart"]) {
+  for (const id of RACE_BOXES) {
     $(id).setAttribute("aria-busy", "true");
     $(id).replaceChildren(message("loading", "Loading…"));
   }
@@ -296,7 +314,7 @@ async function loadRace(season, event) {
     state.race = null;
     state.laps = null;
     show($("#global-message"), explain(detail.reason, `Race ${season} ${event}`));
-    for (const id of ["#strategy-chart", "#pace-chart", "#position-chart", "#deg-chart"]) show($(id), message("info", "No race selected."));
+    for (const id of RACE_BOXES) show($(id), message("info", "No race selected."));
     return;
   }
   $("#global-message").replaceChildren();
@@ -307,8 +325,8 @@ async function loadRace(season, event) {
   fillSeasonSelect(state.race.season);
   fillRaceSelect(state.race.season, state.race.round);
   const r = state.race;
-  const compounds = (r.compounds || []).length ? ` · compounds ${r.compounds.join(" / ")}` : "";
-  $("#race-meta").textContent = `${r.event} ${r.season} · ${r.total_laps} laps · ${r.drivers} drivers${compounds}`;
+  const compounds = (r.compounds || []).length ? ` · Hard ${r.compounds[0]} / Medium ${r.compounds[1]} / Soft ${r.compounds[2]}` : "";
+  $("#race-meta").textContent = `${r.event} ${r.season}${r.circuit ? ` (${r.circuit})` : ""} · ${r.total_laps} laps · ${r.drivers} drivers${compounds}${r.demo ? " · demo race" : ""}`;
   document.title = `${r.event} ${r.season} – F1 Race Strategy Analyzer`;
   assignColours();
   fillDriverControls();
@@ -358,8 +376,19 @@ function findFuelEffect(obj) {
 function assignColours() {
   state.colours.clear();
   const results = state.race.results || [];
-  results.forEach((r, i) => state.colours.set(r.driver, { color: PALETTE[i % PALETTE.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length] }));
+  // team colours from the API (data/teams.py: same driver, same colour on every page), team mates
+  // told apart by dash; the palette only when an older server sends none
+  results.forEach((r, i) => state.colours.set(r.driver, r.color
+    ? { color: r.color, dash: r.dash || "" }
+    : { color: PALETTE[i % PALETTE.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length] }));
   state.highlighted = new Set(results.slice(0, DEFAULT_HIGHLIGHT).map((r) => r.driver));
+}
+
+/** A colour swatch; the colour set through CSSOM (the page's CSP refuses inline style attributes). */
+function colourSwatch(cls, color) {
+  const el = h("span", { class: cls, "aria-hidden": "true" });
+  el.style.backgroundColor = color;
+  return el;
 }
 
 function fillDriverControls() {
@@ -374,13 +403,20 @@ function fillDriverControls() {
       else state.highlighted.delete(r.driver);
       drawPace();
       drawPositions();
+      drawTrace();
     });
     return h("label", { class: "driver-chip", title: `${r.driver}${r.team ? ` – ${r.team}` : ""}` }, input,
-      h("span", { class: `swatch swatch-${(results.indexOf(r) % PALETTE.length) + 1}${c.dash ? " dashed" : ""}`, "aria-hidden": "true" }),
+      colourSwatch(`swatch${c.dash ? " dashed" : ""}`, c.color),
       r.driver);
   }));
   const opts = (sel) => results.map((r) => h("option", { value: r.driver, selected: r.position === 1 && sel !== "#live-driver" }, `${r.driver}${r.team ? ` (${r.team})` : ""}`));
   for (const sel of ["#lab-driver", "#whatif-driver", "#live-driver"]) $(sel).replaceChildren(...opts(sel));
+  $("#trace-ref").replaceChildren(h("option", { value: "" }, "the leader"), ...results.map((r) => h("option", { value: r.driver }, r.driver)));
+  const plain = () => results.map((r) => h("option", { value: r.driver }, `${r.driver}${r.team ? ` (${r.team})` : ""}`));
+  $("#compare-a").replaceChildren(...plain());
+  $("#compare-b").replaceChildren(...plain());
+  if (results[1]) $("#compare-b").value = results[1].driver;
+  $("#season-driver").replaceChildren(...plain());
   $("#lab-grid").max = results.length || 30;
   $("#live-position").max = results.length || 30;
   $("#whatif-lap").max = state.race.total_laps;
@@ -417,6 +453,72 @@ function redrawRaceCharts(force = false) {
   drawPace();
   drawPositions();
   drawDegradation();
+  drawTrace();
+  drawTeamPaceCard();
+  drawCompare();
+  drawSeasonCards();
+}
+
+/** GET once per season / circuit: the season views do not change with the race picked. */
+const seasonCache = new Map();
+async function cached(path) {
+  if (!seasonCache.has(path)) seasonCache.set(path, api(path).catch((err) => { seasonCache.delete(path); throw err; }));
+  return seasonCache.get(path);
+}
+
+function drawSeasonCards() {
+  if (!state.race) return;
+  const { season, circuit_key: key } = state.race;
+  const token = state.loadToken;
+  const box = $("#season-chart");
+  const degBox = $("#season-deg-chart");
+  if (!offers("get", "/seasons/{season}/strategies")) {
+    show(box, unavailable("The season view", "GET", "/seasons/{season}/strategies"));
+    show(degBox, unavailable("Degradation across seasons", "GET", "/seasons/degradation/{circuit}"));
+    return;
+  }
+  cached(`/seasons/${season}/strategies`).then((data) => {
+    if (token !== state.loadToken) return;
+    const drv = $("#season-driver").value || state.race.results?.[0]?.driver;
+    drawSeasonStrategies(box, data, drv);
+    box.removeAttribute("aria-busy");
+  }).catch((err) => show(box, explain(err, "The season view")));
+  cached(`/seasons/degradation/${encodeURIComponent(key)}`).then((data) => {
+    if (token !== state.loadToken) return;
+    $("#season-deg-caption").textContent = `${data.circuit}: ${data.method}`;
+    drawDegradationBySeason(degBox, data, $("#season-deg-compound").value);
+    degBox.removeAttribute("aria-busy");
+  }).catch((err) => show(degBox, explain(err, "Degradation across seasons")));
+}
+
+function drawTrace() {
+  const box = $("#trace-chart");
+  if (!state.race || lapsUnavailable(box)) return;
+  drawRaceTrace(box, { race: state.race, laps: state.laps, colours: state.colours, highlighted: state.highlighted, reference: $("#trace-ref").value || null });
+  box.removeAttribute("aria-busy");
+}
+
+function drawTeamPaceCard() {
+  const box = $("#teampace-chart");
+  if (!state.race || lapsUnavailable(box)) return;
+  const fuel = state.fuel.value;
+  $("#teampace-caption").textContent = `Method: each driver's clean laps (green flag, no in/out lap, accurate timing), fuel-corrected as lap time − ${fuel.toFixed(3)} s × laps remaining (${state.fuel.source === "circuit" ? "the circuit model's fuel effect" : "default fuel effect"}), laps slower than 107 % of the driver's median dropped. Box: middle half of the laps; line: median; whiskers: fastest and slowest. Teams ordered by the median of both drivers' laps; a team's second driver has the paler, dashed box.`;
+  const { ranking } = drawTeamPace(box, { race: state.race, laps: state.laps, colours: state.colours, fuelPerLap: fuel });
+  box.removeAttribute("aria-busy");
+  $("#teampace-table").replaceChildren(h("table", {},
+    h("thead", {}, h("tr", {}, ...["Rank", "Team", "Median corrected lap", "Gap to fastest (s)", "Clean laps"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, ranking.map((r, i) => h("tr", {}, h("td", {}, i + 1), h("th", { scope: "row" }, r.team), h("td", {}, lapTime(r.median)),
+      h("td", {}, `+${r.gap.toFixed(3)}`), h("td", {}, r.n))))));
+}
+
+function drawCompare() {
+  const box = $("#compare-chart");
+  if (!state.race || lapsUnavailable(box)) return;
+  const a = $("#compare-a").value;
+  const b = $("#compare-b").value;
+  if (!a || !b) return;
+  drawComparison(box, $("#age-chart"), { race: state.race, laps: state.laps, a, b, colours: state.colours });
+  box.removeAttribute("aria-busy");
 }
 
 function drawLegend() {
@@ -434,7 +536,7 @@ function drawLegend() {
   };
   const bands = [["SC", "Safety Car"], ["VSC", "VSC"], ["RED", "Red flag"]];
   $("#compound-legend").replaceChildren(
-    ...keys.map((k) => h("li", { "data-compound": k }, sw(k), h("span", {}, `${COMPOUNDS[k].letter} = ${COMPOUNDS[k].label}`))),
+    ...keys.map((k) => h("li", { "data-compound": k }, sw(k), h("span", {}, `${COMPOUNDS[k].letter} = ${compoundName(k)}`))),
     ...bands.map(([k, label]) => h("li", {}, h("span", { class: `band-swatch band-${k.toLowerCase()}`, "aria-hidden": "true" }), label)),
   );
 }
@@ -453,7 +555,7 @@ function drawStrategy() {
   const stopsBy = groupBy(r.pit_stops || [], (s) => s.driver);
   const rows = (r.results || []).map((res) => h("tr", {},
     h("td", {}, res.finished ? res.position : `${res.position} (DNF)`), h("th", { scope: "row" }, res.driver),
-    h("td", {}, (stintsBy.get(res.driver) || []).map((s) => `${compoundStyle(s.compound).label} ${s.start_lap}–${s.end_lap}`).join(" → ")),
+    h("td", {}, (stintsBy.get(res.driver) || []).map((s) => `${compoundName(s.compound)}${s.fresh_tyre === false ? " (used set)" : ""} ${s.start_lap}–${s.end_lap}`).join(" → ")),
     h("td", {}, (stopsBy.get(res.driver) || []).map((p) => `${p.lap}${p.under_sc ? " (SC)" : p.under_vsc ? " (VSC)" : ""}`).join(", ") || "–")));
   $("#strategy-table").replaceChildren(h("table", {},
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Pos"), h("th", { scope: "col" }, "Driver"), h("th", { scope: "col" }, "Stints (laps)"), h("th", { scope: "col" }, "Pit laps"))),
@@ -485,7 +587,7 @@ function drawPace() {
     const pts = laps.filter((l) => l.is_clean && Number.isFinite(l.lap_time_s)).map((l) => {
       const v = l.lap_time_s - fuel * (total - l.lap_number);
       values.push(v);
-      return [l.lap_number, v, `${drv} lap ${l.lap_number}: ${v.toFixed(3)} s corrected (${l.lap_time_s.toFixed(3)} s raw, ${compoundStyle(l.compound).label}, tyre age ${l.tyre_life_laps ?? "?"})`];
+      return [l.lap_number, v, `${drv} lap ${l.lap_number}: ${lapTime(v)} corrected (${lapTime(l.lap_time_s)} raw, ${compoundName(l.compound)}, TyreLife ${l.tyre_life_laps ?? "?"})`];
     });
     series.push({ id: drv, driver: drv, label: drv, color: c.color, dash: c.dash, points: pts, dots: true, title: `${drv} fuel-corrected pace` });
   }
@@ -503,8 +605,8 @@ function drawPace() {
   const hi = Math.min(values[values.length - 1], p90 + Math.max(0.5, (p90 - quantile(values, 0.1)) * 0.8));
   const pad = Math.max(0.2, (hi - lo) * 0.05);
   lineChart(box, {
-    series, xDomain: [1, total], yDomain: [lo - pad, hi + pad], xLabel: "lap", yLabel: "corrected lap time (s)",
-    yFormat: (v) => v.toFixed(1), breakGap: 1, labelEnds: true, className: "pace-chart",
+    series, xDomain: [1, total], yDomain: [lo - pad, hi + pad], xLabel: "lap", yLabel: "corrected lap time",
+    yFormat: (v) => lapTime(v).replace(/\d\d$/, ""), breakGap: 1, labelEnds: true, className: "pace-chart",
     bands: statusBands(state.race.track_status_by_lap),
     ariaLabel: `Fuel-corrected race pace of ${series.map((s) => s.label).join(", ")}`,
   });
@@ -714,15 +816,20 @@ function renderLab(out, d) {
       h("td", {}, fmt(st.expected_position_if_classified ?? st.expected_position, 1)),
       h("td", {}, pct(st.p_win)), h("td", {}, pct(st.p_podium)), h("td", {}, fmt(st.expected_points, 1)),
       h("td", { title: "In 10 % of classified races this position or better; in 90 % the second or better" },
-        `P${fmt(st.position_10th_percentile, 0)}–P${fmt(st.position_90th_percentile, 0)}`),
+        `${fmt(st.position_10th_percentile, 0)}–${fmt(st.position_90th_percentile, 0)}`),
       h("td", {}, pct(st.p_dnf)),
       h("td", {}, pct(st.p_gain_positions)));
   });
   const table = h("div", { class: "table-scroll" }, h("table", { class: "strategies" },
     h("caption", {}, `Ranked strategies for ${d.driver || "the field"}${d.grid ? ` from grid slot ${d.grid}` : ""} – ${d.event || ""} ${d.season || ""}`),
-    h("thead", {}, h("tr", {}, ["Show", "Rank", "Tyres", "Stops", "Pit laps", "Pit windows", "Exp. pos. if classified", "P(win)", "P(podium)", "Exp. points", "Pos. range (10 %–90 % of races)", "P(DNF)", "P(gain)"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["Show", "Rank", "Tyres", "Stops", "Pit laps", "Pit windows", "Exp. pos. if classified", "P(win)", "P(podium)", "Exp. points", "Finishing range (10th–90th percentile of races)", "P(DNF)", "P(gain)"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows)));
-  show(out, table, h("h3", {}, "Pit windows"), chartBox, histTitle, histBox,
+  const sideBox = h("div", { class: "chart-box", id: "lab-side-by-side" });
+  const top = strategies.slice(0, 3);
+  const sideLegend = h("ul", { class: "legend" }, top.map((st, i) => h("li", {},
+    colourSwatch("band-swatch", PALETTE[i]), `#${st.rank ?? i + 1} ${(st.compounds || []).map((c) => compoundStyle(c).letter).join("–")}`)));
+  show(out, table, h("h3", {}, "Pit windows"), chartBox,
+    h("h3", {}, "Finishing positions of the top options side by side (Monte Carlo)"), sideLegend, sideBox, histTitle, histBox,
     d.narrative ? h("section", { class: "narrative" }, h("h3", {}, "Why"), paragraphs(d.narrative)) : null,
     sourceList(d.sources), providerLine(d));
   planChart(chartBox, strategies.map((st, i) => ({ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, compounds: st.compounds, pit_laps: st.pit_laps, pit_windows: st.pit_windows })), total);
@@ -733,8 +840,14 @@ function renderLab(out, d) {
     histogramChart(histBox, [{ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, color: "#0072B2", hist: st.position_histogram }],
       { positions: nPos, highlight: Math.round(st.position_median ?? NaN), ariaLabel: `Finishing position distribution of strategy ${st.rank ?? i + 1}` });
   }
+  const drawSide = () => histogramChart(sideBox, top.map((st, i) => ({ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, color: PALETTE[i], hist: st.position_histogram })),
+    { positions: nPos, ariaLabel: `Finishing position distributions of the top ${top.length} strategies side by side` });
+  drawSide();
   drawHist(0);
-  state.redrawLab = () => { if ($("#lab-plan-chart") === chartBox) { planChart(chartBox, strategies.map((st, i) => ({ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, compounds: st.compounds, pit_laps: st.pit_laps, pit_windows: st.pit_windows })), total); const pick = out.querySelector("input[name=lab-pick]:checked"); drawHist(pick ? Number(pick.value) : 0); } };
+  const redrawHist = drawHist;
+  const drawHistAndSide = (i) => { drawSide(); redrawHist(i); };
+  state.redrawLab = () => { if ($("#lab-plan-chart") === chartBox) { planChart(chartBox, strategies.map((st, i) => ({ id: st.rank ?? i + 1, label: `#${st.rank ?? i + 1}`, compounds: st.compounds, pit_laps: st.pit_laps, pit_windows: st.pit_windows })), total); const pick = out.querySelector("input[name=lab-pick]:checked"); drawHistAndSide(pick ? Number(pick.value) : 0); } };
+  addExportButtons(out, fail);
 }
 
 async function submitWhatIf(ev) {
@@ -956,6 +1069,14 @@ function bind() {
   $("#ask-form").addEventListener("submit", submitAsk);
   initRaceDay({ api, compoundChip, message, currentRace: () => (state.race ? { season: state.race.season, round: state.race.round } : null) });
   $("#live-driver").addEventListener("change", prefillLive);
+  $("#trace-ref").addEventListener("change", drawTrace);
+  $("#compare-a").addEventListener("change", drawCompare);
+  $("#compare-b").addEventListener("change", drawCompare);
+  $("#season-driver").addEventListener("change", drawSeasonCards);
+  $("#season-deg-compound").addEventListener("change", drawSeasonCards);
+  initTheme($("#theme-toggle"), () => redrawRaceCharts(true));
+  initIngest({ api, message, onDone: () => { seasonCache.clear(); return reloadAll(); } });
+  addExportButtons(document, fail);
   $("#live-lap").addEventListener("change", prefillLive);
   window.addEventListener("hashchange", () => { route().catch(fail); });
   $("#api-key-form").addEventListener("submit", (ev) => {

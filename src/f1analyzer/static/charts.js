@@ -4,14 +4,24 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-/** Compound styles: Okabe-Ito colours (colour-blind safe) + a pattern + a letter, never colour alone. */
+/**
+ * Compound styles: FastF1's compound colours (fastf1.plotting; soft red, medium yellow, hard white,
+ * intermediate green, wet blue) plus a pattern and a letter, never colour alone (colour-blind readers).
+ * 2018's named compounds (hypersoft … superhard) keep their own colours where a chart names them.
+ */
 export const COMPOUNDS = {
-  SOFT: { letter: "S", label: "Soft", color: "#D55E00", text: "#000" },
-  MEDIUM: { letter: "M", label: "Medium", color: "#F0E442", text: "#000" },
-  HARD: { letter: "H", label: "Hard", color: "#F2F2F2", text: "#000" },
-  INTERMEDIATE: { letter: "I", label: "Intermediate", color: "#009E73", text: "#000" },
-  WET: { letter: "W", label: "Wet", color: "#0072B2", text: "#fff" },
+  SOFT: { letter: "S", label: "Soft", color: "#DA291C", text: "#fff" },
+  MEDIUM: { letter: "M", label: "Medium", color: "#FFD12E", text: "#000" },
+  HARD: { letter: "H", label: "Hard", color: "#F0F0EC", text: "#000" },
+  INTERMEDIATE: { letter: "I", label: "Intermediate", color: "#43B02A", text: "#000" },
+  WET: { letter: "W", label: "Wet", color: "#0067AD", text: "#fff" },
   UNKNOWN: { letter: "?", label: "Unknown", color: "#9E9E9E", text: "#000" },
+};
+
+/** 2018's named dry compounds (the Pirelli names of that season; FastF1's 2018 colours). */
+export const COMPOUNDS_2018 = {
+  HYPERSOFT: "#FEB1C1", ULTRASOFT: "#B24BA7", SUPERSOFT: "#FC2B2A", SOFT: "#FFD318",
+  MEDIUM: "#F0F0F0", HARD: "#00A2F5", SUPERHARD: "#FD7D3C",
 };
 
 export function compoundStyle(name) {
@@ -166,14 +176,17 @@ export function strategyChart(container, race) {
       const x0 = x(st.start_lap - 1);
       const x1 = x(st.end_lap);
       const w = Math.max(1, x1 - x0);
+      // a used set (FastF1 FreshTyre false): paler, and a * after the letter (not colour alone)
+      const used = st.fresh_tyre === false;
+      const age = used && Number.isFinite(st.tyre_life_start) ? `, used set (TyreLife ${st.tyre_life_start} when fitted)` : used ? ", used set" : "";
       row.append(s("rect", {
-        class: "stint", "data-compound": key, x: x0, y, width: w, height: barH, rx: 2,
+        class: `stint${used ? " used" : ""}`, "data-compound": key, x: x0, y, width: w, height: barH, rx: 2,
         fill: `url(#pat-${key})`,
-      }, title(`${r.driver} stint ${st.stint}: ${style.label}${st.compound_code ? ` (${st.compound_code})` : ""}, laps ${st.start_lap}–${st.end_lap} (${st.laps} laps)`)));
+      }, title(`${r.driver} stint ${st.stint}: ${style.label}${st.compound_code ? ` (${st.compound_code})` : ""}${age}, laps ${st.start_lap}–${st.end_lap} (${st.laps} laps)`)));
       if (w >= 14) {
         row.append(s("text", {
           class: "stint-letter", x: x0 + w / 2, y: y + barH - 3.5, "text-anchor": "middle", fill: style.text,
-        }, style.letter));
+        }, used ? `${style.letter}*` : style.letter));
       }
     }
     for (const p of stops) {
@@ -291,6 +304,14 @@ export function lineChart(container, opts) {
       class: `end-label${e.ser.muted ? " muted" : ""}`, x: e.x, y: e.y, fill: e.ser.muted ? null : e.ser.color,
     }, e.ser.label));
   }
+  // point markers (pit stops on the race trace): a small triangle with its own tooltip
+  for (const mk of opts.markers || []) {
+    if (!Number.isFinite(mk.x) || !Number.isFinite(mk.y)) continue;
+    const px = x(mk.x);
+    const py = y(Math.min(Math.max(mk.y, Math.min(y0, y1)), Math.max(y0, y1)));
+    plot.append(s("path", { class: "marker", d: `M${px - 4},${py - 7}L${px + 4},${py - 7}L${px},${py - 1}Z`, fill: mk.color, stroke: "currentColor", "stroke-width": 0.5 },
+      title(mk.label)));
+  }
   svg.append(plot, labels);
   container.append(svg);
   return svg;
@@ -338,7 +359,7 @@ export function histogramChart(container, groups, { positions, ariaLabel, highli
         class: `hist-bar${highlight === p ? " highlight" : ""}`, "data-position": p, x: bx, y: y(v), width: bw,
         height: Math.max(0.5, y(0) - y(v)), fill: g.pattern ? `url(#${g.pattern})` : g.color,
         stroke: g.stroke || null,
-      }, title(`${g.label ? `${g.label}: ` : ""}P${p} ${(v * 100).toFixed(1)}%`)));
+      }, title(`${g.label ? `${g.label}: ` : ""}position ${p}: ${(v * 100).toFixed(1)}% of races`)));
     }
     svg.append(gEl);
   });

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+
+from ...data.circuits import fan_name
 
 from ...models.bundled import as_race_models
 from ...models.race_models import CircuitModel
+from ..csv_response import CSV_NOTE, csv_response, wants_csv
 from ..deps import StateDep
 from ..schemas.circuits import CircuitDetail, CircuitsPublic, CircuitSummary
 
@@ -18,7 +21,7 @@ Key = Annotated[str, Path(min_length=1, max_length=80, description="Circuit key 
 
 def summary(cm: CircuitModel) -> dict:
     return {
-        "key": cm.key, "name": cm.name, "n_races": cm.n_races, "seasons": cm.seasons, "total_laps": cm.total_laps,
+        "key": cm.key, "name": cm.name, "fan_name": fan_name(cm.key), "n_races": cm.n_races, "seasons": cm.seasons, "total_laps": cm.total_laps,
         "base_lap_time_s": cm.base_lap_time_s, "fuel_effect_s_per_lap": cm.fuel_effect_s_per_lap,
         "pit_loss_s": cm.pit_loss_s, "pit_loss_sc_s": cm.pit_loss_sc_s, "pit_loss_vsc_s": cm.pit_loss_vsc_s,
         "sc_probability": cm.sc.p_at_least_one, "vsc_probability": cm.vsc.p_at_least_one,
@@ -27,10 +30,13 @@ def summary(cm: CircuitModel) -> dict:
     }
 
 
-@router.get("", response_model=CircuitsPublic, summary="Fitted race models of every circuit")
-def list_circuits(state: StateDep) -> CircuitsPublic:
+@router.get("", response_model=CircuitsPublic, summary="Fitted race models of every circuit",
+            description=CSV_NOTE)
+def list_circuits(state: StateDep, request: Request):
     models = as_race_models(state.services.model_set())
     data = [CircuitSummary(**summary(cm)) for cm in models.circuits_.values()]
+    if wants_csv(request):
+        return csv_response((d.model_dump() for d in data), list(CircuitSummary.model_fields), "circuits.csv")
     return CircuitsPublic(data=data, count=len(data))
 
 

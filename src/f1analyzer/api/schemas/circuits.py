@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 class CircuitSummary(BaseModel):
     key: str
     name: str
+    fan_name: str = Field("", description="The venue as fans say it (Montréal, Mexico City, Spa).")
     n_races: int
     seasons: list[int]
     total_laps: int

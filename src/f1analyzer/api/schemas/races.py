@@ -8,6 +8,7 @@ class RacePublic(BaseModel):
     round: int
     event: str
     circuit_key: str
+    circuit: str = Field("", description="The venue as fans say it (Montréal, Mexico City, Spa).")
     total_laps: int = Field(description="Race distance in laps (the winner's lap count).")
     compounds: list[str] = Field(description="The event's dry compounds, hardest first, when known.")
     laps: int = Field(description="Lap rows stored.")
@@ -16,6 +17,8 @@ class RacePublic(BaseModel):
     rejected_reasons: dict[str, int] = Field(default_factory=dict,
                                              description="Those rows by reason (docs/DATA.md: bounds).")
     session: str = Field("race", description="race (the Grand Prix) or sprint; a sprint shares its weekend's round.")
+    demo: bool = Field(False, description="One of the bundled demo races loaded into an empty store "
+                       "(`f1analyzer demo remove` removes them).")
 
 
 class UnassignedRejections(BaseModel):
@@ -42,6 +45,8 @@ class StintPublic(BaseModel):
     start_lap: int
     end_lap: int
     laps: int
+    tyre_life_start: float | None = Field(None, description="FastF1 TyreLife on the stint's first lap (1: a new set).")
+    fresh_tyre: bool | None = Field(None, description="FastF1 FreshTyre: the set was new when fitted.")
 
 
 class PitStopPublic(BaseModel):
@@ -62,6 +67,9 @@ class ResultPublic(BaseModel):
     team: str | None = None
     laps: int
     finished: bool
+    color: str = Field("#9e9e9e", description="The team's colour that season (data/teams.py).")
+    dash: str = Field("", description="SVG dash pattern telling team mates apart: '' for the team's "
+                      "first finisher, '6 3' for the second.")
 
 
 class RaceDetail(RacePublic):
