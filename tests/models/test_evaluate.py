@@ -58,6 +58,17 @@ def test_cli_json_and_predictions(synthetic_home, tmp_path, capsys):
     assert mae == pytest.approx(rep["one_lap_ahead"]["mae_s"], abs=2e-3)
 
 
+def test_cli_csv_is_the_evaluation_table(synthetic_home, capsys):
+    import csv
+    import io
+
+    assert main(["evaluate", "--season", "2023", "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["task", "model", "baseline", "baseline is", "improvement", "n laps"]
+    assert [r[0] for r in rows[1:]] == ["one lap ahead, MAE s", "stint forecast, MAE s", "pit in 3 laps, PR-AUC"]
+    assert all(len(r) == 6 for r in rows[1:]) and float(rows[1][1]) > 0
+
+
 @pytest.mark.realdata
 def test_real_evaluate_cli(data_dir, f1a_home, capsys):
     assert main(["ingest", str(data_dir / "laps" / "2023.csv.gz"), str(data_dir / "laps" / "2024.csv.gz")]) == 0

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..config import get_settings
-from .common import console, print_json, store
+from .common import Col, CsvFlag, console, emit_table, print_json, store
 
 
 def _bar(disable: bool) -> Progress:
@@ -76,17 +76,27 @@ def _fmt(v) -> str:
     return "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
 
+EVALUATION_COLUMNS = [Col("task"), Col("model", justify="right"), Col("baseline", justify="right"),
+                      Col("baseline is", wide=True), Col("improvement", justify="right"),
+                      Col("n laps", wide=True, justify="right")]
+
+
+def _evaluation_rows(ev: dict) -> list[list]:
+    one, st, pit = ev["one_lap_ahead"], ev["stint_forecast"], ev["pit_stop"]
+    return [["one lap ahead, MAE s", _fmt(one["mae_s"]), _fmt(one["baseline_mae_s"]), "persistence",
+             f"{one['improvement_pct']} %", one["n_laps"]],
+            ["stint forecast, MAE s", _fmt(st["mae_s"]), _fmt(st["baseline_mae_s"]), "constant level",
+             f"{st['improvement_pct']} %", st["n_laps"]],
+            ["pit in 3 laps, PR-AUC", _fmt(pit.get("pr_auc")), _fmt(pit.get("base_rate")), "base rate",
+             f"brier {_fmt(pit.get('brier'))}", pit["n_laps"]]]
+
+
 def _print_evaluation(out: Console, ev: dict) -> None:
     t = Table(title=f"evaluation on {ev['season']} (trained on {', '.join(map(str, ev['train_seasons']))})")
-    for col in ("task", "model", "baseline", "baseline is", "improvement", "n laps"):
-        t.add_column(col)
-    one, st, pit = ev["one_lap_ahead"], ev["stint_forecast"], ev["pit_stop"]
-    t.add_row("one lap ahead, MAE s", _fmt(one["mae_s"]), _fmt(one["baseline_mae_s"]), "persistence",
-              f"{one['improvement_pct']} %", str(one["n_laps"]))
-    t.add_row("stint forecast, MAE s", _fmt(st["mae_s"]), _fmt(st["baseline_mae_s"]), "constant level",
-              f"{st['improvement_pct']} %", str(st["n_laps"]))
-    t.add_row("pit in 3 laps, PR-AUC", _fmt(pit.get("pr_auc")), _fmt(pit.get("base_rate")), "base rate",
-              f"brier {_fmt(pit.get('brier'))}", str(pit["n_laps"]))
+    for col in EVALUATION_COLUMNS:
+        t.add_column(col.header)
+    for row in _evaluation_rows(ev):
+        t.add_row(*[str(x) for x in row])
     out.print(t)
     rel = pit.get("reliability")
     if rel:
@@ -104,12 +114,13 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     predictions: Annotated[Optional[Path], typer.Option("--predictions", help="Write one_lap_ahead.csv and "
                                                         "stint_forecast.csv into this folder.")] = None,
+    as_csv: CsvFlag = False,
 ) -> None:
     """Evaluate the learned models on one season, each figure next to its baseline."""
     # loaded by this command only: keeps `f1analyzer --help` and other commands fast
     from ..models.evaluate import evaluate_season
 
-    with _bar(as_json) as bar:
+    with _bar(as_json or as_csv) as bar:
         task = bar.add_task("", total=4, what="evaluate")
 
         def progress(msg: str) -> None:
@@ -119,6 +130,9 @@ def evaluate(
     written = report.write_predictions(predictions) if predictions else []
     if as_json:
         print_json({**report.to_dict(), "predictions": [str(p) for p in written]})
+        return
+    if as_csv:  # the evaluation table, every column
+        emit_table(EVALUATION_COLUMNS, _evaluation_rows(report.to_dict()), as_csv=True)
         return
     out = Console()
     _print_evaluation(out, report.to_dict())
