@@ -124,7 +124,7 @@ def test_proxy_handler_routes_by_path_with_query_and_headers(lambda_module):
     assert json.loads(ok["body"])["components"]["data_collector"] is True
     assert ok["headers"]["x-request-id"] == "rid-77"  # API Gateway's request id becomes the API's
     races = lambda_module.api_proxy_handler(rest_event("GET", "/races", query={"season": ["2023"]}))
-    assert races["statusCode"] == 200 and json.loads(races["body"]) == {"data": [], "count": 0}
+    assert races["statusCode"] == 200 and json.loads(races["body"]) == {"data": [], "count": 0, "rejections": []}
     bad = lambda_module.api_proxy_handler(rest_event("GET", "/races", query={"season": ["abc"]}))
     assert bad["statusCode"] == 422 and error_code(bad) == "validation_error"
     missing = lambda_module.api_proxy_handler(rest_event("GET", "/no/such/path"))

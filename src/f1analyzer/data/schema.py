@@ -238,7 +238,9 @@ def conform(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         if dtype == "object":
             out[col] = s
         elif dtype == "bool":
-            out[col] = s.fillna(False).astype(bool)
+            # through pandas' nullable boolean: fillna on an object column of NA would downcast
+            # (a FutureWarning pandas turns into a behaviour change)
+            out[col] = s.astype("boolean").fillna(False).astype(bool)
         else:
             out[col] = s.astype(dtype)
     return out.reset_index(drop=True)
