@@ -37,6 +37,9 @@ def test_season_preview_writes_csv_and_json(home, tmp_path, capsys):
     assert [r["driver"] for r in answer["rows"]] == [r["driver"] for r in rows]
     assert {s["driver"] for s in answer["standings"]} == {"D00", "D03"}
     assert all(s["races"] == 2 for s in answer["standings"])
+    # kept for the dashboard's season view (GET /seasons/2023/preview)
+    kept = json.loads((home / "previews" / "2023.json").read_text())
+    assert kept["rows"] == answer["rows"] and kept["season"] == 2023
 
 
 def test_sweep_table_one_race(home, capsys, monkeypatch):

@@ -62,6 +62,9 @@ def test_fresh_home_shows_demo_races_and_new_charts(demo_server, browser_context
     page.wait_for_function("() => document.querySelectorAll('#season-chart svg.season-chart .row').length === 4", timeout=WAIT_MS)
     page.wait_for_selector("#season-deg-chart svg.season-deg-chart .series", timeout=WAIT_MS)
     assert "TyreLife" in page.inner_text("#season-deg-caption")
+    # no season preview saved in a fresh home: the card says which command makes one
+    page.wait_for_function("() => document.querySelector('#season-preview').textContent.includes('f1analyzer season-preview --season 2024')",
+                           timeout=WAIT_MS)
     # the race trace marks pit stops; 20 cars drawn
     assert page.eval_on_selector_all("#trace-chart .marker", "els => els.length") >= 3
     assert page.eval_on_selector_all("#trace-chart .series", "els => els.length") == 20

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 
 import pandas as pd
 
@@ -92,3 +95,41 @@ def degradation_by_season(store: RaceStore, circuit: str) -> dict:
             seasons.append({"season": int(r["season"]), "round": int(r["round"]), "event": r["event"],
                             "compounds": list(r["compounds"]), "curves": curves})
     return {"circuit_key": key, "circuit": fan_name(key), "method": DEGRADATION_METHOD, "seasons": seasons}
+
+
+# ------------------------------------------------------------------------------ season preview
+#: where `f1analyzer season-preview` keeps its latest answer per season, for the dashboard
+PREVIEW_DIR = "previews"
+
+
+def save_season_preview(home, result: dict) -> Path:
+    """Keep ``result`` (:func:`f1analyzer.app.batch.season_preview`'s answer) as the season's latest
+    preview under ``<home>/previews/<season>.json`` (written aside, then renamed: never half a file)."""
+    folder = Path(home) / PREVIEW_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{int(result['season'])}.json"
+    tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(result, default=str))
+    tmp.replace(path)
+    return path
+
+
+def saved_season_preview(home, season: int) -> dict:
+    """The season's latest saved preview, or ``{"season", "available": False, "message"}`` saying
+    how to make one (the dashboard shows that line instead of a table)."""
+    import json
+    from pathlib import Path
+
+    path = Path(home) / PREVIEW_DIR / f"{int(season)}.json"
+    if not path.is_file():
+        return {"season": int(season), "available": False,
+                "message": f"No pre-race preview of {int(season)} is saved. Run "
+                           f"`f1analyzer season-preview --season {int(season)}` (every driver's pre-race "
+                           "optimum and expected points at every race, no hindsight) to see it here."}
+    try:
+        out = json.loads(path.read_text())
+    except ValueError:
+        return {"season": int(season), "available": False,
+                "message": f"The saved preview of {int(season)} cannot be read; run "
+                           f"`f1analyzer season-preview --season {int(season)}` again."}
+    return {**out, "available": True}

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..app.batch import PREVIEW_COLUMNS, backtest_seasons, parse_values, season_preview, sweep
 from ..app.executors import make_executor
 from ..app.requests import BacktestRequest
+from ..app.season import save_season_preview
 from ..config import get_settings
 from ..errors import InvalidRequestError
 from ..models.bundled import load_bundled_models
@@ -199,6 +200,7 @@ def season_preview_cmd(
     with _executor(executor, workers, ray_address) as ex, task_bar(as_json) as progress:
         res = season_preview(svc.store, season, models=svc.model_set(), drivers=codes, rounds=_rounds(rounds),
                              n_sims=sims, seed=seed, executor=ex, progress=progress)
+    kept = save_season_preview(svc.settings.home, res)  # the dashboard's season view shows the latest
     if out is not None:
         _write(out, res["rows"], PREVIEW_COLUMNS, res)
     if as_json:
@@ -208,6 +210,8 @@ def season_preview_cmd(
                    [[row["driver"], row["races"], _f(row["expected_points"], 1)] for row in res["standings"]],
                    as_csv=as_csv, title=f"{season} preview: expected points before each race "
                                         f"({len(res['rounds'])} races, {res['n_sims']} sims)")
+        if not as_csv:
+            console.print(f"kept for the dashboard's season view: {kept}")
     _report_failures(res)
 
 

@@ -483,12 +483,40 @@ function drawSeasonCards() {
     drawSeasonStrategies(box, data, drv);
     box.removeAttribute("aria-busy");
   }).catch((err) => show(box, explain(err, "The season view")));
+  if (offers("get", "/seasons/{season}/preview")) {
+    cached(`/seasons/${season}/preview`).then((data) => {
+      if (token !== state.loadToken) return;
+      drawSeasonPreview(data, $("#season-driver").value || state.race.results?.[0]?.driver);
+    }).catch((err) => show($("#season-preview"), explain(err, "The pre-race preview")));
+  }
   cached(`/seasons/degradation/${encodeURIComponent(key)}`).then((data) => {
     if (token !== state.loadToken) return;
     $("#season-deg-caption").textContent = `${data.circuit}: ${data.method}`;
     drawDegradationBySeason(degBox, data, $("#season-deg-compound").value);
     degBox.removeAttribute("aria-busy");
   }).catch((err) => show(degBox, explain(err, "Degradation across seasons")));
+}
+
+/** The saved `f1analyzer season-preview` of the season: the driver's pre-race optimum at each race. */
+function drawSeasonPreview(data, driver) {
+  const box = $("#season-preview");
+  if (!data.available) {
+    box.replaceChildren(h("p", { class: "caption" }, data.message));
+    return;
+  }
+  const rows = (data.rows || []).filter((r) => r.driver === driver);
+  const pct = (p) => (p == null ? "–" : `${Math.round(100 * p)} %`);
+  const fmt = (x, d) => (x == null ? "–" : Number(x).toFixed(d));
+  $("#season-preview-caption").textContent = `${driver}'s pre-race optimum and expected points before each race of ${data.season} (${data.n_sims} simulations per finalist plan, models fitted on earlier races only; f1analyzer season-preview, seed ${data.seed}).`;
+  if (!rows.length) {
+    box.replaceChildren(h("p", { class: "caption" }, `The saved preview of ${data.season} has no rows for ${driver}.`));
+    return;
+  }
+  box.replaceChildren(h("table", { class: "compact" },
+    h("thead", {}, h("tr", {}, ...["Round", "Event", "Grid", "Pre-race plan", "Expected points", "Expected position if classified", "Win", "Podium"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, h("td", {}, r.round), h("th", { scope: "row" }, r.event), h("td", {}, r.grid),
+      h("td", {}, r.strategy), h("td", {}, fmt(r.expected_points, 1)), h("td", {}, fmt(r.expected_position_if_classified, 1)),
+      h("td", {}, pct(r.p_win)), h("td", {}, pct(r.p_podium)))))));
 }
 
 function drawTrace() {

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from ...app.season import degradation_by_season, season_strategies
-from ..deps import StoreDep
+from ...app.season import degradation_by_season, saved_season_preview, season_strategies
+from ..deps import SettingsDep, StoreDep
 
 router = APIRouter(prefix="/seasons", tags=["races"])
 
@@ -24,3 +24,11 @@ def strategies(store: StoreDep, season: Season) -> dict:
 @router.get("/degradation/{circuit}", summary="Lap time against tyre age at one circuit, season by season")
 def degradation(store: StoreDep, circuit: Circuit) -> dict:
     return degradation_by_season(store, circuit)
+
+
+@router.get("/{season}/preview", summary="The saved pre-race preview of a season (f1analyzer season-preview)")
+def preview(settings: SettingsDep, season: Season) -> dict:
+    """Every driver's pre-race optimum and expected points at every race, as the last
+    ``f1analyzer season-preview --season S`` computed it; ``available: false`` with the command to
+    run when none is saved."""
+    return saved_season_preview(settings.home, season)
