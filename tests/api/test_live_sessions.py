@@ -31,8 +31,7 @@ def client(synth):
                                                            "live_max_sessions": 2, "index_on_start": False})
     app = create_app(settings, services=services(settings, model_set(models, version="synthetic-1")))
     with TestClient(app) as c:
-        yield c
-        app.state.f1a_live.close() if getattr(app.state, "f1a_live", None) else None
+        yield c  # the app's shutdown closes its live sessions
 
 
 def parse_sse(lines) -> list[dict]:
@@ -110,7 +109,7 @@ def test_errors_say_what_to_fix(client):
     assert r.status_code == 503 and "live_max_sessions" in r.json()["error"]["message"]
     for sid in ids:
         assert client.delete(f"/live/{sid}").status_code == 200
-    live = client.app.state.f1a_live
+    live = client.app.state.f1a.live
     assert wait_until(lambda: not live.running(), timeout_s=30)
     assert {s["state"] for s in client.get("/live/sessions").json()["sessions"]} == {"stopped"}
 

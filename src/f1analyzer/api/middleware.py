@@ -26,6 +26,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..app.raceday_sessions import LiveSessions
 from ..narration.guard import breaker_states
 from .caching import ResponseCache, cache_degraded_reason
 from .errors import error_body
@@ -241,7 +242,8 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 # --- wiring (called from main.create_app) --------------------------------------------------------
 def attach_services(state) -> None:
     """Services only the HTTP surface needs, created once per app: response cache, rate
-    limiter, job manager, and the matching ``/health`` degraded reasons."""
+    limiter, job manager, slow-work pool, live sessions, and the matching ``/health`` degraded
+    reasons."""
     settings = state.settings
     cache = state.services.cache
     state.response_cache = ResponseCache(cache, default_ttl_s=settings.cache_ttl_s)
@@ -249,6 +251,8 @@ def attach_services(state) -> None:
     state.rate_limit = limiter
     state.slow_work = SlowWorkPool(settings.slow_work_threads, settings.request_deadline_s)
     state.jobs = JobManager(cache=cache if settings.redis_url else None)
+    # no thread starts until a session is followed: constructing it is only bookkeeping
+    state.live = LiveSessions(settings, state.services.store, state.services.model_set)
     state.degraded_reasons["cache"] = cache_degraded_reason
     state.degraded_reasons["rate_limit"] = lambda st: limiter.degraded_reason()
     state.degraded_reasons["narration"] = _breaker_reason
@@ -268,6 +272,8 @@ def shutdown_services(state) -> None:
         state.jobs.shutdown()
     if state.slow_work is not None:
         state.slow_work.shutdown()
+    if state.live is not None:
+        state.live.close()  # feed threads of running sessions stop, nothing is left reading
     for svc in (state.rate_limit, state.services):
         close = getattr(svc, "close", None)
         if callable(close):

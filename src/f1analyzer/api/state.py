@@ -33,6 +33,8 @@ class AppState:
     jobs: object = None
     #: api.slowwork.SlowWorkPool: simulations and narration run there, never on the shared pool
     slow_work: object = None
+    #: app.raceday_sessions.LiveSessions: the race-day sessions this worker runs and serves
+    live: object = None
     #: why the service is degraded although its components work (e.g. cache unreachable)
     degraded_reasons: dict[str, Callable[["AppState"], str | None]] = field(default_factory=dict)
     #: health results are reused this long: probes stay cheap (checks may query the index or

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from typing import Annotated
 
@@ -26,23 +25,14 @@ from ...app.raceday_sessions import LiveSessions
 from ...app.requests import LiveSessionRequest
 
 router = APIRouter(prefix="/live", tags=["live"])
-_lock = threading.Lock()
 
 POLL_S = 0.25
 KEEPALIVE_S = 15.0
 
 
 def get_live(request: Request) -> LiveSessions:
-    """The app's live sessions (made on first use, from the app's services)."""
-    state = request.app.state
-    live = getattr(state, "f1a_live", None)
-    if live is None:
-        with _lock:
-            live = getattr(state, "f1a_live", None)
-            if live is None:
-                svc = state.f1a.services
-                live = state.f1a_live = LiveSessions(svc.settings, svc.store, svc.model_set)
-    return live
+    """The app's live sessions (``AppState.live``, made with the app's other services)."""
+    return request.app.state.f1a.live
 
 
 LiveDep = Annotated[LiveSessions, Depends(get_live)]
