@@ -26,7 +26,7 @@ from ..app.season import save_season_preview
 from ..config import get_settings
 from ..errors import InvalidRequestError
 from ..models.bundled import load_bundled_models
-from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
+from .common import Col, CsvFlag, WideFlag, console, emit_table, number, print_json, services
 
 ExecutorOpt = Annotated[Optional[str], typer.Option(
     "--executor", help="serial | local (process pool, default) | ray. Default: $F1A_EXECUTOR or local.")]
@@ -92,10 +92,6 @@ def _report_failures(out: dict) -> None:
         raise typer.Exit(1)
 
 
-def _f(x, nd: int = 1) -> str:
-    return "–" if x is None else f"{float(x):.{nd}f}"
-
-
 def _write(path: Path, rows: list[dict], columns: list[str], whole: dict) -> None:
     """``rows`` as CSV (``.csv``) or the whole answer as JSON (any other suffix)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +155,7 @@ def _print_backtest(out: dict, *, as_csv: bool = False, wide: bool = False) -> N
         rows.append([out["season"], r["round"], r["event"].replace(" Grand Prix", ""), "wet" if r["wet"] else "",
                      f"{r['winner']} ({r['winner_grid']})", rec["strategy"],
                      "–" if not rec["first_stop_window"] else "{}–{}".format(*rec["first_stop_window"]),
-                     "-".join(c[0] for c in act["compounds"]) + f" ({act['stops']})", _f(r["replay_spearman"], 2),
+                     "-".join(c[0] for c in act["compounds"]) + f" ({act['stops']})", number(r["replay_spearman"], 2),
                      "–" if not adv or adv["agreement"] is None else f"{100 * adv['agreement']:.0f}% of {adv['decisions']}"])
     emit_table([Col("season", wide=True), Col("rnd", justify="right"), Col("event"), Col("wet", wide=True),
                 Col("winner (grid)"), Col("recommended"), Col("window", wide=True), Col("winner did"),
@@ -171,12 +167,12 @@ def _print_backtest(out: dict, *, as_csv: bool = False, wide: bool = False) -> N
     s = out["summary"]
     if not s:
         return
-    o.print(f"mean Spearman {_f(s['mean_replay_spearman'], 3)} (dry {_f(s['mean_replay_spearman_dry'], 3)}), "
-            f"winner stops match {_f(s['winner_stops_match_rate'], 2)}, compound set match "
-            f"{_f(s['winner_compound_set_match_rate'], 2)}, first stop in window "
-            f"{_f(s['winner_first_stop_in_window_rate'], 2)}, advisor agreement {_f(s['advisor_agreement'], 2)} "
-            f"(BOX at real stops {_f(s['advisor_box_rate_at_real_stops'], 2)}, SC/VSC "
-            f"{_f(s['advisor_agreement_at_neutralisations'], 2)}, STAY mid-stint {_f(s['advisor_stay_rate_mid_stint'], 2)}); "
+    o.print(f"mean Spearman {number(s['mean_replay_spearman'], 3)} (dry {number(s['mean_replay_spearman_dry'], 3)}), "
+            f"winner stops match {number(s['winner_stops_match_rate'], 2)}, compound set match "
+            f"{number(s['winner_compound_set_match_rate'], 2)}, first stop in window "
+            f"{number(s['winner_first_stop_in_window_rate'], 2)}, advisor agreement {number(s['advisor_agreement'], 2)} "
+            f"(BOX at real stops {number(s['advisor_box_rate_at_real_stops'], 2)}, SC/VSC "
+            f"{number(s['advisor_agreement_at_neutralisations'], 2)}, STAY mid-stint {number(s['advisor_stay_rate_mid_stint'], 2)}); "
             f"models {s['models']['source']} on {s['models']['training_seasons']}")
 
 
@@ -207,7 +203,7 @@ def season_preview_cmd(
         print_json(res)
     else:
         emit_table([Col("driver"), Col("races", justify="right"), Col("E[points]", justify="right")],
-                   [[row["driver"], row["races"], _f(row["expected_points"], 1)] for row in res["standings"]],
+                   [[row["driver"], row["races"], number(row["expected_points"], 1)] for row in res["standings"]],
                    as_csv=as_csv, title=f"{season} preview: expected points before each race "
                                         f"({len(res['rounds'])} races, {res['n_sims']} sims)")
         if not as_csv:
@@ -246,8 +242,8 @@ def sweep_cmd(
         one = len(res["rounds"]) == 1
         emit_table([Col(parameter), Col("races", justify="right"), Col("E[points]", justify="right"),
                     Col("E[pos]", justify="right"), Col("stops"), *([Col("plan")] if one else [])],
-                   [[f"{row['value']:g}", row["races"], _f(row["mean_expected_points"], 2),
-                     _f(row["mean_expected_position"], 2), ", ".join(f"{k}×{n}" for k, n in row["stops"].items()),
+                   [[f"{row['value']:g}", row["races"], number(row["mean_expected_points"], 2),
+                     number(row["mean_expected_position"], 2), ", ".join(f"{k}×{n}" for k, n in row["stops"].items()),
                      *([row.get("strategy") or "–"] if one else [])] for row in res["table"]],
                    as_csv=as_csv, title=f"{season} sweep of {parameter} ({res['description']}; neutral "
                                         f"{res['neutral']:g}) for {res['driver'] or 'the winner of each grid'}")

@@ -58,6 +58,13 @@ def _default(o: Any) -> Any:
     return str(o)
 
 
+def number(x, nd: int = 1, plus: bool = False) -> str:
+    """A table cell for a number: ``nd`` decimals, ``–`` when unknown, ``+`` on gains with ``plus``."""
+    if x is None:
+        return "–"
+    return f"{'+' if plus and x >= 0 else ''}{float(x):.{nd}f}"
+
+
 @dataclass(frozen=True)
 class Col:
     """One column of a printed table; ``wide``: shown only with ``--wide`` (and always in ``--csv``)."""

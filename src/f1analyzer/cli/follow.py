@@ -20,24 +20,18 @@ from ..app.raceday import FieldAdvisor, raceday_build, summarise_calls
 from ..app.raceday_sessions import FEEDS, open_feed
 from ..config import get_settings
 from ..errors import InvalidRequestError
-from .common import print_json, services
+from .common import number, print_json, services
 
 STATUS_STYLE = {"GREEN": "bold green", "SC": "bold black on yellow", "VSC": "bold black on yellow",
                 "RED": "bold white on red"}
 CALL_STYLE = {"BOX_NOW": "bold red", "BOX_UNDER_SC": "bold red", "BOX_IN_K": "yellow", "STAY_OUT": "green"}
 
 
-def _f(x, nd: int = 1, plus: bool = False) -> str:
-    if x is None:
-        return "–"
-    return f"{'+' if plus and x >= 0 else ''}{float(x):.{nd}f}"
-
-
 def _call_text(c: dict) -> Text:
     call = c["call"]
     label = f"BOX IN {c['box_in_laps']}" if call == "BOX_IN_K" else call.replace("_", " ")
     if c.get("margin_places") is not None:
-        label += f" ({_f(c['margin_places'], 2, plus=True)}±{_f(c['margin_se'], 2)})"
+        label += f" ({number(c['margin_places'], 2, plus=True)}±{number(c['margin_se'], 2)})"
     return Text(label, style=CALL_STYLE.get(call, ""))
 
 
@@ -59,20 +53,20 @@ def render(snap, upd: dict, driver: str | None) -> Group:
             r = c["rejoin"]
             rejoin = f"P{r['rejoin_position']}" + (" free" if r["free_stop"] else "") + (" traffic" if r["in_traffic"] else "")
         style = "reverse" if driver and car.driver == driver else ""
-        t.add_row(str(car.position), car.driver, "OUT" if car.retired else _f(car.gap_to_leader_s),
-                  _f(car.interval_s), tyre, str(car.stops), _call_text(c) if c else Text("–"), rejoin, style=style)
+        t.add_row(str(car.position), car.driver, "OUT" if car.retired else number(car.gap_to_leader_s),
+                  number(car.interval_s), tyre, str(car.stops), _call_text(c) if c else Text("–"), rejoin, style=style)
     parts = [t]
     if driver and driver in calls:
         c, r = calls[driver], calls[driver]["rejoin"]
         parts.append(Text(f"{driver}: boxing now rejoins P{r['rejoin_position']} "
-                          f"between {r['car_ahead'] or '—'} (+{_f(r['gap_ahead_s'])} s) and {r['car_behind'] or '—'} "
-                          f"({_f(r['gap_behind_s'])} s), stop loss {_f(r['pit_loss_s'])} s"
+                          f"between {r['car_ahead'] or '—'} (+{number(r['gap_ahead_s'])} s) and {r['car_behind'] or '—'} "
+                          f"({number(r['gap_behind_s'])} s), stop loss {number(r['pit_loss_s'])} s"
                           + (" — free stop" if r["free_stop"] else "")))
         for th in c["threats"]:
             who = "behind" if th["kind"] == "undercut_from_behind" else "ahead"
             closes = f", window closes lap {th['window_closes_lap']}" if th["window_closes_lap"] else ""
-            parts.append(Text(f"  undercut {who}: {th['rival']} gap {_f(th['gap_s'])} s, "
-                              f"margin {_f(th['margin_s'], 2, plus=True)} s{closes}"))
+            parts.append(Text(f"  undercut {who}: {th['rival']} gap {number(th['gap_s'])} s, "
+                              f"margin {number(th['margin_s'], 2, plus=True)} s{closes}"))
     return Group(*parts)
 
 
@@ -128,7 +122,7 @@ def follow(
     t = Table("lap", "driver", "call", "compound", "margin (places)", "from", "status",
               title=f"Calls to box{' for ' + code if code else ''} ({len(history)} laps followed)")
     for s in summary:
-        t.add_row(str(s["lap"]), s["driver"], s["call"], s["compound"] or "–", _f(s["margin_places"], 2, plus=True),
+        t.add_row(str(s["lap"]), s["driver"], s["call"], s["compound"] or "–", number(s["margin_places"], 2, plus=True),
                   s["source"], s["track_status"])
     out.print(t)
 

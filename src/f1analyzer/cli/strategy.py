@@ -16,7 +16,7 @@ from rich.console import Console
 from ..app.requests import GenerateRequest, LiveRequest, ReplayRequest
 from ..app.strategy import generate_strategy, live_advice, replay_race
 from ..narration.strategy import narrate_strategy
-from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
+from .common import Col, CsvFlag, WideFlag, console, emit_table, number, print_json, services
 
 
 def _given(**fields) -> dict:
@@ -26,10 +26,6 @@ def _given(**fields) -> dict:
 
 def _out() -> Console:
     return Console()
-
-
-def _f(x, nd: int = 1) -> str:
-    return "–" if x is None else f"{float(x):.{nd}f}"
 
 
 def _windows(ws) -> str:
@@ -66,9 +62,9 @@ def strategy(
         ph = s["robustness"]["expected_position_by_sc_start"]
         rows.append([s["rank"], s["stops"], " → ".join(_short(c) for c in s["compounds"]),
                      ", ".join(map(str, s["pit_laps"])), _pct(s["p_win"]), _pct(s["p_podium"]),
-                     _f(s["expected_points"], 1), _spread(s), _windows(s["pit_windows"]),
-                     _f(s["expected_position_if_classified"], 2), _pct(s["p_dnf"]),
-                     "/".join(_f(ph.get(k), 1) for k in ("early", "middle", "late"))])
+                     number(s["expected_points"], 1), _spread(s), _windows(s["pit_windows"]),
+                     number(s["expected_position_if_classified"], 2), _pct(s["p_dnf"]),
+                     "/".join(number(ph.get(k), 1) for k in ("early", "middle", "late"))])
     emit_table(cols, rows, as_csv=as_csv, wide=wide,
                title=f"{out['season']} {out['event']}: {out['driver']} from grid slot {out['grid']} "
                      f"({out['total_laps']} laps, {out['n_sims']} sims)",
@@ -98,7 +94,7 @@ def _short(compound: str) -> str:
 def _spread(s: dict) -> str:
     """The finishing-position spread as ``2–6 (4)``: never "P2", which reads as a grid slot."""
     lo, mid, hi = (s.get(k) for k in ("position_10th_percentile", "position_median", "position_90th_percentile"))
-    return f"{_f(lo, 0)}–{_f(hi, 0)} ({_f(mid, 0)})"
+    return f"{number(lo, 0)}–{number(hi, 0)} ({number(mid, 0)})"
 
 
 def _pct(p) -> str:
@@ -143,18 +139,18 @@ def live(
     o = Console(stderr=True) if as_csv else _out()
     best = f" onto {out['best_compound']}" if out["best_compound"] else ""
     gained = out["expected_positions_gained"]
-    change = (f"{'gains' if gained >= 0 else 'loses'} {_f(abs(gained), 2)} places on average"
+    change = (f"{'gains' if gained >= 0 else 'loses'} {number(abs(gained), 2)} places on average"
               if gained is not None else "change unknown")
     o.print(f"[bold]{out['call']}{best}[/]  {out['driver']} lap {out['lap']} ({out['track_status']}), "
-            f"P{out['current_position']} → E\\[pos] {_f(out['expected_position'], 2)} "
+            f"P{out['current_position']} → E\\[pos] {number(out['expected_position'], 2)} "
             f"({change}, P(gain) {100 * (out['p_gain'] or 0):.0f}%; "
-            f"{_f(out['gain_vs_alternative'], 2)} places better than the alternative)")
+            f"{number(out['gain_vs_alternative'], 2)} places better than the alternative)")
     emit_table([Col("option"), Col("plan"), Col("E[pos]", justify="right"), Col("win", justify="right"),
                 Col("podium", justify="right"), Col("gain", justify="right"),
                 Col("E[pos] if classified", wide=True, justify="right"), Col("DNF", wide=True, justify="right")],
-               [[op["label"], op["strategy"], _f(op["expected_position"], 2), _pct(op.get("p_win")),
+               [[op["label"], op["strategy"], number(op["expected_position"], 2), _pct(op.get("p_win")),
                  _pct(op.get("p_podium")), f"{100 * (op['prob_gain'] or 0):.0f}%",
-                 _f(op.get("expected_position_if_classified"), 2), _pct(op.get("p_dnf"))] for op in out["options"]],
+                 number(op.get("expected_position_if_classified"), 2), _pct(op.get("p_dnf"))] for op in out["options"]],
                as_csv=as_csv, wide=wide)
     console.print(f"state: {out['state_source']}", style="dim", markup=False)
 
@@ -182,13 +178,13 @@ def replay(
     emit_table([Col("sim", justify="right"), Col("driver"), Col("E[pos]", justify="right"),
                 Col("win", justify="right"), Col("podium", justify="right"), Col("real", justify="right"),
                 Col("strategy")],
-               [[k, d["driver"] + (" *" if d["changed"] else ""), _f(d["expected_position"], 2),
+               [[k, d["driver"] + (" *" if d["changed"] else ""), number(d["expected_position"], 2),
                  f"{100 * d['p_win']:.0f}%", f"{100 * d['p_podium']:.0f}%",
                  f"{d['real_position']}{'' if d['real_finished'] else ' DNF'}", d["strategy"]]
                 for k, d in enumerate(out["drivers"], start=1)],
                as_csv=as_csv, wide=wide,
                title=f"{out['season']} {out['event']} from lap {out['from_lap']} ({out['n_sims']} sims, "
-                     f"{out['track_status']} SC) — Spearman {_f(out['spearman'], 3)}")
+                     f"{out['track_status']} SC) — Spearman {number(out['spearman'], 3)}")
     for n in out.get("notes") or []:
         console.print(f"note: {n}", style="dim", markup=False)
 
