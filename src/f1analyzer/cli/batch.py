@@ -28,6 +28,12 @@ from ..errors import InvalidRequestError
 from ..models.bundled import load_bundled_models
 from .common import Col, CsvFlag, WideFlag, console, emit_table, number, print_json, services
 
+# the options the batch commands share
+RoundsOpt = Annotated[Optional[str], typer.Option("--rounds", help="Only these rounds, e.g. 1,2.")]
+SimsOpt = Annotated[int, typer.Option("--sims", help="Monte Carlo races per finalist strategy.")]
+SeedOpt = Annotated[int, typer.Option("--seed")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the rows as CSV (.csv) or the answer as JSON.")]
+JsonFlag = Annotated[bool, typer.Option("--json")]
 ExecutorOpt = Annotated[Optional[str], typer.Option(
     "--executor", help="serial | local (process pool, default) | ray. Default: $F1A_EXECUTOR or local.")]
 WorkersOpt = Annotated[Optional[int], typer.Option(
@@ -117,7 +123,7 @@ def backtest(
     no_advisor: Annotated[bool, typer.Option("--no-advisor", help="Skip the advisor replay (faster).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Base seed; each race's seed derives from it and the race.")] = 0,
     executor: ExecutorOpt = None, workers: WorkersOpt = None, ray_address: RayAddressOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
     wide: WideFlag = False,
 ) -> None:
@@ -180,12 +186,12 @@ def _print_backtest(out: dict, *, as_csv: bool = False, wide: bool = False) -> N
 def season_preview_cmd(
     season: Annotated[int, typer.Option("--season", "-s", help="Championship year.")],
     drivers: Annotated[Optional[list[str]], typer.Option("--drivers", "-d", help="Only these drivers (repeatable or comma-separated).")] = None,
-    rounds: Annotated[Optional[str], typer.Option("--rounds", help="Only these rounds, e.g. 1,2.")] = None,
-    sims: Annotated[int, typer.Option("--sims", help="Monte Carlo races per finalist strategy.")] = 100,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the rows as CSV (.csv) or the answer as JSON.")] = None,
+    rounds: RoundsOpt = None,
+    sims: SimsOpt = 100,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
     executor: ExecutorOpt = None, workers: WorkersOpt = None, ray_address: RayAddressOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
 ) -> None:
     """Pre-race optimum and expected points of every driver at every race of a season, each race
@@ -217,13 +223,13 @@ def sweep_cmd(
     parameter: Annotated[str, typer.Option("--parameter", "-p", help="pit_loss_offset_s | sc_probability_scale | degradation_scale")],
     values: Annotated[str, typer.Option("--values", help="Comma-separated (-2,-1,0,1) or start:stop:step (0.5:1.5:0.25).")],
     event: Annotated[Optional[str], typer.Option("--event", "-e", help="One race (round number); default: every stored race.")] = None,
-    rounds: Annotated[Optional[str], typer.Option("--rounds", help="Only these rounds, e.g. 1,2.")] = None,
+    rounds: RoundsOpt = None,
     driver: Annotated[Optional[str], typer.Option("--driver", "-d", help="Driver code (default: P1 of each grid).")] = None,
-    sims: Annotated[int, typer.Option("--sims", help="Monte Carlo races per finalist strategy.")] = 100,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the rows as CSV (.csv) or the answer as JSON.")] = None,
+    sims: SimsOpt = 100,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
     executor: ExecutorOpt = None, workers: WorkersOpt = None, ray_address: RayAddressOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonFlag = False,
     as_csv: CsvFlag = False,
 ) -> None:
     """The pre-race optimum across values of one model parameter (pit loss, SC probability, tyre
