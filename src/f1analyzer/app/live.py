@@ -84,7 +84,7 @@ def _car_update(state: RaceState, params, i: int, car: CarState, explicit_pos: d
         explicit_pos[i] = car.position
 
 
-def _normalise(state: RaceState, params, explicit_pos: dict) -> None:
+def positions_from_gaps(state: RaceState, params, explicit_pos: dict) -> None:
     """Positions 1..n consistent with the gaps (explicit positions win); gaps non-decreasing."""
     n = params.n_cars
     run = [i for i in range(n) if not state.retired[i]]
@@ -157,7 +157,7 @@ def live_advice(request: LiveRequest | dict, *, models, store) -> dict:
                          exclude_none=True)
     cars = [*req.cars, CarState(driver=code, **own)] if own else list(req.cars)
     state, (source, explicit) = _state_from_request(built, req, cars, store)
-    _normalise(state, built.params, explicit)
+    positions_from_gaps(state, built.params, explicit)
     a = advise(built.params, state, code, n_sims=req.n_sims, seed=req.seed)
     i = built.params.car_index(code)
     return {
@@ -213,7 +213,7 @@ def undercut_calc(request: UndercutRequest | dict, *, models, store) -> dict:
         state.gap_to_leader_s[i] = max(float(state.gap_to_leader_s[j]) + req.gap_s, 0.0)
         if state.gap_to_leader_s[i] == 0.0:
             state.gap_to_leader_s[j] = -req.gap_s
-    _normalise(state, params, explicit)
+    positions_from_gaps(state, params, explicit)
     res = undercut(params, state, code, rival, compound=req.compound, rival_compound=req.rival_compound,
                    pit_lap=req.pit_lap, max_delay_laps=req.max_delay_laps, n_sims=req.n_sims, seed=req.seed)
     d = res.to_dict()

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from f1analyzer.app.common import _build, _r, plain, unpack_models
-from f1analyzer.app.live import _normalise
+from f1analyzer.app.live import positions_from_gaps
 from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.data.feeds.base import RaceSnapshot
 from f1analyzer.errors import InvalidRequestError
@@ -127,7 +127,7 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
                       stops_done=stops, track_status=status, compounds_used=used, retired=retired)
     if status != TrackStatus.GREEN:
         state.neutral_laps_remaining = max(round(_expected_laps(params, status)) - tracker.status_laps + 1, 1)
-    _normalise(state, params, {})  # positions follow the gaps (a car in the pits drops back)
+    positions_from_gaps(state, params, {})  # positions follow the gaps (a car in the pits drops back)
     state.validate(params)
     return state
 
