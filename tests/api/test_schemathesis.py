@@ -44,26 +44,6 @@ try:  # registered only inside the schemathesis process (and harmless under pyte
 except ImportError:  # pragma: no cover
     schemathesis = None
 
-try:
-    # CPython 3.11 before 3.11.8 (gh-106905): ast.parse can raise SystemError("AST constructor
-    # recursion depth mismatch") when called deep in a recursion. Hypothesis calls it only to name
-    # a lambda in a strategy's repr, and schemathesis' coverage phase then crashed (an internal
-    # error, no request sent) depending on the spec's shape; a plain name keeps the run going.
-    import hypothesis.internal.lambda_sources as _lambda_sources
-
-    _lambda_description = _lambda_sources.lambda_description
-
-    def _lambda_description_or_name(f):
-        try:
-            return _lambda_description(f)
-        except SystemError:
-            return "lambda"
-
-    _lambda_sources.lambda_description = _lambda_description_or_name
-except ImportError:  # pragma: no cover - an older hypothesis describes lambdas elsewhere
-    pass
-
-
 def service_env(home, **extra) -> dict[str, str]:
     env = {"F1A_HOME": str(home), "REDIS_URL": "", "API_KEYS": KEY, "F1A_REQUIRE_API_KEY": "false",
            "F1A_RATE_LIMIT_DEFAULT": "1000000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000000/minute",
