@@ -29,7 +29,6 @@ from typing import Protocol
 
 from f1analyzer.app.raceday import FieldAdvisor, raceday_build, summarise_calls
 from f1analyzer.config import Settings
-from f1analyzer.data.feeds.base import RaceSnapshot
 from f1analyzer.data.feeds.openf1 import OpenF1Feed
 from f1analyzer.data.feeds.replay import ReplayFeed
 from f1analyzer.errors import BackendUnavailableError, F1AnalyzerError, InvalidRequestError, NotFoundError
@@ -341,6 +340,3 @@ class LiveSessions:
         for t in threads:
             t.join(timeout_s)
 
-
-def snapshot_of(event: dict) -> RaceSnapshot:
-    return RaceSnapshot.from_dict(event["data"]["snapshot"])
