@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from f1analyzer.app.common import N_FINALISTS
+from f1analyzer.app.common import N_RACED
 from f1analyzer.app.requests import (
     BatchRequest,
     GenerateRequest,
@@ -27,9 +27,9 @@ def error(r: httpx.Response, status: int) -> dict:
 
 def test_cost_of_each_request_in_simulated_races():
     g = GenerateRequest.of({"season": 2024, "event": "Monza", "n_sims": 300})
-    assert g.simulated_races() == 300 * N_FINALISTS
+    assert g.simulated_races() == 300 * N_RACED
     b = BatchRequest.of({"requests": [{"season": 2024, "event": "Monza", "n_sims": 100}] * 3})
-    assert b.simulated_races() == 3 * 100 * N_FINALISTS
+    assert b.simulated_races() == 3 * 100 * N_RACED
     s = SimulateRequest.of({"season": 2024, "event": "Monza", "n_sims": 20000,
                             "strategies": [{"driver": "LEC", "start_compound": "MEDIUM"}]})
     assert s.simulated_races() == 20000
@@ -51,7 +51,7 @@ def test_work_cap_allowance_and_global_limit(tmp_path):
         big = error(httpx.post(f"{url}/strategy/generate", json={**GENERATE, "n_sims": 2000}), 422)
         assert big["code"] == "work_too_large"
         assert "10,000" in big["message"] and "max_simulated_races" in big["message"]
-        assert big["details"]["simulated_races"] == 2000 * N_FINALISTS
+        assert big["details"]["simulated_races"] == 2000 * N_RACED
         batch = {"requests": [{**GENERATE, "n_sims": 2000}] * 3}
         assert error(httpx.post(f"{url}/strategy/batch", json=batch), 422)["code"] == "work_too_large"
 

@@ -66,3 +66,51 @@ def test_common_random_numbers_make_identical_candidates_tie():
     assert [o.strategy for o in a.options] == [o.strategy for o in b.options]
     assert np.allclose([o.expected_position for o in a.options],
                        [o.expected_position for o in b.options])
+
+
+def test_timing_variants_move_the_first_stop_only_and_keep_every_rule():
+    from f1analyzer.simulation.core.rules import TyreRules
+    from f1analyzer.simulation.planning.optimiser import _timing_variants
+
+    race = make_race((0.0, 0.3, 0.6), total_laps=40, rules=TyreRules(max_laps_per_set={"MEDIUM": 16, "HARD": 26}))
+    screen = Screen(race)
+    plans = screen.best_plans(stops=(1, 2), min_stint_laps=5)
+    variants = _timing_variants(screen, plans[:4], race.cars[0], 5, (-6, -4, -2, 2, 4))
+    assert variants
+    by_seq = {p.strategy.compounds: p.strategy for p in plans[:4]}
+    for v in variants:
+        base = by_seq[v.strategy.compounds]
+        assert v.strategy.pit_laps[1:] == base.pit_laps[1:] and v.strategy.pit_laps[0] != base.pit_laps[0]
+        v.strategy.validate(race, max_stops=3)
+        for n, comp in zip(v.strategy.stint_lengths(race.total_laps), v.strategy.compounds):
+            cap = race.rules.cap_laps(comp, 0)
+            assert n >= 5 and (cap is None or n <= cap)
+        # priced by the same screen: never cheaper than the screen's own optimum for the sequence
+        assert v.time_s >= next(p.time_s for p in plans if p.strategy.compounds == v.strategy.compounds) - 1e-9
+
+
+def test_the_monte_carlo_chooses_the_undercut_the_screen_cannot_see():
+    """Stuck behind a slower car it cannot pass, the driver's best plan stops before the car
+    ahead (the undercut); the clean-air screen alone would stop on the same lap as everyone."""
+    from f1analyzer.simulation.core.params import PassingParams
+    from f1analyzer.simulation.core.strategy import Strategy
+
+    from f1analyzer.simulation.core.rules import TyreRules
+
+    race = make_race((0.0, -0.4), total_laps=40, passing=PassingParams.threshold(99.0), drs_enabled=False,
+                     per_grid_slot_loss_s=2.0,
+                     rules=TyreRules(nominated=("MEDIUM", "HARD")))
+    lap = Screen(race).best_plans(start_compound="MEDIUM", stops=(1,))[0].strategy.pit_laps[0]
+    ahead = Strategy("MEDIUM", ((lap, "HARD"),))
+    res = optimise(race, "C01", n_sims=50, seed=0, field_strategies=[ahead, ahead], fix_start_compound=True,
+                   stops=(1,), min_stint_laps=5)
+    best = res.best
+    assert best.strategy.compounds == ("MEDIUM", "HARD")
+    assert best.strategy.pit_laps[0] < lap and best.expected_position < 1.5
+    # without the timing stage the plan boxes with the car ahead and stays behind it
+    plain = optimise(race, "C01", n_sims=50, seed=0, field_strategies=[ahead, ahead], fix_start_compound=True,
+                     stops=(1,), min_stint_laps=5, timing_options=0)
+    assert plain.best.strategy.pit_laps[0] == lap and plain.best.expected_position == 2.0
+    # one option per compound sequence
+    seqs = [o.strategy.compounds for o in res.options]
+    assert len(seqs) == len(set(seqs))

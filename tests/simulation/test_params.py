@@ -67,3 +67,15 @@ def test_legal_strategies_pass():
     # mid-race: HARD already used, so a MEDIUM-only remainder is legal
     Strategy("MEDIUM").validate(race, from_lap=12, compounds_used=["HARD"])
     assert Strategy.parse("M-22-H").describe() == "M-22-H"
+
+
+def test_expected_neutralisation_duration_is_the_mean_of_its_distribution():
+    from f1analyzer.simulation.core.params import NeutralisationParams, TrackStatus
+    from f1analyzer.simulation.backtest import expected_neutral_laps
+
+    vsc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.6, 0.4))  # 1 or 2 laps
+    sc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.0, 0.0, 0.5, 0.5))  # 3 or 4 laps
+    assert vsc.expected_duration_laps == pytest.approx(1.4) and sc.expected_duration_laps == pytest.approx(3.5)
+    race = make_race(sc=sc, vsc=vsc)
+    # what the backtest's pit wall expects when one comes out (it does not know the real length)
+    assert expected_neutral_laps(race, TrackStatus.VSC) == 1 and expected_neutral_laps(race, TrackStatus.SC) == 4

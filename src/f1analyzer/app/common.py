@@ -19,9 +19,12 @@ from f1analyzer.models.loading import ModelSet
 from f1analyzer.models.race_models import RaceModels
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS  # noqa: F401 - re-exported
+from f1analyzer.simulation.planning.optimiser import TIMING_OPTIONS, TIMING_SHIFTS
 from f1analyzer.simulation.scenario.build import BuiltRace, build_race, unknown_driver
 
 N_FINALISTS = 8
+#: plans one optimisation races at most: the finalists and the timing variants of the best options
+N_RACED = N_FINALISTS + TIMING_OPTIONS * len(TIMING_SHIFTS)
 TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC}
 
 

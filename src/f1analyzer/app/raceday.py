@@ -57,8 +57,7 @@ FIELD_SC_WINDOW_LAPS = 3
 
 
 def _expected_laps(params, status: TrackStatus) -> float:
-    probs = (params.sc if status == TrackStatus.SC else params.vsc).duration_laps_probs
-    return float(sum((d + 1) * p for d, p in enumerate(probs))) or 1.0
+    return (params.sc if status == TrackStatus.SC else params.vsc).expected_duration_laps
 
 
 @dataclass

@@ -165,9 +165,9 @@ class GenerateRequest(OperationRequest):
     pre_race: bool = Field(default=True, description="Use only races before the event for driver pace.")
 
     def simulated_races(self) -> int:
-        from f1analyzer.app.common import N_FINALISTS  # every finalist runs n_sims races
+        from f1analyzer.app.common import N_RACED  # every raced plan runs n_sims races
 
-        return self.n_sims * N_FINALISTS
+        return self.n_sims * N_RACED
 
 
 #: most generate requests one ``POST /strategy/batch`` answers inside the HTTP request

@@ -139,7 +139,7 @@ def _generate_on(built: BuiltRace, models, version, req: GenerateRequest, *, fie
         **_meta(built), "driver": driver, "grid": params.cars[params.car_index(driver)].grid_position,
         "strategies": [_option_dict(k, o) for k, o in enumerate(res.options, start=1)],
         "n_sims": req.n_sims, "seed": req.seed, "candidates_screened": res.n_screened,
-        "simulations": req.n_sims * min(N_FINALISTS, max(res.n_screened, 1)),
+        "simulations": req.n_sims * res.n_raced,
         "model": _model_info(models, version, built), "notes": list(built.notes), "rules": list(res.rules),
         "data_used": dict(built.data_used), "confidence": built.confidence,
         "confidence_reasons": list(built.confidence_reasons),

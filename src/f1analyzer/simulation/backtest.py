@@ -169,6 +169,12 @@ def _decision_points(race, params, sched, top: list[str]) -> list[dict]:
     return points
 
 
+def expected_neutral_laps(params, status) -> int:
+    """Laps a SC/VSC that has just come out is expected to stay (its fitted mean duration)."""
+    n = (params.sc if status == TrackStatus.SC else params.vsc).expected_duration_laps
+    return max(int(np.floor(n + 0.5)), 1)
+
+
 def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> dict:
     params = built.params
     calls = []
@@ -177,6 +183,9 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
         lap = pt["lap"]
         if lap not in states:
             states[lap] = real_state(race, params, lap, schedule=sched)
+            if states[lap].track_status != TrackStatus.GREEN:
+                # the pit wall knows a SC/VSC is out, not how long it will stay (as live)
+                states[lap].neutral_laps_remaining = expected_neutral_laps(params, states[lap].track_status)
         st = states[lap]
         i = params.car_index(pt["driver"])
         if st.retired[i]:

@@ -156,6 +156,12 @@ class NeutralisationParams:
     start_fraction_probs: tuple[float, ...] = (1.0,)
     duration_laps_probs: tuple[float, ...] = (1.0,)
 
+    @property
+    def expected_duration_laps(self) -> float:
+        """Mean laps a period lasts (what a pit wall expects when one comes out)."""
+        probs = np.asarray(self.duration_laps_probs, dtype=np.float64)
+        return float(np.sum(np.arange(1, probs.size + 1) * probs) / probs.sum()) if probs.sum() > 0 else 1.0
+
     def validate(self, what: str) -> None:
         _check(0.0 <= self.p_at_least_one <= 1.0, f"{what}.p_at_least_one must be in [0, 1].")
         for name in ("count_probs", "start_fraction_probs", "duration_laps_probs"):

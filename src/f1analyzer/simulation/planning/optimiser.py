@@ -10,6 +10,10 @@ Two stages:
 2. **Full-field Monte Carlo** on the finalists (the best ``n_finalists`` sequences, always
    including the best of each stop count): every finalist is raced against the same field
    (others on their default plans) on *the same* random numbers (CRN), in one vectorised pass.
+3. **Timing** of the ``timing_options`` best options: their first stop is also raced
+   ``timing_shifts`` laps earlier (same draws). The screen prices a plan in clean air, so it
+   cannot see what an earlier stop wins on track (the undercut on a car it cannot pass); the
+   Monte Carlo can. Each compound sequence keeps its best-raced timing (one option per sequence).
 
 Options are ranked by expected finishing position (over all sims, so a plan's effect on
 retirements would count), then median race time, and come with what a strategist reads
@@ -101,6 +105,11 @@ class StrategyOption:
         }
 
 
+#: options whose first stop is also raced earlier, and by how many laps (the timing stage)
+TIMING_OPTIONS = 2
+TIMING_SHIFTS = (-4, -2)
+
+
 @dataclass
 class OptimisationResult:
     driver: str
@@ -109,6 +118,8 @@ class OptimisationResult:
     n_sims: int
     seed: int | None
     n_screened: int = 0
+    #: plans raced in the Monte Carlo (finalists and timing variants), each ``n_sims`` times
+    n_raced: int = 0
     notes: list[str] = field(default_factory=list)
     #: every tyre rule in force at this race, one sentence each (event rules, learned caps)
     rules: list[str] = field(default_factory=list)
@@ -128,6 +139,43 @@ def _finalists(plans: list[ScreenedPlan], n_finalists: int) -> list[ScreenedPlan
         if p not in chosen:
             chosen.append(p)
     return sorted(chosen, key=lambda p: p.time_s)
+
+
+def _timing_variants(screen: Screen, plans: list[ScreenedPlan], car, min_stint_laps: int,
+                     shifts: Sequence[int]) -> list[ScreenedPlan]:
+    """The same plans with the first stop ``shifts`` laps earlier/later (the rest fixed), legal
+    and within the caps: the screen prices tyres and stops in clean air, so it cannot see what
+    an earlier stop wins on track (the undercut, free air) or a later one (the overcut); the
+    Monte Carlo races the variants and :func:`_one_per_sequence` keeps the best timing."""
+    out = []
+    for p in plans:
+        s = p.strategy
+        if not s.stops:
+            continue
+        codes = [compound_code(c) for c in s.compounds]
+        age = car.start_tyre_age_laps if s.start_compound == car.start_compound else 0
+        for k in shifts:
+            laps = np.array(s.pit_laps, dtype=np.int64)
+            laps[0] += int(k)
+            if laps[0] < 1 or (laps.size > 1 and laps[0] >= laps[1]) or laps[-1] > screen.race.total_laps - 1:
+                continue
+            if not (screen.stints_ok(laps[None], min_stint_laps)[0] and screen.caps_ok(codes, laps[None], age)[0]):
+                continue
+            variant = Strategy(s.start_compound, tuple((int(lap), comp) for lap, (_, comp) in zip(laps, s.stops)),
+                               s.sc_window_laps)
+            out.append(ScreenedPlan(variant, float(screen.times(codes, laps[None], age)[0]), p.rules_applied))
+    return out
+
+
+def _one_per_sequence(options: list[StrategyOption]) -> list[StrategyOption]:
+    """The best-ranked option of each compound sequence (options sorted best first)."""
+    seen, out = set(), []
+    for o in options:
+        key = tuple(o.strategy.compounds)
+        if key not in seen:
+            seen.add(key)
+            out.append(o)
+    return out
 
 
 def _option(res, i: int, plan: ScreenedPlan, windows, rules_applied: list[str]) -> StrategyOption:
@@ -234,6 +282,8 @@ def optimise(
     fix_start_compound: bool = False,
     sc_window_laps: int = 0,
     min_stint_laps: int = 1,
+    timing_options: int = TIMING_OPTIONS,
+    timing_shifts: Sequence[int] = TIMING_SHIFTS,
 ) -> OptimisationResult:
     """Best strategies for ``driver`` against the field.
 
@@ -253,6 +303,9 @@ def optimise(
         fix_start_compound: keep the driver's qualifying start compound.
         sc_window_laps: make the driver's plans box early under SC/VSC within this many laps.
         min_stint_laps: no stint of the driver's plans is shorter than this (1 = any).
+        timing_options: the best options (after the first Monte Carlo) whose first stop is also
+            raced ``timing_shifts`` laps earlier/later (:func:`_timing_variants`); 0 = none.
+        timing_shifts: those shifts, in laps (negative = earlier).
     """
     i = race.car_index(driver)
     race.validate()
@@ -280,27 +333,36 @@ def optimise(
                                    min_stint_laps=min_stint_laps)
     plans.sort(key=lambda p: p.time_s)
     finalists = _finalists(plans, n_finalists)
-    groups = []
-    for p in finalists:
-        strategies = list(field_strategies)
-        strategies[i] = p.strategy
-        groups.append(strategies)
     draws = draw(race, n_sims, seed)
-    results = simulate_groups(race, groups, draws)
     options, by_plan = [], {}
-    for p, res in zip(finalists, results):
-        age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
-        windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
-        options.append(_option(res, i, p, windows, screen.rules_applied(p, age)))
-        by_plan[id(options[-1])] = (res, age)
-    options.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p10_p50_p90_s[1]))
+
+    def race_plans(candidates: list[ScreenedPlan]) -> None:
+        if not candidates:
+            return
+        groups = []
+        for p in candidates:
+            strategies = list(field_strategies)
+            strategies[i] = p.strategy
+            groups.append(strategies)
+        for p, res in zip(candidates, simulate_groups(race, groups, draws)):
+            age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
+            windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
+            options.append(_option(res, i, p, windows, screen.rules_applied(p, age)))
+            by_plan[id(options[-1])] = (res, age, p)
+        options.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p10_p50_p90_s[1]))
+
+    race_plans(finalists)
+    # the timing of the leading plans, raced (same draws): the screen cannot see the undercut
+    leaders = [by_plan[id(o)][2] for o in _one_per_sequence(options)[:timing_options]]
+    race_plans(_timing_variants(screen, leaders, car, min_stint_laps, timing_shifts))
+    options = _one_per_sequence(options)
     best_t = by_plan[id(options[0])][0].race_time_s[:, i]
     for o in options[:top_k]:
-        res, age = by_plan[id(o)]
+        res, age, _ = by_plan[id(o)]
         o.reasons = option_reasons(race, o.strategy, age, res, i, best_t)
-    log.debug("optimise %s %s: %d plans screened, %d finalists", race.circuit_key, car.driver,
-              len(plans), len(finalists))
+    log.debug("optimise %s %s: %d plans screened, %d finalists, %d raced", race.circuit_key, car.driver,
+              len(plans), len(finalists), len(by_plan))
     return OptimisationResult(
         driver=car.driver, options=options[:top_k], field_strategies=field_strategies,
-        n_sims=n_sims, seed=seed, n_screened=len(plans), rules=race.rules.describe(),
+        n_sims=n_sims, seed=seed, n_screened=len(plans), n_raced=len(by_plan), rules=race.rules.describe(),
     )
