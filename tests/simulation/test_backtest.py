@@ -37,17 +37,20 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
     for k in ("races", "mean_replay_spearman", "winner_stops_match_rate", "advisor_agreement", "models",
               "modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
               "modal_first_stop_in_window_rate", "mean_replay_spearman_dry", "replay_winner_brier",
-              "advisor_neutralisation_agreement"):
+              "advisor_neutralisation_agreement", "modal_green_stop_count_match_rate"):
         assert k in s
     for k in ("modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
-              "modal_first_stop_in_window_rate", "advisor_neutralisation_agreement"):
+              "modal_first_stop_in_window_rate", "advisor_neutralisation_agreement",
+              "modal_green_stop_count_match_rate"):
         assert s[k] is None or 0 <= s[k] <= 1
     assert s["replay_winner_brier"] is None or 0 <= s["replay_winner_brier"] <= 2
     assert s["models"]["data_used"]["physical_models"].endswith(f"(all before {season})") or \
         s["models"]["source"] != "trained"
     for r in out["races"]:
         assert 1 <= len(r["recommended"]["top3"]) <= 3
-        assert set(r["modal_match"]) == {"stop_count", "compound_sequence_in_top3", "first_stop_in_window"}
+        assert set(r["modal_match"]) == {"stop_count", "compound_sequence_in_top3", "first_stop_in_window",
+                                         "green_stop_count"}
+        assert all(0 <= t["green_stops"] <= t["stops"] for t in r["actual_top10"])
     assert s["races"] == len(rounds)
 
 
@@ -98,7 +101,9 @@ def test_modal_match_reads_best_option_top3_and_window():
             {"stops": 1, "compounds": ["MEDIUM", "HARD"], "first_stop_window": [20, 25]},
             {"stops": 1, "compounds": ["SOFT", "HARD"], "first_stop_window": [10, 14]}]
     assert modal_match(m, opts) == {"stop_count": True, "compound_sequence_in_top3": True,
-                                    "first_stop_in_window": True}
+                                    "first_stop_in_window": True, "green_stop_count": None}
+    # the planned part: two stops in all, one of them under a SC
+    assert modal_match({**m, "stops": 2, "green_stops": 1}, opts)["green_stop_count"] is True
     assert modal_match(m, opts[1:2] + opts[3:])["compound_sequence_in_top3"] is False
     assert modal_match({**m, "median_first_stop_lap": 24.0}, opts)["first_stop_in_window"] is False
     assert modal_match({**m, "median_first_stop_lap": None}, opts)["first_stop_in_window"] is None

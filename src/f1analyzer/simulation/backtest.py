@@ -80,14 +80,17 @@ def train_models_before(store, season: int, *, in_season_pace: bool = True):
 
 
 def _plans_in_order(race, params) -> list[dict]:
-    """Every car's real plan, in classification order."""
+    """Every car's real plan, in classification order; ``green_stops`` counts the stops whose
+    in-lap was green (the planned part: a stop under SC, VSC or red flag is a reaction)."""
     stops = real_stops(race, params)
+    sched = track_schedule(race, params.total_laps)
     stints = race.stints.sort_values(["driver", "stint"])
     out = []
     for d in race.results["driver"]:
         comps = [str(c) for c in stints.loc[stints["driver"] == d, "compound"]]
         s = stops.get(str(d), [])
-        out.append({"driver": str(d), "stops": len(s), "compounds": comps,
+        green = sum(1 for lap, _ in s if 1 <= lap <= sched.size and sched[lap - 1] == TrackStatus.GREEN)
+        out.append({"driver": str(d), "stops": len(s), "green_stops": green, "compounds": comps,
                     "first_stop_lap": int(s[0][0]) if s else None})
     return out
 
@@ -120,7 +123,8 @@ def modal_plan(top: list[dict]) -> dict:
     stops = _mode([t["stops"] for t in top])
     seq = _mode([tuple(t["compounds"]) for t in top])
     firsts = [t["first_stop_lap"] for t in top if t["stops"] == stops and t["first_stop_lap"] is not None]
-    return {"stops": stops, "compounds": list(seq) if seq is not None else None,
+    green = _mode([t["green_stops"] for t in top if "green_stops" in t])
+    return {"stops": stops, "green_stops": green, "compounds": list(seq) if seq is not None else None,
             "median_first_stop_lap": float(np.median(firsts)) if firsts else None,
             "n_cars": len(top)}
 
@@ -136,6 +140,8 @@ def modal_match(modal: dict, options: list[dict]) -> dict:
         "compound_sequence_in_top3": modal["compounds"] is not None
         and any(list(o["compounds"]) == modal["compounds"] for o in options[:3]),
         "first_stop_in_window": None if med is None or not win else bool(win[0] <= med <= win[1]),
+        # a diagnostic, not the goal: the planned part of the field's plans (green-flag stops)
+        "green_stop_count": None if modal.get("green_stops") is None else best["stops"] == modal["green_stops"],
     }
 
 
@@ -348,7 +354,7 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
     majority = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
 
     def modal_rate(key: str):
-        return _mean([None if r["modal_match"][key] is None else float(r["modal_match"][key]) for r in dry])
+        return _mean([None if r["modal_match"].get(key) is None else float(r["modal_match"][key]) for r in dry])
 
     def agree(kind=None):
         sel = [c["agree"] for c in calls if kind is None or c["kind"] == kind]
@@ -372,6 +378,7 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "modal_stop_count_match_rate": modal_rate("stop_count"),
         "modal_compound_sequence_in_top3_rate": modal_rate("compound_sequence_in_top3"),
         "modal_first_stop_in_window_rate": modal_rate("first_stop_in_window"),
+        "modal_green_stop_count_match_rate": modal_rate("green_stop_count"),
         "replay_winner_brier": _mean([r["replay_winner_brier"] for r in out_races]),
         "replay_winner_brier_dry": _mean([r["replay_winner_brier"] for r in dry]),
         "advisor_neutralisation_agreement": round(float(np.mean(majority)), 4) if majority else None,
