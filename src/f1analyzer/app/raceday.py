@@ -36,7 +36,7 @@ from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.state import RaceState
-from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
 from f1analyzer.simulation.planning.advisor import (
     BOX_NOW,
     BOX_UNDER_SC,
@@ -53,7 +53,7 @@ log = get_logger("app.raceday")
 BOX_IN = "BOX_IN_K"
 #: feed track status -> simulator status (a red flag allows a free tyre change: priced like a SC)
 FEED_STATUS = {"GREEN": TrackStatus.GREEN, "SC": TrackStatus.SC, "VSC": TrackStatus.VSC, "RED": TrackStatus.SC}
-FIELD_SC_WINDOW_LAPS = 3
+FIELD_SC_WINDOW_LAPS = SC_OPPORTUNISM_LAPS
 
 
 def _expected_laps(params, status: TrackStatus) -> float:

@@ -30,6 +30,10 @@ from f1analyzer.simulation.core.params import (
 )
 
 _LETTER = {"S": "SOFT", "M": "MEDIUM", "H": "HARD", "I": "INTERMEDIATE", "W": "WET"}
+#: a team whose next planned stop is at most this many laps away boxes when a SC/VSC comes out
+#: (the cheap stop): the simulated field plays it so before the race and during it, and so do
+#: the plans the optimiser races (``Strategy.sc_window_laps``)
+SC_OPPORTUNISM_LAPS = 3
 
 
 def _norm(name: str) -> str:

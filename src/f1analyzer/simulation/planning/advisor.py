@@ -30,7 +30,7 @@ from f1analyzer.simulation.core.engine import apply_state_status, simulate_group
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus
 from f1analyzer.simulation.planning.screen import Screen
 from f1analyzer.simulation.core.state import RaceState
-from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
 
 log = get_logger("simulation.advisor")
 
@@ -154,7 +154,7 @@ def advise(
     *,
     n_sims: int = 400,
     seed: int | None = 0,
-    field_sc_window_laps: int = 3,
+    field_sc_window_laps: int = SC_OPPORTUNISM_LAPS,
     field_plans: list[Strategy] | None = None,
 ) -> Advice:
     """BOX_NOW / STAY_OUT / BOX_UNDER_SC for ``driver`` from ``state`` (see module docstring).

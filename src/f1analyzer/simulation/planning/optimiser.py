@@ -37,7 +37,7 @@ from f1analyzer.simulation.core.draws import draw
 from f1analyzer.simulation.core.engine import simulate_groups
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus, compound_code
 from f1analyzer.simulation.planning.screen import Screen, ScreenedPlan, default_field_strategies
-from f1analyzer.simulation.core.strategy import Strategy, validate_field
+from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy, validate_field
 
 #: shortest stint the optimiser plans (the tyre models alone may favour a 3-lap opener)
 MIN_STINT_LAPS = 6
@@ -280,7 +280,7 @@ def optimise(
     window_tolerance_s: float = 1.0,
     field_strategies: Sequence[Strategy] | None = None,
     fix_start_compound: bool = False,
-    sc_window_laps: int = 0,
+    sc_window_laps: int = SC_OPPORTUNISM_LAPS,
     min_stint_laps: int = 1,
     timing_options: int = TIMING_OPTIONS,
     timing_shifts: Sequence[int] = TIMING_SHIFTS,
@@ -301,7 +301,8 @@ def optimise(
         field_strategies: plans of all cars (the driver's entry is replaced); default: each
             car's best screened 1-2 stop plan from its starting tyres.
         fix_start_compound: keep the driver's qualifying start compound.
-        sc_window_laps: make the driver's plans box early under SC/VSC within this many laps.
+        sc_window_laps: make the driver's plans box early under SC/VSC within this many laps
+            (as the field's default plans do; 0: only on the planned laps).
         min_stint_laps: no stint of the driver's plans is shorter than this (1 = any).
         timing_options: the best options (after the first Monte Carlo) whose first stop is also
             raced ``timing_shifts`` laps earlier/later (:func:`_timing_variants`); 0 = none.

@@ -21,7 +21,7 @@ from f1analyzer.errors import InvalidRequestError
 from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, MAX_STOPS, RaceParams, TrackStatus, compound_code
 from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.rules import TyreRules
-from f1analyzer.simulation.core.strategy import Strategy
+from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,16 @@ class Screen:
         args = (start_compound, start_age_laps, tuple(compounds_used), tuple(stops), step, first_stop_min,
                 sc_window_laps, min_stint_laps, stops_done)
         plans = self._best_plans(*args, slack=sc_window_laps)
-        if not plans and sc_window_laps and self.rules.has_caps:  # no room for early SC stops
-            plans = self._best_plans(*args, slack=0)
+        if sc_window_laps and self.rules.has_caps:
+            # a stop count the caps leave no room for early SC stops is still planned, without
+            # them (a team at its caps keeps its laps): no stop is added for opportunism's sake
+            have = {p.strategy.n_stops for p in plans}
+            missing = tuple(n for n in stops if n not in have)
+            if missing or not plans:
+                tight = self._best_plans(*args[:3], missing or tuple(stops), *args[4:], slack=0)
+                plans = sorted(plans + [ScreenedPlan(p.strategy.with_opportunism(0), p.time_s, p.rules_applied)
+                                        for p in tight if p.strategy.n_stops not in have],
+                               key=lambda p: p.time_s)
         if not plans and self.rules.max_stint_laps:
             relaxed = Screen(self.race, self.from_lap, rules=self.rules.without_learned())
             plans = relaxed._best_plans(*args, slack=0)
@@ -316,9 +324,10 @@ class Screen:
 
 
 def default_field_strategies(race: RaceParams, *, stops: Iterable[int] = (1, 2),
-                             sc_window_laps: int = 0) -> list[Strategy]:
+                             sc_window_laps: int = SC_OPPORTUNISM_LAPS) -> list[Strategy]:
     """A sensible plan for every car: its best screened 1- or 2-stop from its starting tyres,
-    within the race's rules (more stops when the stint caps need them)."""
+    within the race's rules (more stops when the stint caps need them), boxing early under a
+    SC/VSC when its stop is within ``sc_window_laps`` (0: never)."""
     screen = Screen(race)
     out, best = [], {}
     for car in race.cars:
