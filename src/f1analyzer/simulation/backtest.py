@@ -5,14 +5,18 @@ For every race of season ``S`` (``backtest(store, S)``):
 1. **Recommendation.** The pre-race optimisation for the winner from its grid slot (the lap-1
    position: the data hold no grid): stops, compounds and the first-stop window, next to what the
    top-10 finishers really did. Wet races (``Race.is_wet()``) are flagged and left out of the
-   strategy match rates: the optimiser plans dry races.
+   strategy match rates: the optimiser plans dry races. The field's stop counts are also given
+   counting green-flag stops only (``green_stops``, a diagnostic: a stop under SC, VSC or red
+   flag is a reaction, not the plan).
 2. **Replay.** The race re-simulated from its real state at the end of lap 1 with every car on its
    real strategy and the real Safety Car laps (:func:`.replay.replay`); the Spearman rank
    correlation between the simulated order (by expected position) and the real classification.
 3. **Advisor.** The live advisor asked at decision points of the top-10 finishers and compared
    with what they did: the lap before each real stop (did it say BOX?), the first lap of each
    Safety Car / VSC (did it box when they boxed, on that lap or the next?), and the middle of
-   each driver's longest stint away from any stop (did it say STAY OUT?).
+   each driver's longest stint away from any stop (did it say STAY OUT?). Like a pit wall, the
+   advisor knows that a SC/VSC is out, not how long it will stay: it expects the fitted mean
+   duration (:func:`expected_neutral_laps`), never the real one.
 
 Models (``models_from``):
 
