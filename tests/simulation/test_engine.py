@@ -176,3 +176,17 @@ def test_neutralisation_sampling_rates():
     has_sc = (d.track_status == TrackStatus.SC).any(axis=1)
     assert 0.45 < has_sc.mean() < 0.55
     assert set(np.unique((d.track_status == TrackStatus.SC).sum(axis=1))) <= {0, 1, 2, 3}
+
+
+def test_a_plan_on_another_start_set_races_that_set_in_engine_and_reference():
+    race = demo_race(n_cars=6, total_laps=25)
+    strategies = default_strategies(race)
+    strategies[2] = strategies[2].on_start_set(9)  # the same plan, on a 9-lap-old set
+    draws = draw(race, 6, seed=5)
+    res = run(race, compile_plans(race, [strategies]), draws)
+    base = run(race, compile_plans(race, [default_strategies(race)]), draws)
+    # older tyres: slower over the opening stint
+    assert (res.race_time_s[:, 2] > base.race_time_s[:, 2]).all()
+    for i in range(draws.n_sims):
+        ref = simulate_reference(race, strategies, draws, i)
+        np.testing.assert_array_equal(ref.race_time_s[0], res.race_time_s[i])

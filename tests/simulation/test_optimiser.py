@@ -6,6 +6,7 @@ from f1analyzer.simulation.scenario.demo import demo_race
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import CompoundParams
 from f1analyzer.simulation.planning.screen import Screen
+from f1analyzer.simulation.core.strategy import Strategy
 
 from .conftest import make_race
 
@@ -75,7 +76,7 @@ def test_timing_variants_move_the_first_stop_only_and_keep_every_rule():
     race = make_race((0.0, 0.3, 0.6), total_laps=40, rules=TyreRules(max_laps_per_set={"MEDIUM": 16, "HARD": 26}))
     screen = Screen(race)
     plans = screen.best_plans(stops=(1, 2), min_stint_laps=5)
-    variants = _timing_variants(screen, plans[:4], race.cars[0], 5, (-6, -4, -2, 2, 4))
+    variants = _timing_variants(screen, plans[:4], 0, 5, (-6, -4, -2, 2, 4))
     assert variants
     by_seq = {p.strategy.compounds: p.strategy for p in plans[:4]}
     for v in variants:
@@ -114,3 +115,25 @@ def test_the_monte_carlo_chooses_the_undercut_the_screen_cannot_see():
     # one option per compound sequence
     seqs = [o.strategy.compounds for o in res.options]
     assert len(seqs) == len(set(seqs))
+
+
+def test_another_start_compound_is_raced_on_the_set_the_cars_around_have():
+    """A top-ten car on new mediums that would start on the soft starts on a used soft, as the
+    top ten do (qualifying sets); the engine races the plan on that set, not on the car's own."""
+    from f1analyzer.simulation.core.engine import compile_plans
+    from f1analyzer.simulation.planning.optimiser import start_set_age
+
+    comps = ["MEDIUM", "SOFT", "SOFT", "MEDIUM", "SOFT", "HARD"] + ["MEDIUM"] * 4 + ["HARD", "SOFT"]
+    ages = [0, 2, 3, 0, 2, 0] + [0] * 4 + [0, 0]
+    race = make_race(tuple(0.1 * k for k in range(12)), total_laps=40, start_compounds=comps, start_ages=ages)
+    assert start_set_age(race, 0, "MEDIUM") == 0          # its own set
+    assert start_set_age(race, 0, "SOFT") == 2            # the top ten's softs: 2, 3, 2 laps
+    assert start_set_age(race, 10, "MEDIUM") == 0         # nobody outside the top ten on mediums
+    assert start_set_age(race, 10, "SOFT") == 0           # outside the top ten softs are new
+    res = optimise(race, "C00", n_sims=20, seed=0, top_k=8)
+    soft = [o for o in res.options if o.strategy.start_compound == "SOFT"]
+    assert soft and all(o.strategy.start_age_laps == 2 for o in soft)
+    own = [o for o in res.options if o.strategy.start_compound == "MEDIUM"]
+    assert all(o.strategy.start_age_laps is None for o in own)
+    plans = compile_plans(race, [[soft[0].strategy] + [Strategy(c) for c in comps[1:]]])
+    assert plans.start_age[0, 0] == 2 and plans.start_age[0, 1] == 2 and plans.start_age[0, 5] == 0

@@ -44,13 +44,15 @@ class Plans:
 
     ``start`` ``[G, C]`` int8 start compound; ``lap`` ``[G, C, MAX_STOPS + 1]`` int16 in-lap of
     stop ``k`` (``NO_STOP`` after the last); ``compound`` same shape, int8 compound fitted at stop
-    ``k``; ``sc_window`` ``[G, C]`` int16 opportunistic window (0 = never box early under SC/VSC).
+    ``k``; ``sc_window`` ``[G, C]`` int16 opportunistic window (0 = never box early under SC/VSC);
+    ``start_age`` ``[G, C]`` int16 laps on the start set (a race from the grid).
     """
 
     start: np.ndarray
     lap: np.ndarray
     compound: np.ndarray
     sc_window: np.ndarray
+    start_age: np.ndarray
 
     @property
     def n_groups(self) -> int:
@@ -64,6 +66,7 @@ def compile_plans(race: RaceParams, groups: Sequence[Sequence[Strategy]]) -> Pla
     lap = np.full((n_g, n_c, MAX_STOPS + 1), NO_STOP, dtype=np.int16)
     comp = np.zeros((n_g, n_c, MAX_STOPS + 1), dtype=np.int8)
     window = np.zeros((n_g, n_c), dtype=np.int16)
+    start_age = np.zeros((n_g, n_c), dtype=np.int16)
     for g, strategies in enumerate(groups):
         if len(strategies) != n_c:
             raise InvalidRequestError(
@@ -74,10 +77,11 @@ def compile_plans(race: RaceParams, groups: Sequence[Sequence[Strategy]]) -> Pla
                 raise InvalidRequestError(f"At most {MAX_STOPS} stops; got {s.n_stops}.")
             start[g, c] = compound_code(s.start_compound)
             window[g, c] = s.sc_window_laps
+            start_age[g, c] = race.cars[c].start_tyre_age_laps if s.start_age_laps is None else s.start_age_laps
             for k, (pit_lap, name) in enumerate(s.stops):
                 lap[g, c, k] = pit_lap
                 comp[g, c, k] = compound_code(name)
-    return Plans(start, lap, comp, window)
+    return Plans(start, lap, comp, window, start_age)
 
 
 def _constants(race: RaceParams, state: RaceState | None) -> dict:
@@ -187,7 +191,7 @@ def run(
     g = np.zeros(n_sims, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
     plan_lap, plan_comp = plans.lap[g], plans.compound[g]  # [S, C, K]
     window = plans.sc_window[g].astype(np.int32)
-    st = initial_state(race, n_sims, plans.start[g], state)
+    st = initial_state(race, n_sims, plans.start[g], state, start_age=plans.start_age[g])
     st.next_pit_lap = plan_lap[:, :, 0].copy()
     k = _constants(race, state)
     shape = (n_sims, n_cars)

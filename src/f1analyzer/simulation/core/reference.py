@@ -65,7 +65,8 @@ def simulate_reference(
     plan_idx = [0] * n
     if state is None:
         time = [f32(0.0)] * n
-        age = [c.start_tyre_age_laps for c in race.cars]
+        age = [c.start_tyre_age_laps if s.start_age_laps is None else s.start_age_laps
+               for c, s in zip(race.cars, strategies)]
         retired = [False] * n
         stops = [0] * n
         laps_done = [0] * n

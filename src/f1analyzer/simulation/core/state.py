@@ -113,12 +113,13 @@ def used_mask(names: Sequence[str]) -> int:
 
 
 def initial_state(race: RaceParams, n_sims: int, start_codes: np.ndarray,
-                  state: RaceState | None = None) -> SimState:
+                  state: RaceState | None = None, start_age: np.ndarray | None = None) -> SimState:
     """State before the first simulated lap.
 
     From the grid: every car at time 0, order = grid order, starting compound and tyre age from
-    ``start_codes`` (``[n_sims, n_cars]`` int8) / the car's parameters. From a :class:`RaceState`:
-    times are the gaps to the leader, order the current positions.
+    ``start_codes`` (``[n_sims, n_cars]`` int8) and ``start_age`` (``[n_sims, n_cars]``, the
+    plans' start sets; default the cars' own). From a :class:`RaceState`: times are the gaps to
+    the leader, order the current positions, ages the state's.
     """
     n_cars = race.n_cars
     shape = (n_sims, n_cars)
@@ -126,7 +127,8 @@ def initial_state(race: RaceParams, n_sims: int, start_codes: np.ndarray,
         grid = np.array([c.grid_position for c in race.cars])
         order = np.argsort(grid, kind="stable").astype(np.int16)
         race_time = np.zeros(shape, dtype=TIME_DTYPE)
-        age = np.array([c.start_tyre_age_laps for c in race.cars], dtype=np.int16)
+        age = (np.array([c.start_tyre_age_laps for c in race.cars], dtype=np.int16) if start_age is None
+               else np.asarray(start_age, dtype=np.int16))
         retired = np.zeros(n_cars, dtype=bool)
         stops = np.zeros(n_cars, dtype=np.int8)
         laps_done = np.zeros(n_cars, dtype=np.int16)

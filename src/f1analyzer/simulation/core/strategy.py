@@ -50,6 +50,9 @@ class Strategy:
     start_compound: str
     stops: tuple[tuple[int, str], ...] = field(default_factory=tuple)
     sc_window_laps: int = 0
+    #: laps on the set the race starts on (None: the car's own start set,
+    #: ``CarParams.start_tyre_age_laps``; a plan starting on another compound names its set's age)
+    start_age_laps: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start_compound", _norm(self.start_compound))
@@ -84,7 +87,11 @@ class Strategy:
         return "-".join(parts)
 
     def with_opportunism(self, sc_window_laps: int) -> "Strategy":
-        return Strategy(self.start_compound, self.stops, sc_window_laps)
+        return Strategy(self.start_compound, self.stops, sc_window_laps, self.start_age_laps)
+
+    def on_start_set(self, start_age_laps: int | None) -> "Strategy":
+        """The same plan starting on a set with ``start_age_laps`` laps on it."""
+        return Strategy(self.start_compound, self.stops, self.sc_window_laps, start_age_laps)
 
     @classmethod
     def parse(cls, text: str, *, sc_window_laps: int = 0) -> "Strategy":
@@ -127,6 +134,9 @@ class Strategy:
                 replays real plans and what-ifs; on for plans an answer recommends.
             start_age_laps / stops_done: the first set's life and the stops already made.
         """
+        if self.start_age_laps is not None and not 0 <= int(self.start_age_laps) <= 40:
+            raise InvalidRequestError(
+                f"start_age_laps {self.start_age_laps} is impossible: a start set has 0..40 laps on it.")
         allowed = [c for c in race.compounds if c in race.dry_compounds or c not in DRY_COMPOUNDS]
         for comp in self.compounds:
             if comp not in allowed:

@@ -141,7 +141,25 @@ def _finalists(plans: list[ScreenedPlan], n_finalists: int) -> list[ScreenedPlan
     return sorted(chosen, key=lambda p: p.time_s)
 
 
-def _timing_variants(screen: Screen, plans: list[ScreenedPlan], car, min_stint_laps: int,
+#: the grid slots that run the qualifying session where the softest sets are used (Q3)
+Q3_SLOTS = 10
+
+
+def start_set_age(race: RaceParams, i: int, compound: str) -> int:
+    """Laps on the set car ``i`` starts on with ``compound``: its own start set's for its own
+    compound; another compound's as the cars starting on it from the same side of the Q3 line have
+    them (the top ten start on sets they used in qualifying, 2022-2024: SOFT 1.5 laps on average,
+    MEDIUM/HARD new), 0 when none of them does."""
+    car = race.cars[i]
+    if compound == car.start_compound:
+        return int(car.start_tyre_age_laps)
+    top = car.grid_position <= Q3_SLOTS
+    ages = [c.start_tyre_age_laps for k, c in enumerate(race.cars)
+            if k != i and c.start_compound == compound and (c.grid_position <= Q3_SLOTS) == top]
+    return int(np.median(ages)) if ages else 0
+
+
+def _timing_variants(screen: Screen, plans: list[ScreenedPlan], i: int, min_stint_laps: int,
                      shifts: Sequence[int]) -> list[ScreenedPlan]:
     """The same plans with the first stop ``shifts`` laps earlier/later (the rest fixed), legal
     and within the caps: the screen prices tyres and stops in clean air, so it cannot see what
@@ -153,7 +171,7 @@ def _timing_variants(screen: Screen, plans: list[ScreenedPlan], car, min_stint_l
         if not s.stops:
             continue
         codes = [compound_code(c) for c in s.compounds]
-        age = car.start_tyre_age_laps if s.start_compound == car.start_compound else 0
+        age = start_set_age(screen.race, i, s.start_compound)
         for k in shifts:
             laps = np.array(s.pit_laps, dtype=np.int64)
             laps[0] += int(k)
@@ -162,7 +180,7 @@ def _timing_variants(screen: Screen, plans: list[ScreenedPlan], car, min_stint_l
             if not (screen.stints_ok(laps[None], min_stint_laps)[0] and screen.caps_ok(codes, laps[None], age)[0]):
                 continue
             variant = Strategy(s.start_compound, tuple((int(lap), comp) for lap, (_, comp) in zip(laps, s.stops)),
-                               s.sc_window_laps)
+                               s.sc_window_laps, s.start_age_laps)
             out.append(ScreenedPlan(variant, float(screen.times(codes, laps[None], age)[0]), p.rules_applied))
     return out
 
@@ -328,10 +346,13 @@ def optimise(
     starts = [car.start_compound] if fix_start_compound else race.rules.allowed(race.dry_compounds)
     plans = []
     for start in starts:
-        age = car.start_tyre_age_laps if start == car.start_compound else 0
-        plans += screen.best_plans(start_compound=start, start_age_laps=age, stops=stops,
-                                   step=step_laps, sc_window_laps=sc_window_laps,
-                                   min_stint_laps=min_stint_laps)
+        age = start_set_age(race, i, start)
+        screened = screen.best_plans(start_compound=start, start_age_laps=age, stops=stops,
+                                     step=step_laps, sc_window_laps=sc_window_laps,
+                                     min_stint_laps=min_stint_laps)
+        if start != car.start_compound:  # the engine races it on that set too
+            screened = [ScreenedPlan(p.strategy.on_start_set(age), p.time_s, p.rules_applied) for p in screened]
+        plans += screened
     plans.sort(key=lambda p: p.time_s)
     finalists = _finalists(plans, n_finalists)
     draws = draw(race, n_sims, seed)
@@ -346,7 +367,7 @@ def optimise(
             strategies[i] = p.strategy
             groups.append(strategies)
         for p, res in zip(candidates, simulate_groups(race, groups, draws)):
-            age = car.start_tyre_age_laps if p.strategy.start_compound == car.start_compound else 0
+            age = start_set_age(race, i, p.strategy.start_compound)
             windows = screen.pit_windows(p.strategy, age, window_tolerance_s)
             options.append(_option(res, i, p, windows, screen.rules_applied(p, age)))
             by_plan[id(options[-1])] = (res, age, p)
@@ -355,7 +376,7 @@ def optimise(
     race_plans(finalists)
     # the timing of the leading plans, raced (same draws): the screen cannot see the undercut
     leaders = [by_plan[id(o)][2] for o in _one_per_sequence(options)[:timing_options]]
-    race_plans(_timing_variants(screen, leaders, car, min_stint_laps, timing_shifts))
+    race_plans(_timing_variants(screen, leaders, i, min_stint_laps, timing_shifts))
     options = _one_per_sequence(options)
     best_t = by_plan[id(options[0])][0].race_time_s[:, i]
     for o in options[:top_k]:
