@@ -71,7 +71,7 @@ def test_legal_strategies_pass():
 
 def test_expected_neutralisation_duration_is_the_mean_of_its_distribution():
     from f1analyzer.simulation.core.params import NeutralisationParams, TrackStatus
-    from f1analyzer.simulation.backtest import expected_neutral_laps
+    from f1analyzer.simulation.core.params import expected_neutral_laps
 
     vsc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.6, 0.4))  # 1 or 2 laps
     sc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.0, 0.0, 0.5, 0.5))  # 3 or 4 laps

@@ -33,7 +33,7 @@ from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.data.feeds.base import RaceSnapshot
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.core.params import TrackStatus, expected_neutral_laps
 from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
@@ -54,10 +54,6 @@ BOX_IN = "BOX_IN_K"
 #: feed track status -> simulator status (a red flag allows a free tyre change: priced like a SC)
 FEED_STATUS = {"GREEN": TrackStatus.GREEN, "SC": TrackStatus.SC, "VSC": TrackStatus.VSC, "RED": TrackStatus.SC}
 FIELD_SC_WINDOW_LAPS = SC_OPPORTUNISM_LAPS
-
-
-def _expected_laps(params, status: TrackStatus) -> float:
-    return (params.sc if status == TrackStatus.SC else params.vsc).expected_duration_laps
 
 
 @dataclass
@@ -125,7 +121,7 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
     state = RaceState(lap=int(snap.lap), position=pos, gap_to_leader_s=gaps, compound=comp, tyre_age_laps=age,
                       stops_done=stops, track_status=status, compounds_used=used, retired=retired)
     if status != TrackStatus.GREEN:
-        state.neutral_laps_remaining = max(round(_expected_laps(params, status)) - tracker.status_laps + 1, 1)
+        state.neutral_laps_remaining = max(expected_neutral_laps(params, status) - tracker.status_laps + 1, 1)
     positions_from_gaps(state, params, {})  # positions follow the gaps (a car in the pits drops back)
     state.validate(params)
     return state

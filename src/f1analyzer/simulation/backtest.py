@@ -16,7 +16,7 @@ For every race of season ``S`` (``backtest(store, S)``):
    Safety Car / VSC (did it box when they boxed, on that lap or the next?), and the middle of
    each driver's longest stint away from any stop (did it say STAY OUT?). Like a pit wall, the
    advisor knows that a SC/VSC is out, not how long it will stay: it expects the fitted mean
-   duration (:func:`expected_neutral_laps`), never the real one.
+   duration (:func:`~f1analyzer.simulation.core.params.expected_neutral_laps`), never the real one.
 
 Models (``models_from``):
 
@@ -42,7 +42,7 @@ from f1analyzer.models.asof import span
 from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
-from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.core.params import TrackStatus, expected_neutral_laps
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
 from f1analyzer.models.race_models import RaceModels
@@ -177,12 +177,6 @@ def _decision_points(race, params, sched, top: list[str]) -> list[dict]:
         if 3 <= mid <= total - 3 and not near and sched[mid] == TrackStatus.GREEN:
             points.append({"driver": d, "lap": mid, "kind": "mid_stint", "real": "STAY"})
     return points
-
-
-def expected_neutral_laps(params, status) -> int:
-    """Laps a SC/VSC that has just come out is expected to stay (its fitted mean duration)."""
-    n = (params.sc if status == TrackStatus.SC else params.vsc).expected_duration_laps
-    return max(int(np.floor(n + 0.5)), 1)
 
 
 def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> dict:

@@ -172,6 +172,13 @@ class NeutralisationParams:
             )
 
 
+def expected_neutral_laps(race: "RaceParams", status) -> int:
+    """Laps a SC/VSC that is out is expected to stay (its fitted mean duration, at least 1): what
+    a pit wall knows when one comes out (race-day mode and the backtest's advisor)."""
+    n = (race.sc if int(status) == TrackStatus.SC else race.vsc).expected_duration_laps
+    return max(int(round(n)), 1)
+
+
 @dataclass(frozen=True)
 class PassingParams:
     """Probability that a car which has caught the car ahead gets past it on this lap.
