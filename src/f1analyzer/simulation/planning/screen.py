@@ -227,22 +227,24 @@ class Screen:
         With ``sc_window_laps`` the stints after the first keep that many laps short of their caps
         (boxing early under SC/VSC lengthens the next stint), unless no plan then fits.
         """
-        args = (start_compound, start_age_laps, tuple(compounds_used), tuple(stops), step, first_stop_min,
-                sc_window_laps, min_stint_laps, stops_done)
-        plans = self._best_plans(*args, slack=sc_window_laps)
+        stops = tuple(stops)
+        kw = dict(start_compound=start_compound, start_age_laps=start_age_laps, used=tuple(compounds_used),
+                  step=step, first_stop_min=first_stop_min, sc_window_laps=sc_window_laps,
+                  min_stint_laps=min_stint_laps, stops_done=stops_done)
+        plans = self._best_plans(**kw, stops=stops, slack=sc_window_laps)
         if sc_window_laps and self.rules.has_caps:
             # a stop count the caps leave no room for early SC stops is still planned, without
             # them (a team at its caps keeps its laps): no stop is added for opportunism's sake
             have = {p.strategy.n_stops for p in plans}
             missing = tuple(n for n in stops if n not in have)
             if missing or not plans:
-                tight = self._best_plans(*args[:3], missing or tuple(stops), *args[4:], slack=0)
+                tight = self._best_plans(**kw, stops=missing or stops, slack=0)
                 plans = sorted(plans + [ScreenedPlan(p.strategy.with_opportunism(0), p.time_s, p.rules_applied)
                                         for p in tight if p.strategy.n_stops not in have],
                                key=lambda p: p.time_s)
         if not plans and self.rules.max_stint_laps:
             relaxed = Screen(self.race, self.from_lap, rules=self.rules.without_learned())
-            plans = relaxed._best_plans(*args, slack=0)
+            plans = relaxed._best_plans(**kw, stops=stops, slack=0)
             plans = [ScreenedPlan(p.strategy, p.time_s, p.rules_applied + (RELAXED,)) for p in plans]
         if not plans:
             raise InvalidRequestError(
