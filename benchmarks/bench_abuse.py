@@ -31,13 +31,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -45,41 +43,21 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.fakes.silent import NeverAnswering
-from tests.helpers import free_port, stop_process, wait_for_http
+from _common import cli_server, pct  # noqa: E402
+from tests.fakes.silent import NeverAnswering  # noqa: E402
 
 KEYS = [f"abuser-{k}" for k in range(4)] + ["probe"]
 EVENT = {"season": 2024, "event": "Monza"}
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
-
-
-@contextmanager
 def server(home: Path, llm_url: str, extra: dict[str, str]):
-    port = free_port()
-    env = {**os.environ, "F1A_HOME": str(home), "HOST": "127.0.0.1", "PORT": str(port),
-           "WORKERS": "1", "DEBUG": "false", "REDIS_URL": "", "API_KEYS": ",".join(KEYS),
-           "ANTHROPIC_API_KEY": "sk-ant-bench", "F1A_LLM_PROVIDER": "anthropic",
-           "ANTHROPIC_BASE_URL": llm_url,
-           # the work must really be done: only the cost machinery stays at its defaults
-           "F1A_RATE_LIMIT_DEFAULT": "1000000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000000/minute",
-           "F1A_RATE_LIMIT_GLOBAL": "1000000/minute", "F1A_RATE_LIMIT_COST": "1000000000/minute",
-           **extra}
-    log = open(home / "bench_server.log", "ab")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "f1analyzer"), "serve", "--no-reload"],
-                            env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/health", proc=proc, timeout_s=180)
-        yield url
-    finally:
-        stop_process(proc)
-        log.close()
+    return cli_server(home, {
+        "REDIS_URL": "", "API_KEYS": ",".join(KEYS),
+        "ANTHROPIC_API_KEY": "sk-ant-bench", "F1A_LLM_PROVIDER": "anthropic", "ANTHROPIC_BASE_URL": llm_url,
+        # the work must really be done: only the cost machinery stays at its defaults
+        "F1A_RATE_LIMIT_DEFAULT": "1000000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000000/minute",
+        "F1A_RATE_LIMIT_GLOBAL": "1000000/minute", "F1A_RATE_LIMIT_COST": "1000000000/minute",
+        **extra}, timeout_s=180)
 
 
 def field_drivers(url: str) -> list[str]:

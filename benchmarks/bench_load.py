@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -38,7 +38,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers import free_port, redis_server, stop_process, wait_for_http  # noqa: E402
+from _common import cli_server, pct  # noqa: E402
+from tests.helpers import redis_server  # noqa: E402
 
 DRIVERS = ["VER", "LEC", "HAM", "NOR", "SAI", "PIA", "RUS", "PER", "ALO", "STR"]
 QUESTIONS = ["Why does an undercut work at {e}?", "How much time does a pit stop cost at {e}?",
@@ -46,33 +47,11 @@ QUESTIONS = ["Why does an undercut work at {e}?", "How much time does a pit stop
              "What is the safety car probability at {e}?", "Is a one-stop possible at {e}?"]
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
-    return values[k]
-
-
-@contextmanager
 def server(home: Path, env_extra: dict[str, str], workers: int = 1):
-    port = free_port()
-    env = {**os.environ, "F1A_HOME": str(home), "HOST": "127.0.0.1", "PORT": str(port),
-           "WORKERS": str(workers), "DEBUG": "false",
-           "F1A_RATE_LIMIT_DEFAULT": "1000000000/minute",
-           "F1A_RATE_LIMIT_STRATEGY": "1000000000/minute",
-           "F1A_RATE_LIMIT_GLOBAL": "1000000000/minute", "F1A_RATE_LIMIT_COST": "1000000000/minute",
-           **env_extra}
-    log = open(home / "bench_server.log", "ab")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "f1analyzer"), "serve", "--no-reload"],
-                            env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/health", proc=proc, timeout_s=120)
-        yield url
-    finally:
-        stop_process(proc)
-        log.close()
+    return cli_server(home, {
+        "F1A_RATE_LIMIT_DEFAULT": "1000000000/minute", "F1A_RATE_LIMIT_STRATEGY": "1000000000/minute",
+        "F1A_RATE_LIMIT_GLOBAL": "1000000000/minute", "F1A_RATE_LIMIT_COST": "1000000000/minute",
+        **env_extra}, workers=workers)
 
 
 def run_wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> dict:
