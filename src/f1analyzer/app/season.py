@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from ..data.circuits import fan_name, get_circuit, resolve_circuit
+from ..data.schema import plain_value
 from ..data.store import RaceStore
 from ..errors import DataNotLoadedError, NotFoundError
 
@@ -30,12 +30,6 @@ DEGRADATION_METHOD = (
     f"{FUEL_S_PER_LAP} s × laps remaining; each lap minus its driver's median corrected lap of that "
     "race (removes car and driver pace); then the median over all drivers per compound and TyreLife "
     f"(laps on the set, FastF1), shown where at least {MIN_LAPS} laps exist, up to {MAX_AGE} laps.")
-
-
-def _clean(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return None
-    return v.item() if hasattr(v, "item") else v
 
 
 def season_strategies(store: RaceStore, season: int) -> dict:
@@ -57,11 +51,11 @@ def season_strategies(store: RaceStore, season: int) -> dict:
         end = finish.get((int(rnd), drv), {})
         drivers.setdefault(str(drv), []).append({
             "round": int(rnd),
-            "position": _clean(end.get("position")),
+            "position": plain_value(end.get("position")),
             "finished": int(end.get("lap_number", 0) or 0) >= totals.get(int(rnd), 0),
-            "team": _clean(g["team"].iloc[0]),
+            "team": plain_value(g["team"].iloc[0]),
             "stints": [{"compound": s["compound"], "start_lap": int(s["start_lap"]), "end_lap": int(s["end_lap"]),
-                        "fresh_tyre": _clean(s["fresh_tyre"]), "tyre_life_start": _clean(s["tyre_life_start"])}
+                        "fresh_tyre": plain_value(s["fresh_tyre"]), "tyre_life_start": plain_value(s["tyre_life_start"])}
                        for s in g.sort_values("stint").to_dict("records")],
         })
     return {"season": int(season), "races": out_races, "drivers": dict(sorted(drivers.items()))}

@@ -7,6 +7,8 @@ numbers. ``FASTF1_COLUMNS`` maps the FastF1 ``Session.laps`` names onto ours.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -224,6 +226,14 @@ def check_session(session: str | None, *, allow_all: bool = True) -> str | None:
         raise InvalidRequestError(f"unknown session {session!r}: use {choices}",
                                   details={"options": list(SESSIONS)})
     return s
+
+
+def plain_value(v):
+    """One cell of a lap, stint or stop table as a plain JSON value: missing (None, NaN, ``pd.NA``)
+    is None, a numpy scalar its Python value."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:

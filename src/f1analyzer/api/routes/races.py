@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
 from ...data.circuits import fan_name
+from ...data.schema import plain_value
 from ...data.teams import driver_styles
 
 from ...data.session import Race
@@ -18,10 +18,6 @@ router = APIRouter(prefix="/races", tags=["races"])
 Season = Annotated[int, Path(ge=1950, le=2100, description="Championship year, e.g. 2024.")]
 Event = Annotated[str, Path(min_length=1, max_length=80, description="Round number, event name, circuit or location.")]
 Session = Annotated[str, Query(pattern="^(race|sprint)$", description="race (the Grand Prix) or that weekend's sprint.")]
-
-
-def _clean(v):
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _public(r: dict) -> RacePublic:
@@ -45,8 +41,8 @@ def list_races(store: StoreDep, request: Request,
 def get_race(store: StoreDep, season: Season, event: Event, session: Session = "race") -> RaceDetail:
     race = Race(season, event, store=store, session=session)
     info = _public(race.info).model_dump()
-    stints = [{k: _clean(v) for k, v in r.items()} for r in race.stints.to_dict("records")]
-    stops = [{k: _clean(v) for k, v in r.items()} for r in race.pit_stops.to_dict("records")]
+    stints = [{k: plain_value(v) for k, v in r.items()} for r in race.stints.to_dict("records")]
+    stops = [{k: plain_value(v) for k, v in r.items()} for r in race.pit_stops.to_dict("records")]
     status = {int(k): str(v) for k, v in race.track_status_by_lap().items()}
     results = race.results.to_dict("records")
     styles = driver_styles(race.season, {r["driver"]: r.get("team") for r in results}, [r["driver"] for r in results])
@@ -66,7 +62,7 @@ def race_laps(store: StoreDep, season: Season, event: Event,
     out: dict[str, list] = {}
     for drv, g in laps[cols].groupby("driver", sort=True):
         out[str(drv)] = [
-            {k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items() if k != "driver"}
+            {k: plain_value(v) for k, v in row.items() if k != "driver"}
             for row in g.drop(columns=["driver"]).to_dict("records")
         ]
     return {"season": race.season, "round": race.round, "event": race.event, "total_laps": race.total_laps,
