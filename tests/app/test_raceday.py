@@ -158,7 +158,8 @@ def test_jeddah_2024_safety_car_calls_to_box(tmp_path, data_dir):
 
 
 def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
-    from f1analyzer.app.raceday import FIELD_SC_WINDOW_LAPS, PlanCache
+    from f1analyzer.app.raceday import PlanCache
+    from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS
     from f1analyzer.simulation.planning.advisor import continuation_plan
 
     _, built, snaps = env
@@ -166,7 +167,7 @@ def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
     cache = PlanCache(params)
     s10, s11 = snapshot_state(built, snaps[10]), snapshot_state(built, snaps[11])
     first = cache.plans(s10)
-    assert first == [continuation_plan(params, s10, i, sc_window_laps=FIELD_SC_WINDOW_LAPS) for i in range(20)]
+    assert first == [continuation_plan(params, s10, i, sc_window_laps=SC_OPPORTUNISM_LAPS) for i in range(20)]
     second = cache.plans(s11)
     reused = fresh = 0
     for i in range(params.n_cars):
@@ -176,18 +177,18 @@ def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
             assert second[i] is first[i]
             reused += 1
         else:
-            assert second[i] == continuation_plan(params, s11, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+            assert second[i] == continuation_plan(params, s11, i, sc_window_laps=SC_OPPORTUNISM_LAPS)
             fresh += 1
     assert reused and fresh
     # under a Safety Car every plan is screened again
     sc = snapshot_state(built, snaps[29])
-    assert cache.plans(sc) == [continuation_plan(params, sc, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+    assert cache.plans(sc) == [continuation_plan(params, sc, i, sc_window_laps=SC_OPPORTUNISM_LAPS)
                                for i in range(20)]
 
 
 def test_advise_with_the_field_plans_given_is_the_same_advice(env):
     """Race-day mode hands ``advise`` the field's plans screened once; the answer must not change."""
-    from f1analyzer.app.raceday import FIELD_SC_WINDOW_LAPS
+    from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS
     from f1analyzer.simulation.planning.advisor import advise, continuation_plans
 
     _, built, snaps = env
@@ -195,7 +196,7 @@ def test_advise_with_the_field_plans_given_is_the_same_advice(env):
     driver = snaps[14].cars[3].driver
     a = advise(built.params, state, driver, n_sims=60, seed=1)
     b = advise(built.params, state, driver, n_sims=60, seed=1,
-               field_plans=continuation_plans(built.params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS))
+               field_plans=continuation_plans(built.params, state, sc_window_laps=SC_OPPORTUNISM_LAPS))
     assert a.to_dict() == b.to_dict()
     assert a.gain_vs_alternative_se > 0  # the options' finishing positions differ in some races
 

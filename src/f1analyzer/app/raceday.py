@@ -53,7 +53,6 @@ log = get_logger("app.raceday")
 BOX_IN = "BOX_IN_K"
 #: feed track status -> simulator status (a red flag allows a free tyre change: priced like a SC)
 FEED_STATUS = {"GREEN": TrackStatus.GREEN, "SC": TrackStatus.SC, "VSC": TrackStatus.VSC, "RED": TrackStatus.SC}
-FIELD_SC_WINDOW_LAPS = SC_OPPORTUNISM_LAPS
 
 
 @dataclass
@@ -158,20 +157,19 @@ class PlanCache:
             out.append(self._plans[i][1])
         return out
 
-
     def _plan(self, state: RaceState, i: int) -> Strategy:
         """The car's best remaining plan; when the tyre rules leave none (a set already past its
         learned cap, e.g. after a red-flag change on lap 1), the plan the engine can still run:
         to the flag on the current set, else a stop next lap onto the other dry compound."""
         try:
-            return continuation_plan(self.params, state, i, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+            return continuation_plan(self.params, state, i, sc_window_laps=SC_OPPORTUNISM_LAPS)
         except InvalidRequestError:
             pass
         current = str(state.compound[i]).upper()
         used = state.used_names(i)
-        candidates = [Strategy(current, (), FIELD_SC_WINDOW_LAPS)]
+        candidates = [Strategy(current, (), SC_OPPORTUNISM_LAPS)]
         if state.lap + 1 <= self.params.total_laps - 1:
-            candidates += [Strategy(current, ((state.lap + 1, c),), FIELD_SC_WINDOW_LAPS)
+            candidates += [Strategy(current, ((state.lap + 1, c),), SC_OPPORTUNISM_LAPS)
                            for c in self.params.dry_compounds if c != current]
         for plan in candidates:
             try:
@@ -234,7 +232,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
     car's best remaining plan when the caller has them (:class:`PlanCache`), else screened here."""
     params = built.params
     if plans is None:
-        plans = continuation_plans(params, state, sc_window_laps=FIELD_SC_WINDOW_LAPS)
+        plans = continuation_plans(params, state, sc_window_laps=SC_OPPORTUNISM_LAPS)
     loss = stop_loss_s(params, state.track_status)
     neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
     running = sorted((i for i in range(params.n_cars) if not state.retired[i]), key=lambda i: state.position[i])
@@ -256,7 +254,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
         rows[i]["advice_rank"] = rank
         try:
             a = advise(params, state, params.drivers[i], n_sims=n_sims, seed=seed,
-                       field_sc_window_laps=FIELD_SC_WINDOW_LAPS, field_plans=plans)
+                       field_plans=plans)
         except InvalidRequestError as exc:  # no legal plan left (a car at its last lap, a wet race)
             rows[i]["advice_error"] = str(exc)
             continue
