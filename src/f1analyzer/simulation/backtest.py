@@ -83,11 +83,10 @@ def train_models_before(store, season: int, *, in_season_pace: bool = True):
     return models
 
 
-def _plans_in_order(race, params) -> list[dict]:
-    """Every car's real plan, in classification order; ``green_stops`` counts the stops whose
-    in-lap was green (the planned part: a stop under SC, VSC or red flag is a reaction)."""
-    stops = real_stops(race, params)
-    sched = track_schedule(race, params.total_laps)
+def _plans_in_order(race, stops: dict, sched) -> list[dict]:
+    """Every car's real plan (``stops``: :func:`real_stops`), in classification order;
+    ``green_stops`` counts the stops whose in-lap was green on ``sched`` (the planned part: a
+    stop under SC, VSC or red flag is a reaction)."""
     stints = race.stints.sort_values(["driver", "stint"])
     out = []
     for d in race.results["driver"]:
@@ -99,15 +98,11 @@ def _plans_in_order(race, params) -> list[dict]:
     return out
 
 
-def _top10_actual(race, params) -> list[dict]:
-    return _plans_in_order(race, params)[:TOP_N]
-
-
-def _top10_classified(race, params) -> list[dict]:
+def _top10_classified(race, plans: list[dict]) -> list[dict]:
     """The top-10 *classified* finishers' plans (retirements never define the modal plan)."""
     res = race.results
     fin = set(res.loc[res["finished"].astype(bool), "driver"].astype(str))
-    return [t for t in _plans_in_order(race, params) if t["driver"] in fin][:TOP_N]
+    return [t for t in plans if t["driver"] in fin][:TOP_N]
 
 
 def _mode(values: list):
@@ -258,12 +253,14 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
              "strategy": o.strategy.describe()} for o in opt.options[:3]]
     rec = {**top3[0], "pit_laps": list(best.strategy.pit_laps),
            "expected_position": round(best.expected_position, 3), "top3": top3}
-    top10 = _top10_actual(race, params)
-    modal = modal_plan(_top10_classified(race, params))
-    win_real = top10[0]
-    stops = real_stops(race, params).get(winner, [])
-    rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
     sched = track_schedule(race, params.total_laps)
+    all_stops = real_stops(race, params)
+    plans = _plans_in_order(race, all_stops, sched)
+    top10 = plans[:TOP_N]
+    modal = modal_plan(_top10_classified(race, plans))
+    win_real = top10[0]
+    stops = all_stops.get(winner, [])
+    rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
     out = {
         "round": int(rnd), "event": built.event, "circuit_key": built.circuit_key,
         "wet": bool(race.is_wet()), "winner": winner, "winner_grid": grid,
