@@ -108,7 +108,8 @@ def test_real_2024_beats_persistence_and_constant(data_dir, tmp_path):
     one, st = rep.one_lap_ahead, rep.stint_forecast
     assert one["n_laps"] > 10_000 and st["n_laps"] > 5_000
     assert one["mae_s"] < 0.95 * one["baseline_mae_s"]
-    assert st["mae_s"] < 0.9 * st["baseline_mae_s"]
+    # 21 % with 2022–2023 only (27 % with 2018–2023, benchmarks/RESULTS.md): the pace-context features
+    assert st["mae_s"] < 0.82 * st["baseline_mae_s"]
 
 
 def test_fill_store_used_by_other_tests(tmp_path):

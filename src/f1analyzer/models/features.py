@@ -95,6 +95,8 @@ def prepare_laps(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
     _add_field_trend(df)
     df["race_trend_s"] = _race_trend(df, by_compound=False)
     df["race_compound_trend_s"] = _race_trend(df, by_compound=True)
+    _add_field_level(df)
+    df["history_level_s"] = _history_level(df)
     return df
 
 
@@ -160,6 +162,62 @@ def _add_field_trend(df: pd.DataFrame) -> None:
                       by=RACE, allow_exact_matches=False)
     df["field_delta_s"] = np.nan
     df.loc[df.index[m["_i"].to_numpy()], "field_delta_s"] = m["field_delta_s"].to_numpy()
+
+
+def _add_field_level(df: pd.DataFrame) -> None:
+    """The field's current pace: ``field_level_s``, the median clean-lap level (``cl_last3``) of
+    the last ~20 clean laps completed in the race (about one lap of the field), "as of" each lap
+    end (exclusive). A car whose level sits above the field's is being held up or is managing its
+    tyres; the stint forecast uses the difference."""
+    ok = df["clean"] & df["cl_last3"].notna()
+    obs = pd.DataFrame({"season": df["season"], "round": df["round"], "t": df["session_time_s"],
+                        "v": df["cl_last3"]})[ok].dropna().sort_values(RACE + ["t"])
+    obs["field_level_s"] = obs.groupby(RACE, sort=False)["v"].transform(
+        lambda s: s.rolling(20, min_periods=5).median())
+    left = pd.DataFrame({"season": df["season"], "round": df["round"], "t": df["session_time_s"],
+                         "_i": np.arange(len(df))}).dropna(subset=["t"]).sort_values("t")
+    m = pd.merge_asof(left, obs[["season", "round", "t", "field_level_s"]].sort_values("t"), on="t",
+                      by=RACE, allow_exact_matches=False)
+    df["field_level_s"] = np.nan
+    df.loc[df.index[m["_i"].to_numpy()], "field_level_s"] = m["field_level_s"].to_numpy()
+
+
+#: a race's reference pace: this quantile of its clean dry laps between these fractions of the race
+HISTORY_QUANTILE = 0.1
+HISTORY_RACE_FRACTION = (0.3, 0.9)
+
+
+def _history_level(df: pd.DataFrame) -> np.ndarray:
+    """What earlier races say this race's laps should take (s), per row; NaN at a circuit's first race.
+
+    Each race's pace is the 10th percentile of its clean dry laps in the middle of the race. The
+    reference is the pace of the circuit's latest race in an earlier season, moved by this season's
+    car-pace change: the median, over this season's earlier rounds (two or more), of how much
+    faster or slower each was than its own reference. Only earlier races count, so a stint
+    forecast made during the race never sees its own race. A stint run far slower than the
+    history (a race managed to the flag after a red flag, a drying track) gets faster later.
+    """
+    lo, hi = HISTORY_RACE_FRACTION
+    dry = df["clean"] & df["race_frac"].between(lo, hi) & df["compound"].isin(DRY_COMPOUNDS)
+    pace = df[dry].groupby(RACE + ["circuit_key"])["lap_time_s"].quantile(HISTORY_QUANTILE)
+    races = df[RACE + ["circuit_key"]].drop_duplicates().sort_values(RACE)
+    latest: dict[str, tuple[int, float]] = {}  # circuit → (season, pace) of its latest earlier season
+    seen_this_season: dict[int, list[float]] = {}
+    level = {}
+    for season, rnd, circ in races.itertuples(index=False):
+        ref = latest.get(circ)
+        ref_pace = ref[1] if ref is not None and ref[0] < season else None
+        deltas = seen_this_season.setdefault(season, [])
+        if ref_pace is not None:
+            level[(season, rnd)] = ref_pace + (float(np.median(deltas)) if len(deltas) >= 2 else 0.0)
+        own = pace.get((season, rnd, circ))
+        if own is not None and np.isfinite(own):
+            if ref_pace is not None:
+                deltas.append(float(own) - ref_pace)
+            if ref is None or ref[0] < season:
+                latest[circ] = (season, float(own))
+    key = pd.MultiIndex.from_frame(df[RACE])
+    return pd.Series(level, dtype="float64").reindex(key).to_numpy() if level else np.full(len(df), np.nan)
 
 
 def _race_trend(df: pd.DataFrame, *, by_compound: bool) -> np.ndarray:

@@ -14,7 +14,10 @@ Two tasks, each with an exact definition and a baseline it must beat (``models.e
   Baseline: the mean of the last three clean laps among the first six, held constant. The model
   predicts each lap's offset from that level from the horizon, tyre age, the circuit/compound
   net trend (degradation minus fuel burn) of earlier seasons, the stint's own early trend and
-  the race so far (the net stint trend other cars showed in this race before the 6th lap).
+  the race so far (the net stint trend other cars showed in this race before the 6th lap), the
+  car's level against the field's current level and against what earlier races at the circuit
+  took (moved by this season's car-pace change): a car far slower than both is being held up or
+  managing, and speeds up later.
 
 Frames are built from ``features.prepare_laps`` output with priors attached
 (``features.attach_priors``); see :func:`one_lap_frame` and :func:`stint_frame`.
@@ -39,7 +42,7 @@ STINT_FEATURES = [
     "total_laps", "compound_idx", "stint", "prior_trend_s", "prior_shift_s", "early_slope",
     "early_shift_s", "dev_min", "dev_med5", "ref_n_clean", "field_delta_ref", "position_ref",
     "gap_ahead_ref", "prior_stint_len", "race_trend_s", "race_compound_trend_s", "race_shift_s",
-    "race_compound_shift_s", "prior_tyre_trend_s", "tyre_shift_s",
+    "race_compound_shift_s", "prior_tyre_trend_s", "tyre_shift_s", "field_level_gap_s", "level_vs_history_s",
 ]
 #: stint-forecast task definition
 STINT_MIN_LAPS = 15
@@ -96,11 +99,11 @@ def stint_frame(prep: pd.DataFrame) -> pd.DataFrame:
     # first six laps of the stint must be present as rows 1..6 (stint_lap counts from the stint's first row)
     ref = ref[["season", "round", "driver", "stint", "lap_number", "tyre_age_laps", "cl_last3", "cl_med5",
                "cl_min", "cl_slope", "cl_n", "field_delta_s", "position", "gap_ahead_s", "race_trend_s",
-               "race_compound_trend_s"]].rename(columns={
+               "race_compound_trend_s", "field_level_s"]].rename(columns={
         "lap_number": "ref_lap", "tyre_age_laps": "ref_tyre_age", "cl_last3": "level", "cl_med5": "ref_med5",
         "cl_min": "ref_min", "cl_slope": "early_slope", "cl_n": "ref_n_clean", "field_delta_s": "field_delta_ref",
         "position": "position_ref", "gap_ahead_s": "gap_ahead_ref", "race_trend_s": "race_trend_ref",
-        "race_compound_trend_s": "race_compound_trend_ref"})
+        "race_compound_trend_s": "race_compound_trend_ref", "field_level_s": "field_level_ref"})
     tgt = prep[prep["clean"] & (prep["stint_lap"] > STINT_REF_LAP) & prep["lap_time_s"].notna()]
     df = tgt.merge(ref, on=STINT, how="inner")
     h = (df["lap_number"] - df["ref_lap"]).astype("float64")
@@ -120,6 +123,9 @@ def stint_frame(prep: pd.DataFrame) -> pd.DataFrame:
         "race_shift_s": df["race_trend_ref"] * h, "race_compound_shift_s": df["race_compound_trend_ref"] * h,
         # the pooled tyre model's net trend of this set (Pirelli code, circuit, era) over the horizon
         "tyre_shift_s": df["prior_tyre_trend_s"] * h if "prior_tyre_trend_s" in df else np.nan,
+        # how far this car's pace sits from the field's and from what earlier races here took
+        "field_level_gap_s": df["field_level_ref"] - df["level"],
+        "level_vs_history_s": df["level"] - df["history_level_s"],
     })
     for c in ("tyre_age_laps", "lap_number", "race_frac", "laps_remaining", "total_laps", "compound_idx",
               "prior_trend_s", "prior_stint_len"):
