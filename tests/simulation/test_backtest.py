@@ -29,6 +29,7 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
             assert set(t) >= {"driver", "stops", "compounds"} and t["stops"] == len(t["compounds"]) - 1
         assert sorted(r["replay_order"]) == sorted(r["real_order"])
         assert r["replay_spearman"] is None or -1 <= r["replay_spearman"] <= 1
+        assert r["replay_spearman_classified"] is None or -1 <= r["replay_spearman_classified"] <= 1
         adv = r["advisor"]
         assert {"decisions", "agreement", "at_real_stops", "at_neutralisations", "mid_stint", "calls"} <= set(adv)
         for c in adv["calls"]:
@@ -37,7 +38,8 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
     for k in ("races", "mean_replay_spearman", "winner_stops_match_rate", "advisor_agreement", "models",
               "modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
               "modal_first_stop_in_window_rate", "mean_replay_spearman_dry", "replay_winner_brier",
-              "advisor_neutralisation_agreement", "modal_green_stop_count_match_rate"):
+              "advisor_neutralisation_agreement", "modal_green_stop_count_match_rate",
+              "mean_replay_spearman_classified_dry"):
         assert k in s
     for k in ("modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
               "modal_first_stop_in_window_rate", "advisor_neutralisation_agreement",

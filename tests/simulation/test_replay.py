@@ -71,6 +71,11 @@ def test_replay_reproduces_the_synthetic_race(env):
     assert len(out["drivers"]) == 20 and out["simulated_order"][0] == out["drivers"][0]["driver"]
     assert out["spearman"] > 0.5
     assert sum(d["p_win"] for d in out["drivers"]) == pytest.approx(1.0, abs=1e-6)
+    # the finishers' order at E[pos] if classified: the same cars' real positions, computed apart
+    fin = [d for d in out["drivers"] if d["real_finished"]]
+    assert 2 <= len(fin) <= 20
+    assert out["spearman_classified"] == pytest.approx(
+        spearman([d["expected_position_if_classified"] for d in fin], [d["real_position"] for d in fin]))
     late = replay(built, race, from_lap=45, n_sims=100, seed=1)
     assert late["spearman"] >= out["spearman"] - 0.05  # five laps from the end, order is nearly set
 

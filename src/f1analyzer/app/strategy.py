@@ -306,6 +306,7 @@ def replay_race(request: ReplayRequest | dict, *, models, store) -> dict:
     out = replay(built, race, from_lap=req.from_lap, changes=list(req.changes), n_sims=req.n_sims,
                  seed=req.seed, track_status=req.track_status)
     out["spearman"] = _r(out["spearman"], 4)
+    out["spearman_classified"] = _r(out["spearman_classified"], 4)
     out["simulations"] = out["n_sims"]
     out["model"] = _model_info(race_models, version, built)
     out["latency_ms"] = round((time.perf_counter() - t0) * 1000, 1)

@@ -173,7 +173,8 @@ def _print_backtest(out: dict, *, as_csv: bool = False, wide: bool = False) -> N
     s = out["summary"]
     if not s:
         return
-    o.print(f"mean Spearman {number(s['mean_replay_spearman'], 3)} (dry {number(s['mean_replay_spearman_dry'], 3)}), "
+    o.print(f"mean Spearman {number(s['mean_replay_spearman'], 3)} (dry {number(s['mean_replay_spearman_dry'], 3)}; "
+            f"finishers, dry {number(s.get('mean_replay_spearman_classified_dry'), 3)}), "
             f"winner stops match {number(s['winner_stops_match_rate'], 2)}, compound set match "
             f"{number(s['winner_compound_set_match_rate'], 2)}, first stop in window "
             f"{number(s['winner_first_stop_in_window_rate'], 2)}, advisor agreement {number(s['advisor_agreement'], 2)} "

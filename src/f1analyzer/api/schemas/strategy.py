@@ -219,6 +219,7 @@ class ReplayResponse(_Open):
     simulated_order: list[str]
     real_order: list[str]
     spearman: float | None
+    spearman_classified: float | None = None
     real_winner: str | None
     p_real_winner_wins: float | None
     notes: list[str]

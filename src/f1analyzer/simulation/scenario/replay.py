@@ -321,7 +321,8 @@ def replay(
 
     Returns:
         ``{season, round, event, from_lap, ..., drivers: [...], simulated_order, real_order,
-        spearman, real_winner, p_real_winner_wins, notes}`` (see ``docs/API.md``).
+        spearman, spearman_classified, real_winner, p_real_winner_wins, notes}`` (see
+        ``docs/API.md``).
     """
     params = built.params
     if track_status not in ("real", "sampled"):
@@ -379,6 +380,11 @@ def replay(
         "simulated_order": [r["driver"] for r in rows],
         "real_order": real_order,
         "spearman": spearman([r["expected_position"] for r in rows], [r["real_position"] for r in rows]),
+        # the order of the cars that really finished, each at its E[pos] if classified: a
+        # retirement the laps so far do not announce is luck, not strategy or pace
+        "spearman_classified": spearman(
+            [r["expected_position_if_classified"] for r in rows if r["real_finished"]],
+            [r["real_position"] for r in rows if r["real_finished"]]),
         "real_winner": winner,
         "p_real_winner_wins": next((r["p_win"] for r in rows if r["driver"] == winner), None),
         "notes": notes,
