@@ -212,3 +212,27 @@ def test_a_car_left_without_a_legal_plan_does_not_stop_the_calls(env):
     rows = {c["driver"]: c for c in out["calls"]}
     assert len(rows) == 20 and rows[odd.driver]["call"] == STAY_OUT
     assert rows[odd.driver]["plan"] == odd.compound[0]  # to the flag on the set it has
+
+
+def test_todays_tyre_life_follows_the_first_stops(env):
+    store, built, snaps = env
+    from f1analyzer.app.raceday import history_yardstick
+
+    # the synthetic Monza of 2021-2022 is the yardstick; cars expected far later than they stop
+    yard = history_yardstick(store, built)
+    assert yard and set(yard) <= set(built.drivers)
+    late = {d: 45 for d in built.drivers}
+    advisor = FieldAdvisor(built, n_sims=20, max_advised=1, expected_first_stops=late)
+    early = advisor.update(snaps[5])
+    assert early["tyre_life"]["factor"] == 1.0 and early["tyre_life"]["n_cars"] == 0
+    assert advisor.params is built.params
+    for lap in range(6, 31):
+        out = advisor.update(snaps[lap])
+    life = out["tyre_life"]
+    assert life["n_cars"] >= 15 and life["ratio"] < 0.6 and life["factor"] < 0.8 and "×" in life["note"]
+    assert advisor.params is not built.params
+    for c in built.params.dry_compounds:  # every dry set now gives up earlier
+        assert advisor.params.compounds[c].cliff_lap < built.params.compounds[c].cliff_lap
+    # without a yardstick the circuit's history stands
+    plain_adv = FieldAdvisor(built, n_sims=20, max_advised=1)
+    assert plain_adv.update(snaps[30])["tyre_life"]["factor"] == 1.0 and plain_adv.params is built.params

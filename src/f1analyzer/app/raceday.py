@@ -47,10 +47,13 @@ from f1analyzer.simulation.planning.advisor import (
 )
 from f1analyzer.simulation.planning.rejoin import pit_threats, rejoin_projection
 from f1analyzer.simulation.scenario.build import BuiltRace
+from f1analyzer.simulation.scenario.tyre_today import LifeEvidence, history_yardstick, life_evidence, with_life_factor
 
 log = get_logger("app.raceday")
 
 BOX_IN = "BOX_IN_K"
+#: a change of today's tyre-life factor smaller than this keeps the race's tyres (and the screened plans)
+LIFE_FACTOR_STEP = 0.02
 #: feed track status -> simulator status (a red flag allows a free tyre change: priced like a SC)
 FEED_STATUS = {"GREEN": TrackStatus.GREEN, "SC": TrackStatus.SC, "VSC": TrackStatus.VSC, "RED": TrackStatus.SC}
 
@@ -64,6 +67,8 @@ class StateTracker:
     status: str = "GREEN"
     status_laps: int = 0
     last_lap: int = 0
+    #: driver → (lap its first stop was seen on, whether the track was green): today's tyre life
+    first_stops: dict[str, tuple[int, bool]] = field(default_factory=dict)
 
     def update(self, snap: RaceSnapshot) -> None:
         if snap.track_status != self.status:
@@ -74,6 +79,8 @@ class StateTracker:
         for c in snap.cars:
             if c.compound:
                 self.compounds[c.driver] = c.compound
+            if c.stops and c.driver not in self.first_stops:
+                self.first_stops[c.driver] = (int(snap.lap), snap.track_status == "GREEN")
 
 
 def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker | None = None) -> RaceState:
@@ -192,20 +199,37 @@ class FieldAdvisor:
     """
 
     def __init__(self, built: BuiltRace, *, n_sims: int = 100, max_advised: int = 5, window_laps: int = 3,
-                 seed: int = 0):
+                 seed: int = 0, expected_first_stops: dict[str, int] | None = None):
         self.built = built
         self.n_sims = int(n_sims)
         self.max_advised = int(max_advised)
         self.window_laps = int(window_laps)
         self.seed = seed
         self.tracker = StateTracker()
+        # today's tyre life: first stints against the circuit's earlier races (history_yardstick)
+        self.expected_first_stops = dict(expected_first_stops or {})
+        self.life = LifeEvidence(1.0, None, 0)
+        self.params = built.params
         self.plan_cache = PlanCache(built.params)
+
+    def _update_life(self, snap: RaceSnapshot) -> None:
+        """Re-read today's tyre life; a factor that moved by 2 % or more rebuilds the tyres (and
+        the plans screened on them)."""
+        running = {c.driver for c in snap.cars if not c.retired}
+        ev = life_evidence(self.tracker.first_stops, self.expected_first_stops, snap.lap, running=running)
+        if abs(ev.factor - self.life.factor) >= LIFE_FACTOR_STEP:
+            self.params = with_life_factor(self.built.params, self.built.tyre_basis, ev.factor)
+            self.plan_cache = PlanCache(self.params)
+            self.life = ev
+        elif ev.n_cars != self.life.n_cars:
+            self.life = LifeEvidence(self.life.factor, ev.ratio, ev.n_cars)
 
     def update(self, snap: RaceSnapshot) -> dict:
         """``{"lap", "track_status", "calls": [...], "latency_ms", ...}`` for ``snap`` (no calls
         once the race is on its last lap)."""
         t0 = time.perf_counter()
         self.tracker.update(snap)
+        self._update_life(snap)
         params = self.built.params
         if not 1 <= snap.lap <= params.total_laps - 1:
             return {"lap": snap.lap, "track_status": snap.track_status, "calls": [], "advised": [],
@@ -214,7 +238,8 @@ class FieldAdvisor:
             state = snapshot_state(self.built, snap, self.tracker)
             calls = field_calls(self.built, state, n_sims=self.n_sims, max_advised=self.max_advised,
                                 window_laps=self.window_laps, seed=self.seed,
-                                plans=self.plan_cache.plans(state, window_laps=self.window_laps))
+                                plans=self.plan_cache.plans(state, window_laps=self.window_laps),
+                                params=self.params)
         except InvalidRequestError as exc:  # a state the engine cannot race: this lap has no calls, the feed goes on
             log.warning("race day %s lap %d: no calls (%s)", self.built.event, snap.lap, exc)
             return {"lap": snap.lap, "track_status": snap.track_status, "calls": [], "advised": [],
@@ -223,14 +248,23 @@ class FieldAdvisor:
         return plain({"lap": snap.lap, "track_status": snap.track_status, "calls": calls,
                       "advised": [c["driver"] for c in sorted((c for c in calls if "advice_rank" in c),
                                                               key=lambda c: c["advice_rank"])],
-                      "n_sims": self.n_sims, "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
+                      "n_sims": self.n_sims, "tyre_life": self._life_dict(),
+                      "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
+
+    def _life_dict(self) -> dict:
+        return {"factor": round(self.life.factor, 3),
+                "ratio": None if self.life.ratio is None else round(self.life.ratio, 3),
+                "n_cars": self.life.n_cars, "note": self.life.describe()}
 
 
 def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_advised: int = 5,
-                window_laps: int = 3, seed: int = 0, plans: list[Strategy] | None = None) -> list[dict]:
+                window_laps: int = 3, seed: int = 0, plans: list[Strategy] | None = None,
+                params=None) -> list[dict]:
     """One call per running car, in position order (see module docstring). ``plans``: every
-    car's best remaining plan when the caller has them (:class:`PlanCache`), else screened here."""
-    params = built.params
+    car's best remaining plan when the caller has them (:class:`PlanCache`), else screened here;
+    ``params``: the race with today's tyre life (:mod:`~f1analyzer.simulation.scenario.tyre_today`),
+    default ``built.params``."""
+    params = params if params is not None else built.params
     if plans is None:
         plans = continuation_plans(params, state, sc_window_laps=SC_OPPORTUNISM_LAPS)
     loss = stop_loss_s(params, state.track_status)

@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from f1analyzer.app.raceday import FieldAdvisor, raceday_build, summarise_calls
+from f1analyzer.app.raceday import FieldAdvisor, history_yardstick, raceday_build, summarise_calls
 from f1analyzer.config import Settings
 from f1analyzer.data.feeds.openf1 import OpenF1Feed
 from f1analyzer.data.feeds.replay import ReplayFeed
@@ -228,7 +228,8 @@ class LiveSessions:
         built = raceday_build(self.models(), self.store, season, event)  # 404 on an unknown race
         source = open_feed(self.settings, self.store, built, feed, speed=speed, from_lap=from_lap,
                            session_key=session_key)
-        advisor = FieldAdvisor(built, n_sims=self.settings.live_n_sims, max_advised=self.settings.live_max_advised)
+        advisor = FieldAdvisor(built, n_sims=self.settings.live_n_sims, max_advised=self.settings.live_max_advised,
+                               expected_first_stops=history_yardstick(self.store, built))
         sid = uuid.uuid4().hex[:12]
         meta = {"id": sid, "feed": feed, "season": built.season, "round": built.round, "event": built.event,
                 "total_laps": built.params.total_laps, "speed": speed, "from_lap": from_lap, "state": "running",

@@ -16,7 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..app.raceday import FieldAdvisor, raceday_build, summarise_calls
+from ..app.raceday import FieldAdvisor, history_yardstick, raceday_build, summarise_calls
 from ..app.raceday_sessions import FEEDS, open_feed
 from ..config import get_settings
 from ..errors import InvalidRequestError
@@ -97,7 +97,8 @@ def follow(
         raise InvalidRequestError(f"{code} is not in the field of {built.season} {built.event}: "
                                   + ", ".join(built.drivers) + ".")
     advisor = FieldAdvisor(built, n_sims=sims or settings.live_n_sims,
-                           max_advised=settings.live_max_advised if max_advised is None else max_advised)
+                           max_advised=settings.live_max_advised if max_advised is None else max_advised,
+                           expected_first_stops=history_yardstick(svc.store, built))
     source = open_feed(settings, svc.store, built, feed, speed=speed, from_lap=from_lap, session_key=session_key)
     history = []
     out = Console()

@@ -44,6 +44,12 @@ from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import TrackStatus, expected_neutral_laps
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
+from f1analyzer.simulation.scenario.tyre_today import (
+    first_stint_ends,
+    history_yardstick,
+    life_evidence,
+    with_life_factor,
+)
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS
 from f1analyzer.models.race_models import RaceModels
 from f1analyzer.data.session import Race
@@ -178,6 +184,10 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
     params = built.params
     calls = []
     states: dict[int, object] = {}
+    today: dict[int, object] = {}  # lap → params with the tyre life this race has shown so far
+    stops = real_stops(race, params)
+    # the pit wall's yardstick: where the circuit's earlier races made their first stops
+    expected = history_yardstick(race.store, built)
     for pt in _decision_points(race, params, sched, top):
         lap = pt["lap"]
         if lap not in states:
@@ -185,12 +195,15 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
             if states[lap].track_status != TrackStatus.GREEN:
                 # the pit wall knows a SC/VSC is out, not how long it will stay (as live)
                 states[lap].neutral_laps_remaining = expected_neutral_laps(params, states[lap].track_status)
+            running = {d for d, r in zip(params.drivers, states[lap].retired) if not r}
+            ev = life_evidence(first_stint_ends(stops, sched, lap), expected, lap, running=running)
+            today[lap] = with_life_factor(params, built.tyre_basis, ev.factor)
         st = states[lap]
         i = params.car_index(pt["driver"])
         if st.retired[i]:
             continue
         try:
-            a = advise(params, st, pt["driver"], n_sims=n_sims, seed=seed)
+            a = advise(today[lap], st, pt["driver"], n_sims=n_sims, seed=seed)
         except InvalidRequestError as exc:  # no legal plan left from this state
             log.debug("advisor skipped %s lap %d: %s", pt["driver"], lap, exc.message)
             continue

@@ -71,10 +71,12 @@ from f1analyzer.simulation.scenario.compounds import (
     ordered_compounds,
     pace_step_for,
     tyre_life_for,
+    with_tyre_life,
     tyre_override_reason,
     tyre_se,
 )
 from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment
+from f1analyzer.simulation.scenario.tyre_today import TyreBasis
 from f1analyzer.simulation.scenario.tyre_rules import rules_for
 from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
 from f1analyzer.simulation.scenario.pit_and_passing import neutral_loss, passing_params, pit_loss_reasons
@@ -123,6 +125,8 @@ class BuiltRace:
     #: what the models and documents behind this build were allowed to see (no hindsight), e.g.
     #: {"models_fitted_on": "2018-2022 + 2023 rounds 1-4", "excluded_from": [2023, 5]}
     data_used: dict = field(default_factory=dict)
+    #: what the tyre-life term was built from, for an in-race life update (:mod:`.tyre_today`)
+    tyre_basis: TyreBasis = field(default_factory=TyreBasis)
 
     @property
     def confidence(self) -> str:
@@ -310,14 +314,15 @@ def params_from_models(models, circuit_key: str, season: int, total_laps: int, c
         ``(params, circuit model key used, notes)``; :func:`build_race` also keeps the tyre
         adjustments (:attr:`BuiltRace.tyre_adjustments`).
     """
-    params, model_key, notes, _ = _params_from_models(models, circuit_key, season, total_laps, cars,
+    params, model_key, notes, _, _ = _params_from_models(models, circuit_key, season, total_laps, cars,
                                                       grid_source=grid_source, allocation=allocation)
     return params, model_key, notes
 
 
 def _params_from_models(models, circuit_key: str, season: int, total_laps: int, cars: list[dict], *,
                         grid_source: str = "pace_order", allocation=None, weekend_laps=None,
-                        event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment]]:
+                        event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment],
+                                                                 TyreBasis]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
     tyres, fuel, used_global = _tyres_and_fuel(models, cm, season, allocation)
@@ -329,8 +334,10 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
     elif used_global:
         notes.append(f"{circuit_key}: few races, all-circuit tyre and fuel models used")
     green = float(max(cm.pit_loss_s, 0.0))
-    compounds, adjusted = ordered_compounds(models, tyres, season, life=tyre_life_for(models, cm, season, total_laps),
-                                            pit_loss_s=green)
+    before_life, adjusted = ordered_compounds(models, tyres, season)
+    life = tyre_life_for(models, cm, season, total_laps)
+    compounds = with_tyre_life(before_life, life, green) if life else dict(before_life)
+    basis = TyreBasis(compounds_before_life=dict(before_life), life=life, pit_loss_s=green)
     if adjusted:
         era = models.era_of(season) if hasattr(models, "era_of") else ""
         notes.append(f"tyre fit adjusted for physical ordering at {circuit_key}"
@@ -365,7 +372,7 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         passing=passing_params(models, cm, noise),
     )
     params.validate()
-    return params, model_key, notes, adjusted
+    return params, model_key, notes, adjusted, basis
 
 
 def regrid(params: RaceParams, driver: str, grid: int) -> RaceParams:
@@ -456,7 +463,7 @@ def build_race(
             comp, age = "MEDIUM", 0
         spec.append({"driver": code, "team": team.get(code, ""), "base_pace_s": pace[code],
                      "start_compound": comp, "start_tyre_age_laps": int(age)})
-    params, model_key, more, adjusted = _params_from_models(models, key, season, total, spec,
+    params, model_key, more, adjusted, basis = _params_from_models(models, key, season, total, spec,
                                                             grid_source=grid_source, event=row["event"],
                                                             allocation=row.get("compounds"),
                                                             weekend_laps=sprint_laps_for(store, season, rnd, key, stored))
@@ -469,7 +476,7 @@ def build_race(
     built = BuiltRace(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
-        notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons,
+        notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons, tyre_basis=basis,
     )
     built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
     return built

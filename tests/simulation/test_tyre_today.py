@@ -1,0 +1,136 @@
+"""Today's tyre life: the race's first stints against the circuit's earlier races."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.scenario.tyre_today import (
+    FACTOR_RANGE,
+    MIN_HISTORY_STOPS,
+    PRIOR_CARS,
+    TyreBasis,
+    expected_from_history,
+    first_stint_ends,
+    historical_first_stops,
+    life_evidence,
+    with_life_factor,
+)
+from f1analyzer.simulation.scenario.demo import demo_race
+
+
+def test_no_car_at_its_usual_stop_yet_says_nothing():
+    ev = life_evidence({}, {"A": 20, "B": 22}, lap=10)
+    assert ev.factor == 1.0 and ev.ratio is None and ev.n_cars == 0
+    assert "history" in ev.describe()
+
+
+def test_early_green_stops_shorten_the_life_shrunk_by_the_prior():
+    expected = {d: 20 for d in "ABCDEFGHIJ"}
+    ends = {d: (10, True) for d in "ABCDEFGHIJ"}
+    ev = life_evidence(ends, expected, lap=12)
+    assert ev.ratio == pytest.approx(0.5) and ev.n_cars == 10
+    assert ev.factor == pytest.approx(np.exp(10 * np.log(0.5) / (10 + PRIOR_CARS)))
+    assert 0.5 < ev.factor < 0.7 and "×0." in ev.describe()
+    # one car is weak evidence: the history mostly stands
+    one = life_evidence({"A": (10, True)}, expected, lap=12)
+    assert 0.85 < one.factor < 1.0
+
+
+def test_cars_still_out_are_lower_bounds_and_cheap_early_stops_say_nothing():
+    expected = {"A": 10, "B": 10, "C": 10, "D": 30}
+    ends = {"A": (6, False),   # under a SC before its usual lap: nothing
+            "B": (14, False)}  # under a SC after it: at least 14
+    ev = life_evidence(ends, expected, lap=18)  # C still out at 18; D not due yet
+    assert ev.n_cars == 2 and ev.ratio == pytest.approx((14 + 18) / 20)
+    assert ev.factor > 1.0
+    # a retired car's first set says nothing
+    assert life_evidence(ends, expected, lap=18, running={"A", "B", "D"}).n_cars == 1
+
+
+def test_the_factor_is_bounded():
+    expected = {f"D{i}": 40 for i in range(200)}
+    ends = {d: (3, True) for d in expected}
+    assert life_evidence(ends, expected, lap=5).factor == FACTOR_RANGE[0]
+
+
+def test_first_stint_ends_reads_the_status_of_the_in_lap():
+    sched = np.array([TrackStatus.GREEN] * 9 + [TrackStatus.SC] * 2 + [TrackStatus.GREEN] * 9)
+    stops = {"A": [(8, "HARD"), (15, "SOFT")], "B": [(10, "HARD")], "C": [(16, "HARD")], "D": []}
+    assert first_stint_ends(stops, sched, lap=12) == {"A": (8, True), "B": (10, False)}
+
+
+def _basis(params):
+    dry = {c: replace(params.compounds[c], cliff_lap=None, cliff_slope_s_per_lap=0.0) for c in params.dry_compounds}
+    life = {"SOFT": {"life_onset": 12.0, "life_median": 16.0}, "MEDIUM": {"life_onset": 18.0, "life_median": 23.0},
+            "HARD": {"life_onset": 26.0, "life_median": 32.0}}
+    return TyreBasis(compounds_before_life=dry, life=life, pit_loss_s=params.pit_loss_s)
+
+
+def test_a_shorter_life_makes_a_long_stint_dearer_and_keeps_the_rest():
+    params = demo_race()
+    basis = _basis(params)
+    same = with_life_factor(params, basis, 1.0)
+    assert same is params
+    base = with_life_factor(params, basis, 1.0 + 1e-6)
+    short = with_life_factor(params, basis, 0.6)
+    for c in params.dry_compounds:
+        assert short.compounds[c].cliff_lap < base.compounds[c].cliff_lap
+        assert float(short.compounds[c].delta_s(35)) > float(base.compounds[c].delta_s(35))
+        assert short.compounds[c].pace_offset_s == base.compounds[c].pace_offset_s
+    assert short.cars == params.cars and short.pit_loss_s == params.pit_loss_s
+    assert with_life_factor(params, TyreBasis(), 0.6) is params  # no life to scale
+
+
+class _Store:
+    """races() and laps() of a few synthetic races at two circuits."""
+
+    def __init__(self, races: list[tuple[int, int, str, list[tuple[str, str, int, str]]]]):
+        self._races = pd.DataFrame([{"season": s, "round": r, "circuit_key": c, "total_laps": 50}
+                                    for s, r, c, _ in races])
+        rows = []
+        for s, r, _c, cars in races:
+            for drv, start, stop, status in cars:
+                for lap in range(1, 51):
+                    rows.append({"season": s, "round": r, "driver": drv, "lap_number": lap,
+                                 "compound": start if lap <= stop else "HARD", "pit_in": lap == stop,
+                                 "track_status": status if lap == stop else "1"})
+        self._laps = pd.DataFrame(rows)
+
+    def races(self):
+        return self._races
+
+    def laps(self, season, rnd):
+        d = self._laps
+        return d[(d["season"] == season) & (d["round"] == rnd)]
+
+
+def _cars(stop: int, n: int = 12, status: str = "1", start: str = "MEDIUM", prefix: str = "D"):
+    return [(f"{prefix}{i}", start, stop, status) for i in range(n)]
+
+
+def test_history_is_earlier_races_at_the_circuit_of_the_same_era():
+    store = _Store([(2022, 5, "monza", _cars(20)), (2023, 5, "monza", _cars(30)),
+                    (2023, 6, "spa", _cars(10)), (2021, 5, "monza", _cars(5)),
+                    (2024, 7, "monza", _cars(45))])
+    sh = historical_first_stops(store, "monza", 2024, 5, era_split_season=2022)
+    assert sh["MEDIUM"] == pytest.approx(25 / 50) and sh["ALL"] == pytest.approx(25 / 50)
+    # the race itself and later ones never count; nor do other circuits or the other era
+    assert historical_first_stops(store, "monza", 2023, 5, era_split_season=2022)["ALL"] == pytest.approx(0.4)
+    assert historical_first_stops(store, "monza", 2022, 5, era_split_season=2022) == {}
+
+
+def test_history_skips_cheap_stops_and_thin_samples():
+    store = _Store([(2022, 1, "monza", _cars(8, status="4") + _cars(20, n=MIN_HISTORY_STOPS - 1, start="SOFT", prefix="S"))])
+    assert historical_first_stops(store, "monza", 2023, 1) == {}  # 9 green stops: too few
+    store = _Store([(2022, 1, "monza", _cars(8, status="4") + _cars(20, n=MIN_HISTORY_STOPS, start="SOFT", prefix="S"))])
+    sh = historical_first_stops(store, "monza", 2023, 1)
+    assert sh == {"SOFT": pytest.approx(0.4), "ALL": pytest.approx(0.4)}
+    params = demo_race()
+    exp = expected_from_history(params, sh)
+    assert set(exp) == set(params.drivers) and all(v == round(0.4 * params.total_laps) for v in exp.values())
+    assert expected_from_history(params, {}) == {}
