@@ -152,16 +152,8 @@ def _add_field_trend(df: pd.DataFrame) -> None:
     session time. Attached to every lap "as of" the end of that lap (exclusive of itself).
     """
     ok = df["clean"] & df["prev_clean"] & df["same_stint_prev"]
-    d = (df["lap_time_s"] - df["prev_lap_time_s"]).where(ok)
-    obs = pd.DataFrame({"season": df["season"], "round": df["round"], "t": df["session_time_s"],
-                        "d": d.clip(-3, 3)}).dropna().sort_values(RACE + ["t"])
-    obs["field_delta_s"] = obs.groupby(RACE, sort=False)["d"].transform(lambda s: s.ewm(span=20).mean())
-    left = pd.DataFrame({"season": df["season"], "round": df["round"], "t": df["session_time_s"],
-                         "_i": np.arange(len(df))}).dropna(subset=["t"]).sort_values("t")
-    m = pd.merge_asof(left, obs[["season", "round", "t", "field_delta_s"]].sort_values("t"), on="t",
-                      by=RACE, allow_exact_matches=False)
-    df["field_delta_s"] = np.nan
-    df.loc[df.index[m["_i"].to_numpy()], "field_delta_s"] = m["field_delta_s"].to_numpy()
+    d = (df["lap_time_s"] - df["prev_lap_time_s"]).where(ok).clip(-3, 3)
+    df["field_delta_s"] = _as_of(df, d, lambda s: s.ewm(span=20).mean())
 
 
 def _add_field_level(df: pd.DataFrame) -> None:
@@ -170,16 +162,7 @@ def _add_field_level(df: pd.DataFrame) -> None:
     end (exclusive). A car whose level sits above the field's is being held up or is managing its
     tyres; the stint forecast uses the difference."""
     ok = df["clean"] & df["cl_last3"].notna()
-    obs = pd.DataFrame({"season": df["season"], "round": df["round"], "t": df["session_time_s"],
-                        "v": df["cl_last3"]})[ok].dropna().sort_values(RACE + ["t"])
-    obs["field_level_s"] = obs.groupby(RACE, sort=False)["v"].transform(
-        lambda s: s.rolling(20, min_periods=5).median())
-    left = pd.DataFrame({"season": df["season"], "round": df["round"], "t": df["session_time_s"],
-                         "_i": np.arange(len(df))}).dropna(subset=["t"]).sort_values("t")
-    m = pd.merge_asof(left, obs[["season", "round", "t", "field_level_s"]].sort_values("t"), on="t",
-                      by=RACE, allow_exact_matches=False)
-    df["field_level_s"] = np.nan
-    df.loc[df.index[m["_i"].to_numpy()], "field_level_s"] = m["field_level_s"].to_numpy()
+    df["field_level_s"] = _as_of(df, df["cl_last3"].where(ok), lambda s: s.rolling(20, min_periods=5).median())
 
 
 #: a race's reference pace: this quantile of its clean dry laps between these fractions of the race
@@ -228,18 +211,23 @@ def _race_trend(df: pd.DataFrame, *, by_compound: bool) -> np.ndarray:
     (exclusive), so only laps already completed count. Tells how hard this race is on its tyres
     compared with the circuit's history (track temperature, asphalt, compound step).
     """
-    keys = RACE + (["compound"] if by_compound else [])
     ok = df["clean"] & (df["cl_n"] >= 5) & df["cl_slope"].between(-0.5, 0.8)
-    obs = df.loc[ok, keys + ["session_time_s", "cl_slope"]].rename(columns={"session_time_s": "t"})
-    obs = obs.sort_values(keys + ["t"])
-    obs["v"] = obs.groupby(keys, sort=False)["cl_slope"].transform(lambda s: s.ewm(span=40).mean())
-    left = df[keys + ["session_time_s"]].rename(columns={"session_time_s": "t"}).assign(_i=np.arange(len(df)))
-    left = left.dropna(subset=["t"]).sort_values("t")
+    return _as_of(df, df["cl_slope"].where(ok), lambda s: s.ewm(span=40).mean(),
+                  keys=RACE + (["compound"] if by_compound else []))
+
+
+def _as_of(df: pd.DataFrame, values: pd.Series, running, *, keys: list[str] = RACE) -> np.ndarray:
+    """A running statistic of ``values`` (NaN skipped) within each group of ``keys`` in session-time
+    order, attached to every row "as of" its own session time, exclusive: only laps completed
+    before it count, so no car still on track leaks into a prediction. ``running`` maps a group's
+    values (a Series in time order) to the statistic after each of them."""
+    obs = df[keys].assign(t=df["session_time_s"], v=values).dropna(subset=["t", "v"]).sort_values(keys + ["t"])
+    obs["v"] = obs.groupby(keys, sort=False)["v"].transform(running)
+    left = df[keys].assign(t=df["session_time_s"], _i=np.arange(len(df))).dropna(subset=["t"]).sort_values("t")
     m = pd.merge_asof(left, obs[keys + ["t", "v"]].sort_values("t"), on="t", by=keys, allow_exact_matches=False)
     out = np.full(len(df), np.nan)
     out[m["_i"].to_numpy()] = m["v"].to_numpy()
     return out
-
 
 # ------------------------------------------------------------------------------------- priors
 @dataclass
