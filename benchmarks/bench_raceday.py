@@ -46,9 +46,10 @@ def _ingest(data: Path, tmp: Path, up_to: int):
 
 def replay_race(store, models, season: int, event, *, n_sims: int, max_advised: int):
     """(snapshots by lap, updates by lap, per-update seconds) of one race replayed as live."""
-    from f1analyzer.app.raceday import FieldAdvisor, history_yardstick
+    from f1analyzer.app.raceday import FieldAdvisor
     from f1analyzer.data.feeds.replay import ReplayFeed
     from f1analyzer.simulation.scenario.build import build_race
+    from f1analyzer.simulation.scenario.tyre_today import history_yardstick
 
     built = build_race(season, event, models=models, store=store, pre_race=True)
     # as the API and CLI do: today's tyre life against the circuit's earlier races

@@ -216,7 +216,7 @@ def test_a_car_left_without_a_legal_plan_does_not_stop_the_calls(env):
 
 def test_todays_tyre_life_follows_the_first_stops(env):
     store, built, snaps = env
-    from f1analyzer.app.raceday import history_yardstick
+    from f1analyzer.simulation.scenario.tyre_today import history_yardstick
 
     # the synthetic Monza of 2021-2022 is the yardstick; cars expected far later than they stop
     yard = history_yardstick(store, built)

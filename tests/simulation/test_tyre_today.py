@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.scenario.demo import demo_race
 from f1analyzer.simulation.scenario.tyre_today import (
     FACTOR_RANGE,
     MIN_HISTORY_STOPS,
@@ -20,7 +21,6 @@ from f1analyzer.simulation.scenario.tyre_today import (
     life_evidence,
     with_life_factor,
 )
-from f1analyzer.simulation.scenario.demo import demo_race
 
 
 def test_no_car_at_its_usual_stop_yet_says_nothing():

@@ -47,7 +47,11 @@ from f1analyzer.simulation.planning.advisor import (
 )
 from f1analyzer.simulation.planning.rejoin import pit_threats, rejoin_projection
 from f1analyzer.simulation.scenario.build import BuiltRace
-from f1analyzer.simulation.scenario.tyre_today import LifeEvidence, history_yardstick, life_evidence, with_life_factor
+from f1analyzer.simulation.scenario.tyre_today import (
+    LifeEvidence,
+    life_evidence,
+    with_life_factor,
+)
 
 log = get_logger("app.raceday")
 

@@ -27,12 +27,18 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from f1analyzer.app.raceday import FieldAdvisor, history_yardstick, raceday_build, summarise_calls
+from f1analyzer.app.raceday import FieldAdvisor, raceday_build, summarise_calls
 from f1analyzer.config import Settings
 from f1analyzer.data.feeds.openf1 import OpenF1Feed
 from f1analyzer.data.feeds.replay import ReplayFeed
-from f1analyzer.errors import BackendUnavailableError, F1AnalyzerError, InvalidRequestError, NotFoundError
+from f1analyzer.errors import (
+    BackendUnavailableError,
+    F1AnalyzerError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from f1analyzer.log import get_logger
+from f1analyzer.simulation.scenario.tyre_today import history_yardstick
 
 log = get_logger("app.raceday_sessions")
 

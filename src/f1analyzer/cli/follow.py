@@ -16,10 +16,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..app.raceday import FieldAdvisor, history_yardstick, raceday_build, summarise_calls
+from ..app.raceday import FieldAdvisor, raceday_build, summarise_calls
 from ..app.raceday_sessions import FEEDS, open_feed
 from ..config import get_settings
 from ..errors import InvalidRequestError
+from ..simulation.scenario.tyre_today import history_yardstick
 from .common import number, print_json, services
 
 STATUS_STYLE = {"GREEN": "bold green", "SC": "bold black on yellow", "VSC": "bold black on yellow",

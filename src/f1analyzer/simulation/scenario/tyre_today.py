@@ -166,7 +166,7 @@ def expected_from_history(params: RaceParams, shares: dict[str, float]) -> dict[
     """Driver → the lap its first stop would come at on the circuit's history (:func:`historical_first_stops`)."""
     if not shares:
         return {}
-    return {c.driver: int(round(shares.get(str(c.start_compound).upper(), shares["ALL"]) * params.total_laps))
+    return {c.driver: round(shares.get(str(c.start_compound).upper(), shares["ALL"]) * params.total_laps)
             for c in params.cars}
 
 
@@ -180,6 +180,16 @@ def with_life_factor(params: RaceParams, basis: TyreBasis, factor: float) -> Rac
     return replace(params, compounds={**params.compounds, **dry})
 
 
-__all__ = ["TyreBasis", "LifeEvidence", "first_stint_ends", "life_evidence", "with_life_factor",
-           "historical_first_stops", "history_yardstick", "expected_from_history", "MIN_HISTORY_STOPS",
-           "PRIOR_CARS", "FACTOR_RANGE"]
+__all__ = [
+    "FACTOR_RANGE",
+    "MIN_HISTORY_STOPS",
+    "PRIOR_CARS",
+    "LifeEvidence",
+    "TyreBasis",
+    "expected_from_history",
+    "first_stint_ends",
+    "historical_first_stops",
+    "history_yardstick",
+    "life_evidence",
+    "with_life_factor",
+]
