@@ -10,13 +10,18 @@ For every race of season ``S`` (``backtest(store, S)``):
    flag is a reaction, not the plan).
 2. **Replay.** The race re-simulated from its real state at the end of lap 1 with every car on its
    real strategy and the real Safety Car laps (:func:`.replay.replay`); the Spearman rank
-   correlation between the simulated order (by expected position) and the real classification.
+   correlation between the simulated order (by expected position) and the real classification,
+   and the same over the cars that finished at their expected position if classified
+   (``replay_spearman_classified``: a retirement lap 1 does not announce is luck).
 3. **Advisor.** The live advisor asked at decision points of the top-10 finishers and compared
    with what they did: the lap before each real stop (did it say BOX?), the first lap of each
    Safety Car / VSC (did it box when they boxed, on that lap or the next?), and the middle of
    each driver's longest stint away from any stop (did it say STAY OUT?). Like a pit wall, the
    advisor knows that a SC/VSC is out, not how long it will stay: it expects the fitted mean
    duration (:func:`~f1analyzer.simulation.core.params.expected_neutral_laps`), never the real one.
+   Like race-day mode, it prices the tyres with today's life: every dry compound's life scaled
+   by the race's first stints so far against the circuit's earlier races
+   (:mod:`~f1analyzer.simulation.scenario.tyre_today`).
 
 Models (``models_from``):
 
