@@ -236,3 +236,18 @@ def test_todays_tyre_life_follows_the_first_stops(env):
     # without a yardstick the circuit's history stands
     plain_adv = FieldAdvisor(built, n_sims=20, max_advised=1)
     assert plain_adv.update(snaps[30])["tyre_life"]["factor"] == 1.0 and plain_adv.params is built.params
+
+
+def test_a_feed_joined_late_does_not_date_the_stops_it_missed(env):
+    _, built, snaps = env
+    late = {d: 45 for d in built.drivers}
+    advisor = FieldAdvisor(built, n_sims=20, max_advised=1, expected_first_stops=late)
+    out = advisor.update(snaps[30])  # every car that stopped before lap 30: stop lap unknown
+    stopped = {c.driver for c in snaps[30].cars if c.stops}
+    assert stopped and all(advisor.tracker.first_stops[d] is None for d in stopped)
+    assert out["tyre_life"]["n_cars"] == 0 and out["tyre_life"]["factor"] == 1.0
+    joined = FieldAdvisor(built, n_sims=20, max_advised=1, expected_first_stops=late)
+    joined.update(snaps[1])  # from the start: the stops are dated as they come
+    for lap in range(2, 31):
+        joined.update(snaps[lap])
+    assert all(joined.tracker.first_stops[d] is not None for d in stopped)

@@ -71,10 +71,12 @@ class StateTracker:
     status: str = "GREEN"
     status_laps: int = 0
     last_lap: int = 0
-    #: driver → (lap its first stop was seen on, whether the track was green): today's tyre life
-    first_stops: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    #: driver → (lap its first stop was seen on, whether the track was green): today's tyre life;
+    #: None for a car that had already stopped when the feed was joined (its stop lap is unknown)
+    first_stops: dict[str, tuple[int, bool] | None] = field(default_factory=dict)
 
     def update(self, snap: RaceSnapshot) -> None:
+        joined_late = self.last_lap == 0 and snap.lap > 1
         if snap.track_status != self.status:
             self.status, self.status_laps = snap.track_status, 1
         elif snap.lap != self.last_lap:
@@ -84,7 +86,7 @@ class StateTracker:
             if c.compound:
                 self.compounds[c.driver] = c.compound
             if c.stops and c.driver not in self.first_stops:
-                self.first_stops[c.driver] = (int(snap.lap), snap.track_status == "GREEN")
+                self.first_stops[c.driver] = None if joined_late else (int(snap.lap), snap.track_status == "GREEN")
 
 
 def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker | None = None) -> RaceState:
@@ -220,7 +222,10 @@ class FieldAdvisor:
         """Re-read today's tyre life; a factor that moved by 2 % or more rebuilds the tyres (and
         the plans screened on them)."""
         running = {c.driver for c in snap.cars if not c.retired}
-        ev = life_evidence(self.tracker.first_stops, self.expected_first_stops, snap.lap, running=running)
+        seen = self.tracker.first_stops
+        ends = {d: e for d, e in seen.items() if e is not None}
+        expected = {d: p for d, p in self.expected_first_stops.items() if not (d in seen and seen[d] is None)}
+        ev = life_evidence(ends, expected, snap.lap, running=running)
         if abs(ev.factor - self.life.factor) >= LIFE_FACTOR_STEP:
             self.params = with_life_factor(self.built.params, self.built.tyre_basis, ev.factor)
             self.plan_cache = PlanCache(self.params)
