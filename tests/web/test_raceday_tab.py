@@ -31,6 +31,8 @@ def test_race_day_tower_updates_from_the_stream(synthetic_home, browser_context_
         page.wait_for_selector("#rd-call", timeout=WAIT_MS)
         assert page.text_content("#rd-call").startswith("NOR: ")
         assert "rejoins P" in page.text_content("#rd-rejoin")
+        # today's tyre life next to the lap: the circuit's history, or the factor the race has shown
+        assert page.text_content("#rd-life").startswith("Tyre life")
         # the tower moves on by itself (no reload): later laps, the Safety Car banner
         page.wait_for_function("() => Number(document.querySelector('#rd-tower').dataset.lap) >= 9", timeout=WAIT_MS)
         seen = page.evaluate("() => performance.getEntriesByType('navigation').length")

@@ -49,6 +49,14 @@ export function initRaceDay({ api, currentRace, compoundChip, message }) {
     b.textContent = STATUS_LABEL[status] || status || "";
   }
 
+  // today's tyre life: the race's first stints against the circuit's earlier races (the advice uses it)
+  function lifeText(life) {
+    const out = $("#rd-life");
+    if (!life) { out.textContent = ""; out.removeAttribute("title"); return; }
+    out.textContent = life.ratio === null ? "Tyre life: circuit history" : `Tyre life ×${life.factor.toFixed(2)} today`;
+    out.title = life.note || "";
+  }
+
   function render(evt) {
     const snap = evt.snapshot;
     const upd = evt.update || {};
@@ -56,6 +64,7 @@ export function initRaceDay({ api, currentRace, compoundChip, message }) {
     const calls = new Map((upd.calls || []).map((c) => [c.driver, c]));
     banner(snap.track_status);
     $("#rd-lap").textContent = `Lap ${snap.lap}${snap.total_laps ? ` / ${snap.total_laps}` : ""}`;
+    lifeText(upd.tyre_life);
     const rows = snap.cars.map((car) => {
       const c = calls.get(car.driver);
       const tyre = el("span", { class: "rd-tyre" }, car.compound ? compoundChip(car.compound) : "?",
