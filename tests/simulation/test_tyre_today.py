@@ -87,26 +87,22 @@ def test_a_shorter_life_makes_a_long_stint_dearer_and_keeps_the_rest():
 
 
 class _Store:
-    """races() and laps() of a few synthetic races at two circuits."""
+    """races() and pit_stops() of a few synthetic races at two circuits (one stop per car)."""
 
     def __init__(self, races: list[tuple[int, int, str, list[tuple[str, str, int, str]]]]):
         self._races = pd.DataFrame([{"season": s, "round": r, "circuit_key": c, "total_laps": 50}
                                     for s, r, c, _ in races])
-        rows = []
-        for s, r, _c, cars in races:
-            for drv, start, stop, status in cars:
-                for lap in range(1, 51):
-                    rows.append({"season": s, "round": r, "driver": drv, "lap_number": lap,
-                                 "compound": start if lap <= stop else "HARD", "pit_in": lap == stop,
-                                 "track_status": status if lap == stop else "1"})
-        self._laps = pd.DataFrame(rows)
+        self._stops = pd.DataFrame([
+            {"season": s, "round": r, "driver": drv, "stop_number": 1, "lap": stop, "compound_before": start,
+             "compound_after": "HARD", "under_sc": "4" in status, "under_vsc": status in ("6", "7"),
+             "under_red_flag": status == "5"}
+            for s, r, _c, cars in races for drv, start, stop, status in cars])
 
     def races(self):
         return self._races
 
-    def laps(self, season, rnd):
-        d = self._laps
-        return d[(d["season"] == season) & (d["round"] == rnd)]
+    def pit_stops(self, season):
+        return self._stops[self._stops["season"] == season]
 
 
 def _cars(stop: int, n: int = 12, status: str = "1", start: str = "MEDIUM", prefix: str = "D"):

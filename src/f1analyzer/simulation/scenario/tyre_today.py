@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from f1analyzer.data.schema import WET_COMPOUNDS
 from f1analyzer.models.features import ERA_SPLIT_SEASON
 from f1analyzer.simulation.core.params import CompoundParams, RaceParams, TrackStatus
 from f1analyzer.simulation.scenario.compounds import with_tyre_life
@@ -130,21 +131,17 @@ def historical_first_stops(store, circuit_key: str, season: int, rnd: int, *,
     if era_split_season is not None:
         new_era = int(season) >= era_split_season
         mine = mine[(mine["season"].astype(int) >= era_split_season) == new_era]
-    rows = []
-    for r in mine.itertuples(index=False):
-        laps = store.laps(int(r.season), int(r.round))
-        if laps.empty or laps["compound"].isin(["INTERMEDIATE", "WET"]).any():
-            continue
-        total = float(r.total_laps) or float(laps["lap_number"].max())
-        for _drv, g in laps.sort_values("lap_number").groupby("driver", sort=False):
-            start = str(g["compound"].iloc[0])
-            pits = g[g["pit_in"].astype(bool)]
-            if pits.empty:
-                continue
-            first = pits.iloc[0]
-            if any(ch in str(first["track_status"]) for ch in "4567"):
-                continue  # a cheap stop under SC/VSC/red flag: the set was not done
-            rows.append((start, float(first["lap_number"]) / total))
+    if mine.empty:
+        return {}
+    # the store's pit-stop table: a retirement in the pit lane is no stop, a red-flag change is one
+    stops = pd.concat([store.pit_stops(int(s)) for s in mine["season"].unique()], ignore_index=True)
+    stops = stops.merge(mine[["season", "round", "total_laps"]], on=["season", "round"])
+    wet = stops["compound_before"].isin(WET_COMPOUNDS) | stops["compound_after"].isin(WET_COMPOUNDS)
+    wet_race = wet.groupby([stops["season"], stops["round"]]).transform("any")
+    cheap = (stops["under_sc"] | stops["under_vsc"] | stops["under_red_flag"]).astype(bool)  # the set was not done
+    first = stops[(stops["stop_number"] == 1) & ~wet_race & ~cheap]
+    rows = list(zip(first["compound_before"].astype(str),
+                    first["lap"].astype(float) / first["total_laps"].astype(float)))
     if len(rows) < MIN_HISTORY_STOPS:
         return {}
     df = pd.DataFrame(rows, columns=["compound", "share"])
