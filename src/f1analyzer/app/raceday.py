@@ -25,7 +25,7 @@ is cheapest, i.e. a free stop, nearest the front first). The other cars carry th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from f1analyzer.app.common import _build, _r, plain, unpack_models
 from f1analyzer.app.live import positions_from_gaps
@@ -229,9 +229,9 @@ class FieldAdvisor:
         if abs(ev.factor - self.life.factor) >= LIFE_FACTOR_STEP:
             self.params = with_life_factor(self.built.params, self.built.tyre_basis, ev.factor)
             self.plan_cache = PlanCache(self.params)
-            self.life = ev
-        elif ev.n_cars != self.life.n_cars:
-            self.life = LifeEvidence(self.life.factor, ev.ratio, ev.n_cars)
+        else:  # the tyres stay as built: the factor quoted is the one they were built with
+            ev = replace(ev, factor=self.life.factor)
+        self.life = ev
 
     def update(self, snap: RaceSnapshot) -> dict:
         """``{"lap", "track_status", "calls": [...], "latency_ms", ...}`` for ``snap`` (no calls

@@ -229,6 +229,7 @@ def _as_of(df: pd.DataFrame, values: pd.Series, running, *, keys: list[str] = RA
     out[m["_i"].to_numpy()] = m["v"].to_numpy()
     return out
 
+
 # ------------------------------------------------------------------------------------- priors
 @dataclass
 class CircuitPriors:

@@ -122,18 +122,14 @@ def fill_missing_dry(tyres: dict) -> tuple[dict, list[str]]:
     return out, filled
 
 
-def ordered_compounds(models, tyres: dict, season: int, *, life: dict | None = None,
-                      pit_loss_s: float | None = None) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
-    """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved;
-    with ``life`` (compound → {life_onset, life_median}, :mod:`f1analyzer.models.tyre_life`) and
-    ``pit_loss_s``, each compound also carries its tyre-life wear (:func:`with_tyre_life`)."""
+def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, CompoundParams], list[TyreAdjustment]]:
+    """The dry compounds' simulator parameters from their fits, physically ordered, plus what moved
+    (the tyre-life wear comes on top: :func:`with_tyre_life`)."""
     fitted = {c: compound_params(tyres[c]) for c in DRY_COMPOUNDS}
     record: list[TyreAdjustment] = []
     step = pace_step_for(models, models.era_of(season)) if hasattr(models, "era_of") else 0.2
     ordered = order_compounds(fitted, se=tyre_se({c: tyres[c] for c in DRY_COMPOUNDS}),
                               min_pace_step_s=step, record=record)
-    if life and pit_loss_s is not None:
-        ordered = with_tyre_life(ordered, life, pit_loss_s)
     return ordered, record
 
 
