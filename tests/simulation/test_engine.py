@@ -178,6 +178,35 @@ def test_neutralisation_sampling_rates():
     assert set(np.unique((d.track_status == TrackStatus.SC).sum(axis=1))) <= {0, 1, 2, 3}
 
 
+def test_a_neutralisation_of_unknown_length_is_drawn_per_race_from_the_fitted_durations():
+    """A pit wall knows a VSC is out, not whether it ends next lap: with the length left open
+    each simulated race draws it (CRN: from its own stream), given the laps it has lasted."""
+    from f1analyzer.simulation.core.engine import apply_state_status
+
+    vsc = NeutralisationParams(p_at_least_one=0.0, duration_laps_probs=(0.5, 0.3, 0.2))  # none sampled
+    race = make_race(vsc=vsc)
+    before = draw(race, 4000, seed=3, first_lap=11)
+    laps_painted = {}
+    for remaining, elapsed in ((None, 0), (None, 1), (None, 2), (3, 0)):
+        d = draw(race, 4000, seed=3, first_lap=11)
+        state = dataclasses.replace(_state(race, 10, TrackStatus.VSC), neutral_laps_remaining=remaining,
+                                    neutral_laps_elapsed=elapsed)
+        apply_state_status(d, state, race)
+        vsc_laps = (d.track_status == TrackStatus.VSC)
+        assert vsc_laps[:, 10].all() and not vsc_laps[:, :10].any()  # from the lap being run now
+        laps_painted[(remaining, elapsed)] = vsc_laps.sum(axis=1)
+        # nothing else moved: every other stream is the same draw
+        assert np.array_equal(d.lap_z, before.lap_z) and np.array_equal(d.pass_u, before.pass_u)
+    just_out = laps_painted[(None, 0)]
+    assert set(np.unique(just_out)) == {1, 2, 3}
+    assert np.mean(just_out == 1) == pytest.approx(0.5, abs=0.03)
+    assert np.mean(just_out == 3) == pytest.approx(0.2, abs=0.03)
+    # out for a lap already: 2 or 3 laps in all, so 1 or 2 more (0.3 : 0.2)
+    assert np.mean(laps_painted[(None, 1)] == 1) == pytest.approx(0.6, abs=0.03)
+    assert (laps_painted[(None, 2)] == 1).all()
+    assert (laps_painted[(3, 0)] == 3).all()  # a known length (a replay) is painted as given
+
+
 def test_a_plan_on_another_start_set_races_that_set_in_engine_and_reference():
     race = demo_race(n_cars=6, total_laps=25)
     strategies = default_strategies(race)

@@ -69,13 +69,18 @@ def test_legal_strategies_pass():
     assert Strategy.parse("M-22-H").describe() == "M-22-H"
 
 
-def test_expected_neutralisation_duration_is_the_mean_of_its_distribution():
-    from f1analyzer.simulation.core.params import NeutralisationParams, TrackStatus
-    from f1analyzer.simulation.core.params import expected_neutral_laps
+def test_a_neutralisation_that_has_lasted_keeps_the_fitted_durations_beyond_its_laps_so_far():
+    from f1analyzer.simulation.core.params import NeutralisationParams
 
     vsc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.6, 0.4))  # 1 or 2 laps
     sc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.0, 0.0, 0.5, 0.5))  # 3 or 4 laps
     assert vsc.expected_duration_laps == pytest.approx(1.4) and sc.expected_duration_laps == pytest.approx(3.5)
-    race = make_race(sc=sc, vsc=vsc)
-    # what the backtest's pit wall expects when one comes out (it does not know the real length)
-    assert expected_neutral_laps(race, TrackStatus.VSC) == 1 and expected_neutral_laps(race, TrackStatus.SC) == 4
+    # just out: the fitted durations themselves (p[r-1] = P(r more laps))
+    assert vsc.remaining_laps_probs(0) == pytest.approx([0.6, 0.4])
+    # out for 1 lap already: a VSC still out lasts 2, so exactly 1 more
+    assert vsc.remaining_laps_probs(1) == pytest.approx([1.0])
+    assert sc.remaining_laps_probs(2) == pytest.approx([0.5, 0.5])
+    assert sc.remaining_laps_probs(3) == pytest.approx([1.0])
+    # longer than any fitted period: one more lap, never an empty distribution
+    assert sc.remaining_laps_probs(9) == pytest.approx([1.0])
+

@@ -69,6 +69,32 @@ def test_a_lone_car_loses_exactly_the_neutralised_loss(status):
     assert diff == pytest.approx(want, abs=1e-3)
 
 
+@pytest.mark.parametrize("status, pays", [(TrackStatus.VSC, TrackStatus.GREEN), (TrackStatus.SC, TrackStatus.SC)])
+def test_a_stop_on_the_last_lap_of_a_vsc_pays_the_green_loss_not_on_the_last_lap_of_a_sc(status, pays):
+    """A VSC ends for everyone at once (the out-lap is raced against a field at full speed: such
+    stops cost what green ones do in the data); behind a SC's last lap the field is still queued."""
+    from f1analyzer.simulation.core.reference import simulate_reference
+    from f1analyzer.simulation.core.draws import draw
+    from f1analyzer.simulation.core.pitloss import stop_status
+
+    assert stop_status(TrackStatus.VSC, TrackStatus.GREEN) == TrackStatus.GREEN
+    assert stop_status(TrackStatus.VSC, TrackStatus.VSC) == TrackStatus.VSC
+    assert stop_status(TrackStatus.SC, TrackStatus.GREEN) == TrackStatus.SC
+    assert stop_status(np.array([2, 2, 1, 0]), np.array([0, 2, 0, 2])).tolist() == [0, 2, 1, 0]
+    race = make_race((0.0,), total_laps=20, pit_loss_s=22.0, pit_loss_sc_s=10.0, pit_loss_vsc_s=14.0,
+                     compounds=FLAT)
+    sched = np.zeros(20, dtype=np.int8)
+    sched[9:12] = status  # laps 10-12; the stop on lap 12 has a green out-lap
+    a = simulate(race, [Strategy("MEDIUM", ((12, "HARD"),))], 1, seed=0, sc_schedule=sched)
+    b = simulate(race, [Strategy("MEDIUM", ((14, "HARD"),))], 1, seed=0, sc_schedule=sched)
+    diff = float(b.race_time_s[0, 0] - a.race_time_s[0, 0])
+    assert diff == pytest.approx(stop_loss_s(race, TrackStatus.GREEN) - stop_loss_s(race, pays), abs=1e-3)
+    # the scalar reference loop agrees
+    d = draw(race, 1, 0, sc_schedule=sched)
+    ra = simulate_reference(race, [Strategy("MEDIUM", ((12, "HARD"),))], d, 0)
+    assert float(ra.race_time_s[0, 0]) == pytest.approx(float(a.race_time_s[0, 0]), abs=1e-3)
+
+
 def test_sc_stop_is_charged_against_the_gaps_before_the_queue_forms():
     # C00 leads by 5 s and 20 s; it boxes on the first SC lap with a 12 s loss: the car 5 s back
     # gets by, the car 20 s back does not - then the queue forms behind the SC

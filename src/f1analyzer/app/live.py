@@ -128,7 +128,10 @@ def _state_from_request(built: BuiltRace, req: LiveRequest | UndercutRequest, ca
         _car_update(state, params, params.car_index(_driver_code(built, car.driver)), car, explicit)
     if cars:
         source = "request" if source == "synthetic" else source + "+request"
-    state.track_status = TRACK_STATUS[req.track_status]
+    status = TRACK_STATUS[req.track_status]
+    if status != state.track_status:  # a neutralisation the stored lap does not have: its length unknown
+        state.neutral_laps_remaining, state.neutral_laps_elapsed = None, 0
+    state.track_status = status
     if getattr(req, "neutral_laps_remaining", None) is not None:
         state.neutral_laps_remaining = req.neutral_laps_remaining
     return state, (source, explicit)

@@ -33,7 +33,7 @@ from f1analyzer.app.requests import GenerateRequest
 from f1analyzer.data.feeds.base import RaceSnapshot
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.core.params import TrackStatus, expected_neutral_laps
+from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
@@ -133,7 +133,8 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
     state = RaceState(lap=int(snap.lap), position=pos, gap_to_leader_s=gaps, compound=comp, tyre_age_laps=age,
                       stops_done=stops, track_status=status, compounds_used=used, retired=retired)
     if status != TrackStatus.GREEN:
-        state.neutral_laps_remaining = max(expected_neutral_laps(params, status) - tracker.status_laps + 1, 1)
+        # how long it stays is drawn per simulated race from the fitted durations, given its laps so far
+        state.neutral_laps_remaining, state.neutral_laps_elapsed = None, max(tracker.status_laps - 1, 0)
     positions_from_gaps(state, params, {})  # positions follow the gaps (a car in the pits drops back)
     state.validate(params)
     return state

@@ -248,7 +248,11 @@ class LiveRequest(OperationRequest):
     stops: int | None = Field(default=None, ge=0, le=5)
     cars: list[CarState] = Field(default_factory=list, max_length=30,
                                  description="Other cars' state; default the stored race's real state.")
-    neutral_laps_remaining: int | None = Field(default=None, ge=1, le=20)
+    neutral_laps_remaining: int | None = Field(
+        default=None, ge=1, le=20,
+        description="Laps the SC/VSC that is out stays (this one included). Default: the stored "
+                    "race's when it had one on that lap, else unknown — each simulated race draws it "
+                    "from the circuit's fitted durations.")
     n_sims: int = Field(default=400, ge=10, le=5000)
     seed: int = Seed
     pre_race: bool = True

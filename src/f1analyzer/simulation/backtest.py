@@ -17,8 +17,9 @@ For every race of season ``S`` (``backtest(store, S)``):
    with what they did: the lap before each real stop (did it say BOX?), the first lap of each
    Safety Car / VSC (did it box when they boxed, on that lap or the next?), and the middle of
    each driver's longest stint away from any stop (did it say STAY OUT?). Like a pit wall, the
-   advisor knows that a SC/VSC is out, not how long it will stay: it expects the fitted mean
-   duration (:func:`~f1analyzer.simulation.core.params.expected_neutral_laps`), never the real one.
+   advisor knows that a SC/VSC is out, not how long it will stay: each simulated race draws its
+   length from the fitted durations (:func:`~f1analyzer.simulation.core.engine.apply_state_status`),
+   never the real one.
    Like race-day mode, it prices the tyres with today's life: every dry compound's life scaled
    by the race's first stints so far against the circuit's earlier races
    (:mod:`~f1analyzer.simulation.scenario.tyre_today`).
@@ -47,7 +48,7 @@ from f1analyzer.models.asof import span
 from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
-from f1analyzer.simulation.core.params import TrackStatus, expected_neutral_laps
+from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.scenario.tyre_today import (
     first_stint_ends,
@@ -199,7 +200,7 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
             states[lap] = real_state(race, params, lap, schedule=sched)
             if states[lap].track_status != TrackStatus.GREEN:
                 # the pit wall knows a SC/VSC is out, not how long it will stay (as live)
-                states[lap].neutral_laps_remaining = expected_neutral_laps(params, states[lap].track_status)
+                states[lap].neutral_laps_remaining, states[lap].neutral_laps_elapsed = None, 0
             running = {d for d, r in zip(params.drivers, states[lap].retired) if not r}
             ev = life_evidence(first_stint_ends(stops, sched, lap), expected, lap, running=running)
             today[lap] = with_life_factor(params, built.tyre_basis, ev.factor)

@@ -17,6 +17,9 @@ field              shape, dtype                meaning
 ``pass_u``         ``[n_laps, n_sims, n_cars]``  uniform in (0, 1); the car, if it caught the car
                                                ahead on lap ``first_lap + i``, passes when
                                                ``u < P(pass)`` (see ``effects.overtaking``)
+``neutral_u``      ``[n_sims]`` f32             uniform; how long the SC/VSC that is out at a
+                                               mid-race start stays, when the state leaves it
+                                               open (``engine.apply_state_status``)
 =================  ==========================  ==============================================
 
 Noise is indexed by (sim, car, lap) or (sim, car, stop number), never by "the k-th pit stop of
@@ -41,7 +44,7 @@ from f1analyzer.simulation.core.params import (
 
 CHUNK_SIMS = 16384
 # new streams go at the end: earlier streams keep their seeds (SeedSequence children by index)
-_STREAMS = ("status", "start", "laps", "pits", "retire", "passing")
+_STREAMS = ("status", "start", "laps", "pits", "retire", "passing", "neutral")
 #: draws laid out lap-major, ``[n_laps, n_sims, n_cars]`` (sims on axis 1)
 _LAP_MAJOR = ("lap_z", "pass_u")
 
@@ -59,6 +62,7 @@ class Draws:
     retire_u: np.ndarray
     retire_lap: np.ndarray
     pass_u: np.ndarray
+    neutral_u: np.ndarray
 
     @property
     def n_sims(self) -> int:
@@ -139,7 +143,8 @@ def _draw_chunk(race: RaceParams, n: int, ss: np.random.SeedSequence, first_lap:
     retire_u = gens["retire"].random((n, n_cars), dtype=np.float32)
     retire_lap = gens["retire"].integers(first_lap, total + 1, (n, n_cars), dtype=np.int16)
     pass_u = gens["passing"].random((n_laps, n, n_cars), dtype=np.float32)
-    return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap, pass_u)
+    neutral_u = gens["neutral"].random(n, dtype=np.float32)
+    return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap, pass_u, neutral_u)
 
 
 def chunk_sizes(n_sims: int) -> list[tuple[int, int]]:

@@ -27,7 +27,7 @@ from f1analyzer.log import get_logger
 from f1analyzer.simulation.core import effects as fx
 from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk
 from f1analyzer.simulation.core.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
-from f1analyzer.simulation.core.pitloss import loss_table
+from f1analyzer.simulation.core.pitloss import loss_table, stop_status
 from f1analyzer.simulation.core.result import SimResult
 from f1analyzer.simulation.core.state import RaceState, SimState, initial_state
 from f1analyzer.simulation.core.strategy import Strategy, validate_field
@@ -224,7 +224,8 @@ def run(
             idx = st.plan_idx.astype(np.intp)[..., None]
             stop_z = np.take_along_axis(draws.pit_z, idx, axis=2)[..., 0]
             stop_cost = fx.pit_stop(
-                pit_now, status, stop_z, k["pit_offset"], k["loss_status"], race.pit_loss_sd_s
+                pit_now, stop_status(status, draws.track_status[:, lap]), stop_z, k["pit_offset"],
+                k["loss_status"], race.pit_loss_sd_s
             )
             sc_rows = (status == TrackStatus.SC)[:, None]
             if sc_rows.any():
@@ -289,11 +290,25 @@ def _result(race, st: SimState, draws: Draws, passes, positions, state) -> SimRe
     )
 
 
-def apply_state_status(draws: Draws, state: RaceState, total_laps: int) -> None:
-    """Paint the SC/VSC that is out now over the first ``neutral_laps_remaining`` laps."""
-    if state.track_status != TrackStatus.GREEN:
-        hi = min(total_laps, state.lap + max(1, state.neutral_laps_remaining))
-        draws.track_status[:, state.lap:hi] = int(state.track_status)
+def apply_state_status(draws: Draws, state: RaceState, race: RaceParams) -> None:
+    """Paint the SC/VSC that is out now over the laps it stays: ``state.neutral_laps_remaining``
+    when known, else a length per simulated race drawn (``draws.neutral_u``) from the fitted
+    durations of periods that have lasted ``state.neutral_laps_elapsed`` laps. Why a draw: a
+    pit wall does not know whether a VSC ends next lap; a stop priced on the mean length is
+    priced as if it surely stayed neutralised (most VSCs last one or two laps)."""
+    if state.track_status == TrackStatus.GREEN:
+        return
+    status = int(state.track_status)
+    if state.neutral_laps_remaining is not None:
+        remaining = np.full(draws.n_sims, max(1, int(state.neutral_laps_remaining)))
+    else:
+        period = race.sc if status == TrackStatus.SC else race.vsc
+        cdf = np.cumsum(period.remaining_laps_probs(state.neutral_laps_elapsed))
+        cdf[-1] = 1.0
+        remaining = 1 + np.searchsorted(cdf, draws.neutral_u, side="right")
+    laps = np.arange(race.total_laps)[None, :]
+    paint = (laps >= state.lap) & (laps < state.lap + remaining[:, None])
+    draws.track_status[paint] = status
 
 
 def check_request(race: RaceParams, strategies: Sequence[Strategy],
@@ -360,7 +375,7 @@ def simulate(
         if sched is not None:
             draws.track_status = sched[lo:lo + n].copy()
         if state is not None:
-            apply_state_status(draws, state, race.total_laps)
+            apply_state_status(draws, state, race)
         parts.append(run(race, plans, draws, state=state, record_positions=record_positions))
         lo += n
     return SimResult.concat(parts)

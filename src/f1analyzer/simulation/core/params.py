@@ -162,6 +162,15 @@ class NeutralisationParams:
         probs = np.asarray(self.duration_laps_probs, dtype=np.float64)
         return float(np.sum(np.arange(1, probs.size + 1) * probs) / probs.sum()) if probs.sum() > 0 else 1.0
 
+    def remaining_laps_probs(self, elapsed_laps: int = 0) -> np.ndarray:
+        """``p[r - 1]`` = P(a period that has already lasted ``elapsed_laps`` laps stays ``r`` more),
+        r = 1, 2, …: the fitted durations beyond ``elapsed_laps``, renormalised. A period already
+        longer than every fitted one is given one more lap."""
+        probs = np.asarray(self.duration_laps_probs, dtype=np.float64)[max(int(elapsed_laps), 0):]
+        if probs.size == 0 or probs.sum() <= 0:
+            return np.ones(1)
+        return probs / probs.sum()
+
     def validate(self, what: str) -> None:
         _check(0.0 <= self.p_at_least_one <= 1.0, f"{what}.p_at_least_one must be in [0, 1].")
         for name in ("count_probs", "start_fraction_probs", "duration_laps_probs"):
@@ -170,13 +179,6 @@ class NeutralisationParams:
                 probs.ndim == 1 and probs.size > 0 and bool(np.all(probs >= 0)) and probs.sum() > 0,
                 f"{what}.{name} must be a non-empty sequence of non-negative probabilities.",
             )
-
-
-def expected_neutral_laps(race: "RaceParams", status) -> int:
-    """Laps a SC/VSC that is out is expected to stay (its fitted mean duration, at least 1): what
-    a pit wall knows when one comes out (race-day mode and the backtest's advisor)."""
-    n = (race.sc if int(status) == TrackStatus.SC else race.vsc).expected_duration_laps
-    return max(int(round(n)), 1)
 
 
 @dataclass(frozen=True)

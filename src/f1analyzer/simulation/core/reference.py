@@ -17,7 +17,7 @@ import numpy as np
 from f1analyzer.simulation.core.draws import Draws
 from f1analyzer.simulation.core.effects import pass_logit
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus, compound_code
-from f1analyzer.simulation.core.pitloss import stop_loss_s
+from f1analyzer.simulation.core.pitloss import stop_loss_s, stop_status
 from f1analyzer.simulation.core.result import SimResult
 from f1analyzer.simulation.core.state import RETIRED_KEY_PER_LAP_S, RETIRED_KEY_S, RaceState
 from f1analyzer.simulation.core.strategy import Strategy
@@ -110,7 +110,7 @@ def simulate_reference(
             boxed[c] = lap <= total - 1 and (
                 due == 0 or (status != TrackStatus.GREEN and 0 < due <= window))
             if boxed[c]:
-                x = loss[status] + offset[c]
+                x = loss[stop_status(status, status_by_lap[lap])] + offset[c]
                 cost[c] = x + f32(race.pit_loss_sd_s) * draws.pit_z[sim, c, plan_idx[c]]
                 if status == TrackStatus.SC:
                     lt[c] = lt[c] + cost[c]

@@ -64,8 +64,13 @@ class RaceState:
         stops_done: stops already made.
         compounds_used: compound names used so far (two-compound rule); defaults to the current.
         retired: cars out of the race.
-        neutral_laps_remaining: laps the current SC/VSC is expected to stay out (this one
-            included); later neutralisations are sampled from the race's distributions.
+        neutral_laps_remaining: laps the current SC/VSC stays out (this one included), when
+            known (a replay); None = unknown, as on a pit wall: each simulated race draws it
+            from the fitted durations of periods that have already lasted
+            ``neutral_laps_elapsed`` laps. Later neutralisations are sampled from the race's
+            distributions.
+        neutral_laps_elapsed: laps the current SC/VSC has already been out before the laps
+            simulated (0 = it came out on the lap being run now).
     """
 
     lap: int
@@ -77,7 +82,8 @@ class RaceState:
     track_status: TrackStatus = TrackStatus.GREEN
     compounds_used: Sequence[Sequence[str]] | None = None
     retired: Sequence[bool] | None = None
-    neutral_laps_remaining: int = 2
+    neutral_laps_remaining: int | None = 2
+    neutral_laps_elapsed: int = 0
 
     def validate(self, race: RaceParams) -> None:
         n = race.n_cars

@@ -196,7 +196,7 @@ def advise(
         g[i] = plan
         groups.append(g)
     draws = draw(race, n_sims, seed, first_lap=state.lap + 1)
-    apply_state_status(draws, state, race.total_laps)
+    apply_state_status(draws, state, race)
     results = simulate_groups(race, groups, draws, state=state)
     scored = []
     finish = {}

@@ -166,7 +166,7 @@ def _mc_check(race, state, i, j, compound, pit_lap, n_sims, seed) -> tuple[float
     box = continuation_plan(race, state, i, first_stop=(pit_lap, compound))
     stay = continuation_plan(race, state, i, first_stop_min=pit_lap + 1)
     draws = draw(race, n_sims, seed, first_lap=state.lap + 1)
-    apply_state_status(draws, state, race.total_laps)
+    apply_state_status(draws, state, race)
     groups = []
     for plan in (box, stay):
         g = list(field)
