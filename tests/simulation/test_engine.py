@@ -207,6 +207,25 @@ def test_a_neutralisation_of_unknown_length_is_drawn_per_race_from_the_fitted_du
     assert (laps_painted[(3, 0)] == 3).all()  # a known length (a replay) is painted as given
 
 
+def test_known_retirements_replace_the_sampled_ones_in_engine_and_reference():
+    from f1analyzer.simulation.core.draws import fix_retirements
+
+    race = demo_race(n_cars=6, total_laps=25)
+    race = dataclasses.replace(race, cars=[dataclasses.replace(c, retirement_prob=0.5) for c in race.cars])
+    known = [None, 5, None, None, 18, None]
+    res = simulate(race, default_strategies(race), 300, seed=4, retire_laps=known)
+    assert res.retired[:, 1].all() and res.retired[:, 4].all()
+    assert not res.retired[:, [0, 2, 3, 5]].any()  # a 50 % retirement rate, and nobody else retires
+    assert (res.laps_done[:, 1] == 4).all() and (res.laps_done[:, 4] == 17).all()
+    assert (res.finish_position[:, 1] == 6).all() and (res.finish_position[:, 4] == 5).all()
+    d = draw(race, 3, seed=4)
+    fix_retirements(d, known)
+    ref = simulate_reference(race, default_strategies(race), d, 0)
+    assert ref.retired[0].tolist() == [k is not None for k in known]
+    with pytest.raises(InvalidRequestError, match="retire_laps has 2 entries"):
+        simulate(race, default_strategies(race), 10, retire_laps=[None, 3])
+
+
 def test_a_plan_on_another_start_set_races_that_set_in_engine_and_reference():
     race = demo_race(n_cars=6, total_laps=25)
     strategies = default_strategies(race)

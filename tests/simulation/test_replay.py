@@ -80,6 +80,56 @@ def test_replay_reproduces_the_synthetic_race(env):
     assert late["spearman"] >= out["spearman"] - 0.05  # five laps from the end, order is nearly set
 
 
+def test_a_replay_replays_the_real_retirements_like_the_real_safety_cars(env, tmp_path):
+    """Retirements are events of the race, not its plans or pace: by default each car that
+    retired retires on its lap in every simulated race and nobody else does."""
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.simulation.scenario.replay import real_retire_laps
+    from tests.factories import fill_store, strategy_laps
+
+    _, models, _, _ = env
+    laps = strategy_laps()
+    monza = (laps["season"] == 2023) & (laps["event"].str.contains("Ital"))
+    drivers = sorted(laps.loc[monza, "driver"].unique())
+    gone = {drivers[3]: 20, drivers[11]: 35}  # two retirements: laps completed
+    drop = np.zeros(len(laps), dtype=bool)
+    for d, n in gone.items():
+        drop |= (monza & (laps["driver"] == d) & (laps["lap_number"] > n)).to_numpy()
+    laps = laps[~drop]
+    store = RaceStore(tmp_path / "store")
+    fill_store(store, laps.reset_index(drop=True))
+    built = build_race(2023, "Monza", models=models, store=store, pre_race=False)
+    race = Race(2023, "Monza", store=store)
+    p = built.params
+    res = race.results
+    out_cars = set(res.loc[~res["finished"].astype(bool), "driver"].astype(str))
+    assert out_cars == set(gone)
+    retire = real_retire_laps(race, p)
+    done = race.laps.groupby("driver")["lap_number"].max()
+    for car, lap in zip(p.cars, retire):
+        assert (lap is None) == (car.driver not in out_cars)
+        if lap is not None:
+            assert lap == int(done.get(car.driver, 0)) + 1
+    real = replay(built, race, from_lap=1, n_sims=200, seed=3)
+    sampled = replay(built, race, from_lap=1, n_sims=200, seed=3, retirements="sampled")
+    assert real["retirements"] == "real" and sampled["retirements"] == "sampled"
+    for d in real["drivers"]:
+        assert d["p_retired"] == (1.0 if d["driver"] in out_cars else 0.0)
+    # sampled: the fitted retirement rates (none in these synthetic seasons), whoever retired
+    assert all(d["p_retired"] < 1.0 for d in sampled["drivers"] if d["driver"] in out_cars)
+    # the retired cars end at the back, later retirements ahead, as classified
+    back = real["simulated_order"][-len(out_cars):]
+    assert set(back) == out_cars
+    assert real["spearman"] >= sampled["spearman"]
+    with pytest.raises(InvalidRequestError, match="retirements must be"):
+        replay(built, race, from_lap=1, n_sims=10, retirements="none")
+    assert sorted(x for x in retire if x is not None) == [21, 36]
+    # a car already out at the replay's start lap is the state's business
+    assert sorted(x for x in real_retire_laps(race, p, from_lap=25) if x is not None) == [36]
+    from_25 = replay(built, race, from_lap=25, n_sims=50, seed=3)
+    assert all(d["p_retired"] == 1.0 for d in from_25["drivers"] if d["driver"] in gone)
+
+
 def test_replay_with_changes(env):
     _, _, built, race = env
     winner = race.results["driver"].iloc[0]

@@ -299,6 +299,10 @@ class ReplayRequest(OperationRequest):
                                description="'VER:pit=18:HARD', 'LEC:plan=M-20-H' or 'NOR:nostop'.",
                                examples=[["VER:pit=18:HARD"]])
     track_status: Literal["real", "sampled"] = "real"
+    retirements: Literal["real", "sampled"] = Field(
+        default="real", description="'real': the race's retirements on their laps, like its real SC/VSC "
+                                    "(the replay asks what plans and pace made of that race); 'sampled': "
+                                    "drawn from the fitted retirement rates.")
     n_sims: int = Field(default=1000, ge=10, le=5000)
     seed: int = Seed
     pre_race: bool = Field(default=False, description="Driver pace from races before the event only "

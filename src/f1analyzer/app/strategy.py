@@ -290,7 +290,7 @@ def replay_race(request: ReplayRequest | dict, *, models, store) -> dict:
     Args:
         request: :class:`~.requests.ReplayRequest`: ``from_lap`` (0 = from the grid),
             ``changes`` (``"VER:pit=18:HARD"``, ``"LEC:plan=M-20-H"``, ``"NOR:nostop"``),
-            ``track_status`` ``"real"|"sampled"``.
+            ``track_status`` and ``retirements`` ``"real"|"sampled"``.
     """
     t0 = time.perf_counter()
     req = ReplayRequest.of(request)
@@ -304,7 +304,7 @@ def replay_race(request: ReplayRequest | dict, *, models, store) -> dict:
     for c in req.changes:
         _driver_code(built, Change.parse(c).driver)
     out = replay(built, race, from_lap=req.from_lap, changes=list(req.changes), n_sims=req.n_sims,
-                 seed=req.seed, track_status=req.track_status)
+                 seed=req.seed, track_status=req.track_status, retirements=req.retirements)
     out["spearman"] = _r(out["spearman"], 4)
     out["spearman_classified"] = _r(out["spearman_classified"], 4)
     out["simulations"] = out["n_sims"]

@@ -161,6 +161,7 @@ def replay(
     from_lap: Annotated[int, typer.Option("--from-lap", help="Laps completed when the simulation takes over (0 = grid).")] = 1,
     change: Annotated[Optional[list[str]], typer.Option("--change", help="'VER:pit=18:HARD', 'LEC:plan=M-20-H' or 'NOR:nostop' (repeatable).")] = None,
     sampled: Annotated[bool, typer.Option("--sampled-sc", help="Sample SC/VSC instead of the real ones.")] = False,
+    sampled_dnf: Annotated[bool, typer.Option("--sampled-retirements", help="Sample retirements instead of the real ones.")] = False,
     sims: Annotated[int, typer.Option("--sims")] = 1000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -169,7 +170,8 @@ def replay(
 ) -> None:
     """Re-simulate a stored race from its real state at a lap, with its real (or changed) strategies."""
     req = ReplayRequest.of({"season": season, "event": event, "from_lap": from_lap, "changes": change or [],
-                            "track_status": "sampled" if sampled else "real", "n_sims": sims, "seed": seed})
+                            "track_status": "sampled" if sampled else "real",
+                            "retirements": "sampled" if sampled_dnf else "real", "n_sims": sims, "seed": seed})
     svc = services()
     out = replay_race(req, models=svc.model_set(), store=svc.store)
     if as_json:

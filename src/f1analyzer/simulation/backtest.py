@@ -9,10 +9,13 @@ For every race of season ``S`` (``backtest(store, S)``):
    counting green-flag stops only (``green_stops``, a diagnostic: a stop under SC, VSC or red
    flag is a reaction, not the plan).
 2. **Replay.** The race re-simulated from its real state at the end of lap 1 with every car on its
-   real strategy and the real Safety Car laps (:func:`.replay.replay`); the Spearman rank
-   correlation between the simulated order (by expected position) and the real classification,
-   and the same over the cars that finished at their expected position if classified
-   (``replay_spearman_classified``: a retirement lap 1 does not announce is luck).
+   real strategy, the real Safety Car laps and the real retirements (:func:`.replay.replay`: the
+   race's events replayed, its plans and pace simulated); the Spearman rank correlation between
+   the simulated order (by expected position) and the real classification, and the same over the
+   cars that finished at their expected position if classified (``replay_spearman_classified``).
+   The replay with sampled retirements is also given (``replay_spearman_sampled_retirements``,
+   ``replay_winner_brier_sampled_retirements``): there a retirement lap 1 does not announce is
+   luck that the order pays for.
 3. **Advisor.** The live advisor asked at decision points of the top-10 finishers and compared
    with what they did: the lap before each real stop (did it say BOX?), the first lap of each
    Safety Car / VSC (did it box when they boxed, on that lap or the next?), and the middle of
@@ -280,6 +283,7 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     win_real = top10[0]
     stops = all_stops.get(winner, [])
     rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
+    rep_sampled = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed, retirements="sampled")
     out = {
         "round": int(rnd), "event": built.event, "circuit_key": built.circuit_key,
         "wet": bool(race.is_wet()), "winner": winner, "winner_grid": grid,
@@ -296,6 +300,8 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
         "replay_spearman": _r(rep["spearman"]), "replay_spearman_classified": _r(rep["spearman_classified"]),
         "replay_p_winner": rep["p_real_winner_wins"],
         "replay_winner_brier": _r(winner_brier(rep["drivers"], rep["real_winner"])),
+        "replay_spearman_sampled_retirements": _r(rep_sampled["spearman"]),
+        "replay_winner_brier_sampled_retirements": _r(winner_brier(rep_sampled["drivers"], rep_sampled["real_winner"])),
         "data_used": getattr(built, "data_used", {}) or {},
         "advisor": (_advisor(race, built, sched, [t["driver"] for t in top10], n_sims=advisor_sims, seed=seed)
                     if advisor else None),
@@ -381,6 +387,8 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "mean_replay_spearman": _mean([r["replay_spearman"] for r in out_races]),
         "mean_replay_spearman_dry": _mean([r["replay_spearman"] for r in dry]),
         "mean_replay_spearman_classified_dry": _mean([r["replay_spearman_classified"] for r in dry]),
+        "mean_replay_spearman_sampled_retirements_dry": _mean([r.get("replay_spearman_sampled_retirements")
+                                                              for r in dry]),
         "mean_p_real_winner": _mean([r["replay_p_winner"] for r in out_races]),
         "winner_stops_match_rate": _mean([float(r["winner_match"]["stops"]) for r in dry]),
         "winner_compounds_match_rate": _mean([float(r["winner_match"]["compounds"]) for r in dry]),
@@ -397,6 +405,8 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "modal_green_stop_count_match_rate": modal_rate("green_stop_count"),
         "replay_winner_brier": _mean([r["replay_winner_brier"] for r in out_races]),
         "replay_winner_brier_dry": _mean([r["replay_winner_brier"] for r in dry]),
+        "replay_winner_brier_sampled_retirements": _mean([r.get("replay_winner_brier_sampled_retirements")
+                                                          for r in out_races]),
         "advisor_neutralisation_agreement": round(float(np.mean(majority)), 4) if majority else None,
         "advisor_neutralisation_decisions": len(majority),
         "models": model_info,

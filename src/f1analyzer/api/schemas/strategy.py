@@ -215,6 +215,8 @@ class ReplayResponse(_Open):
     round: int
     event: str
     from_lap: int
+    track_status: str = "real"
+    retirements: str = "real"
     drivers: list[ReplayDriver]
     simulated_order: list[str]
     real_order: list[str]

@@ -25,7 +25,7 @@ import numpy as np
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core import effects as fx
-from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk
+from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk, fix_retirements
 from f1analyzer.simulation.core.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
 from f1analyzer.simulation.core.pitloss import loss_table, stop_status
 from f1analyzer.simulation.core.result import SimResult
@@ -338,6 +338,7 @@ def simulate(
     sc_schedule: np.ndarray | None = None,
     state: RaceState | None = None,
     record_positions: bool = False,
+    retire_laps: Sequence[int | None] | None = None,
 ) -> SimResult:
     """Simulate ``n_sims`` races of the whole field.
 
@@ -352,6 +353,8 @@ def simulate(
             ``[n_sims, total_laps]`` :class:`TrackStatus` codes).
         state: start from a race in progress instead of the grid.
         record_positions: keep ``positions_by_lap`` in the result.
+        retire_laps: per car, the lap it retires on (None: it finishes) instead of sampled
+            retirements — a replay of a race whose retirements are known.
 
     Example:
         >>> from f1analyzer.simulation.scenario.demo import demo_race, default_strategies
@@ -365,6 +368,8 @@ def simulate(
     if n_sims < 1:
         raise InvalidRequestError(f"n_sims must be at least 1, got {n_sims}.")
     sched = None if sc_schedule is None else check_schedule(race, n_sims, sc_schedule)
+    if retire_laps is not None and len(retire_laps) != race.n_cars:
+        raise InvalidRequestError(f"retire_laps has {len(retire_laps)} entries; the race has {race.n_cars} cars.")
     plans = compile_plans(race, [list(strategies)])
     root = np.random.SeedSequence(seed)
     log.debug("simulate %s: %d sims, %d cars, laps %d..%d", race.circuit_key, n_sims,
@@ -376,6 +381,8 @@ def simulate(
             draws.track_status = sched[lo:lo + n].copy()
         if state is not None:
             apply_state_status(draws, state, race)
+        if retire_laps is not None:
+            fix_retirements(draws, retire_laps)
         parts.append(run(race, plans, draws, state=state, record_positions=record_positions))
         lo += n
     return SimResult.concat(parts)

@@ -20,6 +20,12 @@ Track status: ``"real"`` (default) replays the race's real Safety Car / VSC laps
 race leader's laps, a red flag counted as a Safety Car); ``"sampled"`` draws them from the
 circuit model instead (a what-if on neutralisations too).
 
+Retirements: ``"real"`` (default) replays them as they happened — a car that retired stops on
+the lap after its last completed lap in every simulated race, and no other car retires — like
+the real Safety Cars: they are events of the race, not its strategy or pace, and a replay asks
+what the plans and the pace made of that race. ``"sampled"`` draws them from the fitted
+retirement rates (what a pre-race answer faces).
+
 A real plan the simulator cannot run as it stands (a car that retired in reality before using a
 second dry compound, unknown compounds) is completed with its best legal continuation; the
 answer lists those drivers in ``notes``.
@@ -290,6 +296,22 @@ def apply_change(params: RaceParams, plans: list[Strategy], state: RaceState | N
     plans[i] = new
 
 
+def real_retire_laps(race, params: RaceParams, from_lap: int = 0) -> list[int | None]:
+    """Per car of ``params``: the lap it retired on in reality (the lap after its last completed
+    one), None for a car that finished — or one already out at ``from_lap`` (the state has it)."""
+    res = race.results
+    finished = dict(zip(res["driver"].astype(str), res["finished"].astype(bool)))
+    done = pd.DataFrame(race.laps).groupby("driver")["lap_number"].max().to_dict()
+    out: list[int | None] = []
+    for car in params.cars:
+        if finished.get(car.driver, True):
+            out.append(None)
+            continue
+        lap = int(done.get(car.driver, 0)) + 1
+        out.append(lap if from_lap < lap <= params.total_laps else None)
+    return out
+
+
 def spearman(a, b) -> float:
     """Spearman rank correlation of two equal-length sequences (average ranks for ties)."""
     ra = pd.Series(list(a), dtype="float64").rank().to_numpy()
@@ -308,6 +330,7 @@ def replay(
     n_sims: int = 1000,
     seed: int | None = 0,
     track_status: str = "real",
+    retirements: str = "real",
 ) -> dict:
     """Re-simulate a stored race from its real state at the end of ``from_lap``.
 
@@ -318,6 +341,7 @@ def replay(
         changes: :class:`Change` objects or strings like ``"VER:pit=18:HARD"``.
         n_sims: simulated races.
         track_status: ``"real"`` (the real SC/VSC laps) or ``"sampled"``.
+        retirements: ``"real"`` (the real retirements, on their laps) or ``"sampled"``.
 
     Returns:
         ``{season, round, event, from_lap, ..., drivers: [...], simulated_order, real_order,
@@ -327,6 +351,9 @@ def replay(
     params = built.params
     if track_status not in ("real", "sampled"):
         raise InvalidRequestError("track_status must be 'real' or 'sampled'.",
+                                  details={"options": ["real", "sampled"]})
+    if retirements not in ("real", "sampled"):
+        raise InvalidRequestError("retirements must be 'real' or 'sampled'.",
                                   details={"options": ["real", "sampled"]})
     if not 0 <= int(from_lap) <= params.total_laps - 1:
         raise InvalidRequestError(
@@ -341,9 +368,10 @@ def replay(
     parsed = [c if isinstance(c, Change) else Change.parse(c) for c in changes]
     for c in parsed:
         apply_change(params, plans, state, c)
-    res = simulate(params, plans, n_sims=n_sims, seed=seed, state=state,
-                   sc_schedule=sched if track_status == "real" else None)
     results = race.results
+    res = simulate(params, plans, n_sims=n_sims, seed=seed, state=state,
+                   sc_schedule=sched if track_status == "real" else None,
+                   retire_laps=real_retire_laps(race, params, int(from_lap)) if retirements == "real" else None)
     real_pos = dict(zip(results["driver"], results["position"].astype(int)))
     finished = dict(zip(results["driver"], results["finished"].astype(bool)))
     rows = []
@@ -374,7 +402,7 @@ def replay(
     return {
         "season": built.season, "round": built.round, "event": built.event,
         "circuit_key": built.circuit_key, "total_laps": params.total_laps, "from_lap": int(from_lap),
-        "n_sims": int(n_sims), "seed": seed, "track_status": track_status,
+        "n_sims": int(n_sims), "seed": seed, "track_status": track_status, "retirements": retirements,
         "changes": [c.describe() for c in parsed],
         "drivers": rows,
         "simulated_order": [r["driver"] for r in rows],
@@ -391,5 +419,5 @@ def replay(
     }
 
 
-__all__ = ["Change", "replay", "real_state", "real_plans", "real_stops", "track_schedule", "spearman",
+__all__ = ["Change", "replay", "real_state", "real_plans", "real_retire_laps", "real_stops", "track_schedule", "spearman",
            "apply_change"]
