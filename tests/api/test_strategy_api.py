@@ -144,6 +144,14 @@ def test_replay_and_batch(client):
     assert sorted(body["simulated_order"]) == sorted(body["real_order"])
     assert "VER:pit=18:HARD" in _error(client.post("/strategy/replay", json={
         "season": 2023, "event": "Hungary", "changes": ["D03 boxes"]}), 422)
+    # retirements: the race's real ones by default, sampled on request; anything else is a 422
+    assert real["retirements"] == "real" and real["track_status"] == "real"
+    sampled = client.post("/strategy/replay", json={"season": 2023, "event": "Hungary", "n_sims": 50,
+                                                    "retirements": "sampled"})
+    assert sampled.status_code == 200, sampled.text
+    assert sampled.json()["retirements"] == "sampled"
+    assert "sampled" in _error(client.post("/strategy/replay", json={
+        "season": 2023, "event": "Hungary", "retirements": "none"}), 422)
     b = client.post("/strategy/batch", json={"requests": [
         {"season": 2023, "event": "Monza", "driver": "D01", "n_sims": 20},
         {"season": 2023, "event": "Monza", "driver": "D02", "grid": 3, "n_sims": 20}]})

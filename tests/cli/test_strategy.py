@@ -33,3 +33,18 @@ def test_strategy_json_has_narrative_outcomes_and_data_used(tmp_path, capsys, mo
                "--top", "2", "--wide"])
     text = capsys.readouterr().out
     assert rc == 0 and "if classified" in text and "finish range" in text and "P10" not in text
+
+
+def test_replay_json_replays_the_real_retirements_unless_asked_to_sample_them(tmp_path, capsys):
+    home = tmp_path / "home"
+    synthetic_env(home)
+    capsys.readouterr()
+    rc = main(["--home", str(home), "replay", "--season", "2023", "--event", "Monza", "--json", "--sims", "30"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["retirements"] == "real" and out["track_status"] == "real"
+    rc = main(["--home", str(home), "replay", "--season", "2023", "--event", "Monza", "--json", "--sims", "30",
+               "--sampled-retirements", "--sampled-sc"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["retirements"] == "sampled" and out["track_status"] == "sampled"
