@@ -74,7 +74,6 @@ def test_a_neutralisation_that_has_lasted_keeps_the_fitted_durations_beyond_its_
 
     vsc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.6, 0.4))  # 1 or 2 laps
     sc = NeutralisationParams(p_at_least_one=0.5, duration_laps_probs=(0.0, 0.0, 0.5, 0.5))  # 3 or 4 laps
-    assert vsc.expected_duration_laps == pytest.approx(1.4) and sc.expected_duration_laps == pytest.approx(3.5)
     # just out: the fitted durations themselves (p[r-1] = P(r more laps))
     assert vsc.remaining_laps_probs(0) == pytest.approx([0.6, 0.4])
     # out for 1 lap already: a VSC still out lasts 2, so exactly 1 more

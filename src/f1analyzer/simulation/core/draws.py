@@ -148,16 +148,16 @@ def _draw_chunk(race: RaceParams, n: int, ss: np.random.SeedSequence, first_lap:
     return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap, pass_u, neutral_u)
 
 
-def fix_retirements(draws: Draws, retire_laps: Sequence[int | None], sims: slice = slice(None)) -> None:
+def fix_retirements(draws: Draws, retire_laps: Sequence[int | None]) -> None:
     """Replace the sampled retirements by known ones (a replay of what happened): car ``c``
     retires on lap ``retire_laps[c]`` in every simulated race (its time frozen at the end of the
     lap before), or never when None. ``retire_u`` −1 is below any retirement probability."""
     for c, lap in enumerate(retire_laps):
         if lap is None:
-            draws.retire_u[sims, c] = 2.0  # never below a probability
+            draws.retire_u[:, c] = 2.0  # never below a probability
         else:
-            draws.retire_u[sims, c] = -1.0
-            draws.retire_lap[sims, c] = int(lap)
+            draws.retire_u[:, c] = -1.0
+            draws.retire_lap[:, c] = int(lap)
 
 
 def chunk_sizes(n_sims: int) -> list[tuple[int, int]]:

@@ -156,12 +156,6 @@ class NeutralisationParams:
     start_fraction_probs: tuple[float, ...] = (1.0,)
     duration_laps_probs: tuple[float, ...] = (1.0,)
 
-    @property
-    def expected_duration_laps(self) -> float:
-        """Mean laps a period lasts (what a pit wall expects when one comes out)."""
-        probs = np.asarray(self.duration_laps_probs, dtype=np.float64)
-        return float(np.sum(np.arange(1, probs.size + 1) * probs) / probs.sum()) if probs.sum() > 0 else 1.0
-
     def remaining_laps_probs(self, elapsed_laps: int = 0) -> np.ndarray:
         """``p[r - 1]`` = P(a period that has already lasted ``elapsed_laps`` laps stays ``r`` more),
         r = 1, 2, …: the fitted durations beyond ``elapsed_laps``, renormalised. A period already
