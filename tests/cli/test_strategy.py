@@ -48,3 +48,5 @@ def test_replay_json_replays_the_real_retirements_unless_asked_to_sample_them(tm
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["retirements"] == "sampled" and out["track_status"] == "sampled"
+    rc = main(["--home", str(home), "replay", "--season", "2023", "--event", "Monza", "--sims", "30"])
+    assert rc == 0 and "real SC, real retirements" in " ".join(capsys.readouterr().out.split())

@@ -186,7 +186,8 @@ def replay(
                 for k, d in enumerate(out["drivers"], start=1)],
                as_csv=as_csv, wide=wide,
                title=f"{out['season']} {out['event']} from lap {out['from_lap']} ({out['n_sims']} sims, "
-                     f"{out['track_status']} SC) — Spearman {number(out['spearman'], 3)}")
+                     f"{out['track_status']} SC, {out['retirements']} retirements) — Spearman "
+                     f"{number(out['spearman'], 3)}")
     for n in out.get("notes") or []:
         console.print(f"note: {n}", style="dim", markup=False)
 
