@@ -299,16 +299,12 @@ def apply_change(params: RaceParams, plans: list[Strategy], state: RaceState | N
 def real_retire_laps(race, params: RaceParams, from_lap: int = 0) -> list[int | None]:
     """Per car of ``params``: the lap it retired on in reality (the lap after its last completed
     one), None for a car that finished — or one already out at ``from_lap`` (the state has it)."""
-    res = race.results
-    finished = dict(zip(res["driver"].astype(str), res["finished"].astype(bool)))
-    done = pd.DataFrame(race.laps).groupby("driver")["lap_number"].max().to_dict()
+    res = race.results  # the classification knows each car's laps and whether it finished
+    retired_after = dict(zip(res["driver"].astype(str), np.where(res["finished"].astype(bool), -1, res["laps"])))
     out: list[int | None] = []
     for car in params.cars:
-        if finished.get(car.driver, True):
-            out.append(None)
-            continue
-        lap = int(done.get(car.driver, 0)) + 1
-        out.append(lap if from_lap < lap <= params.total_laps else None)
+        lap = int(retired_after.get(car.driver, -1)) + 1
+        out.append(lap if lap > 0 and from_lap < lap <= params.total_laps else None)
     return out
 
 
