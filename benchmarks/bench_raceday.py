@@ -49,12 +49,10 @@ def replay_race(store, models, season: int, event, *, n_sims: int, max_advised: 
     from f1analyzer.app.raceday import FieldAdvisor
     from f1analyzer.data.feeds.replay import ReplayFeed
     from f1analyzer.simulation.scenario.build import build_race
-    from f1analyzer.simulation.scenario.tyre_today import history_yardstick
 
     built = build_race(season, event, models=models, store=store, pre_race=True)
     # as the API and CLI do: today's tyre life against the circuit's earlier races
-    advisor = FieldAdvisor(built, n_sims=n_sims, max_advised=max_advised,
-                           expected_first_stops=history_yardstick(store, built))
+    advisor = FieldAdvisor.following(built, store, n_sims=n_sims, max_advised=max_advised)
     snaps, updates, secs = {}, {}, []
     for snap in ReplayFeed(store, season, event, speed=float("inf")).snapshots():
         t0 = time.perf_counter()

@@ -49,6 +49,7 @@ from f1analyzer.simulation.planning.rejoin import pit_threats, rejoin_projection
 from f1analyzer.simulation.scenario.build import BuiltRace
 from f1analyzer.simulation.scenario.tyre_today import (
     LifeEvidence,
+    history_yardstick,
     life_evidence,
     with_life_factor,
 )
@@ -218,6 +219,12 @@ class FieldAdvisor:
         self.life = LifeEvidence(1.0, None, 0)
         self.params = built.params
         self.plan_cache = PlanCache(built.params)
+
+    @classmethod
+    def following(cls, built: BuiltRace, store, **kwargs) -> "FieldAdvisor":
+        """The advisor of a race followed live (API sessions, ``follow``, the benchmark): today's
+        tyre life read against the circuit's earlier races in ``store``."""
+        return cls(built, expected_first_stops=history_yardstick(store, built), **kwargs)
 
     def _update_life(self, snap: RaceSnapshot) -> None:
         """Re-read today's tyre life; a factor that moved by 2 % or more rebuilds the tyres (and

@@ -38,7 +38,6 @@ from f1analyzer.errors import (
     NotFoundError,
 )
 from f1analyzer.log import get_logger
-from f1analyzer.simulation.scenario.tyre_today import history_yardstick
 
 log = get_logger("app.raceday_sessions")
 
@@ -234,8 +233,8 @@ class LiveSessions:
         built = raceday_build(self.models(), self.store, season, event)  # 404 on an unknown race
         source = open_feed(self.settings, self.store, built, feed, speed=speed, from_lap=from_lap,
                            session_key=session_key)
-        advisor = FieldAdvisor(built, n_sims=self.settings.live_n_sims, max_advised=self.settings.live_max_advised,
-                               expected_first_stops=history_yardstick(self.store, built))
+        advisor = FieldAdvisor.following(built, self.store, n_sims=self.settings.live_n_sims,
+                                         max_advised=self.settings.live_max_advised)
         sid = uuid.uuid4().hex[:12]
         meta = {"id": sid, "feed": feed, "season": built.season, "round": built.round, "event": built.event,
                 "total_laps": built.params.total_laps, "speed": speed, "from_lap": from_lap, "state": "running",

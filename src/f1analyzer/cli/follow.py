@@ -20,7 +20,6 @@ from ..app.raceday import FieldAdvisor, raceday_build, summarise_calls
 from ..app.raceday_sessions import FEEDS, open_feed
 from ..config import get_settings
 from ..errors import InvalidRequestError
-from ..simulation.scenario.tyre_today import history_yardstick
 from .common import number, print_json, services
 
 STATUS_STYLE = {"GREEN": "bold green", "SC": "bold black on yellow", "VSC": "bold black on yellow",
@@ -97,9 +96,8 @@ def follow(
     if code is not None and code not in built.drivers:
         raise InvalidRequestError(f"{code} is not in the field of {built.season} {built.event}: "
                                   + ", ".join(built.drivers) + ".")
-    advisor = FieldAdvisor(built, n_sims=sims or settings.live_n_sims,
-                           max_advised=settings.live_max_advised if max_advised is None else max_advised,
-                           expected_first_stops=history_yardstick(svc.store, built))
+    advisor = FieldAdvisor.following(built, svc.store, n_sims=sims or settings.live_n_sims,
+                                     max_advised=settings.live_max_advised if max_advised is None else max_advised)
     source = open_feed(settings, svc.store, built, feed, speed=speed, from_lap=from_lap, session_key=session_key)
     history = []
     out = Console()
