@@ -159,11 +159,10 @@ def modal_match(modal: dict, options: list[dict]) -> dict:
     }
 
 
-def _decision_points(race, params, sched, top: list[str]) -> list[dict]:
+def _decision_points(race, params, sched, top: list[str], stops: dict) -> list[dict]:
     total = params.total_laps
-    stops = real_stops(race, params)
     stints = race.stints
-    last_lap = pd.DataFrame(race.laps).groupby("driver")["lap_number"].max().to_dict()
+    last_lap = dict(zip(race.results["driver"], race.results["laps"]))
     points = []
     for d in top:
         for lap, _ in stops.get(d, []):
@@ -197,7 +196,8 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
     stops = real_stops(race, params)
     # the pit wall's yardstick: where the circuit's earlier races made their first stops
     expected = history_yardstick(race.store, built)
-    for pt in _decision_points(race, params, sched, top):
+    points = _decision_points(race, params, sched, top, stops)
+    for pt in points:
         lap = pt["lap"]
         if lap not in states:
             states[lap] = real_state(race, params, lap, schedule=sched)
@@ -223,7 +223,7 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
 
     # the majority call of the top-10 cars running at each SC/VSC start: what the pit wall did
     majority: dict[int, str | None] = {}
-    starts = [p for p in _decision_points(race, params, sched, top) if p["kind"] == "neutralisation"]
+    starts = [p for p in points if p["kind"] == "neutralisation"]
     for lap in {c["lap"] for c in calls if c["kind"] == "neutralisation"}:
         real = [p["real"] for p in starts if p["lap"] == lap]
         n_box = sum(r == "BOX" for r in real)
