@@ -152,7 +152,7 @@ def real_state(race, params: RaceParams, lap: int, *, schedule: np.ndarray | Non
         )
     laps = pd.DataFrame(race.laps)
     at = laps[laps["lap_number"] == lap].set_index("driver")
-    done = laps.groupby("driver")["lap_number"].max().to_dict()
+    done = dict(zip(race.results["driver"], race.results["laps"]))  # laps each car completed
     stints = _driver_stints(race, params)
     stops = real_stops(race, params)
     sched = schedule if schedule is not None else track_schedule(race, params.total_laps)
