@@ -52,6 +52,7 @@ from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import TrackStatus
+from f1analyzer.simulation.scenario.field_plans import TOP_N, modal_plan, real_plans, top_classified, venue_history
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.scenario.tyre_today import (
     first_stint_ends,
@@ -66,10 +67,6 @@ from f1analyzer.models.bundled import as_race_models
 from f1analyzer.simulation.seeds import task_seed
 
 log = get_logger("simulation.backtest")
-
-#: decision points of the advisor per race are those of the top this-many finishers
-TOP_N = 10
-
 
 def train_models_before(store, season: int, *, in_season_pace: bool = True):
     """RaceModels fitted on the store's seasons before ``season`` (+ in-season pace, see above)."""
@@ -96,51 +93,6 @@ def train_models_before(store, season: int, *, in_season_pace: bool = True):
             models.pace_ = pd.concat([models.pace_, cur.pace_], ignore_index=True)
     models.backtest_fit_seconds_ = round(time.perf_counter() - t0, 2)
     return models
-
-
-def _plans_in_order(race, stops: dict, sched) -> list[dict]:
-    """Every car's real plan (``stops``: :func:`real_stops`), in classification order;
-    ``green_stops`` counts the stops whose in-lap was green on ``sched`` (the planned part: a
-    stop under SC, VSC or red flag is a reaction)."""
-    stints = race.stints.sort_values(["driver", "stint"])
-    out = []
-    for d in race.results["driver"]:
-        comps = [str(c) for c in stints.loc[stints["driver"] == d, "compound"]]
-        s = stops.get(str(d), [])
-        green = sum(1 for lap, _ in s if 1 <= lap <= sched.size and sched[lap - 1] == TrackStatus.GREEN)
-        out.append({"driver": str(d), "stops": len(s), "green_stops": green, "compounds": comps,
-                    "first_stop_lap": int(s[0][0]) if s else None})
-    return out
-
-
-def _top10_classified(race, plans: list[dict]) -> list[dict]:
-    """The top-10 *classified* finishers' plans (retirements never define the modal plan)."""
-    res = race.results
-    fin = set(res.loc[res["finished"].astype(bool), "driver"].astype(str))
-    return [t for t in plans if t["driver"] in fin][:TOP_N]
-
-
-def _mode(values: list):
-    """Most common value; a tie goes to the value of the best-placed car (``values`` in finishing
-    order), so the modal plan is always one a front-runner really ran."""
-    if not values:
-        return None
-    counts: dict = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    top = max(counts.values())
-    return next(v for v in values if counts[v] == top)
-
-
-def modal_plan(top: list[dict]) -> dict:
-    """The modal plan of a race from its top-10 classified finishers (see :func:`backtest`)."""
-    stops = _mode([t["stops"] for t in top])
-    seq = _mode([tuple(t["compounds"]) for t in top])
-    firsts = [t["first_stop_lap"] for t in top if t["stops"] == stops and t["first_stop_lap"] is not None]
-    green = _mode([t["green_stops"] for t in top if "green_stops" in t])
-    return {"stops": stops, "green_stops": green, "compounds": list(seq) if seq is not None else None,
-            "median_first_stop_lap": float(np.median(firsts)) if firsts else None,
-            "n_cars": len(top)}
 
 
 def modal_match(modal: dict, options: list[dict]) -> dict:
@@ -277,9 +229,9 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
            "expected_position": round(best.expected_position, 3), "top3": top3}
     sched = track_schedule(race, params.total_laps)
     all_stops = real_stops(race, params)
-    plans = _plans_in_order(race, all_stops, sched)
+    plans = real_plans(race, all_stops, sched)
     top10 = plans[:TOP_N]
-    modal = modal_plan(_top10_classified(race, plans))
+    modal = modal_plan(top_classified(race, plans))
     win_real = top10[0]
     stops = all_stops.get(winner, [])
     rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
@@ -296,6 +248,7 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
                                          and rec["first_stop_window"][0] <= stops[0][0] <= rec["first_stop_window"][1]),
         },
         "modal_plan": modal, "modal_match": modal_match(modal, top3),
+        "history_baseline": history_baseline(store, built.circuit_key, season, rnd, modal, rec["first_stop_window"]),
         "replay_order": rep["simulated_order"], "real_order": rep["real_order"],
         "replay_spearman": _r(rep["spearman"]), "replay_spearman_classified": _r(rep["spearman_classified"]),
         "replay_p_winner": rep["p_real_winner_wins"],
@@ -308,6 +261,24 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
         "notes": rep["notes"],
     }
     return out
+
+
+def history_baseline(store, circuit_key: str, season: int, rnd: int, modal: dict,
+                     window: list[int] | None) -> dict | None:
+    """The naive forecast a reader would make without any model — "the field will do what it did
+    here last time" — scored like the recommendation: the modal plan of the circuit's newest
+    earlier dry race (any car era) as the plan (its one sequence as the top 3), its median first
+    stop as the window's centre, the window as wide as the recommended one (so the two windows
+    are compared at equal width). None when the store holds no earlier dry race there."""
+    prev = next((h for h in venue_history(store, circuit_key, season, rnd, limit=5) if not h["wet"]), None)
+    if prev is None or prev["stops"] is None:
+        return None
+    med = prev["median_first_stop_lap"]
+    width = (window[1] - window[0]) if window else 4
+    win = None if med is None else [int(np.floor(med - width / 2)), int(np.floor(med - width / 2)) + width]
+    guess = {"stops": prev["stops"], "compounds": prev["compounds"] or [], "first_stop_window": win}
+    return {"race": {"season": prev["season"], "round": prev["round"], "event": prev["event"], "era": prev["era"]},
+            "plan": guess, "match": modal_match(modal, [guess])}
 
 
 def winner_brier(rows: list[dict], winner: str | None) -> float | None:
@@ -377,6 +348,12 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
     def modal_rate(key: str):
         return _mean([None if r["modal_match"].get(key) is None else float(r["modal_match"][key]) for r in dry])
 
+    base = [r for r in dry if r.get("history_baseline")]
+
+    def base_rate(key: str):
+        return _mean([None if r["history_baseline"]["match"].get(key) is None
+                      else float(r["history_baseline"]["match"][key]) for r in base])
+
     def agree(kind=None):
         sel = [c["agree"] for c in calls if kind is None or c["kind"] == kind]
         return round(float(np.mean(sel)), 4) if sel else None
@@ -403,6 +380,14 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "modal_compound_sequence_in_top3_rate": modal_rate("compound_sequence_in_top3"),
         "modal_first_stop_in_window_rate": modal_rate("first_stop_in_window"),
         "modal_green_stop_count_match_rate": modal_rate("green_stop_count"),
+        # the naive "as at this circuit last time" forecast on the same races (history_baseline)
+        "history_baseline_races": len(base),
+        "history_baseline_stop_count_match_rate": base_rate("stop_count"),
+        "history_baseline_compound_sequence_rate": base_rate("compound_sequence_in_top3"),
+        "history_baseline_first_stop_in_window_rate": base_rate("first_stop_in_window"),
+        "modal_rates_on_history_baseline_races": {
+            k: _mean([None if r["modal_match"].get(k) is None else float(r["modal_match"][k]) for r in base])
+            for k in ("stop_count", "compound_sequence_in_top3", "first_stop_in_window")},
         "replay_winner_brier": _mean([r["replay_winner_brier"] for r in out_races]),
         "replay_winner_brier_dry": _mean([r["replay_winner_brier"] for r in dry]),
         "replay_winner_brier_sampled_retirements": _mean([r.get("replay_winner_brier_sampled_retirements")

@@ -42,7 +42,7 @@ import pandas as pd
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.engine import simulate
-from f1analyzer.simulation.core.params import DRY_COMPOUNDS, RaceParams, TrackStatus
+from f1analyzer.simulation.core.params import COMPOUNDS, DRY_COMPOUNDS, RaceParams, TrackStatus
 from f1analyzer.simulation.core.pitloss import stop_loss_s
 from f1analyzer.simulation.planning.screen import Screen
 from f1analyzer.simulation.core.state import RaceState
@@ -115,17 +115,19 @@ def track_schedule(race, total_laps: int) -> np.ndarray:
     return out
 
 
-def _known(compound: str, fallback: str, params: RaceParams) -> str:
+def _known(compound: str, fallback: str, params: RaceParams | None) -> str:
     c = str(compound).upper()
-    return c if c in params.compounds else fallback
+    return c if c in (COMPOUNDS if params is None else params.compounds) else fallback
 
 
-def _driver_stints(race, params: RaceParams) -> dict[str, list[dict]]:
-    """Per driver, its stints in order with a usable compound (UNKNOWN → neighbouring stint)."""
+def _driver_stints(race, params: RaceParams | None) -> dict[str, list[dict]]:
+    """Per driver, its stints in order with a usable compound (UNKNOWN → neighbouring stint;
+    usable: one ``params`` has parameters for, any named compound without ``params``)."""
     out: dict[str, list[dict]] = {}
+    names = COMPOUNDS if params is None else params.compounds
     for drv, g in race.stints.sort_values(["driver", "stint"]).groupby("driver", sort=False):
         rows = g.to_dict("records")
-        known = [str(r["compound"]).upper() for r in rows if str(r["compound"]).upper() in params.compounds]
+        known = [str(r["compound"]).upper() for r in rows if str(r["compound"]).upper() in names]
         prev = known[0] if known else "MEDIUM"
         for r in rows:
             r["compound"] = _known(r["compound"], prev, params)
@@ -134,8 +136,9 @@ def _driver_stints(race, params: RaceParams) -> dict[str, list[dict]]:
     return out
 
 
-def real_stops(race, params: RaceParams) -> dict[str, list[tuple[int, str]]]:
-    """Per driver, its real tyre changes ``[(in_lap, compound_after), ...]``."""
+def real_stops(race, params: RaceParams | None = None) -> dict[str, list[tuple[int, str]]]:
+    """Per driver, its real tyre changes ``[(in_lap, compound_after), ...]`` (compounds as
+    ``params`` knows them; without ``params`` as the data name them)."""
     stints = _driver_stints(race, params)
     out: dict[str, list[tuple[int, str]]] = {}
     for drv, rows in stints.items():
