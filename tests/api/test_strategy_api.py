@@ -60,12 +60,28 @@ def test_generate(client):
                           "race_time_10th_percentile_s", "race_time_median_s", "race_time_90th_percentile_s",
                           "expected_position_if_classified", "p_win", "p_podium", "expected_points", "p_dnf",
                           "reasons", "p_gain_positions", "position_histogram", "robustness"}
+    # what the top ten did at Monza before (2022 only: not the race itself) passes the response model
+    assert [(h["season"], h["round"], h["event"], h["era"], h["wet"], h["stops"], h["n_cars"])
+            for h in body["field_history"]] == [(2022, 1, "Italian Grand Prix", "2022+", False, 1, 10)]
+    check = body["history_check"]
+    assert (check["season"], check["field_stops"], check["plan_stops"]) == (2022, 1, body["strategies"][0]["stops"])
+    assert check["first_stop_vs_window"] in ("inside", "before", "after")
     again = client.post("/strategy/generate", json={"season": 2023, "event": "monza ", "driver": "D04",
                                                     "grid": 4, "top_k": 3, "n_sims": 60}).json()
     assert again["cached"] is True and again["strategies"] == body["strategies"]
     metrics = client.get("/metrics").text
     assert any(line.startswith("f1a_simulations_total ") and float(line.split()[1]) > 0
                for line in metrics.splitlines())
+
+
+def test_generate_schema_documents_the_field_history(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    props = schemas["GenerateResponse"]["properties"]
+    assert "top ten" in props["field_history"]["description"]
+    assert "same car era" in props["history_check"]["description"]
+    check = schemas["HistoryCheck"]["properties"]
+    assert {"field_stops", "plan_first_stop_window", "same_stop_count", "first_stop_vs_window"} <= set(check)
+    assert "median_first_stop_lap" in schemas["FieldHistoryRace"]["properties"]
 
 
 def test_generate_defaults_to_p1(client):
@@ -157,6 +173,8 @@ def test_replay_and_batch(client):
         {"season": 2023, "event": "Monza", "driver": "D02", "grid": 3, "n_sims": 20}]})
     assert b.status_code == 200, b.text
     assert b.json()["count"] == 2 and b.json()["races_built"] == 1
+    first, second = b.json()["results"]
+    assert first["field_history"] == second["field_history"] and first["field_history"][0]["season"] == 2022
     assert _error(client.post("/strategy/batch", json={"requests": []}), 422)
 
 

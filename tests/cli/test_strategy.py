@@ -50,3 +50,41 @@ def test_replay_json_replays_the_real_retirements_unless_asked_to_sample_them(tm
     assert out["retirements"] == "sampled" and out["track_status"] == "sampled"
     rc = main(["--home", str(home), "replay", "--season", "2023", "--event", "Monza", "--sims", "30"])
     assert rc == 0 and "real SC, real retirements" in " ".join(capsys.readouterr().out.split())
+
+
+def test_strategy_shows_what_the_top_ten_did_here_before(tmp_path, capsys, monkeypatch):
+    """2023 Bahrain: the table of the circuit's earlier races (2022 Bahrain only: not the race
+    itself) and our plan against it in one line; --json carries both fields; 2022 Bahrain, the
+    store's first race there, prints no history."""
+    home = tmp_path / "home"
+    synthetic_env(home)
+    capsys.readouterr()
+    args = ["--home", str(home), "strategy", "--season", "2023", "--event", "Bahrain", "--sims", "20", "--top", "2"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(h["season"], h["event"], h["stops"]) for h in out["field_history"]] == [(2022, "Bahrain Grand Prix", 1)]
+    check = out["history_check"]
+    assert check["season"] == 2022 and check["field_stops"] == 1 and check["plan_stops"] == out["strategies"][0]["stops"]
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    text = captured.out
+    assert "What the top ten did here before" in text
+    assert text.index("What the top ten did here before") > text.index("finish range")  # after the options
+    history = out["field_history"][0]
+    row = next(line for line in text.splitlines() if line.strip().startswith("2022"))
+    seq = " → ".join(c[0] for c in history["compounds"])
+    assert row.split()[:4] == ["2022", "Bahrain", "Grand", "Prix"] and seq in row
+    assert f"{history['median_first_stop_lap']:g}" in row and "wet" not in row
+    window = check["plan_first_stop_window"]
+    line = " ".join(captured.err.split())
+    plan_stops = f"{check['plan_stops']} stop" + ("" if check["plan_stops"] == 1 else "s")
+    assert (f"Our plan: {plan_stops} ({' → '.join(c[0] for c in check['plan_compounds'])}), first stop laps "
+            f"{window[0]}–{window[1]} — the 2022 field (same car era): 1 stop ({seq}), first stop lap "
+            f"{history['median_first_stop_lap']:g} ({check['first_stop_vs_window']} our window)") in line
+
+    assert main(["--home", str(home), "strategy", "--season", "2022", "--event", "Bahrain", "--sims", "20",
+                 "--top", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "top ten" not in captured.out and "Our plan" not in captured.err

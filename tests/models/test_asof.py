@@ -1,7 +1,9 @@
 """As-of race models: a pre-race answer never sees its race or a later one (issue 11, problem 5).
 
 The test of record: the pre-race answer for a race is identical whether or not the store holds
-that race's running (its laps after the start are changed) and the races after it.
+that race's running (its laps after the start are changed) and the races after it — the models
+it used, its plan, its ``field_history`` (what the top ten did at the circuit before) and its
+narrative.
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ def test_pre_race_answer_is_the_same_without_the_race_and_later_ones(synth, tmp_
     assert a == b
     assert a["model"]["data_used"]["models_fitted_on"] == "seasons 2022 + 2023 round 1"
     assert "saw seasons 2022 + 2023 round 1 only" in a["narrative"]
+    # the field's habit at the circuit comes from the earlier races only (2022 Bahrain), and the
+    # narrative that compares the plan with it is the same too (a == b)
+    assert [(h["season"], h["round"]) for h in a["field_history"]] == [(2022, 2)]
+    assert a["history_check"]["season"] == 2022
+    assert "At the 2022 Bahrain Grand Prix the top ten mostly made" in a["narrative"]
 
 
 @pytest.mark.realdata
@@ -124,6 +131,7 @@ def test_pre_race_answer_without_hindsight_on_real_races(data_dir, tmp_path, mon
     b = answer(fewer, bundled, tmp_path / "home_b", monkeypatch, 2019, 3, "HAM")
     assert a == b
     assert a["event"] == "Chinese Grand Prix"
+    assert [h["season"] for h in a["field_history"]] == [2018]  # 2018 China; not 2019's own race
     assert a["model"]["data_used"]["models_fitted_on"] == "seasons 2018 + 2019 rounds 1-2"
     assert a["model"]["training_seasons"] == [2018, 2019]
 

@@ -50,6 +50,7 @@ from f1analyzer.app.common import (  # noqa: F401 - MIN_STINT_LAPS re-exported f
     plain,
     unpack_models,
 )
+from f1analyzer.app.history import history_check
 from f1analyzer.app.live import live_advice, undercut_calc  # noqa: F401 - re-exported
 from f1analyzer.app.requests import (
     BacktestRequest,
@@ -69,6 +70,7 @@ from f1analyzer.simulation.core.strategy import Strategy
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.planning.screen import default_field_strategies
 from f1analyzer.simulation.scenario.build import BuiltRace, params_from_models, regrid
+from f1analyzer.simulation.scenario.field_plans import era_of, venue_history
 from f1analyzer.simulation.scenario.replay import Change, replay
 
 log = get_logger("app.strategy")
@@ -124,9 +126,20 @@ def simulation_inputs(params) -> dict:
             "pit_loss_vsc_s": _r(params.pit_loss_vsc_s, 2), "tyres": tyres}
 
 
+def field_history_of(built: BuiltRace, store) -> list[dict]:
+    """What the top ten did at the race's circuit in its earlier races (newest first; only races
+    before ``(season, round)``, so an answer about a past race never sees its own result)."""
+    return venue_history(store, built.circuit_key, built.season, built.round)
+
+
 @_plain_result
-def _generate_on(built: BuiltRace, models, version, req: GenerateRequest, *, field=None) -> dict:
-    """One generate answer on an already built race (shared by :func:`generate_batch`)."""
+def _generate_on(built: BuiltRace, models, version, req: GenerateRequest, *, field=None,
+                 field_history: list[dict] | None = None) -> dict:
+    """One generate answer on an already built race (shared by :func:`generate_batch`).
+
+    ``field_history`` (:func:`field_history_of`, looked up once per race by the caller, which
+    holds the store) adds ``field_history`` and ``history_check`` to the answer; None leaves
+    both out (callers that read only the plan: season preview, sweep)."""
     params = built.params
     driver = (_driver_code(built, req.driver) if req.driver
               else min(params.cars, key=lambda c: c.grid_position).driver)
@@ -135,9 +148,14 @@ def _generate_on(built: BuiltRace, models, version, req: GenerateRequest, *, fie
     res = optimise(params, driver, n_sims=req.n_sims, seed=req.seed, top_k=req.top_k,
                    n_finalists=N_FINALISTS, field_strategies=field,
                    min_stint_laps=min(MIN_STINT_LAPS, params.total_laps // 4))
+    strategies = [_option_dict(k, o) for k, o in enumerate(res.options, start=1)]
+    history = {} if field_history is None else {
+        "field_history": list(field_history),
+        "history_check": history_check(strategies[0] if strategies else None, field_history,
+                                       era_of(built.season))}
     return {
         **_meta(built), "driver": driver, "grid": params.cars[params.car_index(driver)].grid_position,
-        "strategies": [_option_dict(k, o) for k, o in enumerate(res.options, start=1)],
+        "strategies": strategies, **history,
         "n_sims": req.n_sims, "seed": req.seed, "candidates_screened": res.n_screened,
         "simulations": req.n_sims * res.n_raced,
         "model": _model_info(models, version, built), "notes": list(built.notes), "rules": list(res.rules),
@@ -165,14 +183,19 @@ def generate_strategy(request: GenerateRequest | dict, *, models, store,
         position_median / position_90th_percentile (classified races), expected_position (all
         races), race_time_10th_percentile_s / race_time_median_s / race_time_90th_percentile_s,
         p_gain_positions, position_histogram, reasons, rules_applied, robustness}], data_used,
-        confidence, confidence_reasons, simulation_inputs, narrative, sources, provider, cached,
+        confidence, confidence_reasons, simulation_inputs, field_history: [{season, round, event,
+        era, wet, total_laps, stops, green_stops, compounds, median_first_stop_lap, n_cars}] (the
+        top ten's modal plan at the circuit's earlier races, newest first), history_check (the
+        rank-1 plan against the newest dry race of the same car era, or None: see
+        :func:`~f1analyzer.app.history.history_check`), narrative, sources, provider, cached,
         model: {version, ...}, latency_ms, ...}``.
     """
     t0 = time.perf_counter()
     req = GenerateRequest.of(request)
     race_models, version = unpack_models(models)
     built = _build(req, race_models, store)
-    out = (narrate or attach_narrative)(_generate_on(built, race_models, version, req))
+    out = (narrate or attach_narrative)(_generate_on(built, race_models, version, req,
+                                                     field_history=field_history_of(built, store)))
     out["latency_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return out
 
@@ -182,15 +205,15 @@ def generate_batch(requests: Sequence[GenerateRequest | dict], *, models, store,
                    narrate: Callable[[dict], dict] | None = None) -> dict:
     """Several generate requests; the race is built and the field planned once per event.
 
-    Requests for the same ``(season, event, pre_race)`` share one :class:`BuiltRace` and the
-    field's default strategies; with the same seed they also see the same random numbers
-    (common random numbers), so their answers are directly comparable.
+    Requests for the same ``(season, event, pre_race)`` share one :class:`BuiltRace`, the
+    field's default strategies and the circuit's ``field_history``; with the same seed they also
+    see the same random numbers (common random numbers), so their answers are directly comparable.
     """
     if not requests:
         raise InvalidRequestError("requests must hold at least one generate request.")
     t0 = time.perf_counter()
     race_models, version = unpack_models(models)
-    shared: dict[tuple, tuple[BuiltRace, list[Strategy]]] = {}
+    shared: dict[tuple, tuple[BuiltRace, list[Strategy], list[dict]]] = {}
     results = []
     for k, item in enumerate(requests):
         check_deadline("batch")  # nobody waits for the rest once the request's deadline passed
@@ -199,10 +222,10 @@ def generate_batch(requests: Sequence[GenerateRequest | dict], *, models, store,
             key = (req.season, req.event.lower(), req.pre_race)
             if key not in shared:
                 built = _build(req, race_models, store)
-                shared[key] = (built, default_field_strategies(built.params))
-            built, field = shared[key]
+                shared[key] = (built, default_field_strategies(built.params), field_history_of(built, store))
+            built, field, history = shared[key]
             t1 = time.perf_counter()
-            out = _generate_on(built, race_models, version, req, field=field)
+            out = _generate_on(built, race_models, version, req, field=field, field_history=history)
         except (InvalidRequestError, NotFoundError) as exc:
             raise type(exc)(f"requests[{k}]: {exc.message}", details=exc.details) from None
         out = (narrate or attach_narrative)(out)

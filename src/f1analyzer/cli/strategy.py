@@ -44,7 +44,11 @@ def strategy(
     as_csv: CsvFlag = False,
     wide: WideFlag = False,
 ) -> None:
-    """Best pit strategies for a driver: stops, compounds, pit laps and windows, finishing odds."""
+    """Best pit strategies for a driver: stops, compounds, pit laps and windows, finishing odds.
+
+    Under the options, "What the top ten did here before": the circuit's earlier races (stops,
+    compounds, median first-stop lap, wet), and one line comparing our plan with the newest dry one
+    of the same car era. Nothing when the store holds no earlier race there."""
     req = GenerateRequest.of(_given(season=season, event=event, driver=driver, grid=grid, top_k=top_k,
                                     n_sims=sims, seed=seed))
     svc = services()
@@ -72,6 +76,7 @@ def strategy(
                        "position or better, in 90 % at the last; (median in brackets). S/M/H: soft, medium, hard.")
     if as_csv:
         return
+    _field_history(out.get("field_history") or [], out.get("history_check"), wide=wide)
     for r in (out["strategies"][0].get("rules_applied") or []) if out["strategies"] else []:
         console.print(f"rule: {r}", markup=False)
     used = (out.get("model") or {}).get("data_used") or {}
@@ -84,6 +89,56 @@ def strategy(
     if out.get("narrative"):
         _out().print()
         console.print(out["narrative"], markup=False, soft_wrap=True)
+
+
+def _field_history(history: list[dict], check: dict | None, *, wide: bool) -> None:
+    """What the top ten did at the circuit's earlier races, and our plan against the newest dry
+    one of the same car era; nothing when the store holds no earlier race there."""
+    if not history:
+        return
+    emit_table([Col("season", justify="right"), Col("event"), Col("stops", justify="right"), Col("compounds"),
+                Col("first stop", justify="right"), Col("wet"), Col("era", wide=True),
+                Col("green stops", wide=True, justify="right"), Col("cars", wide=True, justify="right")],
+               [[h["season"], h["event"], number(h.get("stops"), 0), _sequence(h.get("compounds")),
+                 _lap(h.get("median_first_stop_lap")), "wet" if h.get("wet") else "", h.get("era"),
+                 number(h.get("green_stops"), 0), h.get("n_cars")] for h in history],
+               wide=wide, title="What the top ten did here before",
+               caption="stops, compounds: the most common among the top ten classified; "
+                       "first stop: their median first-stop lap.")
+    if check:
+        console.print(history_line(check), markup=False)
+
+
+def history_line(check: dict) -> str:
+    """``history_check`` in one line: our plan, then the field's at the comparable race."""
+    window = check.get("plan_first_stop_window")
+    ours = f"Our plan: {_stops(check['plan_stops'])} ({_sequence(check['plan_compounds'])})"
+    if window:
+        ours += f", first stop laps {window[0]}–{window[1]}"
+    green = check.get("field_green_stops")
+    neutral = (f", {green} under green" if green is not None and green < check["field_stops"] else "")
+    theirs = (f"the {check['season']} field (same car era): {_stops(check['field_stops'])}{neutral} "
+              f"({_sequence(check['field_compounds'])})")
+    if check.get("field_median_first_stop_lap") is not None:
+        theirs += f", first stop lap {_lap(check['field_median_first_stop_lap'])}"
+        if check.get("first_stop_vs_window"):
+            theirs += f" ({check['first_stop_vs_window']} our window)"
+    return f"{ours} — {theirs}"
+
+
+def _stops(n) -> str:
+    return "no stop" if n == 0 else f"{n} stop" + ("" if n == 1 else "s")
+
+
+def _sequence(compounds) -> str:
+    return " → ".join(_short(c) for c in compounds or []) or "–"
+
+
+def _lap(x) -> str:
+    """A median lap: whole laps without decimals (18), a half lap as it is (18.5)."""
+    if x is None:
+        return "–"
+    return f"{float(x):g}"
 
 
 def _short(compound: str) -> str:

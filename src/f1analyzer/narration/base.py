@@ -30,7 +30,8 @@ class NarrationRequest:
             "models_fitted_on", "strategies": [{"stops", "compounds", "pit_laps",
             "pit_windows", "expected_position_if_classified", "p_win", "p_podium",
             "expected_points", "p_dnf", "position_10th_percentile", "position_median",
-            "position_90th_percentile", "reasons", "rules_applied"}, ...]}``, or None.
+            "position_90th_percentile", "reasons", "rules_applied"}, ...], "field_history",
+            "history_check"}`` (the last two when the answer carries them), or None.
         sources: retrieved passages, cited as [1], [2]… in this order.
     """
 

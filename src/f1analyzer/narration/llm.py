@@ -38,6 +38,11 @@ Rules:
   quote those, never other tyre or pit-loss numbers. Name rules_applied and, when
   confidence_reasons are given, say confidence is lowered and why. For a likely winner talk about
   P(win), not average places lost. Strategies are listed best first.
+- field_history is what the top ten really did at this circuit in its earlier races (newest first:
+  most common stop count and compound sequence, median first-stop lap; wet races marked).
+  history_check compares the recommended plan with the newest dry one of the same car era: say
+  in one sentence whether the plan follows the field's habit or how it differs (stops, timing
+  against the first pit window, using plan_stops_minus_field_stops for the difference).
 - Answer in at most 180 words of plain prose, no headings, no lists.
 If the facts do not answer the question, say so briefly."""
 

@@ -8,7 +8,8 @@ and cited as [n].
 For a strategy it states the recommended plan (stops, compound sequence, pit laps and windows),
 its headline (a likely winner's P(win), else the expected finish when classified), the named
 percentiles ("in 10% of races P2 or better"), P(podium), expected points and the retirement
-risk apart; how each alternative compares (places, safer bad day or more upside); the reasons
+risk apart; how each alternative compares (places, safer bad day or more upside); what the top
+ten did at the newest comparable earlier race of the circuit and how the plan differs; the reasons
 in seconds (pit loss, tyre time, gaps); the rules that shaped the plan; the numbers the
 simulation used (not raw fits it overrode); a two-compound check; what data the models saw and
 why confidence is lowered; and the source sentences that bear on pit stops. For a question it picks the sources about
@@ -37,6 +38,10 @@ def _num(value: float | int | None, decimals: int = 1) -> str:
     if value.is_integer():
         return str(int(value))
     return f"{value:.{decimals}f}"
+
+
+def _stop_count(n) -> str:
+    return "no stop" if int(n) == 0 else f"{int(n)} stop" + ("" if int(n) == 1 else "s")
 
 
 def _pct(p: float) -> str:
@@ -130,7 +135,7 @@ class OfflineWriter:
         alternatives = [self._compare(best, alt) for alt in strategies[1:4]]
         if alternatives:
             paras.append(" ".join(alternatives))
-        paras += [p for p in (self._reasons(strategies), self._rules(best), self._inputs(result)) if p]
+        paras += [p for p in (self._history(result), self._reasons(strategies), self._rules(best), self._inputs(result)) if p]
         rule = self._two_compound_check(strategies, sources)
         if rule:
             paras.append(rule)
@@ -234,6 +239,35 @@ class OfflineWriter:
         if not parts:
             return ""
         return "In the simulation " + "; ".join(parts) + "."
+
+    def _history(self, result: dict) -> str:
+        """The plan against what the top ten did at the newest comparable earlier race
+        (``history_check``); the stop difference is quoted only when the facts carry it."""
+        check = result.get("history_check")
+        if not isinstance(check, dict) or check.get("field_stops") is None:
+            return ""
+        where = " ".join(str(x) for x in (check.get("season"), check.get("event")) if x)
+        seq = " → ".join(_compound_name(c) for c in check.get("field_compounds") or [])
+        text = f"At the {where} the top ten mostly made {_stop_count(check['field_stops'])}"
+        green = check.get("field_green_stops")
+        if green is not None and int(green) < int(check["field_stops"]):
+            text += f" ({_num(green, 0)} under green flag, the rest under SC, VSC or red flag)"
+        text += f" ({seq})" if seq else ""
+        lap = check.get("field_median_first_stop_lap")
+        if lap is not None:
+            text += f", first stop around lap {_num(lap)}"
+            side = {"before": "before this plan's first window opens", "inside": "inside this plan's first window",
+                    "after": "after this plan's first window closes"}.get(check.get("first_stop_vs_window"))
+            text += f", {side}" if side else ""
+        diff = check.get("plan_stops_minus_field_stops")
+        if check.get("same_stop_count"):
+            text += "; this plan agrees on the stop count"
+        elif diff is not None and int(diff) != 0:
+            more = "more" if int(diff) > 0 else "fewer"
+            text += f"; this plan makes {abs(int(diff))} {more} stop" + ("" if abs(int(diff)) == 1 else "s")
+        elif check.get("plan_stops") is not None:
+            text += f"; this plan makes {_stop_count(check['plan_stops'])}"
+        return text + "."
 
     def _rules(self, best: dict) -> str:
         rules = [str(x).strip().rstrip(".") for x in best.get("rules_applied") or [] if str(x).strip()]

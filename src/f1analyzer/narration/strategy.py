@@ -40,8 +40,9 @@ def narrator_input(result: dict) -> dict:
     strategist reads (E[pos] if classified, P(win), P(podium), expected points, P(DNF), named
     percentiles, the reasons in seconds, the rules that shaped it), the numbers the simulation
     itself used (``simulation_inputs``: pit losses and tyre parameters *after* any override), the
-    confidence and its reasons, and what data the models saw. Histograms and race times are left
-    out: they add numbers to the prompt, not meaning."""
+    confidence and its reasons, what data the models saw, and what the field did at the circuit
+    before (:func:`history_facts`). Histograms and race times are left out: they add numbers to
+    the prompt, not meaning."""
     plans = []
     for s in result.get("strategies") or []:
         if not isinstance(s, dict):
@@ -61,7 +62,31 @@ def narrator_input(result: dict) -> dict:
         out["models_fitted_on"] = used["models_fitted_on"]
         if used.get("hindsight"):
             out["models_saw_the_race"] = True
+    out.update(history_facts(result))
     return {**out, "strategies": plans}
+
+
+#: per earlier race of ``field_history``, what a strategist compares a plan with
+_HISTORY_KEYS = ("season", "event", "wet", "stops", "compounds", "median_first_stop_lap")
+
+
+def history_facts(result: dict) -> dict:
+    """The field's habit at the circuit, as facts: ``field_history`` (per earlier race its season,
+    event, wet flag, modal stops, compound sequence and median first-stop lap) and
+    ``history_check`` with ``plan_stops_minus_field_stops``, so "makes 1 more stop" quotes a
+    number of the facts. Nothing when the answer has no history."""
+    out: dict = {}
+    history = [{k: h[k] for k in _HISTORY_KEYS if h.get(k) is not None}
+               for h in result.get("field_history") or [] if isinstance(h, dict)]
+    if history:
+        out["field_history"] = history
+    check = result.get("history_check")
+    if isinstance(check, dict):
+        check = dict(check)
+        if check.get("plan_stops") is not None and check.get("field_stops") is not None:
+            check["plan_stops_minus_field_stops"] = int(check["plan_stops"]) - int(check["field_stops"])
+        out["history_check"] = check
+    return out
 
 
 def knowledge_cutoff(result: dict) -> tuple[int, int] | None:

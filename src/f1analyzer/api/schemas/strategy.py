@@ -73,6 +73,46 @@ class StrategyOptionPublic(BaseModel):
                                      description="Tyre rules that shaped this plan (event limits, learned stint limits).")
 
 
+class FieldHistoryRace(BaseModel):
+    """What the top ten classified finishers mostly did at one earlier race of the circuit."""
+
+    season: int
+    round: int
+    event: str
+    era: Literal["2022+", "pre-2022"] = Field(description="Car era of the race (the tyre models are fitted per era).")
+    wet: bool = Field(description="The race was run partly on intermediate or wet tyres.")
+    total_laps: int | None = None
+    stops: int | None = Field(description="Most common stop count of the top ten.")
+    green_stops: int | None = Field(
+        description="Most common count of stops made under green flags (a stop under SC/VSC/red flag is a reaction).")
+    compounds: list[str] | None = Field(description="Most common compound sequence, e.g. [\"MEDIUM\", \"HARD\"].")
+    median_first_stop_lap: float | None = Field(
+        description="Median lap of the first stop among the top-ten cars on the most common stop count.")
+    n_cars: int = Field(description="Classified cars read (at most ten).")
+
+
+class HistoryCheck(BaseModel):
+    """The rank-1 plan against the newest dry earlier race of the circuit in the same car era."""
+
+    season: int
+    round: int
+    event: str
+    field_stops: int = Field(description="Most common stop count of that race's top ten.")
+    field_green_stops: int | None = Field(
+        default=None, description="Most common count of their stops made under green flag (the planned part; "
+                                  "a change under SC, VSC or red flag is a reaction).")
+    field_compounds: list[str] = Field(description="Their most common compound sequence.")
+    field_median_first_stop_lap: float | None = Field(description="Their median first-stop lap.")
+    plan_stops: int = Field(description="Stops of the recommended (rank-1) plan.")
+    plan_compounds: list[str]
+    plan_first_stop_window: list[int] | None = Field(
+        description="[first, last] lap of the rank-1 plan's first pit window; null for a no-stop plan.")
+    same_stop_count: bool
+    first_stop_vs_window: Literal["inside", "before", "after"] | None = Field(
+        description="Where the field's median first stop fell against that window (before: earlier "
+                    "than it opens); null when either is unknown.")
+
+
 class GenerateResponse(_Open):
     season: int
     round: int
@@ -87,6 +127,12 @@ class GenerateResponse(_Open):
     seed: int
     notes: list[str] = []
     rules: list[str] = Field(default_factory=list, description="Tyre rules in force at this race, one sentence each.")
+    field_history: list[FieldHistoryRace] = Field(
+        default_factory=list, description="What the top ten really did at this circuit in its earlier races "
+        "(at most 3, newest first; only races before this one, so no hindsight).")
+    history_check: HistoryCheck | None = Field(
+        default=None, description="The recommended plan against the newest dry race of field_history of the "
+        "same car era; null when there is none.")
     narrative: str | None = Field(default=None, description="Prose explanation of the ranking, citing its sources as [n].")
     sources: list[QuerySource] = Field(default_factory=list, description="Knowledge-base documents the narrative cites, in [n] order.")
     provider: str | None = Field(default=None, description="Narrator that wrote it: offline, anthropic or openai.")

@@ -20,7 +20,7 @@ from typing import Any
 from f1analyzer.app.common import _build, pre_race_models, unpack_models
 from f1analyzer.app.executors import Executor, Progress, SerialExecutor, Task, asof_cache_dir, ship_store
 from f1analyzer.app.requests import GenerateRequest
-from f1analyzer.app.strategy import _generate_on, attach_narrative
+from f1analyzer.app.strategy import _generate_on, attach_narrative, field_history_of
 from f1analyzer.errors import BatchFailedError
 from f1analyzer.simulation.planning.screen import default_field_strategies
 
@@ -35,10 +35,12 @@ def _race_task(task: Task, shared: Mapping[str, Any]) -> list[dict]:
              if first.pre_race else None)
     built = _build(first, race_models, store, as_of=as_of)
     field = default_field_strategies(built.params)
+    history = field_history_of(built, store)
     out = []
     for index, req in zip(task.payload["indices"], reqs):
         t1 = time.perf_counter()
-        result = attach_narrative(_generate_on(built, race_models, version, req, field=field))
+        result = attach_narrative(_generate_on(built, race_models, version, req, field=field,
+                                               field_history=history))
         result["latency_ms"] = round((time.perf_counter() - t1) * 1000, 1)
         out.append({"index": index, "result": result})
     return out
