@@ -12,15 +12,19 @@ from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.scenario.demo import demo_race
 from f1analyzer.simulation.scenario.tyre_today import (
     FACTOR_RANGE,
+    HISTORY_WEIGHT,
     MIN_HISTORY_STOPS,
     PRIOR_CARS,
     TyreBasis,
     expected_from_history,
     first_stint_ends,
     historical_first_stops,
+    history_life_factor,
     life_evidence,
+    pre_race_life,
     with_life_factor,
 )
+from f1analyzer.simulation.planning.screen import default_field_strategies
 
 
 def test_no_car_at_its_usual_stop_yet_says_nothing():
@@ -130,3 +134,37 @@ def test_history_skips_cheap_stops_and_thin_samples():
     exp = expected_from_history(params, sh)
     assert set(exp) == set(params.drivers) and all(v == round(0.4 * params.total_laps) for v in exp.values())
     assert expected_from_history(params, {}) == {}
+
+
+def _first_stops(params) -> float:
+    return float(np.mean([s.pit_laps[0] for s in default_field_strategies(params) if s.pit_laps]))
+
+
+def test_the_history_factor_moves_the_fields_first_stops_to_the_history():
+    params = demo_race()
+    basis = _basis(params)
+    own = _first_stops(with_life_factor(params, basis, 1.0 + 1e-6))
+    for target in (0.7 * own, 1.25 * own):
+        expected = {d: int(round(target)) for d in params.drivers}
+        f = history_life_factor(params, basis, expected)
+        assert (f < 1.0) == (target < own)
+        # the calibrated field stops first within two laps of the history, on average
+        assert abs(_first_stops(with_life_factor(params, basis, f)) - target) <= 2.0
+    assert history_life_factor(params, basis, {}) is None
+    assert history_life_factor(params, TyreBasis(), {d: 10 for d in params.drivers}) is None
+
+
+def test_the_pre_race_life_goes_halfway_and_rescales_the_basis():
+    params = demo_race()
+    basis = _basis(params)
+    expected = {d: 8 for d in params.drivers}
+    full = history_life_factor(params, basis, expected)
+    q, b, f = pre_race_life(params, basis, expected)
+    assert HISTORY_WEIGHT == 0.5 and f == pytest.approx(full ** 0.5) and full < f < 1.0
+    # the basis carries the scaled life, so an in-race update starts from it
+    for c, lf in basis.life.items():
+        assert b.life[c]["life_median"] == pytest.approx(lf["life_median"] * f)
+    assert q.compounds == with_life_factor(params, basis, f).compounds
+    assert _first_stops(q) < _first_stops(with_life_factor(params, basis, 1.0 + 1e-6))
+    # no yardstick: nothing moves
+    assert pre_race_life(params, basis, {}) == (params, basis, 1.0)

@@ -76,7 +76,7 @@ from f1analyzer.simulation.scenario.compounds import (
     tyre_se,
 )
 from f1analyzer.simulation.scenario.tyre_sanity import TyreAdjustment
-from f1analyzer.simulation.scenario.tyre_today import TyreBasis
+from f1analyzer.simulation.scenario.tyre_today import TyreBasis, history_yardstick, pre_race_life, with_life_factor
 from f1analyzer.simulation.scenario.tyre_rules import rules_for
 from f1analyzer.simulation.scenario.weekend import NEW_VENUE_KEY, new_venue_reasons, sprint_laps_for, venue_and_weekend
 from f1analyzer.simulation.scenario.pit_and_passing import neutral_loss, passing_params, pit_loss_reasons
@@ -127,6 +127,17 @@ class BuiltRace:
     data_used: dict = field(default_factory=dict)
     #: what the tyre-life term was built from, for an in-race life update (:mod:`.tyre_today`)
     tyre_basis: TyreBasis = field(default_factory=TyreBasis)
+    #: the pre-race move of the tyre life towards the circuit's earlier first stops (1 = none;
+    #: :func:`~.tyre_today.pre_race_life`), already in ``params`` and ``tyre_basis``
+    life_factor: float = 1.0
+
+    def stint_end_params(self) -> RaceParams:
+        """``params`` with the tyre life read from where the circuit's stints ended, without the
+        pre-race move: the move is a preference for when to stop, and a replay races given plans
+        (no stop is being chosen)."""
+        if self.life_factor == 1.0:
+            return self.params
+        return with_life_factor(self.params, self.tyre_basis, 1.0 / self.life_factor)
 
     @property
     def confidence(self) -> str:
@@ -479,6 +490,10 @@ def build_race(
         notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons, tyre_basis=basis,
     )
     built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
+    built.params, built.tyre_basis, built.life_factor = pre_race_life(params, basis, history_yardstick(store, built))
+    if built.life_factor != 1.0:
+        built.notes.append(f"tyre life x{built.life_factor:.2f}: halfway to where {key}'s earlier races "
+                           "(same car era) made their first stops")
     return built
 
 

@@ -347,7 +347,9 @@ def replay(
         spearman, spearman_classified, real_winner, p_real_winner_wins, notes}`` (see
         ``docs/API.md``).
     """
-    params = built.params
+    # the real plans are raced, so the tyre life is the one read from where stints ended, without
+    # the pre-race preference for the circuit's earlier first stops (BuiltRace.stint_end_params)
+    params = built.stint_end_params()
     if track_status not in ("real", "sampled"):
         raise InvalidRequestError("track_status must be 'real' or 'sampled'.",
                                   details={"options": ["real", "sampled"]})

@@ -21,9 +21,14 @@ stop ~3 laps late, so they would read every race as a short-life one):
 log scale with the weight of :data:`PRIOR_CARS` cars, and bounded to :data:`FACTOR_RANGE`. The
 tyre life (onset and median) of every dry compound is multiplied by it and its wear term
 recomputed (:func:`~.compounds.with_tyre_life`), so the advisor prices a long stint to the flag
-with the life today's race shows. Race-day mode and the backtest's advisor use it; pre-race
-answers keep the circuit's history (2024 Albert Park: the first stops came on laps 7–9 against
-20 in the circuit's 2022–2023 races, factor 0.60 by half distance).
+with the life today's race shows. Race-day mode and the backtest's advisor use it (2024 Albert
+Park: the first stops came on laps 7–9 against 20 in the circuit's 2022–2023 races, factor 0.60
+by half distance).
+
+Before the race the same yardstick sets the starting point (:func:`pre_race_life`): the life
+read from where the circuit's stints ended is moved halfway (log scale) towards the life at
+which the field's own plans would stop first where the circuit's earlier races did. The in-race
+factor then scales that pre-race life.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import pandas as pd
 from f1analyzer.data.schema import WET_COMPOUNDS
 from f1analyzer.models.features import ERA_SPLIT_SEASON
 from f1analyzer.simulation.core.params import CompoundParams, RaceParams, TrackStatus
+from f1analyzer.simulation.planning.screen import default_field_strategies
 from f1analyzer.simulation.scenario.compounds import with_tyre_life
 
 #: weight of the circuit's history against the race's own stints, in cars
@@ -167,6 +173,58 @@ def expected_from_history(params: RaceParams, shares: dict[str, float]) -> dict[
             for c in params.cars}
 
 
+#: the weight (log scale) of the circuit's earlier first stops in a pre-race tyre life (see
+#: :func:`pre_race_life`): half, the other half the life read from where its stints ended
+HISTORY_WEIGHT = 0.5
+#: rounds of the fixed point in :func:`history_life_factor` (the second corrects the first's
+#: overshoot where a plan changes its stop count; more rounds move no backtested race)
+CALIBRATION_ROUNDS = 2
+
+
+def history_life_factor(params: RaceParams, basis: TyreBasis, expected: dict[str, int], *,
+                        rounds: int = CALIBRATION_ROUNDS) -> float | None:
+    """The life factor at which the field's own plans (each car's best screened 1-2 stop plan,
+    :func:`~f1analyzer.simulation.planning.screen.default_field_strategies`) make their first stops,
+    summed over the cars, where ``expected`` (:func:`history_yardstick`) says the circuit's earlier
+    races made them; within :data:`FACTOR_RANGE`. None without a yardstick, a life to scale, or a
+    car whose plan stops."""
+    if not expected or not basis.life or not basis.compounds_before_life:
+        return None
+    factor, moved = 1.0, False
+    for _ in range(rounds):
+        plans = default_field_strategies(with_life_factor(params, basis, factor))
+        pairs = [(expected[c.driver], s.pit_laps[0]) for c, s in zip(params.cars, plans)
+                 if c.driver in expected and expected[c.driver] and s.pit_laps]
+        if not pairs:
+            break
+        hist, ours = (float(sum(x)) for x in zip(*pairs))
+        factor, moved = float(np.clip(factor * hist / ours, *FACTOR_RANGE)), True
+    return factor if moved else None
+
+
+def pre_race_life(params: RaceParams, basis: TyreBasis, expected: dict[str, int], *,
+                  weight: float = HISTORY_WEIGHT) -> tuple[RaceParams, TyreBasis, float]:
+    """The race with its pre-race tyre life: the life read from where the circuit's stints ended
+    (``basis``) moved ``weight`` of the way (log scale) towards the life that makes the field's
+    plans stop first where the circuit's earlier races did (:func:`history_life_factor`).
+
+    Why: the stint-end life prices every stint alike, but first stints — full tank, the undercut
+    threat — end earlier, and the field's screened first stops come ~3 laps after the real ones.
+    Each estimate alone misses: the earlier races' first stops (the same circuit's median, the
+    whole window centred on it) are themselves a better forecast of a race's first stop than the
+    model in 2022 and 2023 and a worse one in 2024 (``benchmarks/RESULTS.md``); a half-and-half
+    combination of the two forecasts is kept. Returns ``(params, basis, factor)``, the basis' life
+    scaled by ``factor`` so an in-race update (:func:`life_evidence`) starts from it; factor 1
+    and the inputs unchanged without a yardstick."""
+    full = history_life_factor(params, basis, expected)
+    if full is None or abs(full - 1.0) < 1e-9 or weight == 0:
+        return params, basis, 1.0
+    factor = float(full ** weight)
+    life = {c: {k: float(v) * factor for k, v in lf.items()} for c, lf in basis.life.items()}
+    return (with_life_factor(params, basis, factor),
+            TyreBasis(dict(basis.compounds_before_life), life, basis.pit_loss_s), factor)
+
+
 def with_life_factor(params: RaceParams, basis: TyreBasis, factor: float) -> RaceParams:
     """``params`` with every dry compound's tyre life multiplied by ``factor`` (its wear term
     recomputed at the race's green pit loss); unchanged without a life to scale."""
@@ -178,7 +236,9 @@ def with_life_factor(params: RaceParams, basis: TyreBasis, factor: float) -> Rac
 
 
 __all__ = [
+    "CALIBRATION_ROUNDS",
     "FACTOR_RANGE",
+    "HISTORY_WEIGHT",
     "MIN_HISTORY_STOPS",
     "PRIOR_CARS",
     "LifeEvidence",
@@ -186,7 +246,9 @@ __all__ = [
     "expected_from_history",
     "first_stint_ends",
     "historical_first_stops",
+    "history_life_factor",
     "history_yardstick",
     "life_evidence",
+    "pre_race_life",
     "with_life_factor",
 ]
