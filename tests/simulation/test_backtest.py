@@ -7,7 +7,8 @@ import json
 import pytest
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
-from f1analyzer.simulation.backtest import backtest, modal_match, modal_plan, winner_brier
+from f1analyzer.simulation.backtest import backtest, history_baseline, modal_match, modal_plan, winner_brier
+from f1analyzer.simulation.scenario.field_plans import venue_history
 from tests.simulation.test_build import synthetic_env
 
 RACE_KEYS = {"round", "event", "recommended", "actual_top10", "replay_order", "replay_spearman", "advisor"}
@@ -69,6 +70,18 @@ def test_backtest_synthetic_season(store):
     # synthetic driver pace is drawn afresh for every race, so pre-race pace predicts nothing
     # here (real data: see the realdata test); the races are dry
     assert out["summary"]["dry_races"] == 2 and out["summary"]["wet_races"] == []
+    # the naive forecast: each race as the circuit's 2022 race went, scored on the same races
+    for r in out["races"]:
+        base = r["history_baseline"]
+        assert base["race"]["season"] == 2022 and base["race"]["event"] == r["event"]
+        assert set(base["match"]) == set(r["modal_match"])
+    s = out["summary"]
+    assert s["history_baseline_races"] == 2
+    for k in ("history_baseline_stop_count_match_rate", "history_baseline_compound_sequence_rate",
+              "history_baseline_first_stop_in_window_rate"):
+        assert s[k] is None or 0 <= s[k] <= 1
+    assert set(s["modal_rates_on_history_baseline_races"]) == {"stop_count", "compound_sequence_in_top3",
+                                                              "first_stop_in_window"}
     monza = out["races"][0]
     neut = [c for c in monza["advisor"]["calls"] if c["kind"] == "neutralisation"]
     assert neut  # SC on laps 30-33
@@ -144,3 +157,21 @@ def test_backtest_cli_two_real_races(tmp_path, data_dir, capsys):
     assert [r["event"] for r in out["races"]] == ["Australian Grand Prix", "Bahrain Grand Prix"]
     assert out["races"][0]["actual_top10"][0]["driver"] == "BOT"
     assert out["summary"]["mean_replay_spearman"] > 0.3
+
+
+def test_history_baseline_is_the_circuits_last_dry_race_at_the_same_window_width(store):
+    prev = venue_history(store, "monza", 2023, 1)[0]
+    assert prev["season"] == 2022 and prev["median_first_stop_lap"] is not None
+    med = prev["median_first_stop_lap"]
+    modal = {"stops": prev["stops"], "compounds": prev["compounds"], "median_first_stop_lap": med + 3,
+             "green_stops": prev["green_stops"]}
+    out = history_baseline(store, "monza", 2023, 1, modal, [20, 26])
+    lo, hi = out["plan"]["first_stop_window"]
+    assert hi - lo == 6 and lo <= med <= hi and abs((lo + hi) / 2 - med) <= 0.5
+    assert out["plan"]["stops"] == prev["stops"] and out["plan"]["compounds"] == prev["compounds"]
+    assert out["match"]["stop_count"] and out["match"]["compound_sequence_in_top3"]
+    assert out["match"]["first_stop_in_window"]  # 3 laps later: inside a 6-lap window around it
+    far = history_baseline(store, "monza", 2023, 1, {**modal, "median_first_stop_lap": med + 9}, [20, 26])
+    assert far["match"]["first_stop_in_window"] is False
+    # nothing earlier stored: no baseline
+    assert history_baseline(store, "monza", 2022, 1, modal, [20, 26]) is None
