@@ -78,3 +78,19 @@ def test_executor_comes_from_the_setting(home, capsys, monkeypatch):
                "pit_loss_offset_s", "--values", "0"])
     assert rc == 1
 
+
+
+def test_backtest_says_the_modal_rates_next_to_the_naive_forecast():
+    from f1analyzer.cli.batch import modal_line
+
+    s = {"dry_races": 16, "modal_stop_count_match_rate": 0.6875, "modal_compound_sequence_in_top3_rate": 0.4375,
+         "modal_first_stop_in_window_rate": 0.4667, "history_baseline_races": 16,
+         "history_baseline_stop_count_match_rate": 0.6875, "history_baseline_compound_sequence_rate": 0.4375,
+         "history_baseline_first_stop_in_window_rate": 0.1333, "advisor_neutralisation_agreement": 0.75,
+         "advisor_neutralisation_decisions": 80}
+    line = modal_line(s)
+    assert line.startswith("modal plan of the top ten, 16 dry races: stop count 0.69 (as last time 0.69)")
+    assert "first stop in window 0.47 (as last time 0.13) (16 races with an earlier one)" in line
+    assert line.endswith("SC/VSC starts 0.75 of 80")
+    no_history = modal_line({**s, "history_baseline_races": 0})
+    assert "as last time" not in no_history and "earlier one" not in no_history

@@ -128,7 +128,11 @@ def backtest(
     wide: WideFlag = False,
 ) -> None:
     """For every race of one or more seasons: pre-race plan for the winner vs reality, replay rank
-    correlation, and the live advisor's calls against the real pit walls (one task per race)."""
+    correlation, and the live advisor's calls against the real pit walls (one task per race).
+
+    Under each season's table: the top ten's modal plan against the recommendation (stop count,
+    sequence in the top 3, first stop in the window; dry races), each next to the naive "as at this
+    circuit last time" forecast, and the advisor against the top-10 majority at SC/VSC starts."""
     years = _seasons(season, seasons)
     rs = _rounds(rounds)
     reqs = [BacktestRequest.of({"season": y, "rounds": rs, "models_from": models_from, "opt_sims": sims,
@@ -181,6 +185,26 @@ def _print_backtest(out: dict, *, as_csv: bool = False, wide: bool = False) -> N
             f"(BOX at real stops {number(s['advisor_box_rate_at_real_stops'], 2)}, SC/VSC "
             f"{number(s['advisor_agreement_at_neutralisations'], 2)}, STAY mid-stint {number(s['advisor_stay_rate_mid_stint'], 2)}); "
             f"models {s['models']['source']} on {s['models']['training_seasons']}")
+    o.print(modal_line(s))
+
+
+def modal_line(s: dict) -> str:
+    """The top ten's modal plan against the recommendation (dry races), each rate next to the
+    naive "as at this circuit last time" forecast on the races that have one, and the advisor
+    against the top-10 majority at SC/VSC starts."""
+    base = s.get("history_baseline_races") or 0
+
+    def pair(ours: str, naive: str) -> str:
+        out = number(s.get(ours), 2)
+        return out + (f" (as last time {number(s.get(naive), 2)})" if base else "")
+
+    return (f"modal plan of the top ten, {s.get('dry_races', 0)} dry races: stop count "
+            f"{pair('modal_stop_count_match_rate', 'history_baseline_stop_count_match_rate')}, sequence in top 3 "
+            f"{pair('modal_compound_sequence_in_top3_rate', 'history_baseline_compound_sequence_rate')}, first stop "
+            f"in window {pair('modal_first_stop_in_window_rate', 'history_baseline_first_stop_in_window_rate')}"
+            + (f" ({base} races with an earlier one)" if base else "")
+            + f"; advisor vs the top-10 majority at SC/VSC starts {number(s.get('advisor_neutralisation_agreement'), 2)}"
+              f" of {s.get('advisor_neutralisation_decisions', 0)}")
 
 
 # ------------------------------------------------------------------------------ season-preview
