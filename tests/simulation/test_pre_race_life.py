@@ -33,7 +33,7 @@ def test_a_race_with_history_gets_the_halfway_life_and_says_so(env):
     built = build_race(2023, "Bahrain", models=models, store=store)
     expected = history_yardstick(store, built)
     assert expected  # the 2022 race is the yardstick
-    assert built.life_factor != 1.0 and any("halfway to where bahrain" in n for n in built.notes)
+    assert built.life_factor != 1.0 and any("halfway to where the earlier races at Bahrain International Circuit" in n for n in built.notes)
     plain = built.stint_end_params()
     assert plain is not built.params
     # the life moved towards the history: the field's first stops moved towards its laps

@@ -492,7 +492,8 @@ def build_race(
     built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
     built.params, built.tyre_basis, built.life_factor = pre_race_life(params, basis, history_yardstick(store, built))
     if built.life_factor != 1.0:
-        built.notes.append(f"tyre life x{built.life_factor:.2f}: halfway to where {key}'s earlier races "
+        venue = c.name if (c := get_circuit(key)) else key
+        built.notes.append(f"tyre life x{built.life_factor:.2f}: halfway to where the earlier races at {venue} "
                            "(same car era) made their first stops")
     return built
 
