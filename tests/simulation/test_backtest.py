@@ -175,3 +175,20 @@ def test_history_baseline_is_the_circuits_last_dry_race_at_the_same_window_width
     assert far["match"]["first_stop_in_window"] is False
     # nothing earlier stored: no baseline
     assert history_baseline(store, "monza", 2022, 1, modal, [20, 26]) is None
+
+
+def test_backtest_asof_runs_each_race_on_the_models_of_its_pre_race_answer(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("F1A_HOME", str(tmp_path / "home"))
+    from f1analyzer.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        out = backtest(store, 2023, rounds=[3], models_from="asof", opt_sims=40, replay_sims=80, advisor=False)
+        s = out["summary"]
+        assert s["models"]["source"] == "as_of" and s["models"]["honest"]
+        used = out["races"][0]["data_used"]
+        # round 3 of 2023: everything of 2022 and rounds 1-2 of 2023, never round 3 itself
+        assert "2023" in used["physical_models"] and used["honest"] and used["cutoff"] == {"season": 2023, "round": 3}
+        assert list((tmp_path / "home").rglob("2023-03-*.json"))  # the as-of set a pre-race answer reuses
+    finally:
+        get_settings.cache_clear()

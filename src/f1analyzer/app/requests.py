@@ -323,7 +323,10 @@ class BacktestRequest(OperationRequest):
 
     season: SupportedSeason = Season
     rounds: list[int] | None = Field(default=None, description="Only these rounds.")
-    models_from: Literal["train", "registry", "bundled"] = "train"
+    models_from: Literal["train", "asof", "registry", "bundled"] = Field(
+        default="train", description="train: physical models fitted on the earlier seasons; asof: each race "
+                                     "on the models its pre-race answer uses (every earlier race, slower); "
+                                     "registry: the current set; bundled: the shipped set.")
     opt_sims: int = Field(default=300, ge=10, le=2000)
     replay_sims: int = Field(default=500, ge=10, le=5000)
     advisor_sims: int = Field(default=100, ge=10, le=5000)

@@ -340,7 +340,8 @@ def replay_race(request: ReplayRequest | dict, *, models, store) -> dict:
 def run_backtest(request: BacktestRequest | dict, *, store, models=None) -> dict:
     """The backtest of a season (see :mod:`f1analyzer.simulation.backtest`).
 
-    ``models_from`` ``"train"`` fits on the earlier seasons; ``"registry"`` uses ``models`` (the
+    ``models_from`` ``"train"`` fits on the earlier seasons; ``"asof"`` runs each race on the
+    models its pre-race answer uses (every earlier race); ``"registry"`` uses ``models`` (the
     application's current set); ``"bundled"`` the shipped set.
     """
     req = BacktestRequest.of(request)

@@ -116,7 +116,7 @@ def backtest(
     season: Annotated[Optional[list[int]], typer.Option("--season", "-s", help="Season (repeatable).")] = None,
     seasons: Annotated[Optional[str], typer.Option("--seasons", help="A range of seasons, e.g. 2022-2024.")] = None,
     rounds: Annotated[Optional[str], typer.Option("--rounds", help="Only these rounds (of every season), e.g. 1,2.")] = None,
-    models_from: Annotated[str, typer.Option("--models-from", help="train (fit on earlier seasons) | registry")] = "train",
+    models_from: Annotated[str, typer.Option("--models-from", help="train (fit on earlier seasons) | asof (each race on the models its pre-race answer uses: every earlier race; slower) | registry")] = "train",
     sims: Annotated[int, typer.Option("--sims", help="Optimiser sims per finalist.")] = 300,
     replay_sims: Annotated[int, typer.Option("--replay-sims")] = 500,
     advisor_sims: Annotated[int, typer.Option("--advisor-sims")] = 100,

@@ -34,6 +34,10 @@ Models (``models_from``):
   Driver pace additionally uses the races of ``S`` *before* each event (``driver_pace(S, round)``
   only reads earlier rounds) from a pace fit on season ``S``; that fit's tyre coefficients are
   shrunk towards the season's all-circuit average, a negligible leak documented here.
+* ``"asof"`` (honest, closest to the product, slower): every race runs on the models a pre-race
+  answer for it uses — fitted on every race stored before it, the earlier rounds of ``S``
+  included (:func:`~f1analyzer.models.asof.models_as_of`, cached under ``<models_dir>/asof``);
+  one fit per race (~7–10 s on 2018–2024).
 * a :class:`~f1analyzer.models.race_models.RaceModels` (e.g. the registry's): used as given;
   when it was trained on ``S`` itself the summary says ``"honest": false``.
 """
@@ -47,7 +51,7 @@ import pandas as pd
 
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.log import get_logger
-from f1analyzer.models.asof import span
+from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
 from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
@@ -67,6 +71,10 @@ from f1analyzer.models.bundled import as_race_models
 from f1analyzer.simulation.seeds import task_seed
 
 log = get_logger("simulation.backtest")
+
+#: ``models_from`` of a backtest whose every race runs on the models a pre-race answer for it
+#: would use (:func:`~f1analyzer.models.asof.models_as_of`: every race stored before it)
+AS_OF = "asof"
 
 def train_models_before(store, season: int, *, in_season_pace: bool = True):
     """RaceModels fitted on the store's seasons before ``season`` (+ in-season pace, see above)."""
@@ -209,14 +217,18 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     race = Race(season, rnd, store=store)
     results = race.results
     winner = str(results["driver"].iloc[0])
+    if isinstance(models, str) and models == AS_OF:
+        # the models a pre-race answer for this race uses: fitted on every race before it
+        models, used = models_as_of(store, season, rnd, cache_dir=asof_cache_dir())
+        seen = {"physical_models": used["models_fitted_on"], "driver_pace": used["models_fitted_on"],
+                "honest": not used.get("hindsight", False)}
+    else:
+        seen = {"physical_models": f"seasons {span(models.seasons_)}",
+                "driver_pace": (f"seasons before {season} + {season} rounds 1-{rnd - 1}" if rnd > 1
+                                else f"seasons before {season}"),
+                "honest": all(int(s) < int(season) for s in models.seasons_)}
     built = build_race(season, rnd, models=models, store=store, pre_race=True, driver=winner)
-    built.data_used.update({
-        "physical_models": f"seasons {span(models.seasons_)}",
-        "driver_pace": (f"seasons before {season} + {season} rounds 1-{rnd - 1}" if rnd > 1
-                        else f"seasons before {season}"),
-        "cutoff": {"season": int(season), "round": int(rnd)},
-        "honest": all(int(s) < int(season) for s in models.seasons_),
-    })
+    built.data_used.update({**seen, "cutoff": {"season": int(season), "round": int(rnd)}})
     params = built.params
     grid = built.grid_of(winner)
     opt = optimise(params, winner, n_sims=opt_sims, seed=seed, top_k=3,
@@ -320,9 +332,25 @@ def backtest_rounds(store, season: int, rounds=None) -> list[int]:
     return wanted
 
 
-def backtest_models(store, season: int, models_from="train") -> tuple[RaceModels, dict]:
-    """The models a backtest of ``season`` runs on and the summary's ``models`` block."""
+def asof_cache_dir():
+    """Where as-of model sets are cached (the same place pre-race answers look)."""
+    from f1analyzer.config import get_settings
+
+    return get_settings().models_dir / ASOF_DIR
+
+
+def backtest_models(store, season: int, models_from="train") -> tuple[RaceModels | str, dict]:
+    """The models a backtest of ``season`` runs on and the summary's ``models`` block
+    (``"asof"``: the marker :data:`AS_OF`, each race fitting its own in :func:`backtest_race`)."""
     season = int(season)
+    if isinstance(models_from, str) and models_from == AS_OF:
+        return AS_OF, {"source": "as_of", "training_seasons": sorted(s for s in store.seasons() if s <= season),
+                       "honest": True,
+                       "data_used": {
+                           "physical_models": f"per race: every race stored before it (earlier seasons and "
+                                              f"the earlier rounds of {season}), as pre-race answers use",
+                           "driver_pace": "the same models",
+                           "knowledge": "none (the backtest does not narrate)"}}
     if isinstance(models_from, str) and models_from == "train":
         models = train_models_before(store, season)
         return models, {"source": "trained", "training_seasons": sorted(models.seasons_),
