@@ -177,7 +177,7 @@ def expected_from_history(params: RaceParams, shares: dict[str, float]) -> dict[
 #: :func:`pre_race_life`): half, the other half the life read from where its stints ended
 HISTORY_WEIGHT = 0.5
 #: rounds of the fixed point in :func:`history_life_factor` (the second corrects the first's
-#: overshoot where a plan changes its stop count; more rounds move no backtested race)
+#: overshoot where a plan changes its stop count; the backtested figures use two)
 CALIBRATION_ROUNDS = 2
 
 
@@ -210,10 +210,9 @@ def pre_race_life(params: RaceParams, basis: TyreBasis, expected: dict[str, int]
 
     Why: the stint-end life prices every stint alike, but first stints — full tank, the undercut
     threat — end earlier, and the field's screened first stops come ~3 laps after the real ones.
-    Each estimate alone misses: the earlier races' first stops (the same circuit's median, the
-    whole window centred on it) are themselves a better forecast of a race's first stop than the
-    model in 2022 and 2023 and a worse one in 2024 (``benchmarks/RESULTS.md``); a half-and-half
-    combination of the two forecasts is kept. Returns ``(params, basis, factor)``, the basis' life
+    Each estimate alone misses: the circuit's last race is a better forecast of a race's first
+    stop than the model in 2022 and 2023 and a worse one in 2024 (``benchmarks/RESULTS.md``); a
+    half-and-half combination of the two forecasts is kept. Returns ``(params, basis, factor)``, the basis' life
     scaled by ``factor`` so an in-race update (:func:`life_evidence`) starts from it; factor 1
     and the inputs unchanged without a yardstick."""
     full = history_life_factor(params, basis, expected)
