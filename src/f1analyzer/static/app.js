@@ -822,6 +822,64 @@ async function submitLab(ev) {
   }
 }
 
+// ------------------------------------------------------------------ what the field did here before
+// `field_history` and `history_check` of a pre-race answer, worded as `f1analyzer strategy` prints
+// them (cli/strategy.py: _field_history, history_line).
+
+/** 0 → "no stop", 1 → "1 stop", 2 → "2 stops". */
+function stopsText(n) {
+  return n === 0 ? "no stop" : `${n} stop${n === 1 ? "" : "s"}`;
+}
+
+/** ["MEDIUM", "HARD"] → "M → H" (the compounds' letters); "–" when none. */
+function compoundSequence(compounds) {
+  return (compounds || []).map((c) => compoundStyle(c).letter).join(" → ") || "–";
+}
+
+/** A median lap: whole laps without decimals (18), a half lap as it is (18.5); "–" when unknown. */
+function medianLap(x) {
+  return x === null || x === undefined || !Number.isFinite(Number(x)) ? "–" : String(Number(x));
+}
+
+/** `history_check` in one line: our plan, then the field's at the comparable race. */
+function historyLine(check) {
+  const win = check.plan_first_stop_window;
+  let ours = `Our plan: ${stopsText(check.plan_stops)} (${compoundSequence(check.plan_compounds)})`;
+  if (Array.isArray(win) && win.length) ours += `, first stop laps ${win[0]}–${win[win.length - 1]}`;
+  const green = check.field_green_stops;
+  const neutral = Number.isFinite(green) && green < check.field_stops ? `, ${green} under green` : "";
+  let theirs = `the ${check.season} field (same car era): ${stopsText(check.field_stops)}${neutral} (${compoundSequence(check.field_compounds)})`;
+  if (check.field_median_first_stop_lap !== null && check.field_median_first_stop_lap !== undefined) {
+    theirs += `, first stop lap ${medianLap(check.field_median_first_stop_lap)}`;
+    if (check.first_stop_vs_window) theirs += ` (${check.first_stop_vs_window} our window)`;
+  }
+  return `${ours} — ${theirs}`;
+}
+
+/** What the top ten did at the circuit's earlier races (newest first) and our plan against the
+ * newest dry one of the same car era; nothing for an answer without them (older or cached answers). */
+function fieldHistorySection(history, check) {
+  if (!Array.isArray(history) || !history.length) return null;
+  const rows = history.map((r) => {
+    const green = Number.isFinite(r.green_stops) && Number.isFinite(r.stops) && r.green_stops < r.stops
+      ? `${r.green_stops} under green flag` : null;
+    return h("tr", { "data-season": r.season, "data-round": r.round, class: r.wet ? "wet" : null },
+      h("td", {}, r.season), h("th", { scope: "row" }, r.event || "–"),
+      h("td", { title: green }, Number.isFinite(r.stops) ? r.stops : "–"),
+      h("td", { class: "compounds", title: (r.compounds || []).map((c) => compoundStyle(c).label).join(" → ") || null },
+        compoundSequence(r.compounds)),
+      h("td", {}, medianLap(r.median_first_stop_lap)),
+      h("td", {}, r.wet ? h("span", { class: "wet-mark", title: "Run partly on intermediates or wets" }, "☂ wet") : ""));
+  });
+  return h("section", { class: "field-history", id: "lab-field-history" },
+    h("h3", {}, "What the top ten did here before"),
+    h("div", { class: "table-scroll" }, h("table", { class: "compact" },
+      h("caption", {}, "Stops, tyres: the most common among the top ten classified; first stop: their median first-stop lap."),
+      h("thead", {}, h("tr", {}, ["Season", "Event", "Stops", "Tyres", "First stop (median lap)", "Wet"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows))),
+    check ? h("p", { class: "history-check" }, historyLine(check)) : null);
+}
+
 function renderLab(out, d) {
   const strategies = d.strategies || [];
   if (!strategies.length) {
@@ -856,7 +914,7 @@ function renderLab(out, d) {
   const top = strategies.slice(0, 3);
   const sideLegend = h("ul", { class: "legend" }, top.map((st, i) => h("li", {},
     colourSwatch("band-swatch", PALETTE[i]), `#${st.rank ?? i + 1} ${(st.compounds || []).map((c) => compoundStyle(c).letter).join("–")}`)));
-  show(out, table, h("h3", {}, "Pit windows"), chartBox,
+  show(out, table, fieldHistorySection(d.field_history, d.history_check), h("h3", {}, "Pit windows"), chartBox,
     h("h3", {}, "Finishing positions of the top options side by side (Monte Carlo)"), sideLegend, sideBox, histTitle, histBox,
     d.narrative ? h("section", { class: "narrative" }, h("h3", {}, "Why"), paragraphs(d.narrative)) : null,
     sourceList(d.sources), providerLine(d));
