@@ -49,6 +49,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from f1analyzer.config import get_settings
 from f1analyzer.errors import DataNotLoadedError, InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
@@ -334,8 +335,6 @@ def backtest_rounds(store, season: int, rounds=None) -> list[int]:
 
 def asof_cache_dir():
     """Where as-of model sets are cached (the same place pre-race answers look)."""
-    from f1analyzer.config import get_settings
-
     return get_settings().models_dir / ASOF_DIR
 
 
