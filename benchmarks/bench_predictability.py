@@ -38,7 +38,7 @@ def race_rows(store) -> list[dict]:
     """One row per stored Grand Prix: its modal plan, the top ten's agreement with it, and the
     modal plan of the circuit's newest earlier dry race (None without one)."""
     from f1analyzer.data.session import Race
-    from f1analyzer.simulation.scenario.field_plans import (era_of, modal_plan, real_plans, top_classified,
+    from f1analyzer.simulation.scenario.field_plans import (era_of, modal_plan, plans_in_order, top_classified,
                                                            venue_history)
     from f1analyzer.simulation.scenario.replay import real_stops, track_schedule
 
@@ -49,7 +49,7 @@ def race_rows(store) -> list[dict]:
         if race.results.empty:
             continue
         total = int(race.results["laps"].max())
-        top = top_classified(race, real_plans(race, real_stops(race), track_schedule(race, total)))
+        top = top_classified(race, plans_in_order(race, real_stops(race), track_schedule(race, total)))
         modal = modal_plan(top)
         firsts = [t["first_stop_lap"] for t in top if t["stops"] == modal["stops"] and t["first_stop_lap"]]
         prev = next((h for h in venue_history(store, r.circuit_key, int(r.season), int(r.round), limit=6)

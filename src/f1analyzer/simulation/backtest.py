@@ -57,7 +57,7 @@ from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import TrackStatus
-from f1analyzer.simulation.scenario.field_plans import TOP_N, modal_plan, real_plans, top_classified, venue_history
+from f1analyzer.simulation.scenario.field_plans import TOP_N, modal_plan, plans_in_order, top_classified, venue_history
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.scenario.tyre_today import (
     first_stint_ends,
@@ -242,7 +242,7 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
            "expected_position": round(best.expected_position, 3), "top3": top3}
     sched = track_schedule(race, params.total_laps)
     all_stops = real_stops(race, params)
-    plans = real_plans(race, all_stops, sched)
+    plans = plans_in_order(race, all_stops, sched)
     top10 = plans[:TOP_N]
     modal = modal_plan(top_classified(race, plans))
     win_real = top10[0]

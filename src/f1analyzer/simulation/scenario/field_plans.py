@@ -26,7 +26,7 @@ TOP_N = 10
 HISTORY_RACES = 3
 
 
-def real_plans(race, stops: dict, sched) -> list[dict]:
+def plans_in_order(race, stops: dict, sched) -> list[dict]:
     """Every car's real plan (``stops``: :func:`~.replay.real_stops`), in classification order;
     ``green_stops`` counts the stops whose in-lap was green on ``sched`` (the planned part: a
     stop under SC, VSC or red flag is a reaction)."""
@@ -61,7 +61,7 @@ def _mode(values: list):
 
 
 def modal_plan(top: list[dict]) -> dict:
-    """The modal plan of a race from its top-10 classified finishers' plans (:func:`real_plans`)."""
+    """The modal plan of a race from its top-10 classified finishers' plans (:func:`plans_in_order`)."""
     stops = _mode([t["stops"] for t in top])
     seq = _mode([tuple(t["compounds"]) for t in top])
     firsts = [t["first_stop_lap"] for t in top if t["stops"] == stops and t["first_stop_lap"] is not None]
@@ -75,7 +75,7 @@ def race_modal_plan(race) -> dict:
     """:func:`modal_plan` of a stored race, read from its laps alone."""
     total = int(race.results["laps"].max()) if len(race.results) else 0
     sched = track_schedule(race, max(total, 1))
-    return modal_plan(top_classified(race, real_plans(race, real_stops(race), sched)))
+    return modal_plan(top_classified(race, plans_in_order(race, real_stops(race), sched)))
 
 
 def era_of(season: int) -> str:
@@ -145,5 +145,5 @@ def _int_or_none(x) -> int | None:
     return None if x is None or pd.isna(x) else int(x)
 
 
-__all__ = ["HISTORY_RACES", "TOP_N", "era_of", "modal_plan", "race_modal_plan", "real_plans",
+__all__ = ["HISTORY_RACES", "TOP_N", "era_of", "modal_plan", "plans_in_order", "race_modal_plan",
            "top_classified", "venue_history"]
