@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ..app.requests import GenerateRequest, LiveRequest, ReplayRequest
 from ..app.strategy import generate_strategy, live_advice, replay_race
+from ..data.formatting import stop_count
 from ..narration.strategy import narrate_strategy
 from .common import Col, CsvFlag, WideFlag, console, emit_table, number, print_json, services
 
@@ -112,22 +113,18 @@ def _field_history(history: list[dict], check: dict | None, *, wide: bool) -> No
 def history_line(check: dict) -> str:
     """``history_check`` in one line: our plan, then the field's at the comparable race."""
     window = check.get("plan_first_stop_window")
-    ours = f"Our plan: {_stops(check['plan_stops'])} ({_sequence(check['plan_compounds'])})"
+    ours = f"Our plan: {stop_count(check['plan_stops'])} ({_sequence(check['plan_compounds'])})"
     if window:
         ours += f", first stop laps {window[0]}–{window[1]}"
     green = check.get("field_green_stops")
     neutral = (f", {green} under green" if green is not None and green < check["field_stops"] else "")
-    theirs = (f"the {check['season']} field (same car era): {_stops(check['field_stops'])}{neutral} "
+    theirs = (f"the {check['season']} field (same car era): {stop_count(check['field_stops'])}{neutral} "
               f"({_sequence(check['field_compounds'])})")
     if check.get("field_median_first_stop_lap") is not None:
         theirs += f", first stop lap {_lap(check['field_median_first_stop_lap'])}"
         if check.get("first_stop_vs_window"):
             theirs += f" ({check['first_stop_vs_window']} our window)"
     return f"{ours} — {theirs}"
-
-
-def _stops(n) -> str:
-    return "no stop" if n == 0 else f"{n} stop" + ("" if n == 1 else "s")
 
 
 def _sequence(compounds) -> str:

@@ -54,6 +54,12 @@ def gap(seconds: float | None) -> str:
     return ("-" if seconds < 0 else "+") + text
 
 
+def stop_count(n: int) -> str:
+    """``0`` → ``no stop``, ``1`` → ``1 stop``, ``2`` → ``2 stops`` (CLI lines and narratives)."""
+    n = int(n)
+    return "no stop" if n == 0 else f"{n} stop" + ("" if n == 1 else "s")
+
+
 def ordinal(n: int) -> str:
     n = int(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from f1analyzer.data.formatting import stop_count
 from f1analyzer.knowledge.index import Hit
 from f1analyzer.narration.base import Narration, NarrationRequest, cited_ids
 from f1analyzer.narration.offline_answer import answer_question, cite, split_sentences, word_set
@@ -38,10 +39,6 @@ def _num(value: float | int | None, decimals: int = 1) -> str:
     if value.is_integer():
         return str(int(value))
     return f"{value:.{decimals}f}"
-
-
-def _stop_count(n) -> str:
-    return "no stop" if int(n) == 0 else f"{int(n)} stop" + ("" if int(n) == 1 else "s")
 
 
 def _pct(p: float) -> str:
@@ -248,7 +245,7 @@ class OfflineWriter:
             return ""
         where = " ".join(str(x) for x in (check.get("season"), check.get("event")) if x)
         seq = " → ".join(_compound_name(c) for c in check.get("field_compounds") or [])
-        text = f"At the {where} the top ten mostly made {_stop_count(check['field_stops'])}"
+        text = f"At the {where} the top ten mostly made {stop_count(check['field_stops'])}"
         green = check.get("field_green_stops")
         if green is not None and int(green) < int(check["field_stops"]):
             text += f" ({_num(green, 0)} under green flag, the rest under SC, VSC or red flag)"
@@ -266,7 +263,7 @@ class OfflineWriter:
             more = "more" if int(diff) > 0 else "fewer"
             text += f"; this plan makes {abs(int(diff))} {more} stop" + ("" if abs(int(diff)) == 1 else "s")
         elif check.get("plan_stops") is not None:
-            text += f"; this plan makes {_stop_count(check['plan_stops'])}"
+            text += f"; this plan makes {stop_count(check['plan_stops'])}"
         return text + "."
 
     def _rules(self, best: dict) -> str:
