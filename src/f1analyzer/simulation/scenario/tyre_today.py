@@ -59,6 +59,11 @@ class TyreBasis:
     life: dict[str, dict] = field(default_factory=dict)
     pit_loss_s: float = 0.0
 
+    def scaled(self, factor: float) -> "TyreBasis":
+        """The same basis with every compound's life (onset and median) multiplied by ``factor``."""
+        life = {c: {k: float(v) * factor for k, v in lf.items()} for c, lf in self.life.items()}
+        return TyreBasis(dict(self.compounds_before_life), life, self.pit_loss_s)
+
 
 @dataclass(frozen=True)
 class LifeEvidence:
@@ -219,9 +224,7 @@ def pre_race_life(params: RaceParams, basis: TyreBasis, expected: dict[str, int]
     if full is None or abs(full - 1.0) < 1e-9 or weight == 0:
         return params, basis, 1.0
     factor = float(full ** weight)
-    life = {c: {k: float(v) * factor for k, v in lf.items()} for c, lf in basis.life.items()}
-    return (with_life_factor(params, basis, factor),
-            TyreBasis(dict(basis.compounds_before_life), life, basis.pit_loss_s), factor)
+    return with_life_factor(params, basis, factor), basis.scaled(factor), factor
 
 
 def with_life_factor(params: RaceParams, basis: TyreBasis, factor: float) -> RaceParams:
@@ -229,8 +232,8 @@ def with_life_factor(params: RaceParams, basis: TyreBasis, factor: float) -> Rac
     recomputed at the race's green pit loss); unchanged without a life to scale."""
     if not basis.life or not basis.compounds_before_life or abs(factor - 1.0) < 1e-9:
         return params
-    scaled = {c: {k: float(v) * factor for k, v in lf.items()} for c, lf in basis.life.items()}
-    dry = with_tyre_life(dict(basis.compounds_before_life), scaled, basis.pit_loss_s)
+    scaled = basis.scaled(factor)
+    dry = with_tyre_life(scaled.compounds_before_life, scaled.life, basis.pit_loss_s)
     return replace(params, compounds={**params.compounds, **dry})
 
 
