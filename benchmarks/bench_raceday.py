@@ -52,7 +52,7 @@ def replay_race(store, models, season: int, event, *, n_sims: int, max_advised: 
 
     built = build_race(season, event, models=models, store=store, pre_race=True)
     # as the API and CLI do: today's tyre life against the circuit's earlier races
-    advisor = FieldAdvisor.following(built, store, n_sims=n_sims, max_advised=max_advised)
+    advisor = FieldAdvisor.following(built, n_sims=n_sims, max_advised=max_advised)
     snaps, updates, secs = {}, {}, []
     for snap in ReplayFeed(store, season, event, speed=float("inf")).snapshots():
         t0 = time.perf_counter()

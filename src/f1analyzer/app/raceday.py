@@ -49,7 +49,6 @@ from f1analyzer.simulation.planning.rejoin import pit_threats, rejoin_projection
 from f1analyzer.simulation.scenario.build import BuiltRace
 from f1analyzer.simulation.scenario.tyre_today import (
     LifeEvidence,
-    history_yardstick,
     life_evidence,
     with_life_factor,
 )
@@ -221,10 +220,10 @@ class FieldAdvisor:
         self.plan_cache = PlanCache(built.params)
 
     @classmethod
-    def following(cls, built: BuiltRace, store, **kwargs) -> "FieldAdvisor":
+    def following(cls, built: BuiltRace, **kwargs) -> "FieldAdvisor":
         """The advisor of a race followed live (API sessions, ``follow``, the benchmark): today's
-        tyre life read against the circuit's earlier races in ``store``."""
-        return cls(built, expected_first_stops=history_yardstick(store, built), **kwargs)
+        tyre life read against the circuit's earlier races (``built.expected_first_stops``)."""
+        return cls(built, expected_first_stops=built.expected_first_stops, **kwargs)
 
     def _update_life(self, snap: RaceSnapshot) -> None:
         """Re-read today's tyre life; a factor that moved by 2 % or more rebuilds the tyres (and

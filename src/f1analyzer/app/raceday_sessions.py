@@ -233,7 +233,7 @@ class LiveSessions:
         built = raceday_build(self.models(), self.store, season, event)  # 404 on an unknown race
         source = open_feed(self.settings, self.store, built, feed, speed=speed, from_lap=from_lap,
                            session_key=session_key)
-        advisor = FieldAdvisor.following(built, self.store, n_sims=self.settings.live_n_sims,
+        advisor = FieldAdvisor.following(built, n_sims=self.settings.live_n_sims,
                                          max_advised=self.settings.live_max_advised)
         sid = uuid.uuid4().hex[:12]
         meta = {"id": sid, "feed": feed, "season": built.season, "round": built.round, "event": built.event,

@@ -96,7 +96,7 @@ def follow(
     if code is not None and code not in built.drivers:
         raise InvalidRequestError(f"{code} is not in the field of {built.season} {built.event}: "
                                   + ", ".join(built.drivers) + ".")
-    advisor = FieldAdvisor.following(built, svc.store, n_sims=sims or settings.live_n_sims,
+    advisor = FieldAdvisor.following(built, n_sims=sims or settings.live_n_sims,
                                      max_advised=settings.live_max_advised if max_advised is None else max_advised)
     source = open_feed(settings, svc.store, built, feed, speed=speed, from_lap=from_lap, session_key=session_key)
     history = []

@@ -61,7 +61,6 @@ from f1analyzer.simulation.scenario.field_plans import TOP_N, modal_plan, plans_
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.scenario.tyre_today import (
     first_stint_ends,
-    history_yardstick,
     life_evidence,
     with_life_factor,
 )
@@ -156,7 +155,7 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
     today: dict[int, object] = {}  # lap → params with the tyre life this race has shown so far
     stops = real_stops(race, params)
     # the pit wall's yardstick: where the circuit's earlier races made their first stops
-    expected = history_yardstick(race.store, built)
+    expected = built.expected_first_stops
     points = _decision_points(race, params, sched, top, stops)
     for pt in points:
         lap = pt["lap"]

@@ -127,6 +127,9 @@ class BuiltRace:
     data_used: dict = field(default_factory=dict)
     #: what the tyre-life term was built from, for an in-race life update (:mod:`.tyre_today`)
     tyre_basis: TyreBasis = field(default_factory=TyreBasis)
+    #: driver → the lap the circuit's earlier races (same era, before this one) say its first stop
+    #: comes at (:func:`~.tyre_today.history_yardstick`, read once here; empty without history)
+    expected_first_stops: dict[str, int] = field(default_factory=dict)
     #: the pre-race move of the tyre life towards the circuit's earlier first stops (1 = none;
     #: :func:`~.tyre_today.pre_race_life`), already in ``params`` and ``tyre_basis``
     life_factor: float = 1.0
@@ -490,7 +493,8 @@ def build_race(
         notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons, tyre_basis=basis,
     )
     built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
-    built.params, built.tyre_basis, built.life_factor = pre_race_life(params, basis, history_yardstick(store, built))
+    built.expected_first_stops = history_yardstick(store, built)
+    built.params, built.tyre_basis, built.life_factor = pre_race_life(params, basis, built.expected_first_stops)
     if built.life_factor != 1.0:
         venue = c.name if (c := get_circuit(key)) else key
         built.notes.append(f"tyre life x{built.life_factor:.2f}: halfway to where the earlier races at {venue} "
