@@ -68,14 +68,15 @@ def race_rows(store) -> list[dict]:
 
 def persistence(row: dict, width: int) -> dict | None:
     """The "same as last time" forecast of one race scored against its modal plan."""
-    prev, modal = row["previous"], row["modal"]
+    from f1analyzer.simulation.backtest import modal_match, naive_forecast
+
+    prev = row["previous"]
     if prev is None or prev["stops"] is None:
         return None
-    med, now = prev["median_first_stop_lap"], modal["median_first_stop_lap"]
-    lo = None if med is None else int(np.floor(med - width / 2))
-    return {"stop_count": prev["stops"] == modal["stops"],
-            "compound_sequence": prev["compounds"] == modal["compounds"],
-            "first_stop_in_window": None if lo is None or now is None else bool(lo <= now <= lo + width)}
+    # scored exactly as the backtest scores its history baseline (one guess: "in the top 3" is equality)
+    m = modal_match(row["modal"], [naive_forecast(prev, width)])
+    return {"stop_count": m["stop_count"], "compound_sequence": m["compound_sequence_in_top3"],
+            "first_stop_in_window": m["first_stop_in_window"]}
 
 
 def year_to_year_sd(rows: list[dict]) -> dict[str, dict]:

@@ -285,12 +285,19 @@ def history_baseline(store, circuit_key: str, season: int, rnd: int, modal: dict
     prev = next((h for h in venue_history(store, circuit_key, season, rnd, limit=5) if not h["wet"]), None)
     if prev is None or prev["stops"] is None:
         return None
-    med = prev["median_first_stop_lap"]
-    width = (window[1] - window[0]) if window else 4
-    win = None if med is None else [int(np.floor(med - width / 2)), int(np.floor(med - width / 2)) + width]
-    guess = {"stops": prev["stops"], "compounds": prev["compounds"] or [], "first_stop_window": win}
+    guess = naive_forecast(prev, (window[1] - window[0]) if window else 4)
     return {"race": {"season": prev["season"], "round": prev["round"], "event": prev["event"], "era": prev["era"]},
             "plan": guess, "match": modal_match(modal, [guess])}
+
+
+def naive_forecast(prev: dict, width: int) -> dict:
+    """An earlier race's modal plan (:func:`~.scenario.field_plans.modal_plan`) as a recommendation
+    ``{"stops", "compounds", "first_stop_window"}``: the window ``width`` laps wide around its
+    median first stop (None when it has none)."""
+    med = prev["median_first_stop_lap"]
+    lo = None if med is None else int(np.floor(med - width / 2))
+    return {"stops": prev["stops"], "compounds": prev["compounds"] or [],
+            "first_stop_window": None if lo is None else [lo, lo + width]}
 
 
 def winner_brier(rows: list[dict], winner: str | None) -> float | None:
@@ -371,14 +378,16 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
     calls = [c for r in out_races if r["advisor"] for c in r["advisor"]["calls"]]
     majority = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
 
-    def modal_rate(key: str):
-        return _mean([None if r["modal_match"].get(key) is None else float(r["modal_match"][key]) for r in dry])
-
     base = [r for r in dry if r.get("history_baseline")]
 
+    def rate(matches: list[dict], key: str):
+        return _mean([None if m.get(key) is None else float(m[key]) for m in matches])
+
+    def modal_rate(key: str, races: list[dict] = dry):
+        return rate([r["modal_match"] for r in races], key)
+
     def base_rate(key: str):
-        return _mean([None if r["history_baseline"]["match"].get(key) is None
-                      else float(r["history_baseline"]["match"][key]) for r in base])
+        return rate([r["history_baseline"]["match"] for r in base], key)
 
     def agree(kind=None):
         sel = [c["agree"] for c in calls if kind is None or c["kind"] == kind]
@@ -412,8 +421,7 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "history_baseline_compound_sequence_rate": base_rate("compound_sequence_in_top3"),
         "history_baseline_first_stop_in_window_rate": base_rate("first_stop_in_window"),
         "modal_rates_on_history_baseline_races": {
-            k: _mean([None if r["modal_match"].get(k) is None else float(r["modal_match"][k]) for r in base])
-            for k in ("stop_count", "compound_sequence_in_top3", "first_stop_in_window")},
+            k: modal_rate(k, base) for k in ("stop_count", "compound_sequence_in_top3", "first_stop_in_window")},
         "replay_winner_brier": _mean([r["replay_winner_brier"] for r in out_races]),
         "replay_winner_brier_dry": _mean([r["replay_winner_brier"] for r in dry]),
         "replay_winner_brier_sampled_retirements": _mean([r.get("replay_winner_brier_sampled_retirements")
@@ -452,4 +460,4 @@ def backtest(store, season: int, *, rounds=None, models_from="train", opt_sims: 
 
 
 __all__ = ["backtest", "backtest_race", "backtest_rounds", "backtest_models", "summarise", "race_key",
-           "train_models_before", "modal_plan", "modal_match", "winner_brier"]
+           "train_models_before", "modal_plan", "modal_match", "history_baseline", "naive_forecast", "winner_brier"]
