@@ -47,3 +47,10 @@ def test_summary_per_season_leaves_wet_races_out():
     s = bp.summary(rows, width=5)["seasons"][2023]
     assert s["dry_races"] == 2 and s["same_as_last_time_races"] == 2
     assert s["same_as_last_time_stop_count_rate"] == 0.5 and s["same_as_last_time_first_stop_in_window_rate"] == 0.5
+
+
+def test_a_negative_window_is_refused_with_one_line(tmp_path, capsys):
+    (tmp_path / "laps").mkdir()
+    assert bp.main(["--data-dir", str(tmp_path), "--width", "-1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "--width must be at least 0"
