@@ -8,6 +8,9 @@ era; it is *ordered* when each softer compound is faster when fresh and wears fa
 
 ``--bundled`` scores the shipped model set instead of fitting one on the data (the "before" figure
 when the bundled set predates the pooled tyre model). ``--models FILE`` scores a saved model set.
+``--cross-era`` also prints how well a circuit's 2022+ wear is predicted before it is raced with
+those cars (leave one circuit out: its own pre-2022 fit, the 2022+ all-circuit model, and that
+model with the circuit's pre-2022 severity carried over — what the simulator uses).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-tum", type=Path, default=None, metavar="DIR",
                     help="also compare per-compound offsets and wear with TU Munich's 2018-19 pars_*.ini "
                          "in DIR (printed as markdown; nothing of theirs is stored)")
+    ap.add_argument("--cross-era", action="store_true",
+                    help="also score the prediction of each circuit's 2022+ wear from before it was raced")
     args = parse_data_args(ap, argv)
     if args is None:
         return 2
@@ -77,9 +82,29 @@ def main(argv: list[str] | None = None) -> int:
                     print("  not ordered:", r["circuit"], r["era"],
                           "; ".join(f"{p['softer']}<{p['harder']}: pace step {p['pace_step_s']:+.3f} s, "
                                     f"wear step {p['wear_step_s_per_lap']:+.4f} s/lap" for p in r["pairs"]))
+    if args.cross_era:
+        print(cross_era_table(models))
     if args.compare_tum is not None:
         print(tum_comparison(models, Path(args.compare_tum)))
     return 0 if rep["meets_goal"] else 1
+
+
+def cross_era_table(models) -> str:
+    """Markdown of :func:`~f1analyzer.models.tyre_circuits.cross_era_check`."""
+    from f1analyzer.models.tyre_circuits import cross_era_check
+
+    r = cross_era_check(models)
+    names = {"own_earlier_era": f"the circuit's own {r['from_era']} fit (before)",
+             "era_all_circuits": f"the {r['era']} all-circuit model by code",
+             "carried_severity": f"the same with the circuit's {r['from_era']} severity carried over (after)"}
+    lines = [f"{r['era']} linear wear predicted before the circuit is raced with those cars "
+             f"(leave one circuit out; {r['circuits']} circuits, {r['fits']} compound fits):", "",
+             "| predictor | mean abs log error | median | off by a factor of |", "|---|---|---|---|"]
+    for key, label in names.items():
+        e = r[key]
+        lines.append(f"| {label} | {e['mean_abs_log']:.3f} | {e['median_abs_log']:.3f} | {e['times']:.2f} |"
+                     if e else f"| {label} | - | - | - |")
+    return "\n".join(lines)
 
 
 def tum_comparison(models, tum_dir: Path) -> str:

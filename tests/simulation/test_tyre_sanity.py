@@ -199,7 +199,7 @@ def test_every_bundled_circuit_is_ordered(bundled):
         pooled = bool(models.global_.tyre_codes_by_era.get(era))
         assert step == SAFETY_NET_PACE_STEP_S if pooled else 0.2 <= step <= 0.4, era
         for key, cm in models.circuits_.items():
-            tyres, _, _ = _tyres_and_fuel(models, cm, season)
+            tyres, _, _, _ = _tyres_and_fuel(models, cm, season)
             comp, record = ordered_compounds(models, tyres, season)
             assert ordering_violations(comp, min_pace_step_s=step, cliffs_complete=True) == [], (key, era)
             assert comp["MEDIUM"].pace_offset_s == pytest.approx(tyres["MEDIUM"].pace_offset_s)

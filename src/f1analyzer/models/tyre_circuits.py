@@ -6,6 +6,9 @@
   allocation (``CircuitModel.compounds_by_era``), the per-code models (``tyre_codes_by_era``), the
   fuel effect from the race-lap effects, the driver-race intercepts and the ordering diagnostics.
 * :func:`ordering` — whether a set of relative models is physically ordered, and by how much.
+* :func:`wear_severity` / :func:`cross_era_severity` — how hard a circuit is on tyres against a
+  typical track, and how much of that carries from one car era into the next (the prior for a
+  circuit not yet raced with the new cars).
 """
 
 from __future__ import annotations
@@ -213,3 +216,84 @@ def ordering_report(models, *, min_laps: int = 40) -> dict:
     return {"fits": n, "ordered": sum(r["ordered"] for r in rows), "share_ordered": share("ordered"),
             "share_pace_ordered": share("pace_ordered"), "share_wear_ordered": share("wear_ordered"),
             "by_era": by_era, "min_laps": min_laps, "rows": rows}
+
+
+# --------------------------------------------------------------------------- cross-era prior
+#: fewest circuits raced in both eras for the cross-era slope to be estimated (else none carried)
+MIN_CIRCUITS_BOTH_ERAS = 4
+
+
+def wear_severity(circuit_codes: dict | None, pooled_codes: dict | None) -> float | None:
+    """A circuit's wear severity in one era: the lap-weighted geometric mean, over the codes it
+    ran, of its linear wear over the all-circuit wear of the same code (1 = a typical track;
+    2018–2024: Baku, Montréal, Jeddah 0.2–0.5, Bahrain, Suzuka, Spa 2.2–2.9). None without laps."""
+    logs, weights = [], []
+    for code, t in (circuit_codes or {}).items():
+        g = (pooled_codes or {}).get(code)
+        if g is None or not t.n_laps:
+            continue
+        w, gw = float(t.coef_s[0]), float(g.coef_s[0])
+        if w <= 0 or gw <= 0:
+            continue
+        logs.append(np.log(w / gw))
+        weights.append(float(t.n_laps))
+    return float(np.exp(np.average(logs, weights=weights))) if logs else None
+
+
+def cross_era_severity(circuits: dict, pooled_by_era: dict, era: str, from_era: str) -> tuple[float, int]:
+    """(slope, circuits): how much of a circuit's log wear severity in ``from_era`` carries into
+    ``era`` — least squares through the origin over the circuits raced in both eras, clipped to
+    [0, 1] (1: a track as hard on the new tyres as on the old; 0: nothing carries). Slope 0 with
+    fewer than :data:`MIN_CIRCUITS_BOTH_ERAS` such circuits (fitted on 2018–2023: 0.71 over 20
+    circuits, correlation 0.82; on 2018–2024: 0.57 over 23)."""
+    xs, ys = [], []
+    for cm in circuits.values():
+        codes = getattr(cm, "tyre_codes_by_era", None) or {}
+        a = wear_severity(codes.get(from_era), pooled_by_era.get(from_era))
+        b = wear_severity(codes.get(era), pooled_by_era.get(era))
+        if a and b:
+            xs.append(np.log(a))
+            ys.append(np.log(b))
+    x, y = np.asarray(xs), np.asarray(ys)
+    if len(x) < MIN_CIRCUITS_BOTH_ERAS or float(x @ x) <= 0:
+        return 0.0, len(x)
+    return float(np.clip((x @ y) / (x @ x), 0.0, 1.0)), len(x)
+
+
+def cross_era_check(models, era: str = "2022+", from_era: str = "pre-2022", min_laps: int = 40) -> dict:
+    """How well a circuit's wear in ``era`` is known before it is raced with that era's cars,
+    leave-one-circuit-out over the circuits raced in both eras: the relative compounds of its
+    latest ``era`` allocation (fits with ≥ ``min_laps`` laps), predicted by (a) its own
+    ``from_era`` fit, (b) the ``era``'s all-circuit model by code, (c) (b) with the circuit's
+    ``from_era`` severity carried by the slope of the *other* circuits. Error: mean and median
+    ``|log(predicted / fitted wear)|`` (``times`` = exp(mean): "off by a factor of")."""
+    pooled = models.global_.tyre_codes_by_era
+    errs: dict[str, list[float]] = {"own_earlier_era": [], "era_all_circuits": [], "carried_severity": []}
+    circuits = 0
+    for key, cm in models.circuits_.items():
+        own = cm.tyre_codes_by_era or {}
+        fitted, earlier = cm.compounds_by_era.get(era), cm.compounds_by_era.get(from_era)
+        alloc = (getattr(cm, "tyre_allocation_by_era", None) or {}).get(era)
+        if from_era not in own or era not in own or not fitted or not earlier or not alloc \
+                or not all(c in pooled.get(era, {}) for c in alloc.values()):
+            continue
+        others = {k: c for k, c in models.circuits_.items() if k != key}
+        slope, _ = cross_era_severity(others, pooled, era, from_era)
+        severity = wear_severity(own[from_era], pooled[from_era]) or 1.0
+        era_all = relative_models(pooled[era], alloc)
+        circuits += 1
+        for c in RELATIVE:
+            if c not in fitted or c not in earlier or fitted[c].n_laps < min_laps:
+                continue
+            actual = float(fitted[c].coef_s[0])
+            preds = {"own_earlier_era": float(earlier[c].coef_s[0]), "era_all_circuits": float(era_all[c].coef_s[0])}
+            preds["carried_severity"] = preds["era_all_circuits"] * severity ** slope
+            if actual <= 0 or min(preds.values()) <= 0:
+                continue
+            for name, p in preds.items():
+                errs[name].append(abs(float(np.log(p / actual))))
+    out = {"era": era, "from_era": from_era, "circuits": circuits, "fits": len(errs["carried_severity"])}
+    for name, e in errs.items():
+        out[name] = ({"mean_abs_log": round(float(np.mean(e)), 3), "median_abs_log": round(float(np.median(e)), 3),
+                      "times": round(float(np.exp(np.mean(e))), 2)} if e else None)
+    return out

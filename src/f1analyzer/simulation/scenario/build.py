@@ -65,11 +65,15 @@ from f1analyzer.simulation.core.params import (
 )
 from f1analyzer.models.tyre_circuits import relative_models
 from f1analyzer.simulation.scenario.compounds import (
+    carried_severity,
     compound_params,
     event_allocation,
     fill_missing_dry,
+    lacks_era_fit,
+    new_era_reasons,
     ordered_compounds,
     pace_step_for,
+    scaled_wear,
     tyre_life_for,
     with_tyre_life,
     tyre_override_reason,
@@ -201,22 +205,31 @@ def circuit_model_for(models, circuit_key: str):
     return cm, circuit_key
 
 
-def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, float, bool]:
-    """Tyre models of the season's era and the fuel effect; True when the global model was used.
+def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, float, bool, str | None]:
+    """Tyre models of the season's era and the fuel effect; True when the global model was used;
+    the note when the circuit was never raced with the era's cars.
 
     With the event's ``allocation`` (its three dry compounds) and a model set fitted by Pirelli
     code, SOFT/MEDIUM/HARD are that event's codes at this circuit; otherwise the circuit's models
-    of its latest allocation in the era.
+    of its latest allocation in the era. A circuit not yet raced with the era's cars takes the
+    era's all-circuit models with its own wear severity carried over (:func:`carried_severity`):
+    its fits from another era are of other tyres (2022's 18-inch tyres against the 13-inch ones).
     """
     era = models.era_of(season)
     use_global = cm is models.global_ or cm.n_races < MIN_CIRCUIT_RACES
     src = models.global_ if use_global else cm
+    wear, carried = 1.0, None
+    if not use_global and lacks_era_fit(models, cm, era):
+        src = models.global_
+        wear, how = carried_severity(models, cm, era)
+        carried = f"{cm.key}: no race here with {era} cars: the era's all-circuit tyre models, {how}"
     tyres = src.compounds_by_era.get(era) or src.compounds
     alloc = event_allocation(allocation)
     codes = (getattr(src, "tyre_codes_by_era", None) or {}).get(era) or {}
     if alloc is not None and tyres and all(c in codes for c in alloc.values()):
         counts = {c: int(t.n_laps) for c, t in tyres.items()}
-        tyres = relative_models(codes, alloc, counts) if not use_global else relative_models(codes, alloc)
+        tyres = relative_models(codes, alloc, counts) if src is cm else relative_models(codes, alloc)
+    tyres = scaled_wear(tyres, wear)
     if not tyres or not all(c in tyres for c in DRY_COMPOUNDS):
         g = models.global_
         tyres = {**(g.compounds_by_era.get(era) or g.compounds), **(tyres or {})}
@@ -225,8 +238,9 @@ def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, flo
         if filled:
             log.info("%s %s: no fit of %s in this model set; copied from the nearest compound "
                      "(or the simulator's defaults)", cm.key, era, "/".join(filled))
-    fuel = src.fuel_effect_by_era.get(era, src.fuel_effect_s_per_lap)
-    return tyres, float(fuel), use_global
+    fuel_src = models.global_ if use_global else cm
+    fuel = fuel_src.fuel_effect_by_era.get(era, fuel_src.fuel_effect_s_per_lap)
+    return tyres, float(fuel), use_global, carried
 
 
 def _resolve_event(season: int, event, models, store) -> tuple[dict, bool]:
@@ -339,10 +353,10 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
                                                                  TyreBasis]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
-    tyres, fuel, used_global = _tyres_and_fuel(models, cm, season, allocation)
+    tyres, fuel, used_global, carried = _tyres_and_fuel(models, cm, season, allocation)
     tyres, fuel, used_global, venue_notes = venue_and_weekend(models, cm, model_key, season, tyres, fuel,
                                                                used_global, weekend_laps)
-    notes += venue_notes
+    notes += ([carried] if carried else []) + venue_notes
     if model_key == "_all":
         notes.append(f"no fitted model for circuit {circuit_key}: all-circuit model used")
     elif used_global:
@@ -485,6 +499,7 @@ def build_race(
     reasons = [tyre_override_reason(key, models.era_of(season) if hasattr(models, "era_of") else "", adjusted)] \
         if adjusted else []
     reasons += new_venue_reasons(models, key, model_key)
+    reasons += new_era_reasons(models, circuit_model_for(models, key)[0], season)
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
     built = BuiltRace(

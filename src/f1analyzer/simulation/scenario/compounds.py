@@ -3,6 +3,9 @@
 * :func:`compound_params` — a fitted :class:`~f1analyzer.models.tyres.TyreModel` as
   :class:`~f1analyzer.simulation.core.params.CompoundParams`.
 * :func:`event_allocation` — an event's three dry compounds as {"HARD", "MEDIUM", "SOFT"} → code.
+* :func:`carried_severity` — a circuit not yet raced with the season's cars: the era's all-circuit
+  tyre models, its wear scaled by the circuit's severity from its latest other era, and
+  :func:`new_era_reasons` (the answer's sentence).
 * :func:`ordered_compounds` — the safety net (:mod:`.tyre_sanity`) applied to a circuit's fits, with
   :func:`tyre_se` (weights) and :func:`pace_step_for` (minimum fresh-pace step); when it has to move
   something, :func:`tyre_override_reason` is the sentence the answer carries.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from f1analyzer.models.tyre_circuits import cross_era_severity, wear_severity
 from f1analyzer.models.tyre_life import life_slope_s
 from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
 from f1analyzer.models.tyres import TyreModel
@@ -133,6 +137,59 @@ def ordered_compounds(models, tyres: dict, season: int) -> tuple[dict[str, Compo
     return ordered, record
 
 
+def lacks_era_fit(models, cm, era: str) -> bool:
+    """True when the model set has ``era``'s all-circuit tyre fit but this circuit was never raced
+    with that era's cars (a new car era's first visit): its own fits are of other tyres."""
+    g = getattr(models, "global_", None)
+    if g is None or cm is g:
+        return False
+    return era not in (getattr(cm, "compounds_by_era", None) or {}) and bool((g.compounds_by_era or {}).get(era))
+
+
+def carried_severity(models, cm, era: str) -> tuple[float, str]:
+    """(wear factor, what it is) for a circuit that :func:`lacks_era_fit`: the era's all-circuit
+    tyre models know nothing of the track, so their wear is scaled by the circuit's wear severity
+    in its latest other era raised to the cross-era slope of the circuits raced in both
+    (:func:`~f1analyzer.models.tyre_circuits.cross_era_severity`). Factor 1 when either is
+    unknown (fewer than four circuits in both eras: early in a new era)."""
+    pooled = getattr(models.global_, "tyre_codes_by_era", None) or {}
+    own = getattr(cm, "tyre_codes_by_era", None) or {}
+    others = [e for e in own if e != era and e in pooled]
+    if not others:
+        return 1.0, "no earlier-era fit at the circuit to carry over"
+    from_era = max(others, key=lambda e: (not str(e).startswith("pre"), e))
+    severity = wear_severity(own[from_era], pooled[from_era])
+    slope, n = cross_era_severity(getattr(models, "circuits_", {}), pooled, era, from_era)
+    if not severity or slope <= 0:
+        return 1.0, (f"its {from_era} wear severity not carried over ({n} circuits raced in both eras, "
+                     "too few to say how much carries)")
+    factor = float(severity ** slope)
+    return factor, (f"wear x{factor:.2f}: its {from_era} wear severity {severity:.2f} carried over with the "
+                    f"slope {slope:.2f} that {n} circuits raced in both eras show")
+
+
+def scaled_wear(tyres: dict, factor: float) -> dict:
+    """Tyre models with their wear (linear and quadratic terms) multiplied by ``factor``."""
+    if factor == 1.0:
+        return tyres
+    out = {}
+    for name, t in tyres.items():
+        m = TyreModel.from_dict(t.to_dict())
+        m.coef_s = [float(c) * factor for c in t.coef_s]
+        out[name] = m
+    return out
+
+
+def new_era_reasons(models, cm, season: int) -> list[str]:
+    """The confidence sentence for a circuit not yet raced with the season's cars (else empty)."""
+    era = models.era_of(season) if hasattr(models, "era_of") else None
+    if era is None or not lacks_era_fit(models, cm, era):
+        return []
+    return [f"No race at {cm.key} with {era} cars in this model set: its tyres are the era's all-circuit "
+            "model with the circuit's earlier wear severity carried over, so compound choices here are "
+            "less certain."]
+
+
 def tyre_life_for(models, circuit_model, season: int, total_laps: int | None = None) -> dict[str, dict]:
     """compound → {life_onset, life_median} (laps of set life) of a circuit model for the season's
     car era, from its learned stint limits (``max_stint_laps``, which carry the life estimate); a
@@ -211,5 +268,5 @@ def tyre_override_reason(circuit_key: str, era: str, adjusted: list[TyreAdjustme
             f"{len(adjusted)} tyre parameter(s), so compound choices here are less certain.")
 
 
-__all__ = ["NON_OWN_SE", "compound_params", "fill_missing_dry", "tyre_life_for", "with_tyre_life", "event_allocation", "ordered_compounds", "pace_step_for",
+__all__ = ["NON_OWN_SE", "carried_severity", "lacks_era_fit", "new_era_reasons", "scaled_wear", "compound_params", "fill_missing_dry", "tyre_life_for", "with_tyre_life", "event_allocation", "ordered_compounds", "pace_step_for",
            "tyre_override_reason", "tyre_se"]
