@@ -50,6 +50,13 @@ def test_early_in_a_new_era_nothing_is_carried():
     assert factor == 1.0 and "2 circuits" in how and "too few" in how
 
 
+def test_a_new_era_that_reverses_the_tracks_carries_nothing():
+    olds = {"a": 0.5, "b": 0.8, "c": 1.5, "d": 2.0, "x": 2.5}
+    models, cm = _models(olds, {k: 1.0 / v for k, v in olds.items() if k != "x"}, "x")
+    factor, how = carried_severity(models, cm, "2022+")
+    assert factor == 1.0 and "4 circuits" in how and "none carries" in how
+
+
 def test_scaled_wear_scales_every_wear_term_and_nothing_else():
     t = {"SOFT": TyreModel("SOFT", coef_s=[0.04, 0.001], pace_offset_s=-0.3, n_laps=80)}
     out = scaled_wear(t, 1.5)

@@ -226,7 +226,8 @@ MIN_CIRCUITS_BOTH_ERAS = 4
 def wear_severity(circuit_codes: dict | None, pooled_codes: dict | None) -> float | None:
     """A circuit's wear severity in one era: the lap-weighted geometric mean, over the codes it
     ran, of its linear wear over the all-circuit wear of the same code (1 = a typical track;
-    2018–2024: Baku, Montréal, Jeddah 0.2–0.5, Bahrain, Suzuka, Spa 2.2–2.9). None without laps."""
+    fitted on 2018–2023: Montréal, Baku, Jeddah 0.16–0.54, Suzuka, Spa, Bahrain 2.2–2.9). None
+    without laps."""
     logs, weights = [], []
     for code, t in (circuit_codes or {}).items():
         g = (pooled_codes or {}).get(code)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from f1analyzer.models.tyre_circuits import cross_era_severity, wear_severity
+from f1analyzer.models.tyre_circuits import MIN_CIRCUITS_BOTH_ERAS, cross_era_severity, wear_severity
 from f1analyzer.models.tyre_life import life_slope_s
 from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
 from f1analyzer.models.tyres import TyreModel
@@ -160,9 +160,11 @@ def carried_severity(models, cm, era: str) -> tuple[float, str]:
     from_era = max(others, key=lambda e: (not str(e).startswith("pre"), e))
     severity = wear_severity(own[from_era], pooled[from_era])
     slope, n = cross_era_severity(getattr(models, "circuits_", {}), pooled, era, from_era)
-    if not severity or slope <= 0:
-        return 1.0, (f"its {from_era} wear severity not carried over ({n} circuits raced in both eras, "
-                     "too few to say how much carries)")
+    if not severity:
+        return 1.0, f"no {from_era} wear severity at the circuit to carry over"
+    if slope <= 0:
+        why = "too few to say how much carries" if n < MIN_CIRCUITS_BOTH_ERAS else "none carries"
+        return 1.0, f"its {from_era} wear severity not carried over ({n} circuits raced in both eras: {why})"
     factor = float(severity ** slope)
     return factor, (f"wear x{factor:.2f}: its {from_era} wear severity {severity:.2f} carried over with the "
                     f"slope {slope:.2f} that {n} circuits raced in both eras show")
