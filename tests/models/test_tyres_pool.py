@@ -190,3 +190,15 @@ def test_real_fits_wear_positive_and_ground_effect_era_ordered(real_models):
     assert rep["share_pace_ordered"] > 0.5
     g = real_models.global_.tyre_diagnostics_by_era["2022+"]["selection"]
     assert g["pace_per_softer_step_s"][0] < 0 and g["wear_per_softer_step_s_per_lap"][0] > 0
+
+
+def test_a_race_without_a_clean_dry_lap_prepares_to_an_empty_frame_with_its_columns():
+    # a wet race read up to its first laps (race-day, a wet sprint): nothing to fit, no KeyError
+    laps = make_race(np.random.default_rng(1), 2023, 1, "alpha")
+    laps["is_clean"] = clean_mask(laps)
+    laps = conform(laps, LAP_COLUMNS)
+    laps, _, _ = derive_tables(laps)
+    laps["compound"] = "INTERMEDIATE"
+    out = prepare_clean_laps(laps)
+    assert out.empty
+    assert {"tyre_age_laps", "stint_lap", "stint_key", "compound"} <= set(out.columns)

@@ -129,7 +129,8 @@ def prepare_clean_laps(laps: pd.DataFrame, free_air_gap_s: float = FREE_AIR_GAP_
     wet = wet_races(laps)
     if wet:
         key = list(zip(df["season"].astype(int), df["round"].astype(int)))
-        df = df[[k not in wet for k in key]]
+        # a boolean array, not a list: an empty list would select no *columns*
+        df = df[np.array([k not in wet for k in key], dtype=bool)]
     df["tyre_age_laps"] = (df["tyre_life_laps"].astype("float64") - 1.0).clip(lower=0.0)
     df = df[df["tyre_age_laps"] <= MAX_AGE_LAPS]
     fast = df.groupby(["season", "round"])["lap_time_s"].transform(lambda s: s.quantile(0.05))
