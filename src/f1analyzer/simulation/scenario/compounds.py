@@ -188,8 +188,8 @@ def new_era_reasons(models, cm, season: int) -> list[str]:
     if era is None or not lacks_era_fit(models, cm, era):
         return []
     return [f"No race at {cm.key} with {era} cars in this model set: its tyres are the era's all-circuit "
-            "model with the circuit's earlier wear severity carried over, so compound choices here are "
-            "less certain."]
+            "model (with the circuit's wear severity from its other era where enough circuits show how "
+            "much carries over), so compound choices here are less certain."]
 
 
 def tyre_life_for(models, circuit_model, season: int, total_laps: int | None = None) -> dict[str, dict]:
