@@ -64,13 +64,14 @@ from f1analyzer.deadlines import check_deadline
 from f1analyzer.errors import InvalidRequestError, NotFoundError
 from f1analyzer.log import get_logger
 from f1analyzer.models.bundled import load_bundled_models
+from f1analyzer.models.features import era_label
 from f1analyzer.simulation.backtest import backtest
 from f1analyzer.simulation.core.engine import simulate
 from f1analyzer.simulation.core.strategy import Strategy
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.planning.screen import default_field_strategies
 from f1analyzer.simulation.scenario.build import BuiltRace, params_from_models, regrid
-from f1analyzer.simulation.scenario.field_plans import era_of, venue_history
+from f1analyzer.simulation.scenario.field_plans import venue_history
 from f1analyzer.simulation.scenario.replay import Change, replay
 
 log = get_logger("app.strategy")
@@ -152,7 +153,7 @@ def _generate_on(built: BuiltRace, models, version, req: GenerateRequest, *, fie
     history = {} if field_history is None else {
         "field_history": list(field_history),
         "history_check": history_check(strategies[0] if strategies else None, field_history,
-                                       era_of(built.season))}
+                                       era_label(built.season))}
     return {
         **_meta(built), "driver": driver, "grid": params.cars[params.car_index(driver)].grid_position,
         "strategies": strategies, **history,

@@ -498,8 +498,9 @@ def build_race(
     notes += more
     reasons = [tyre_override_reason(key, models.era_of(season) if hasattr(models, "era_of") else "", adjusted)] \
         if adjusted else []
+    cm = circuit_model_for(models, key)[0]
     reasons += new_venue_reasons(models, key, model_key)
-    reasons += new_era_reasons(models, circuit_model_for(models, key)[0], season)
+    reasons += new_era_reasons(models, cm, season)
     info = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if not k.startswith("_")}
     log.debug("built %s %s: %d cars, %d laps, model %s", season, row["event"], params.n_cars, total, model_key)
     built = BuiltRace(
@@ -507,7 +508,7 @@ def build_race(
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
         notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons, tyre_basis=basis,
     )
-    built.confidence_reasons.extend(pit_loss_reasons(circuit_model_for(models, key)[0], key))
+    built.confidence_reasons.extend(pit_loss_reasons(cm, key))
     built.expected_first_stops = history_yardstick(store, built)
     built.params, built.tyre_basis, built.life_factor = pre_race_life(params, basis, built.expected_first_stops)
     if built.life_factor != 1.0:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from f1analyzer.data.session import Race
-from f1analyzer.models.features import ERA_SPLIT_SEASON
+from f1analyzer.models.features import era_label
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.scenario.replay import real_stops, track_schedule
 
@@ -78,11 +78,6 @@ def race_modal_plan(race) -> dict:
     return modal_plan(top_classified(race, plans_in_order(race, real_stops(race), sched)))
 
 
-def era_of(season: int) -> str:
-    """The car era a season belongs to (the tyre models are fitted per era)."""
-    return "2022+" if int(season) >= ERA_SPLIT_SEASON else "pre-2022"
-
-
 def venue_history(store, circuit_key: str, season: int, rnd: int, *, limit: int = HISTORY_RACES) -> list[dict]:
     """The modal plans of the circuit's Grand Prix races stored *before* ``(season, rnd)``, newest
     first (at most ``limit``), each ``{"season", "round", "event", "era", "wet", "total_laps",
@@ -109,7 +104,7 @@ def venue_history(store, circuit_key: str, season: int, rnd: int, *, limit: int 
                     _ENTRIES.pop(next(iter(_ENTRIES)))
                 _ENTRIES[key] = entry
         if entry:
-            out.append({"season": season, "round": rnd_, "event": str(row.event), "era": era_of(season),
+            out.append({"season": season, "round": rnd_, "event": str(row.event), "era": era_label(season),
                         "total_laps": _int_or_none(getattr(row, "total_laps", None)),
                         **{k: list(v) if isinstance(v, list) else v for k, v in entry.items()}})
     return out
@@ -145,5 +140,5 @@ def _int_or_none(x) -> int | None:
     return None if x is None or pd.isna(x) else int(x)
 
 
-__all__ = ["HISTORY_RACES", "TOP_N", "era_of", "modal_plan", "plans_in_order", "race_modal_plan",
+__all__ = ["HISTORY_RACES", "TOP_N", "modal_plan", "plans_in_order", "race_modal_plan",
            "top_classified", "venue_history"]
