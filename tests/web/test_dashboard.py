@@ -240,6 +240,9 @@ SOURCES = [
      "title": "2024 Italian Grand Prix – strategy summary", "score": 0.82, "snippet": "VER won on a one-stop."},
     {"id": "model-monza", "kind": "model", "season": None, "round": None, "event": None,
      "title": "Monza degradation model", "score": 0.61, "snippet": "Hard degrades 0.035 s/lap."},
+    # a race the store does not hold: cited, never linked (the link would open an error)
+    {"id": "race-2019-3", "kind": "race", "season": 2019, "round": 3, "event": "Chinese Grand Prix",
+     "title": "2019 Chinese Grand Prix – strategy summary", "score": 0.55, "snippet": "HAM won on a two-stop."},
 ]
 GENERATE = {
     "season": 2024, "round": 16, "event": "Italian Grand Prix", "circuit_key": "monza", "driver": "VER", "grid": 1,
@@ -327,6 +330,7 @@ def test_sections_render_contract_shaped_answers(synthetic_home, browser_context
         page.wait_for_function("() => document.querySelector('#lab-hist-title').textContent.includes('#3')")
         assert "SC on lap 9" in page.inner_text("#lab-results .narrative")
         assert page.locator("#lab-results a.source-link").count() == 1
+        assert "2019 Chinese Grand Prix – strategy summary (race · race not stored" in page.inner_text("#lab-results")
         body = generate_calls[-1]
         assert body["season"] == SYN_SEASON and body["driver"] == "VER" and body["top_k"] == 3 and body["grid"] >= 1
 

@@ -759,16 +759,25 @@ function drawDegradation() {
 }
 
 // ------------------------------------------------------------------ sources
+function isStored(season, event) {
+  return state.races.some((r) => r.season === Number(season)
+    && (String(r.round) === String(event) || r.event === event));
+}
+
 function sourceList(sources) {
   if (!Array.isArray(sources) || !sources.length) return null;
   return h("section", { class: "sources" }, h("h3", {}, "Sources"), h("ol", {}, sources.map((src) => {
     if (typeof src === "string") return h("li", {}, src);
     const label = src.title || src.id || "source";
     const ev = src.round ?? src.event;
-    const link = src.season && ev !== undefined && ev !== null
+    const race = src.season && ev !== undefined && ev !== null;
+    // a source about a race this store does not hold is cited, not linked: the link would open an error
+    const stored = race && isStored(src.season, ev);
+    const link = stored
       ? h("a", { href: raceHash(src.season, ev), class: "source-link", "data-season": src.season, "data-event": ev }, label)
       : h("span", { class: "source-title" }, label);
-    const meta = [src.kind, Number.isFinite(src.score) ? `score ${src.score.toFixed(2)}` : null].filter(Boolean).join(" · ");
+    const meta = [src.kind, race && !stored ? "race not stored" : null,
+      Number.isFinite(src.score) ? `score ${src.score.toFixed(2)}` : null].filter(Boolean).join(" · ");
     return h("li", { "data-source-id": src.id ?? null }, link, meta ? h("span", { class: "source-meta" }, ` (${meta})`) : null,
       src.snippet ? h("p", { class: "snippet" }, src.snippet) : null);
   })));
