@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     request_deadline_s: float = Field(
         default=30.0, gt=0,
         description="Server-side deadline of a simulating or narrating request (504 past it).")
+    sim_threads: int = Field(
+        default=0, ge=0, le=64,
+        description="Threads one simulation call splits its races over (results are identical for "
+        "any value); 0 = the cores this process may use, at most 4. Batch workers use 1.")
     slow_work_threads: int = Field(
         default=4, ge=1, le=64,
         description="Threads running simulations and narration; /health and cheap routes never "

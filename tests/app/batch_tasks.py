@@ -66,3 +66,10 @@ def sleepy(task, shared) -> int:
         _write_pid(Path(shared["dir"]) / f"{n}.pid")
         time.sleep(300)
     return n
+
+
+def sim_threads_here(task, shared) -> int:
+    """The thread count a simulation call would use in the worker running this task."""
+    from f1analyzer.simulation.core.parallel import sim_threads  # only the worker's value matters
+
+    return sim_threads()

@@ -54,6 +54,20 @@ def test_same_results_on_every_executor_in_task_order(ray_cluster):
     assert len(set(out["serial"])) == 6  # every task its own random numbers
 
 
+def test_batch_workers_run_their_simulations_on_one_thread(ray_cluster, monkeypatch):
+    # the workers already keep every core busy with one race each; the caller keeps its setting
+    monkeypatch.setenv("F1A_SIM_THREADS", "3")
+    from f1analyzer.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        for name, ex in executors(ray_cluster).items():
+            res = ex.map(batch_tasks.sim_threads_here, TASKS[:2], shared={})
+            assert [r.value for r in res] == ([3, 3] if name == "serial" else [1, 1]), name
+    finally:
+        get_settings.cache_clear()
+
+
 def test_a_failing_task_is_reported_by_key_and_the_others_are_kept(ray_cluster):
     for name, ex in executors(ray_cluster).items():
         res = ex.map(batch_tasks.fail_on_odd, TASKS)

@@ -74,6 +74,65 @@ def test_vectorised_engine_equals_reference_loop():
         assert ref.passes[0] == res.passes[i]
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_any_thread_count_gives_the_same_races(monkeypatch, threads):
+    from f1analyzer.simulation.core import parallel
+    from f1analyzer.simulation.core.engine import simulate_groups
+
+    # a split at any size, so that small calls exercise it (uneven slices with 3 threads)
+    monkeypatch.setattr(parallel, "MIN_ROWS_PER_THREAD", 10)
+    race = demo_race(n_cars=10, total_laps=30, retirement_prob=0.25)
+    race.sc = dataclasses.replace(race.sc, p_at_least_one=0.8)
+    strategies = [s.with_opportunism(3) if i % 2 else s for i, s in enumerate(default_strategies(race))]
+    one = simulate(race, strategies, 301, seed=4, record_positions=True)
+    parallel.set_sim_threads(threads)
+    try:
+        assert len(parallel.row_slices(301)) == threads
+        many = simulate(race, strategies, 301, seed=4, record_positions=True)
+        state = _state(race, lap=12, status=TrackStatus.SC)
+        mid = [Strategy("MEDIUM", ((14 + i, "HARD"),), sc_window_laps=2) for i in range(10)]
+        other = [Strategy("MEDIUM", ((20, "SOFT"),))] + mid[1:]
+        draws = draw(race, 101, seed=3, first_lap=13)
+        groups_many = simulate_groups(race, [mid, other], draws, state=state)
+        parallel.set_sim_threads(1)
+        groups_one = simulate_groups(race, [mid, other], draw(race, 101, seed=3, first_lap=13), state=state)
+    finally:
+        parallel.set_sim_threads(None)
+    for a, b in [(one, many), *zip(groups_one, groups_many)]:
+        np.testing.assert_array_equal(a.finish_position, b.finish_position)
+        np.testing.assert_array_equal(a.race_time_s, b.race_time_s)
+        np.testing.assert_array_equal(a.passes, b.passes)
+        np.testing.assert_array_equal(a.stops_done, b.stops_done)
+    np.testing.assert_array_equal(one.positions_by_lap, many.positions_by_lap)
+    assert one.passes.sum() > 0 and one.retired.any()
+
+
+def test_sim_threads_come_from_the_call_the_setting_or_the_cores(monkeypatch):
+    from f1analyzer.config import get_settings
+    from f1analyzer.simulation.core import parallel
+
+    monkeypatch.setenv("F1A_SIM_THREADS", "0")
+    get_settings.cache_clear()
+    try:
+        assert parallel.sim_threads() == min(parallel.available_cpus(), parallel.MAX_AUTO_THREADS)
+        monkeypatch.setenv("F1A_SIM_THREADS", "3")
+        get_settings.cache_clear()
+        assert parallel.sim_threads() == 3
+        parallel.set_sim_threads(1)
+        assert parallel.sim_threads() == 1
+        with pytest.raises(ValueError):
+            parallel.set_sim_threads(0)
+    finally:
+        parallel.set_sim_threads(None)
+        get_settings.cache_clear()
+    # too few races to be worth a thread each: one slice; else near-equal contiguous slices
+    assert parallel.row_slices(100, threads=4) == [slice(0, 100)]
+    n = 3 * parallel.MIN_ROWS_PER_THREAD + 1
+    sl = parallel.row_slices(n, threads=4)
+    assert len(sl) == 3 and sl[0].start == 0 and sl[-1].stop == n
+    assert all(a.stop == b.start for a, b in zip(sl, sl[1:]))
+
+
 def test_reference_agrees_from_a_mid_race_state():
     race = demo_race(n_cars=6, total_laps=30)
     state = _state(race, lap=12, status=TrackStatus.SC)

@@ -10,25 +10,36 @@ import statistics
 import time
 
 from f1analyzer.simulation.scenario.demo import demo_race
+from f1analyzer.simulation.core import parallel
+from f1analyzer.simulation.core.draws import CHUNK_SIMS
 from f1analyzer.simulation.core.engine import simulate
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.planning.screen import default_field_strategies
 
 
 def measure_simulate(n_sims: int = 10_000, n_cars: int = 20, n_laps: int = 60, *,
-                     repeats: int = 3, seed: int = 0) -> dict:
-    """Full-field races per second: ``{"races_per_second", "cars", "laps", "sims", "seconds"}``."""
+                     repeats: int = 3, seed: int = 0, threads: int | None = None) -> dict:
+    """Full-field races per second: ``{"races_per_second", "cars", "laps", "sims", "seconds",
+    "sim_threads"}``; ``threads`` per call (None: the setting, :func:`~.core.parallel.sim_threads`),
+    ``sim_threads`` the number the call could split into at this size."""
     race = demo_race(n_cars=n_cars, total_laps=n_laps)
     strategies = default_field_strategies(race)
-    simulate(race, strategies, min(n_sims, 500), seed)  # warm-up
-    times = []
-    for r in range(repeats):
-        t0 = time.perf_counter()
-        simulate(race, strategies, n_sims, seed + r)
-        times.append(time.perf_counter() - t0)
+    if threads is not None:
+        parallel.set_sim_threads(threads)
+    try:
+        simulate(race, strategies, min(n_sims, 500), seed)  # warm-up
+        times = []
+        for r in range(repeats):
+            t0 = time.perf_counter()
+            simulate(race, strategies, n_sims, seed + r)
+            times.append(time.perf_counter() - t0)
+        used = len(parallel.row_slices(min(n_sims, CHUNK_SIMS)))
+    finally:
+        if threads is not None:
+            parallel.set_sim_threads(None)
     seconds = statistics.median(times)
     return {"races_per_second": n_sims / seconds, "cars": n_cars, "laps": n_laps, "sims": n_sims,
-            "seconds": seconds}
+            "seconds": seconds, "sim_threads": used}
 
 
 def measure_optimiser(n_cars: int = 20, n_laps: int = 60, *, repeats: int = 7,

@@ -12,12 +12,13 @@ process cancels what has not started and terminates the workers, so nothing keep
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import pickle
 import signal
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
+
+from f1analyzer.simulation.core.parallel import available_cpus, set_sim_threads
 
 from .base import ClosingExecutor, Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
 
@@ -30,18 +31,12 @@ def _init_worker(shared_blob: bytes) -> None:
     # Ctrl-C is handled by the calling process, which terminates the pool
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _SHARED = pickle.loads(shared_blob)
+    # one race per worker already keeps every core busy: no threads inside a simulation call
+    set_sim_threads(1)
 
 
 def _run_in_worker(fn: TaskFn, task: Task) -> TaskResult:
     return run_task(fn, task, _SHARED)
-
-
-def available_cpus() -> int:
-    """Cores this process may run on (the affinity mask, not the machine's total)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _start_method() -> str:

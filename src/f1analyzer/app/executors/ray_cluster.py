@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from f1analyzer.errors import BackendUnavailableError, ConfigError
+from f1analyzer.simulation.core.parallel import set_sim_threads
 
 from .base import ClosingExecutor, Progress, Task, TaskFn, TaskResult, check_keys, log, lost, run_task
 
@@ -47,6 +48,7 @@ def _run_on_worker(fn: TaskFn, task: Task, shared_box: list) -> TaskResult:
     if key not in _SHARED_BY_ID:
         _SHARED_BY_ID.clear()
         _SHARED_BY_ID[key] = ray.get(ref)
+    set_sim_threads(1)  # a Ray task holds one CPU: no threads inside its simulation calls
     return run_task(fn, task, _SHARED_BY_ID[key])
 
 

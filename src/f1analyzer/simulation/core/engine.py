@@ -25,6 +25,7 @@ import numpy as np
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core import effects as fx
+from f1analyzer.simulation.core import parallel
 from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk, fix_retirements
 from f1analyzer.simulation.core.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
 from f1analyzer.simulation.core.pitloss import loss_table, stop_status
@@ -175,8 +176,32 @@ def run(
     group: np.ndarray | None = None,
     state: RaceState | None = None,
     record_positions: bool = False,
+    threads: int | None = None,
 ) -> SimResult:
-    """Simulate with pre-drawn random numbers (no validation: see :func:`simulate`).
+    """:func:`run_rows` with the sims split over threads (:mod:`.parallel`; ``threads`` None:
+    :func:`~.parallel.sim_threads`). The result is identical for any thread count."""
+    slices = parallel.row_slices(draws.n_sims, threads)
+    if len(slices) == 1:
+        return run_rows(race, plans, draws, group=group, state=state, record_positions=record_positions)
+
+    def part(rows: slice) -> SimResult:
+        return run_rows(race, plans, draws.take(rows), group=None if group is None else group[rows],
+                        state=state, record_positions=record_positions)
+
+    return SimResult.concat(parallel.map_slices(part, slices))
+
+
+def run_rows(
+    race: RaceParams,
+    plans: Plans,
+    draws: Draws,
+    *,
+    group: np.ndarray | None = None,
+    state: RaceState | None = None,
+    record_positions: bool = False,
+) -> SimResult:
+    """Simulate with pre-drawn random numbers (no validation: see :func:`simulate`), in the
+    calling thread.
 
     Args:
         race: validated race parameters.
