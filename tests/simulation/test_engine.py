@@ -84,20 +84,18 @@ def test_any_thread_count_gives_the_same_races(monkeypatch, threads):
     race = demo_race(n_cars=10, total_laps=30, retirement_prob=0.25)
     race.sc = dataclasses.replace(race.sc, p_at_least_one=0.8)
     strategies = [s.with_opportunism(3) if i % 2 else s for i, s in enumerate(default_strategies(race))]
-    one = simulate(race, strategies, 301, seed=4, record_positions=True)
-    parallel.set_sim_threads(threads)
-    try:
+    with parallel.using_threads(1):
+        one = simulate(race, strategies, 301, seed=4, record_positions=True)
+    state = _state(race, lap=12, status=TrackStatus.SC)
+    mid = [Strategy("MEDIUM", ((14 + i, "HARD"),), sc_window_laps=2) for i in range(10)]
+    other = [Strategy("MEDIUM", ((20, "SOFT"),))] + mid[1:]
+    with parallel.using_threads(threads):
         assert len(parallel.row_slices(301)) == threads
         many = simulate(race, strategies, 301, seed=4, record_positions=True)
-        state = _state(race, lap=12, status=TrackStatus.SC)
-        mid = [Strategy("MEDIUM", ((14 + i, "HARD"),), sc_window_laps=2) for i in range(10)]
-        other = [Strategy("MEDIUM", ((20, "SOFT"),))] + mid[1:]
-        draws = draw(race, 101, seed=3, first_lap=13)
-        groups_many = simulate_groups(race, [mid, other], draws, state=state)
-        parallel.set_sim_threads(1)
-        groups_one = simulate_groups(race, [mid, other], draw(race, 101, seed=3, first_lap=13), state=state)
-    finally:
-        parallel.set_sim_threads(None)
+        groups_many = simulate_groups(race, [mid, other], draw(race, 101, seed=3, first_lap=13), state=state)
+        with parallel.using_threads(1):
+            groups_one = simulate_groups(race, [mid, other], draw(race, 101, seed=3, first_lap=13), state=state)
+        assert parallel.sim_threads() == threads  # the inner block's choice is undone
     for a, b in [(one, many), *zip(groups_one, groups_many)]:
         np.testing.assert_array_equal(a.finish_position, b.finish_position)
         np.testing.assert_array_equal(a.race_time_s, b.race_time_s)

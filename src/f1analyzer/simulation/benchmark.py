@@ -24,9 +24,7 @@ def measure_simulate(n_sims: int = 10_000, n_cars: int = 20, n_laps: int = 60, *
     ``sim_threads`` the number the call could split into at this size."""
     race = demo_race(n_cars=n_cars, total_laps=n_laps)
     strategies = default_field_strategies(race)
-    if threads is not None:
-        parallel.set_sim_threads(threads)
-    try:
+    with parallel.using_threads(threads):
         simulate(race, strategies, min(n_sims, 500), seed)  # warm-up
         times = []
         for r in range(repeats):
@@ -34,9 +32,6 @@ def measure_simulate(n_sims: int = 10_000, n_cars: int = 20, n_laps: int = 60, *
             simulate(race, strategies, n_sims, seed + r)
             times.append(time.perf_counter() - t0)
         used = len(parallel.row_slices(min(n_sims, CHUNK_SIMS)))
-    finally:
-        if threads is not None:
-            parallel.set_sim_threads(None)
     seconds = statistics.median(times)
     return {"races_per_second": n_sims / seconds, "cars": n_cars, "laps": n_laps, "sims": n_sims,
             "seconds": seconds, "sim_threads": used}

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from f1analyzer.config import get_settings
@@ -30,7 +31,8 @@ T = TypeVar("T")
 #: RESULTS.md, *Monte Carlo simulator*): 2 x 5,000 rows run 1.47x faster than one thread,
 #: 2 x 2,500 1.21x, but 2 x 1,000 0.75x - on small arrays the threads mostly wait for the GIL
 MIN_ROWS_PER_THREAD = 2500
-#: the automatic thread count never exceeds this (past it memory bandwidth, not cores, binds)
+#: the automatic thread count never exceeds this: on a big host the API's worker processes and
+#: its slow-work threads each run simulations, and should not each claim every core
 MAX_AUTO_THREADS = 4
 
 _override: int | None = None
@@ -45,6 +47,20 @@ def set_sim_threads(n: int | None) -> None:
     if n is not None and int(n) < 1:
         raise ValueError(f"sim threads must be at least 1, got {n}")
     _override = None if n is None else int(n)
+
+
+@contextmanager
+def using_threads(n: int | None) -> Iterator[None]:
+    """:func:`set_sim_threads` for the ``with`` block, then the previous choice again (None: no
+    change)."""
+    global _override
+    previous = _override
+    if n is not None:
+        set_sim_threads(n)
+    try:
+        yield
+    finally:
+        _override = previous
 
 
 def available_cpus() -> int:
