@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from f1analyzer.models.tyres import TyreModel
-from f1analyzer.simulation.scenario.build import _tyres_and_fuel, build_race
+from f1analyzer.simulation.scenario.build import build_race
+from f1analyzer.simulation.scenario.compounds import circuit_tyres_and_fuel
 from f1analyzer.simulation.scenario.compounds import carried_severity, lacks_era_fit, new_era_reasons, scaled_wear
 from tests.simulation.test_build import synthetic_env
 
@@ -84,8 +85,8 @@ def env_without_monza_2022plus(tmp_path_factory):
 def test_the_build_uses_the_eras_all_circuit_tyres_and_says_so(env_without_monza_2022plus):
     store, models = env_without_monza_2022plus
     cm = models.circuits_["monza"]
-    tyres, fuel, used_global, carried = _tyres_and_fuel(models, cm, 2023)
-    pooled, *_ = _tyres_and_fuel(models, models.global_, 2023)
+    tyres, fuel, used_global, carried = circuit_tyres_and_fuel(models, cm, 2023)
+    pooled, *_ = circuit_tyres_and_fuel(models, models.global_, 2023)
     assert carried.startswith("monza: no race here with 2022+ cars") and not used_global
     for c in ("SOFT", "MEDIUM", "HARD"):  # three circuits: too few to carry a severity (factor 1)
         assert tyres[c].coef_s == pytest.approx(pooled[c].coef_s)

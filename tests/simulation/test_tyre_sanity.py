@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from f1analyzer.models.tyres import TyreModel
-from f1analyzer.simulation.scenario.build import _tyres_and_fuel, ordered_compounds, pace_step_for, tyre_se
+from f1analyzer.simulation.scenario.build import ordered_compounds, pace_step_for, tyre_se
+from f1analyzer.simulation.scenario.compounds import circuit_tyres_and_fuel
 from f1analyzer.simulation.core.params import CompoundParams
 from f1analyzer.simulation.scenario.tyre_sanity import (
     SAFETY_NET_PACE_STEP_S,
@@ -170,7 +171,7 @@ def test_built_race_is_ordered_and_says_so(tmp_path):
         comp = built.params.compounds
         assert ordering_violations(comp, min_pace_step_s=step, cliffs_complete=True) == [], event
         assert comp["MEDIUM"].pace_offset_s == pytest.approx(
-            _tyres_and_fuel(models, models.circuits_.get(built.circuit_key, models.global_), 2023)[0]["MEDIUM"].pace_offset_s)
+            circuit_tyres_and_fuel(models, models.circuits_.get(built.circuit_key, models.global_), 2023)[0]["MEDIUM"].pace_offset_s)
         noted = [n for n in built.notes if n.startswith("tyre fit adjusted for physical ordering at")]
         assert bool(noted) == bool(built.tyre_adjustments)
         reasons = [r for r in built.confidence_reasons if "not physically ordered" in r]
@@ -199,7 +200,7 @@ def test_every_bundled_circuit_is_ordered(bundled):
         pooled = bool(models.global_.tyre_codes_by_era.get(era))
         assert step == SAFETY_NET_PACE_STEP_S if pooled else 0.2 <= step <= 0.4, era
         for key, cm in models.circuits_.items():
-            tyres, _, _, _ = _tyres_and_fuel(models, cm, season)
+            tyres, _, _, _ = circuit_tyres_and_fuel(models, cm, season)
             comp, record = ordered_compounds(models, tyres, season)
             assert ordering_violations(comp, min_pace_step_s=step, cliffs_complete=True) == [], (key, era)
             assert comp["MEDIUM"].pace_offset_s == pytest.approx(tyres["MEDIUM"].pace_offset_s)

@@ -24,7 +24,7 @@ How each part is chosen:
 * **Tyres.** The circuit's :class:`~f1analyzer.models.tyres.TyreModel` of the season's car era
   (else the latest era); ``coef_s`` → linear/quadratic, a ``cliff`` curve → ``cliff_lap`` and
   ``cliff_slope_s_per_lap``. Negative fitted coefficients are clipped to 0 (the simulator needs
-  non-decreasing wear). Circuits with fewer than :data:`MIN_CIRCUIT_RACES` races and circuits the
+  non-decreasing wear). Circuits with fewer than :data:`~.compounds.MIN_CIRCUIT_RACES` races and circuits the
   models do not know use the all-circuit model (``models.global_``) for tyres and fuel.
 * **Compound ordering.** The three dry compounds are made physically consistent
   (:func:`~f1analyzer.simulation.scenario.tyre_sanity.order_compounds`): fresh pace SOFT < MEDIUM < HARD
@@ -63,17 +63,14 @@ from f1analyzer.simulation.core.params import (
     NeutralisationParams,
     RaceParams,
 )
-from f1analyzer.models.tyre_circuits import relative_models
 from f1analyzer.simulation.scenario.compounds import (
-    carried_severity,
+    MIN_CIRCUIT_RACES,
+    circuit_tyres_and_fuel,
     compound_params,
     event_allocation,
-    fill_missing_dry,
-    lacks_era_fit,
     new_era_reasons,
     ordered_compounds,
     pace_step_for,
-    scaled_wear,
     tyre_life_for,
     with_tyre_life,
     tyre_override_reason,
@@ -92,8 +89,6 @@ from f1analyzer.simulation.scenario.field import field_note, model_field, model_
 
 log = get_logger("simulation.build")
 
-#: circuits with fewer races than this use the all-circuit tyre and fuel models
-MIN_CIRCUIT_RACES = 2
 #: share of the fitted lap-1 time spread applied when the grid is the lap-1 order
 START_SPREAD_SHARE = 0.5
 #: pace delta (s/lap vs the field median) of a driver the models have never seen
@@ -203,44 +198,6 @@ def circuit_model_for(models, circuit_key: str):
             return prior, NEW_VENUE_KEY
         return models.global_, "_all"
     return cm, circuit_key
-
-
-def _tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, float, bool, str | None]:
-    """Tyre models of the season's era and the fuel effect; True when the global model was used;
-    the note when the circuit was never raced with the era's cars.
-
-    With the event's ``allocation`` (its three dry compounds) and a model set fitted by Pirelli
-    code, SOFT/MEDIUM/HARD are that event's codes at this circuit; otherwise the circuit's models
-    of its latest allocation in the era. A circuit not yet raced with the era's cars takes the
-    era's all-circuit models with its own wear severity carried over (:func:`carried_severity`):
-    its fits from another era are of other tyres (2022's 18-inch tyres against the 13-inch ones).
-    """
-    era = models.era_of(season)
-    use_global = cm is models.global_ or cm.n_races < MIN_CIRCUIT_RACES
-    src = models.global_ if use_global else cm
-    wear, carried = 1.0, None
-    if not use_global and lacks_era_fit(models, cm, era):
-        src = models.global_
-        wear, how = carried_severity(models, cm, era)
-        carried = f"{cm.key}: no race here with {era} cars: the era's all-circuit tyre models, {how}"
-    tyres = src.compounds_by_era.get(era) or src.compounds
-    alloc = event_allocation(allocation)
-    codes = (getattr(src, "tyre_codes_by_era", None) or {}).get(era) or {}
-    if alloc is not None and tyres and all(c in codes for c in alloc.values()):
-        counts = {c: int(t.n_laps) for c, t in tyres.items()}
-        tyres = relative_models(codes, alloc, counts) if src is cm else relative_models(codes, alloc)
-    tyres = scaled_wear(tyres, wear)
-    if not tyres or not all(c in tyres for c in DRY_COMPOUNDS):
-        g = models.global_
-        tyres = {**(g.compounds_by_era.get(era) or g.compounds), **(tyres or {})}
-        use_global = True
-        tyres, filled = fill_missing_dry(tyres)
-        if filled:
-            log.info("%s %s: no fit of %s in this model set; copied from the nearest compound "
-                     "(or the simulator's defaults)", cm.key, era, "/".join(filled))
-    fuel_src = models.global_ if use_global else cm
-    fuel = fuel_src.fuel_effect_by_era.get(era, fuel_src.fuel_effect_s_per_lap)
-    return tyres, float(fuel), use_global, carried
 
 
 def _resolve_event(season: int, event, models, store) -> tuple[dict, bool]:
@@ -353,7 +310,7 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
                                                                  TyreBasis]:
     notes: list[str] = []
     cm, model_key = circuit_model_for(models, circuit_key)
-    tyres, fuel, used_global, carried = _tyres_and_fuel(models, cm, season, allocation)
+    tyres, fuel, used_global, carried = circuit_tyres_and_fuel(models, cm, season, allocation)
     tyres, fuel, used_global, venue_notes = venue_and_weekend(models, cm, model_key, season, tyres, fuel,
                                                                used_global, weekend_laps)
     notes += ([carried] if carried else []) + venue_notes
@@ -531,5 +488,5 @@ def race_params_for(season: int, event: str | int, *, models, store=None, pre_ra
 
 
 __all__ = ["BuiltRace", "build_race", "race_params_for", "compound_params", "neutralisation_params",
-           "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for",
+           "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for", "circuit_tyres_and_fuel",
            "tyre_se", "event_allocation", "tyre_override_reason", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]

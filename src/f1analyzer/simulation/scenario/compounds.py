@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from f1analyzer.models.tyre_circuits import MIN_CIRCUITS_BOTH_ERAS, cross_era_severity, wear_severity
+from f1analyzer.log import get_logger
+from f1analyzer.models.tyre_circuits import MIN_CIRCUITS_BOTH_ERAS, cross_era_severity, relative_models, wear_severity
 from f1analyzer.models.tyre_life import life_slope_s
 from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
 from f1analyzer.models.tyres import TyreModel
@@ -26,6 +27,7 @@ from f1analyzer.simulation.scenario.tyre_sanity import (
     order_compounds,
     typical_pace_step_s,
 )
+log = get_logger("simulation.compounds")
 
 #: standard errors given to compounds that took the all-circuit model (``own_fit`` False): about the
 #: between-circuit spread, so a circuit's own fits outweigh them when the ordering is restored
@@ -270,5 +272,49 @@ def tyre_override_reason(circuit_key: str, era: str, adjusted: list[TyreAdjustme
             f"{len(adjusted)} tyre parameter(s), so compound choices here are less certain.")
 
 
-__all__ = ["NON_OWN_SE", "carried_severity", "lacks_era_fit", "new_era_reasons", "scaled_wear", "compound_params", "fill_missing_dry", "tyre_life_for", "with_tyre_life", "event_allocation", "ordered_compounds", "pace_step_for",
+#: circuits with fewer races than this use the all-circuit tyre and fuel models
+MIN_CIRCUIT_RACES = 2
+
+
+def circuit_tyres_and_fuel(models, cm, season: int, allocation=None) -> tuple[dict, float, bool, str | None]:
+    """Tyre models of the season's era and the fuel effect; True when the global model was used;
+    the note when the circuit was never raced with the era's cars.
+
+    With the event's ``allocation`` (its three dry compounds) and a model set fitted by Pirelli
+    code, SOFT/MEDIUM/HARD are that event's codes at this circuit; otherwise the circuit's models
+    of its latest allocation in the era. A circuit not yet raced with the era's cars takes the
+    era's all-circuit models with its own wear severity carried over (:func:`carried_severity`):
+    its fits from another era are of other tyres (2022's 18-inch tyres against the 13-inch ones).
+    """
+    era = models.era_of(season)
+    use_global = cm is models.global_ or cm.n_races < MIN_CIRCUIT_RACES
+    src = models.global_ if use_global else cm
+    wear, carried = 1.0, None
+    if not use_global and lacks_era_fit(models, cm, era):
+        src = models.global_
+        wear, how = carried_severity(models, cm, era)
+        carried = f"{cm.key}: no race here with {era} cars: the era's all-circuit tyre models, {how}"
+    tyres = src.compounds_by_era.get(era) or src.compounds
+    alloc = event_allocation(allocation)
+    codes = (getattr(src, "tyre_codes_by_era", None) or {}).get(era) or {}
+    if alloc is not None and tyres and all(c in codes for c in alloc.values()):
+        counts = {c: int(t.n_laps) for c, t in tyres.items()}
+        tyres = relative_models(codes, alloc, counts) if src is cm else relative_models(codes, alloc)
+    tyres = scaled_wear(tyres, wear)
+    if not tyres or not all(c in tyres for c in DRY_COMPOUNDS):
+        g = models.global_
+        tyres = {**(g.compounds_by_era.get(era) or g.compounds), **(tyres or {})}
+        use_global = True
+        tyres, filled = fill_missing_dry(tyres)
+        if filled:
+            log.info("%s %s: no fit of %s in this model set; copied from the nearest compound "
+                     "(or the simulator's defaults)", cm.key, era, "/".join(filled))
+    fuel_src = models.global_ if use_global else cm
+    fuel = fuel_src.fuel_effect_by_era.get(era, fuel_src.fuel_effect_s_per_lap)
+    return tyres, float(fuel), use_global, carried
+
+
+__all__ = ["NON_OWN_SE", "MIN_CIRCUIT_RACES", "carried_severity", "circuit_tyres_and_fuel", "lacks_era_fit",
+           "new_era_reasons", "scaled_wear", "compound_params", "fill_missing_dry", "tyre_life_for",
+           "with_tyre_life", "event_allocation", "ordered_compounds", "pace_step_for",
            "tyre_override_reason", "tyre_se"]
