@@ -26,17 +26,31 @@ def test_faster_car_passes_slower_is_held_up():
     lap = np.array([[90.0, 90.0], [88.5, 89.4]], dtype=F)
     ret = np.zeros((2, 2), dtype=bool)
     cars = np.array([[0, 0], [1, 1]], dtype=np.int16)
-    t, c, passes = fx.overtaking(prev, lap, ret, cars, np.zeros(2, bool), _u(2, 2), **KW)
+    t, c, passes = fx.overtaking(prev, lap, lap, ret, cars, np.zeros(2, bool), _u(2, 2), **KW)
     assert c[:, 0].tolist() == [1, 0] and passes[0] == 1
     assert t[0, 0] == F(189.0) and t[1, 0] >= t[0, 0] + F(0.3)
     assert c[:, 1].tolist() == [0, 1] and passes[1] == 0
     assert t[1, 1] == F(190.0) + F(0.3)  # held at min gap behind, not its own 189.9
 
 
+def test_the_pass_turns_on_pace_not_on_this_laps_noise():
+    # both sims: car 1 catches car 0 on this lap's times (1.5 s quicker); in sim A that is its
+    # pace, in sim B only noise (same pace as car 0): the fitted odds compare paces
+    prev = np.hstack([_col(100.0, 100.5), _col(100.0, 100.5)])
+    lap = np.array([[90.0, 90.0], [88.5, 88.5]], dtype=F)
+    pace = np.array([[90.0, 90.0], [88.5, 90.0]], dtype=F)
+    ret = np.zeros((2, 2), dtype=bool)
+    cars = np.array([[0, 0], [1, 1]], dtype=np.int16)
+    t, c, passes = fx.overtaking(prev, lap, pace, ret, cars, np.zeros(2, bool), _u(2, 2), **KW)
+    assert c[:, 0].tolist() == [1, 0] and passes[0] == 1
+    assert c[:, 1].tolist() == [0, 1] and passes[1] == 0
+    assert t[1, 1] == F(190.0) + F(0.3)  # caught on its lap time, held up behind
+
+
 def test_car_far_behind_is_not_affected():
     prev = _col(100.0, 110.0)
     lap = _col(90.0, 85.0)
-    t, c, _ = fx.overtaking(prev, lap, np.zeros((2, 1), bool), _col(0, 1, dtype=np.int16),
+    t, c, _ = fx.overtaking(prev, lap, lap, np.zeros((2, 1), bool), _col(0, 1, dtype=np.int16),
                             np.zeros(1, bool), _u(2, 1), **KW)
     assert t[:, 0].tolist() == [190.0, 195.0] and c[:, 0].tolist() == [0, 1]
 
@@ -45,7 +59,7 @@ def test_drs_helps_a_close_car_pass():
     prev = _col(100.0, 100.5)
     lap = _col(90.0, 89.3)  # 0.7 s quicker: not enough alone
     kw = dict(KW, drs_gain_s=0.4)
-    args = (prev, lap, np.zeros((2, 1), bool), _col(0, 1, dtype=np.int16))
+    args = (prev, lap, lap, np.zeros((2, 1), bool), _col(0, 1, dtype=np.int16))
     _, c_off, _ = fx.overtaking(*args, np.zeros(1, bool), _u(2, 1), **kw)
     _, c_on, _ = fx.overtaking(*args, np.ones(1, bool), _u(2, 1), **kw)
     assert c_off[:, 0].tolist() == [0, 1] and c_on[:, 0].tolist() == [1, 0]
@@ -89,8 +103,8 @@ def test_passing_is_a_probability_of_the_pace_delta():
     u = fx.pass_logit(np.random.default_rng(0).random((2, n), dtype=F))
     p = PassingParams(intercept=-1.0, pace_coef_per_s=2.0, drs_coef=1.0)
     kw = dict(min_gap_s=0.3, passing=p, drs_gain_s=0.0, drs_window_s=1.0)
-    _, c_off, _ = fx.overtaking(prev, lap, np.zeros((2, n), bool), cars, np.zeros(n, bool), u, **kw)
-    _, c_on, _ = fx.overtaking(prev, lap, np.zeros((2, n), bool), cars, np.ones(n, bool), u, **kw)
+    _, c_off, _ = fx.overtaking(prev, lap, lap, np.zeros((2, n), bool), cars, np.zeros(n, bool), u, **kw)
+    _, c_on, _ = fx.overtaking(prev, lap, lap, np.zeros((2, n), bool), cars, np.ones(n, bool), u, **kw)
     share_off, share_on = (c_off[0] == 1).mean(), (c_on[0] == 1).mean()
     assert abs(share_off - float(p.p_pass(0.5))) < 0.03
     assert abs(share_on - float(p.p_pass(0.5, True))) < 0.03 and share_on > share_off

@@ -8,7 +8,8 @@ is bunched and DRS is still off) are where many real passes happen. The follower
 advantage* is the difference of the two cars' expected lap times on lap ``k + 1`` (driver-race
 intercept + compound offset + wear at its tyre age, from the tyre model), plus the DRS gain
 ``DRS_GAIN_S`` when it has DRS (within ``DRS_WINDOW_S`` and DRS enabled: lap ``k + 1`` from lap
-3 and lap ``k`` green) - the same lap-time delta the simulator computes. The model is
+3 and lap ``k`` green) - the same pace delta the simulator compares (its lap times without
+their noise: these odds already average over the noise of real laps). The model is
 
     logit P(pass) = intercept + circuit_effect + pace_coef_per_s * delta_s + drs_coef * drs
 

@@ -91,6 +91,7 @@ def pass_logit(u: np.ndarray) -> np.ndarray:
 def overtaking(
     prev_t: np.ndarray,
     lap_time_t: np.ndarray,
+    pace_t: np.ndarray,
     retired_t: np.ndarray,
     cars_t: np.ndarray,
     drs_on: np.ndarray,
@@ -105,8 +106,10 @@ def overtaking(
 
     Sweeping from the leader back, each car's line time is ``prev + lap_time``. A car that would
     arrive less than ``min_gap_s`` behind the car ahead has *caught* it. It passes with
-    probability ``passing.p_pass(delta, drs)`` (``delta``: how much quicker its lap is than the
-    car now ahead's; it passes when the log-odds exceed ``pass_logit_t``, the logit of its uniform
+    probability ``passing.p_pass(delta, drs)`` (``delta``: how much quicker its *pace* is than the
+    car now ahead's - lap times without this lap's noise, the DRS gain included, as the odds are
+    fitted: the fitted odds already average over the noise of real laps, so a noisy delta would
+    count it twice; it passes when the log-odds exceed ``pass_logit_t``, the logit of its uniform
     draw), the passed car is then pushed
     ``min_gap_s`` behind it; otherwise it is held up: ``time = car_ahead + min_gap_s``. At most
     one pass per car and lap. DRS (rows where ``drs_on``) takes ``drs_gain_s`` off the lap of a
@@ -115,6 +118,7 @@ def overtaking(
     Args:
         prev_t: ``[n_cars, n_sims]`` race time at the start of the lap, sorted by position.
         lap_time_t: ``[n_cars, n_sims]`` free-air lap times in the same order (0 for retired).
+        pace_t: ``[n_cars, n_sims]`` the same lap times without their noise.
         retired_t: ``[n_cars, n_sims]`` bool, retired cars (all at the back).
         cars_t: ``[n_cars, n_sims]`` car indices in that order.
         drs_on: ``[n_sims]`` bool, DRS enabled this lap.
@@ -131,17 +135,20 @@ def overtaking(
     n_cars, n_sims = prev_t.shape
     running = ~retired_t
     lt = lap_time_t.copy()
+    pc = pace_t.copy()
     # a caught car passes when b0 + b1 * delta + b2 * drs > logit(u), i.e. b1 * delta > need
     need = pass_logit_t - b0
     if n_cars > 1:
         gap = prev_t[1:] - prev_t[:-1]
         drs = drs_on & running[1:] & (gap < F32(drs_window_s))
-        lt[1:] = np.where(drs, lt[1:] - F32(drs_gain_s), lt[1:])
+        gain = np.where(drs, F32(drs_gain_s), F32(0.0))
+        lt[1:] -= gain
+        pc[1:] -= gain
         need[1:] = need[1:] - np.where(drs, b2, F32(0.0))
     t = prev_t + lt
     out_t = t.copy()  # slot k holds the line time of the car now k-th
     out_c = cars_t.copy()
-    out_lt = lt.copy()
+    out_pc = pc.copy()  # ... and its pace
     passes = np.zeros(n_sims, dtype=np.int16)
     for k in range(1, n_cars):
         lim = out_t[k - 1] + g
@@ -149,7 +156,7 @@ def overtaking(
         np.maximum(t[k], lim, out=out_t[k])  # ... and held up unless it passes
         passing &= running[k]
         # full rows: cheaper than gathering the caught sims first
-        delta = out_lt[k - 1] - lt[k]
+        delta = out_pc[k - 1] - pc[k]
         delta *= b1
         passing &= delta > need[k]
         if not passing.any():
@@ -158,8 +165,8 @@ def overtaking(
         ahead = out_t[k - 2, i] if k >= 2 else np.full(i.size, -np.inf, dtype=F32)
         p_time = np.maximum(t[k, i], ahead + g)
         pushed = np.maximum(out_t[k - 1, i], p_time + g)
-        out_t[k, i], out_c[k, i], out_lt[k, i] = pushed, out_c[k - 1, i], out_lt[k - 1, i]
-        out_t[k - 1, i], out_c[k - 1, i], out_lt[k - 1, i] = p_time, cars_t[k, i], lt[k, i]
+        out_t[k, i], out_c[k, i], out_pc[k, i] = pushed, out_c[k - 1, i], out_pc[k - 1, i]
+        out_t[k - 1, i], out_c[k - 1, i], out_pc[k - 1, i] = p_time, cars_t[k, i], pc[k, i]
         passes[i] += 1
     out_t = np.where(retired_t, t, out_t)  # retired cars sit at the back and keep their time
     return out_t, out_c, passes

@@ -110,9 +110,10 @@ def drs_enabled(race: RaceParams, track_status: np.ndarray, lap: int) -> np.ndar
     )
 
 
-def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, status: np.ndarray,
+def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, pace: np.ndarray, status: np.ndarray,
               lap: int, drs_on: np.ndarray, pass_u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """On-track interaction for every sim; returns (race_time [S, C], order [S, C], passes [S])."""
+    """On-track interaction for every sim; returns (race_time [S, C], order [S, C], passes [S]).
+    ``pace``: the lap times without their noise, which the passing odds are fitted on."""
     n_sims, n_cars = lap_time.shape
     # flat index of (sim, car at position k), laid out [n_cars, n_sims] (position-major)
     flat = (st.order.T.astype(np.intp) + np.arange(n_sims, dtype=np.intp) * n_cars)
@@ -127,14 +128,16 @@ def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, status: np.n
         green = status == TrackStatus.GREEN
         if green.all():
             lu_t = fx.pass_logit(pass_u).ravel().take(flat)
+            pace_t = pace.ravel().take(flat)
             new_t, new_c, passes = fx.overtaking(
-                prev_t, lt_t, ret_t, cars_t, drs_on, lu_t, **_ot_kwargs(race))
+                prev_t, lt_t, pace_t, ret_t, cars_t, drs_on, lu_t, **_ot_kwargs(race))
         elif green.any():
             gi = np.flatnonzero(green)
             new_c = cars_t.copy()
             lu_t = fx.pass_logit(pass_u).ravel().take(flat[:, gi])
+            pace_t = pace.ravel().take(flat[:, gi])
             t, c, p = fx.overtaking(
-                prev_t[:, gi], lt_t[:, gi], ret_t[:, gi], cars_t[:, gi], drs_on[gi], lu_t,
+                prev_t[:, gi], lt_t[:, gi], pace_t, ret_t[:, gi], cars_t[:, gi], drs_on[gi], lu_t,
                 **_ot_kwargs(race))
             new_t[:, gi], new_c[:, gi], passes[gi] = t, c, p
         sc = status == TrackStatus.SC
@@ -229,9 +232,9 @@ def run_rows(
         status = draws.track_status[:, lap - 1]
         running = ~st.retired
         # 1-2. free-air lap time, then neutralisation
-        lap_time = k["car_base"] + fx.tyre_wear(st.compound, st.tyre_age_laps, k["table"])
-        lap_time = lap_time + fx.fuel_burn(lap, race.fuel_effect_s_per_lap, shape)
-        lap_time = lap_time + fx.lap_noise(draws.lap_z[lap - first], k["noise_sd"])
+        pace = k["car_base"] + fx.tyre_wear(st.compound, st.tyre_age_laps, k["table"])
+        pace = pace + fx.fuel_burn(lap, race.fuel_effect_s_per_lap, shape)
+        lap_time = pace + fx.lap_noise(draws.lap_z[lap - first], k["noise_sd"])
         lap_time = fx.neutralised_lap_time(lap_time, status, k["neutral"])
         if lap == 1:
             lap_time = lap_time + fx.race_start(draws.start_z, k["start_loss"], race.start_time_sd_s)
@@ -259,7 +262,7 @@ def run_rows(
         # 4. on-track interaction
         drs_on = drs_enabled(race, draws.track_status, lap)
         prev_time = st.race_time_s
-        race_time, st.order, passes = _interact(race, st, lap_time, status, lap, drs_on,
+        race_time, st.order, passes = _interact(race, st, lap_time, pace, status, lap, drs_on,
                                                 draws.pass_u[lap - first])
         passes_total += passes
         if stop_cost is not None:

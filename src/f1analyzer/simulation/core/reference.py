@@ -88,11 +88,13 @@ def simulate_reference(
         z = draws.lap_z[lap - first, sim]
         # 1-2. free-air lap time / neutralised lap
         lt = [f32(0.0)] * n
+        pace = [f32(0.0)] * n  # lap times without their noise: what the passing odds compare
         for c in range(n):
             if retired[c]:
                 continue
             x = car_base[c] + table[comp[c], min(age[c], n_age - 1)]
             x = x + f32(-(lap - 1) * race.fuel_effect_s_per_lap)
+            pace[c] = x
             x = x + sd[c] * z[c]
             if status != TrackStatus.GREEN:
                 x = neutral[status]
@@ -117,9 +119,10 @@ def simulate_reference(
         # 4. interaction, walking the field from the leader
         prev = [time[c] for c in order]
         lts = [lt[c] for c in order]
+        pcs = [pace[c] for c in order]
         ret = [retired[c] for c in order]
         u = draws.pass_u[lap - first, sim]
-        slots = [[prev[k] + lts[k], order[k], lts[k]] for k in range(n)]
+        slots = [[prev[k] + lts[k], order[k], pcs[k]] for k in range(n)]
         if lap > 1 and status == TrackStatus.GREEN:
             drs_open = (race.drs_enabled and lap >= 3
                         and status_by_lap[lap - 2] == TrackStatus.GREEN)
@@ -128,28 +131,29 @@ def simulate_reference(
                 if drs_open and not ret[k] and (prev[k] - prev[k - 1]) < f32(race.drs_window_s):
                     drs[k] = True
                     lts[k] = lts[k] - f32(race.drs_gain_s)
+                    pcs[k] = pcs[k] - f32(race.drs_gain_s)
             t = [prev[k] + lts[k] for k in range(n)]
-            slots = [[t[0], order[0], lts[0]]]
+            slots = [[t[0], order[0], pcs[0]]]
             for k in range(1, n):
                 if ret[k]:
-                    slots.append([t[k], order[k], lts[k]])
+                    slots.append([t[k], order[k], pcs[k]])
                     continue
-                last_t, last_car, last_lt = slots[k - 1]
+                last_t, last_car, last_pc = slots[k - 1]
                 lim = last_t + g
                 passed = False
                 if t[k] < lim:  # caught: pass with probability P(pass | delta, DRS), i.e.
                     # b0 + b1 * delta + b2 * drs > logit(u), evaluated as the engine does
                     need = pass_logit(np.array([u[order[k]]], dtype=f32))[0] - b0
                     need = need - (b2 if drs[k] else f32(0.0))
-                    passed = bool((last_lt - lts[k]) * b1 > need)
+                    passed = bool((last_pc - pcs[k]) * b1 > need)
                 if passed:
                     ahead = slots[k - 2][0] if k >= 2 else f32(-math.inf)
                     p_time = max(t[k], ahead + g)
-                    slots[k - 1] = [p_time, order[k], lts[k]]
-                    slots.append([max(last_t, p_time + g), last_car, last_lt])
+                    slots[k - 1] = [p_time, order[k], pcs[k]]
+                    slots.append([max(last_t, p_time + g), last_car, last_pc])
                     passes += 1
                 else:  # free, or held up behind
-                    slots.append([max(t[k], lim), order[k], lts[k]])
+                    slots.append([max(t[k], lim), order[k], pcs[k]])
         elif lap > 1 and status == TrackStatus.SC:
             # line-time order first (a car that boxed drops back), retired cars stay behind
             srt = sorted(range(n), key=lambda k: math.inf if ret[k] else float(slots[k][0]))
