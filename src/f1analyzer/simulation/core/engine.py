@@ -181,30 +181,7 @@ def run(
     record_positions: bool = False,
     threads: int | None = None,
 ) -> SimResult:
-    """:func:`run_rows` with the sims split over threads (:mod:`.parallel`; ``threads`` None:
-    :func:`~.parallel.sim_threads`). The result is identical for any thread count."""
-    slices = parallel.row_slices(draws.n_sims, threads)
-    if len(slices) == 1:
-        return run_rows(race, plans, draws, group=group, state=state, record_positions=record_positions)
-
-    def part(rows: slice) -> SimResult:
-        return run_rows(race, plans, draws.take(rows), group=None if group is None else group[rows],
-                        state=state, record_positions=record_positions)
-
-    return SimResult.concat(parallel.map_slices(part, slices))
-
-
-def run_rows(
-    race: RaceParams,
-    plans: Plans,
-    draws: Draws,
-    *,
-    group: np.ndarray | None = None,
-    state: RaceState | None = None,
-    record_positions: bool = False,
-) -> SimResult:
-    """Simulate with pre-drawn random numbers (no validation: see :func:`simulate`), in the
-    calling thread.
+    """Simulate with pre-drawn random numbers (no validation: see :func:`simulate`).
 
     Args:
         race: validated race parameters.
@@ -213,7 +190,19 @@ def run_rows(
         group: ``[n_sims]`` int group of each sim (default all 0).
         state: mid-race start (``draws.first_lap`` must be ``state.lap + 1``).
         record_positions: keep ``positions_by_lap``.
+        threads: split the sims over this many threads (:mod:`.parallel`; None:
+            :func:`~.parallel.sim_threads`). The result is identical for any thread count.
     """
+    def part(rows: slice) -> SimResult:
+        return _run_rows(race, plans, draws.take(rows), None if group is None else group[rows],
+                         state, record_positions)
+
+    return SimResult.concat(parallel.map_slices(part, parallel.row_slices(draws.n_sims, threads)))
+
+
+def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | None,
+              state: RaceState | None, record_positions: bool) -> SimResult:
+    """:func:`run` on the calling thread, for one share of the sims."""
     n_sims, n_cars, total = draws.n_sims, race.n_cars, race.total_laps
     first = draws.first_lap
     g = np.zeros(n_sims, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)

@@ -488,5 +488,6 @@ def race_params_for(season: int, event: str | int, *, models, store=None, pre_ra
 
 
 __all__ = ["BuiltRace", "build_race", "race_params_for", "compound_params", "neutralisation_params",
-           "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for", "circuit_tyres_and_fuel",
-           "tyre_se", "event_allocation", "tyre_override_reason", "MIN_CIRCUIT_RACES", "START_SPREAD_SHARE", "ROOKIE_PACE_S"]
+           "circuit_model_for", "params_from_models", "regrid", "ordered_compounds", "pace_step_for",
+           "circuit_tyres_and_fuel", "tyre_se", "event_allocation", "tyre_override_reason", "MIN_CIRCUIT_RACES",
+           "START_SPREAD_SHARE", "ROOKIE_PACE_S"]

@@ -27,6 +27,7 @@ from f1analyzer.simulation.scenario.tyre_sanity import (
     order_compounds,
     typical_pace_step_s,
 )
+
 log = get_logger("simulation.compounds")
 
 #: standard errors given to compounds that took the all-circuit model (``own_fit`` False): about the
