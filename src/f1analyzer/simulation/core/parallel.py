@@ -101,10 +101,10 @@ def map_slices(fn: Callable[[slice], T], slices: list[slice]) -> list[T]:
 def _get_pool(size: int) -> ThreadPoolExecutor:
     global _pool, _pool_key
     with _lock:
-        key = (os.getpid(), size)
-        if _pool is None or _pool_key is None or _pool_key[0] != key[0] or _pool_key[1] < size:
-            if _pool is not None and _pool_key is not None and _pool_key[0] == key[0]:
+        pid = os.getpid()
+        mine = _pool is not None and _pool_key[0] == pid  # a forked child's copy has no threads
+        if not mine or _pool_key[1] < size:
+            if mine:
                 _pool.shutdown(wait=False)  # a bigger pool replaces it; queued work still runs
-            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="f1a-sim")
-            _pool_key = key
+            _pool, _pool_key = ThreadPoolExecutor(max_workers=size, thread_name_prefix="f1a-sim"), (pid, size)
         return _pool
