@@ -189,6 +189,8 @@ def test_start_overtaking_retirement_in_range(fitted):
         assert 0.1 <= cm.overtake_threshold_s <= 5.0
         assert len(cm.positions_gained_by_grid) == 20
         assert cm.first_lap_loss_s > 0
+    held = fitted[0].global_.held_gap_by_era
+    assert held and all(len(q) == 10 and q[0] > 0 and np.all(np.diff(q) >= 0) for q in held.values())
 
 
 def test_round_trip_to_dict_and_file(fitted, tmp_path):

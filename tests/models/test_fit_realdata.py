@@ -87,6 +87,18 @@ def test_fuel_pit_loss_and_neutralisations_plausible(real):
         models.circuit("monaco").passing_circuit_effect
 
 
+def test_held_up_followers_sit_in_dirty_air_and_ground_effect_cars_follow_closer(real):
+    models, _ = real
+    held = models.global_.held_gap_by_era
+    assert set(held) == {"pre-2022", "2022+"}
+    median = {e: (q[4] + q[5]) / 2 for e, q in held.items()}
+    # not on the gearbox (the old fixed 0.25 s) and mostly inside the DRS window
+    assert all(0.4 < m < 0.9 for m in median.values()), median
+    assert all(q[0] > 0.15 and q[-1] < 2.0 for q in held.values()), held
+    # the 2022 rules were written so that cars can follow closer: the data agree
+    assert median["2022+"] < median["pre-2022"] - 0.05, median
+
+
 def test_driver_pace_is_pre_race(real):
     models, _ = real
     before = models.driver_pace(2023, round=10)

@@ -75,3 +75,61 @@ def test_restarts_count_and_have_no_drs():
     # DRS gain is in the lap-time delta, as in the simulator
     np.testing.assert_allclose(green["delta_s"] - green["advantage_s"], ot.DRS_GAIN_S)
     assert swaps["passes"].item() >= 1
+
+
+def test_pairs_carry_the_next_lap_gap_unless_the_follower_passed():
+    pos = [(1, 2)] * 6 + [(2, 1)] * 3 + [(1, 2)] * 3
+    status = ["1"] * 4 + ["4", "4"] + ["1"] * 6
+    laps = _laps(pos, status)
+    expected = pd.Series(np.where(laps["driver"] == "B", 89.5, 90.0), index=laps.index)
+    pairs, _ = ot.pass_events(laps, expected)
+    assert pairs.loc[pairs["passed"], "gap_next_s"].isna().all()
+    kept = pairs[~pairs["passed"]]
+    np.testing.assert_allclose(kept["gap_next_s"], 0.5)  # _laps: the car in P2 runs 0.5 s back
+
+
+def _held_pairs(n: int, rng) -> pd.DataFrame:
+    """Held-up followers 0.4-0.8 s back, plus pairs the fit must leave out."""
+    held = pd.DataFrame({"advantage_s": rng.uniform(0.1, 1.0, n), "restart": False, "passed": False,
+                         "gap_next_s": rng.uniform(0.4, 0.8, n)})
+    slower = held.assign(advantage_s=-held["advantage_s"], gap_next_s=3.0)  # dropping back
+    restart = held.assign(restart=True, gap_next_s=0.05)  # bunched behind the Safety Car
+    passed = held.assign(passed=True, gap_next_s=np.nan)
+    return pd.concat([held, slower, restart, passed], ignore_index=True)
+
+
+def test_held_gap_is_fitted_on_held_up_followers_only():
+    q = ot.fit_held_gap(_held_pairs(2000, np.random.default_rng(1)))
+    assert len(q) == len(ot.HELD_GAP_PROBS) and np.all(np.diff(q) >= 0)
+    # uniform(0.4, 0.8): the p-quantile is 0.4 + 0.4 p
+    np.testing.assert_allclose(q, 0.4 + 0.4 * np.array(ot.HELD_GAP_PROBS), atol=0.02)
+
+
+def test_held_gap_falls_back_with_too_few_pairs():
+    few = _held_pairs(ot.MIN_HELD_PAIRS - 1, np.random.default_rng(2))
+    assert ot.fit_held_gap(few) == ot.DEFAULT_HELD_GAP_S
+    assert ot.fit_held_gap(few, (0.1,) * 10) == (0.1,) * 10
+    assert ot.fit_held_gap(pd.DataFrame()) == ot.DEFAULT_HELD_GAP_S
+
+
+def test_the_simulator_draws_the_held_gap_through_its_quantiles():
+    from f1analyzer.simulation.core.params import HELD_GAP_GRID
+
+    pp = PassingParams()
+    assert pp.held_gap_s == ot.DEFAULT_HELD_GAP_S
+    q = ot.DEFAULT_HELD_GAP_S
+    grid = pp.held_gap(np.arange(HELD_GAP_GRID, dtype=np.uint16))
+    assert grid.dtype == np.float32 and np.all(np.diff(grid) >= 0)
+    # flat beyond the 5 % and 95 % points, the median half-way between the 45 % and 55 % ones
+    p = (np.arange(HELD_GAP_GRID) + 0.5) / HELD_GAP_GRID
+    assert np.all(grid[p <= 0.05] == np.float32(q[0])) and np.all(grid[p >= 0.95] == np.float32(q[-1]))
+    assert grid[HELD_GAP_GRID // 2] == pytest.approx((q[4] + q[5]) / 2, abs=1e-3)
+    assert PassingParams.threshold(1.0).held_gap(np.zeros(3, np.uint16)) is None  # old rule: min_gap_s
+
+
+@pytest.mark.parametrize("bad", [(0.5,) * 3, (0.5, 0.4) + (0.6,) * 8, (0.0,) * 10, (np.nan,) * 10])
+def test_held_gap_quantiles_are_checked(bad):
+    from f1analyzer.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="held_gap_s"):
+        PassingParams(held_gap_s=bad).validate()

@@ -47,6 +47,25 @@ def test_the_pass_turns_on_pace_not_on_this_laps_noise():
     assert t[1, 1] == F(190.0) + F(0.3)  # caught on its lap time, held up behind
 
 
+def test_a_held_up_car_keeps_its_drawn_gap_and_is_caught_within_it():
+    # car 1 arrives 0.6 s behind car 0 (not within min_gap_s = 0.3): with a held-up gap of
+    # 0.9 it has caught car 0 (in its dirty air), fails to pass and is held 0.9 s back; with
+    # 0.45 it is free and keeps its own time
+    prev = np.hstack([_col(100.0, 101.0)] * 2)
+    lap = np.array([[90.0, 90.0], [89.6, 89.6]], dtype=F)
+    held = np.array([[0.5, 0.5], [0.9, 0.45]], dtype=F)
+    ret = np.zeros((2, 2), dtype=bool)
+    cars = np.array([[0, 0], [1, 1]], dtype=np.int16)
+    t, c, passes = fx.overtaking(prev, lap, lap, ret, cars, np.zeros(2, bool), _u(2, 2), held, **KW)
+    assert c[:, 0].tolist() == [0, 1] and passes.tolist() == [0, 0]
+    assert t[1, 0] == F(190.0) + F(0.9)
+    assert t[1, 1] == F(101.0) + F(89.6)
+    # a quicker car that catches within its gap passes as before, and lands min_gap_s ahead
+    lap2 = np.array([[90.0, 90.0], [88.5, 88.5]], dtype=F)
+    t, c, passes = fx.overtaking(prev, lap2, lap2, ret, cars, np.zeros(2, bool), _u(2, 2), held, **KW)
+    assert passes.tolist() == [1, 1] and t[1, 0] >= t[0, 0] + F(0.3)
+
+
 def test_car_far_behind_is_not_affected():
     prev = _col(100.0, 110.0)
     lap = _col(90.0, 85.0)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from f1analyzer.models.race_models import CircuitModel
-from f1analyzer.simulation.core.params import RaceParams
+from f1analyzer.simulation.core.params import PassingParams, RaceParams
 from f1analyzer.simulation.scenario.pit_and_passing import neutral_loss, passing_params, pit_loss_reasons
 
 
@@ -38,3 +38,16 @@ def test_passing_curve_is_used_as_fitted():
     old = passing_params(SimpleNamespace(global_=SimpleNamespace(passing_n_pairs=0)),
                          CircuitModel(key="y", name="y", overtake_threshold_s=1.8))
     assert old.even_odds_delta_s() == pytest.approx(1.8)
+
+
+def test_held_gap_is_the_eras_fit():
+    cm = CircuitModel(key="x", name="x", passing_n_pairs=100)
+    new, old = tuple(0.2 + 0.05 * i for i in range(10)), tuple(0.3 + 0.1 * i for i in range(10))
+    models = SimpleNamespace(global_=SimpleNamespace(passing_n_pairs=1000,
+                                                     held_gap_by_era={"2022+": list(new), "pre-2022": list(old)}))
+    assert passing_params(models, cm, "pre-2022").held_gap_s == old
+    assert passing_params(models, cm, "2022+").held_gap_s == new
+    assert passing_params(models, cm, "2026+").held_gap_s == new  # an era not fitted: the latest
+    # a model set fitted before the held-up gap existed: the simulator's default
+    bare = SimpleNamespace(global_=SimpleNamespace(passing_n_pairs=1000))
+    assert passing_params(bare, cm, "2022+").held_gap_s == PassingParams().held_gap_s

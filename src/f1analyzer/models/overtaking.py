@@ -16,6 +16,13 @@ their noise: these odds already average over the noise of real laps). The model 
 with ``intercept``, ``pace_coef_per_s`` and ``drs_coef`` fitted on all circuits together and
 ``circuit_effect`` per circuit with a Gaussian prior at 0 worth ``shrinkage_races`` average races
 (:func:`fit_passing`). The simulator uses it as ``RaceParams.passing``.
+**Held-up gap.** A follower that does not get past cannot sit on the leader's gearbox: dirty air
+keeps it some way back. The gap at which real followers are held up is measured on the same
+pairs: the line gap at the end of lap ``k + 1`` of the pairs that did not swap, where the follower
+was expected to be quicker (``advantage_s > 0``, so it is held up rather than dropping back) and
+lap ``k`` was not a restart. Its quantiles at :data:`HELD_GAP_PROBS` (:func:`fit_held_gap`) are
+``RaceParams.passing.held_gap_s``: the simulator draws each held-up car's gap from them.
+
 ``overtake_threshold_s`` (kept for reports) is the advantage without DRS at which a pass becomes
 more likely than not (capped at ``MAX_THRESHOLD_S``: Monaco). ``overtakes_per_race`` counts every
 green-lap position swap between two cars that did not pit (all pairs, not only adjacent ones).
@@ -43,6 +50,13 @@ DRS_GAIN_S = 0.4
 #: passing defaults, equal to ``simulation.core.params.PassingParams`` (a test checks it):
 #: the all-circuit fit on 2018-2024, rounded
 DEFAULT_PASSING = {"intercept": -2.0, "pace_coef_per_s": 1.2, "drs_coef": -0.7}
+#: probabilities of the held-up gap's quantiles (5 %, 15 %, ..., 95 %)
+HELD_GAP_PROBS = tuple(round(0.05 + 0.1 * i, 2) for i in range(10))
+#: held-up gap quantiles at HELD_GAP_PROBS (s), equal to ``PassingParams.held_gap_s``'s default
+#: (a test checks it): the all-circuit fit on 2018-2024, rounded
+DEFAULT_HELD_GAP_S = (0.27, 0.44, 0.53, 0.61, 0.68, 0.75, 0.82, 0.91, 1.04, 1.48)
+#: fewest held-up pairs for a fit of the held-up gap (fewer: the default)
+MIN_HELD_PAIRS = 100
 
 
 def _neutral(status: pd.Series) -> np.ndarray:
@@ -58,7 +72,8 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
         expected_s: expected lap time of each lap row (same index as ``laps``; NaN when unknown).
 
     The pairs' ``advantage_s`` is the expected lap-time advantage of the follower on the next
-    lap without DRS; ``delta_s`` adds ``DRS_GAIN_S`` when ``drs`` (the simulator's lap delta).
+    lap without DRS; ``delta_s`` adds ``DRS_GAIN_S`` when ``drs`` (the simulator's lap delta);
+    ``gap_next_s`` is the line gap at the end of the next lap (NaN when the follower passed).
     """
     cols = ["season", "round", "driver", "lap_number", "position", "session_time_s", "pit_in", "pit_out"]
     df = laps[cols].copy()
@@ -107,12 +122,31 @@ def pass_events(laps: pd.DataFrame, expected_s: pd.Series) -> tuple[pd.DataFrame
                 adv = exp[lap + 1, a] - exp[lap + 1, b]
                 if np.isfinite(adv):
                     drs = bool(drs_open and gap < DRS_WINDOW_S)
+                    passed = bool(pos[lap + 1, b] < pos[lap + 1, a])
+                    gap_next = np.nan if passed else float(t[lap + 1, b] - t[lap + 1, a])
                     pairs.append((int(season), int(rnd), lap, float(gap), float(adv), drs, restart,
-                                  bool(pos[lap + 1, b] < pos[lap + 1, a])))
+                                  passed, gap_next))
     pair_df = pd.DataFrame(pairs, columns=["season", "round", "lap", "gap_s", "advantage_s", "drs",
-                                           "restart", "passed"])
+                                           "restart", "passed", "gap_next_s"])
     pair_df["delta_s"] = pair_df["advantage_s"] + DRS_GAIN_S * pair_df["drs"].astype(float)
     return pair_df, pd.DataFrame(swaps, columns=["season", "round", "passes"])
+
+
+def fit_held_gap(pairs: pd.DataFrame, default: tuple[float, ...] = DEFAULT_HELD_GAP_S) -> tuple[float, ...]:
+    """Quantiles (s) at :data:`HELD_GAP_PROBS` of the gap at which followers are held up.
+
+    The pairs of :func:`pass_events` where the follower was expected to be quicker and did not
+    get past on a green lap that was not a restart: their line gap at the end of that lap.
+    Fewer than :data:`MIN_HELD_PAIRS` such pairs give ``default``.
+    """
+    if len(pairs) == 0 or "gap_next_s" not in pairs:
+        return tuple(default)
+    g = pairs["gap_next_s"].to_numpy(np.float64)
+    held = ((pairs["advantage_s"].to_numpy(np.float64) > 0) & ~pairs["restart"].to_numpy(bool)
+            & ~pairs["passed"].to_numpy(bool) & np.isfinite(g) & (g > 0))
+    if held.sum() < MIN_HELD_PAIRS:
+        return tuple(default)
+    return tuple(round(float(q), 4) for q in np.quantile(g[held], HELD_GAP_PROBS))
 
 
 def passing_design(pairs: pd.DataFrame) -> np.ndarray:

@@ -106,6 +106,9 @@ class CircuitModel:
     passing_drs_coef: float = ot.DEFAULT_PASSING["drs_coef"]
     passing_circuit_effect: float = 0.0
     passing_n_pairs: int = 0
+    #: era → quantiles (s, at ``overtaking.HELD_GAP_PROBS``) of the gap at which a follower that
+    #: does not get past is held (the all-circuit model only; the simulator's ``held_gap_s``)
+    held_gap_by_era: dict[str, list[float]] = field(default_factory=dict)
 
     def expected_lap_time_s(self, compound, tyre_age_laps, lap_number, driver_delta_s=0.0) -> np.ndarray:
         """Clean lap time (s) for arrays of compound names, tyre ages and lap numbers (broadcast).
@@ -254,6 +257,11 @@ class RaceModels:
         n_race_total = max(len(counts), 1)
         # circuit effects: a prior worth ``m`` average races of the all-circuit information
         beta_g, pass_prior = ot.fit_passing(pairs, n_race_total, m)
+        # the gap held-up followers keep: per car era (2022's cars were built to follow closer),
+        # an era with too few pairs takes all eras' fit
+        held_all = ot.fit_held_gap(pairs)
+        pair_era = np.array([self.era_of(s) for s in pairs["season"]], dtype=object)
+        held_by_era = {e: list(ot.fit_held_gap(pairs[pair_era == e], held_all)) for e in eras}
         retire = ot.retirements(laps)
         retire["circuit_key"] = ck_of.reindex(list(zip(retire["season"], retire["round"]))).to_numpy()
         p_ret_g = float(retire["retired"].sum() / max(retire["cars"].sum(), 1))
@@ -328,6 +336,7 @@ class RaceModels:
         self.global_.tyre_codes_by_era = {e: glob_pool[e]["codes"] for e in eras}
         self.global_.tyre_allocation_by_era = {e: glob_pool[e]["allocation"] for e in eras}
         self.global_.tyre_diagnostics_by_era = {e: glob_pool[e]["pool"] for e in eras}
+        self.global_.held_gap_by_era = held_by_era
         self.global_.fuel_effect_by_era = glob_fuel
         self.global_.fuel_effect_s_per_lap = glob_fuel.get(self.global_.era, 0.06)
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))

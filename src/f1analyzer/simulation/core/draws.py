@@ -20,6 +20,10 @@ field              shape, dtype                meaning
 ``neutral_u``      ``[n_sims]`` f32             uniform; how long the SC/VSC that is out at a
                                                mid-race start stays, when the state leaves it
                                                open (``engine.apply_state_status``)
+``held_q``         ``[n_laps, n_sims, n_cars]``  uniform integer in ``[0, HELD_GAP_GRID)`` (u16),
+                                               a probability on a grid: the gap at which the
+                                               car is held up behind the car ahead on lap
+                                               ``first_lap + i`` (``PassingParams.held_gap``)
 =================  ==========================  ==============================================
 
 Noise is indexed by (sim, car, lap) or (sim, car, stop number), never by "the k-th pit stop of
@@ -37,6 +41,7 @@ import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.simulation.core.params import (
+    HELD_GAP_GRID,
     MAX_STOPS,
     NeutralisationParams,
     RaceParams,
@@ -45,9 +50,9 @@ from f1analyzer.simulation.core.params import (
 
 CHUNK_SIMS = 16384
 # new streams go at the end: earlier streams keep their seeds (SeedSequence children by index)
-_STREAMS = ("status", "start", "laps", "pits", "retire", "passing", "neutral")
+_STREAMS = ("status", "start", "laps", "pits", "retire", "passing", "neutral", "held")
 #: draws laid out lap-major, ``[n_laps, n_sims, n_cars]`` (sims on axis 1)
-_LAP_MAJOR = ("lap_z", "pass_u")
+_LAP_MAJOR = ("lap_z", "pass_u", "held_q")
 
 
 
@@ -64,6 +69,7 @@ class Draws:
     retire_lap: np.ndarray
     pass_u: np.ndarray
     neutral_u: np.ndarray
+    held_q: np.ndarray
 
     @property
     def n_sims(self) -> int:
@@ -145,7 +151,8 @@ def _draw_chunk(race: RaceParams, n: int, ss: np.random.SeedSequence, first_lap:
     retire_lap = gens["retire"].integers(first_lap, total + 1, (n, n_cars), dtype=np.int16)
     pass_u = gens["passing"].random((n_laps, n, n_cars), dtype=np.float32)
     neutral_u = gens["neutral"].random(n, dtype=np.float32)
-    return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap, pass_u, neutral_u)
+    held_q = gens["held"].integers(0, HELD_GAP_GRID, (n_laps, n, n_cars), dtype=np.uint16)
+    return Draws(first_lap, status, start_z, lap_z, pit_z, retire_u, retire_lap, pass_u, neutral_u, held_q)
 
 
 def fix_retirements(draws: Draws, retire_laps: Sequence[int | None]) -> None:

@@ -96,6 +96,7 @@ def overtaking(
     cars_t: np.ndarray,
     drs_on: np.ndarray,
     pass_logit_t: np.ndarray,
+    held_gap_t: np.ndarray | None = None,
     *,
     min_gap_s: float,
     passing: PassingParams,
@@ -105,13 +106,15 @@ def overtaking(
     """Green-lap interaction: DRS, overtakes and cars held up in traffic.
 
     Sweeping from the leader back, each car's line time is ``prev + lap_time``. A car that would
-    arrive less than ``min_gap_s`` behind the car ahead has *caught* it. It passes with
+    arrive less than its held-up gap (``held_gap_t``; ``min_gap_s`` when None) behind the car
+    ahead has *caught* it. It passes with
     probability ``passing.p_pass(delta, drs)`` (``delta``: how much quicker its *pace* is than the
     car now ahead's - lap times without this lap's noise, the DRS gain included, as the odds are
     fitted: the fitted odds already average over the noise of real laps, so a noisy delta would
     count it twice; it passes when the log-odds exceed ``pass_logit_t``, the logit of its uniform
     draw), the passed car is then pushed
-    ``min_gap_s`` behind it; otherwise it is held up: ``time = car_ahead + min_gap_s``. At most
+    ``min_gap_s`` behind it; otherwise it is held up: ``time = car_ahead + held-up gap`` (dirty
+    air keeps a real follower some way back; drawn per car and lap). At most
     one pass per car and lap. DRS (rows where ``drs_on``) takes ``drs_gain_s`` off the lap of a
     car that started the lap within ``drs_window_s`` of the car ahead.
 
@@ -124,6 +127,8 @@ def overtaking(
         drs_on: ``[n_sims]`` bool, DRS enabled this lap.
         pass_logit_t: ``[n_cars, n_sims]`` :func:`pass_logit` of the uniform draw of the car in
             each slot.
+        held_gap_t: ``[n_cars, n_sims]`` held-up gap of the car in each slot
+            (``PassingParams.held_gap``), or None: ``min_gap_s`` for all.
 
     Returns:
         ``(time_t, new_cars_t, passes)``: line times ``[n_cars, n_sims]`` in the *new* order, the
@@ -136,7 +141,9 @@ def overtaking(
     running = ~retired_t
     lt = lap_time_t.copy()
     pc = pace_t.copy()
-    # a caught car passes when b0 + b1 * delta + b2 * drs > logit(u), i.e. b1 * delta > need
+    # a caught car passes when b0 + b1 * delta + b2 * drs > logit(u), delta = pace ahead - its
+    # pace: with paces scaled by b1, when b1 * pace_ahead > bar = logit(u) - b0 - b2 * drs +
+    # b1 * pace (bar once for all slots: one comparison per slot in the sweep, not three)
     need = pass_logit_t - b0
     if n_cars > 1:
         gap = prev_t[1:] - prev_t[:-1]
@@ -145,28 +152,27 @@ def overtaking(
         lt[1:] -= gain
         pc[1:] -= gain
         need[1:] = need[1:] - np.where(drs, b2, F32(0.0))
+    pcb = pc * b1
+    bar = np.where(running, need + pcb, F32(np.inf))  # a retired car never passes
     t = prev_t + lt
     out_t = t.copy()  # slot k holds the line time of the car now k-th
     out_c = cars_t.copy()
-    out_pc = pc.copy()  # ... and its pace
+    out_pcb = pcb.copy()  # ... and its scaled pace
     passes = np.zeros(n_sims, dtype=np.int16)
     for k in range(1, n_cars):
-        lim = out_t[k - 1] + g
+        lim = out_t[k - 1] + (g if held_gap_t is None else held_gap_t[k])
         passing = t[k] < lim  # caught the car ahead ...
         np.maximum(t[k], lim, out=out_t[k])  # ... and held up unless it passes
-        passing &= running[k]
         # full rows: cheaper than gathering the caught sims first
-        delta = out_pc[k - 1] - pc[k]
-        delta *= b1
-        passing &= delta > need[k]
+        passing &= out_pcb[k - 1] > bar[k]
         if not passing.any():
             continue
         i = np.flatnonzero(passing)
         ahead = out_t[k - 2, i] if k >= 2 else np.full(i.size, -np.inf, dtype=F32)
         p_time = np.maximum(t[k, i], ahead + g)
         pushed = np.maximum(out_t[k - 1, i], p_time + g)
-        out_t[k, i], out_c[k, i], out_pc[k, i] = pushed, out_c[k - 1, i], out_pc[k - 1, i]
-        out_t[k - 1, i], out_c[k - 1, i], out_pc[k - 1, i] = p_time, cars_t[k, i], pc[k, i]
+        out_t[k, i], out_c[k, i], out_pcb[k, i] = pushed, out_c[k - 1, i], out_pcb[k - 1, i]
+        out_t[k - 1, i], out_c[k - 1, i], out_pcb[k - 1, i] = p_time, cars_t[k, i], pcb[k, i]
         passes[i] += 1
     out_t = np.where(retired_t, t, out_t)  # retired cars sit at the back and keep their time
     return out_t, out_c, passes

@@ -111,9 +111,11 @@ def drs_enabled(race: RaceParams, track_status: np.ndarray, lap: int) -> np.ndar
 
 
 def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, pace: np.ndarray, status: np.ndarray,
-              lap: int, drs_on: np.ndarray, pass_u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              lap: int, drs_on: np.ndarray, pass_u: np.ndarray,
+              held_q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """On-track interaction for every sim; returns (race_time [S, C], order [S, C], passes [S]).
-    ``pace``: the lap times without their noise, which the passing odds are fitted on."""
+    ``pace``: the lap times without their noise, which the passing odds are fitted on;
+    ``pass_u`` / ``held_q``: this lap's draws ``[S, C]`` of the pass and the held-up gap."""
     n_sims, n_cars = lap_time.shape
     # flat index of (sim, car at position k), laid out [n_cars, n_sims] (position-major)
     flat = (st.order.T.astype(np.intp) + np.arange(n_sims, dtype=np.intp) * n_cars)
@@ -126,19 +128,24 @@ def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, pace: np.nda
     if lap > 1:
         ret_t = st.retired.ravel().take(flat)
         green = status == TrackStatus.GREEN
+        # the held-up gap of the car in each slot (None: held at min_gap_s); the draws are put
+        # in slot order before the look-up, the cheaper way round
+        held = None if not race.passing.held_gap_s else held_q.ravel()
         if green.all():
             lu_t = fx.pass_logit(pass_u).ravel().take(flat)
             pace_t = pace.ravel().take(flat)
+            held_t = None if held is None else race.passing.held_gap(held.take(flat))
             new_t, new_c, passes = fx.overtaking(
-                prev_t, lt_t, pace_t, ret_t, cars_t, drs_on, lu_t, **_ot_kwargs(race))
+                prev_t, lt_t, pace_t, ret_t, cars_t, drs_on, lu_t, held_t, **_ot_kwargs(race))
         elif green.any():
             gi = np.flatnonzero(green)
             new_c = cars_t.copy()
             lu_t = fx.pass_logit(pass_u).ravel().take(flat[:, gi])
             pace_t = pace.ravel().take(flat[:, gi])
+            held_t = None if held is None else race.passing.held_gap(held.take(flat[:, gi]))
             t, c, p = fx.overtaking(
                 prev_t[:, gi], lt_t[:, gi], pace_t, ret_t[:, gi], cars_t[:, gi], drs_on[gi], lu_t,
-                **_ot_kwargs(race))
+                held_t, **_ot_kwargs(race))
             new_t[:, gi], new_c[:, gi], passes[gi] = t, c, p
         sc = status == TrackStatus.SC
         if sc.any():
@@ -252,7 +259,7 @@ def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | 
         drs_on = drs_enabled(race, draws.track_status, lap)
         prev_time = st.race_time_s
         race_time, st.order, passes = _interact(race, st, lap_time, pace, status, lap, drs_on,
-                                                draws.pass_u[lap - first])
+                                                draws.pass_u[lap - first], draws.held_q[lap - first])
         passes_total += passes
         if stop_cost is not None:
             race_time = race_time + stop_cost

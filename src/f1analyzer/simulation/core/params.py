@@ -20,18 +20,22 @@ Every ``validate`` raises :class:`~f1analyzer.errors.InvalidRequestError` naming
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import IntEnum
 
 import numpy as np
 
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.models import pitloss
+from f1analyzer.models.overtaking import DEFAULT_HELD_GAP_S, HELD_GAP_PROBS
 from f1analyzer.simulation.core.rules import TyreRules
 
 #: Every compound the simulator knows, in the order of their integer codes (state arrays are int8).
 COMPOUNDS: tuple[str, ...] = ("SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET")
 DRY_COMPOUNDS: tuple[str, ...] = ("SOFT", "MEDIUM", "HARD")
 COMPOUND_CODE: dict[str, int] = {name: i for i, name in enumerate(COMPOUNDS)}
+#: probabilities on which ``PassingParams.held_gap`` tabulates the held-up gap's quantile function
+HELD_GAP_GRID = 1024
 #: Most pit stops a strategy may contain (the optimiser itself explores 1-3).
 MAX_STOPS = 5
 
@@ -177,10 +181,11 @@ class NeutralisationParams:
 
 @dataclass(frozen=True)
 class PassingParams:
-    """Probability that a car which has caught the car ahead gets past it on this lap.
+    """Probability that a car which has caught the car ahead gets past it on this lap, and how far
+    back it is held when it does not.
 
-    A car *caught* the car ahead when it would cross the line less than ``min_gap_s`` behind it.
-    It then passes with probability ``1 / (1 + exp(-logit))``, where
+    A car *caught* the car ahead when it would cross the line less than its *held-up gap*
+    (``held_gap_s``, below; the race's ``min_gap_s`` without it) behind it. It then passes with probability ``1 / (1 + exp(-logit))``, where
 
         logit = intercept + circuit_effect + pace_coef_per_s * delta_s + drs_coef * drs
 
@@ -192,19 +197,43 @@ class PassingParams:
     ``circuit_effect`` is the track's own difficulty (Monaco strongly negative). Fitted by
     :mod:`f1analyzer.models.overtaking` on real position changes; the defaults are its
     all-circuit fit on 2018-2024, rounded. :meth:`threshold` builds the old hard rule (pass iff
-    ``delta_s >= x``).
+    ``delta_s >= x``, held at ``min_gap_s``).
+
+    ``held_gap_s`` are the quantiles, at ``HELD_GAP_PROBS`` (5 %, 15 %, ..., 95 %), of the gap
+    at which a car that does not get past is held: dirty air keeps a real follower 0.25-1.6 s
+    back, not on the gearbox. Each held-up car draws its gap every lap (:meth:`held_gap`), so
+    some drop out of the DRS window and trains break up as real ones do. Fitted by
+    :func:`f1analyzer.models.overtaking.fit_held_gap` per car era; empty = held at the race's
+    ``min_gap_s``.
     """
 
     intercept: float = -2.0
     pace_coef_per_s: float = 1.2
     drs_coef: float = -0.7
     circuit_effect: float = 0.0
+    held_gap_s: tuple[float, ...] = DEFAULT_HELD_GAP_S
 
     @classmethod
     def threshold(cls, overtake_threshold_s: float, steepness_per_s: float = 1.0e4) -> "PassingParams":
         """A step: passes (almost surely) iff the lap is at least ``overtake_threshold_s`` quicker."""
         return cls(intercept=-steepness_per_s * float(overtake_threshold_s),
-                   pace_coef_per_s=float(steepness_per_s), drs_coef=0.0, circuit_effect=0.0)
+                   pace_coef_per_s=float(steepness_per_s), drs_coef=0.0, circuit_effect=0.0,
+                   held_gap_s=())
+
+    def held_gap(self, q: np.ndarray) -> np.ndarray | None:
+        """Held-up gap (s, float32) for draws ``q`` on the probability grid (integers in
+        ``[0, HELD_GAP_GRID)``, probability ``(q + 0.5) / HELD_GAP_GRID``): the quantile function
+        through ``held_gap_s`` (linear between them, flat beyond the 5 % and 95 % points),
+        tabulated once. Integer draws and a table look-up cost the engine a fifth of interpolating
+        uniforms for every car every lap. None when ``held_gap_s`` is empty."""
+        if not self.held_gap_s:
+            return None
+        return self._held_gap_table.take(q)
+
+    @cached_property
+    def _held_gap_table(self) -> np.ndarray:
+        mid = (np.arange(HELD_GAP_GRID) + 0.5) / HELD_GAP_GRID
+        return np.interp(mid, HELD_GAP_PROBS, self.held_gap_s).astype(np.float32)
 
     def logit(self, delta_s: np.ndarray | float, drs: np.ndarray | bool = False) -> np.ndarray:
         """Log-odds of a pass (float64; the engine evaluates the same sum in float32)."""
@@ -226,6 +255,11 @@ class PassingParams:
             _check(bool(np.isfinite(getattr(self, name))), f"passing.{name} must be finite.")
         _check(self.pace_coef_per_s >= 0, "passing.pace_coef_per_s must be >= 0 (a quicker car "
                "is never less likely to pass).")
+        g = np.asarray(self.held_gap_s, dtype=np.float64)
+        _check(g.size in (0, len(HELD_GAP_PROBS)),
+               f"passing.held_gap_s must hold {len(HELD_GAP_PROBS)} quantiles (at {HELD_GAP_PROBS}) or none.")
+        _check(bool(np.all(np.isfinite(g)) and np.all(g > 0) and np.all(np.diff(g) >= 0)),
+               "passing.held_gap_s must be positive and non-decreasing (quantiles of a gap).")
 
 
 def _default_compounds() -> dict[str, CompoundParams]:
@@ -247,7 +281,10 @@ class RaceParams:
     when the field is slow and a stop is "cheap" (the one table: :mod:`.pitloss`).
     ``out_lap_penalty_s`` (cold tyres) is paid with the stop. A car within ``min_gap_s`` of the
     car ahead at the line is *caught*: it passes with the probability given by ``passing``
-    (:class:`PassingParams`), otherwise it is held up at ``min_gap_s``.
+    (:class:`PassingParams`), otherwise it is held up at ``min_gap_s``; with ``passing.held_gap_s``
+    (the fitted models' default) the gap it keeps to the car ahead is drawn from those quantiles
+    instead, and it is caught when it would arrive within that gap. A car that has just passed
+    crosses the line at least ``min_gap_s`` ahead of the car it passed.
     A car within ``drs_window_s`` of the car ahead at the start of a green lap (from lap 3, not
     straight after a neutralisation) gains ``drs_gain_s``. Under SC the field queues: each lap the
     gap to the car ahead above ``sc_queue_gap_s`` shrinks to ``sc_gap_retain_per_lap`` of itself.

@@ -122,6 +122,7 @@ def simulate_reference(
         pcs = [pace[c] for c in order]
         ret = [retired[c] for c in order]
         u = draws.pass_u[lap - first, sim]
+        held = race.passing.held_gap(draws.held_q[lap - first, sim])  # by car; None: min_gap_s
         slots = [[prev[k] + lts[k], order[k], pcs[k]] for k in range(n)]
         if lap > 1 and status == TrackStatus.GREEN:
             drs_open = (race.drs_enabled and lap >= 3
@@ -133,27 +134,29 @@ def simulate_reference(
                     lts[k] = lts[k] - f32(race.drs_gain_s)
                     pcs[k] = pcs[k] - f32(race.drs_gain_s)
             t = [prev[k] + lts[k] for k in range(n)]
-            slots = [[t[0], order[0], pcs[0]]]
+            pcb = [pcs[k] * b1 for k in range(n)]  # paces scaled by the pace coefficient
+            slots = [[t[0], order[0], pcb[0]]]
             for k in range(1, n):
                 if ret[k]:
-                    slots.append([t[k], order[k], pcs[k]])
+                    slots.append([t[k], order[k], pcb[k]])
                     continue
-                last_t, last_car, last_pc = slots[k - 1]
-                lim = last_t + g
+                last_t, last_car, last_pcb = slots[k - 1]
+                lim = last_t + (g if held is None else held[order[k]])
                 passed = False
                 if t[k] < lim:  # caught: pass with probability P(pass | delta, DRS), i.e.
-                    # b0 + b1 * delta + b2 * drs > logit(u), evaluated as the engine does
+                    # b0 + b1 * delta + b2 * drs > logit(u), evaluated as the engine does:
+                    # b1 * pace_ahead > logit(u) - b0 - b2 * drs + b1 * pace
                     need = pass_logit(np.array([u[order[k]]], dtype=f32))[0] - b0
                     need = need - (b2 if drs[k] else f32(0.0))
-                    passed = bool((last_pc - pcs[k]) * b1 > need)
+                    passed = bool(last_pcb > need + pcb[k])
                 if passed:
                     ahead = slots[k - 2][0] if k >= 2 else f32(-math.inf)
                     p_time = max(t[k], ahead + g)
-                    slots[k - 1] = [p_time, order[k], pcs[k]]
-                    slots.append([max(last_t, p_time + g), last_car, last_pc])
+                    slots[k - 1] = [p_time, order[k], pcb[k]]
+                    slots.append([max(last_t, p_time + g), last_car, last_pcb])
                     passes += 1
                 else:  # free, or held up behind
-                    slots.append([max(t[k], lim), order[k], pcs[k]])
+                    slots.append([max(t[k], lim), order[k], pcb[k]])
         elif lap > 1 and status == TrackStatus.SC:
             # line-time order first (a car that boxed drops back), retired cars stay behind
             srt = sorted(range(n), key=lambda k: math.inf if ret[k] else float(slots[k][0]))

@@ -76,8 +76,11 @@ class Screen:
         pit_laps = np.asarray(pit_laps, dtype=np.int64)
         if pit_laps.ndim == 1:
             pit_laps = pit_laps[None, :]
-        lengths = self._lengths(pit_laps)
-        total = np.full(pit_laps.shape[0], self.stop_cost_s * (len(codes) - 1))
+        return self._times_of(codes, self._lengths(pit_laps), start_age_laps)
+
+    def _times_of(self, codes: Sequence[int], lengths: np.ndarray, start_age_laps: int) -> np.ndarray:
+        """:meth:`times` from the stint lengths ``[n_plans, n_stints]``."""
+        total = np.full(lengths.shape[0], self.stop_cost_s * (len(codes) - 1))
         for i, code in enumerate(codes):
             total += self._stint(code, start_age_laps if i == 0 else 0, lengths[:, i])
         return total
@@ -91,10 +94,16 @@ class Screen:
         pit_laps = np.asarray(pit_laps, dtype=np.int64)
         if pit_laps.ndim == 1:
             pit_laps = pit_laps[None, :]
-        ok = np.ones(pit_laps.shape[0], dtype=bool)
+        if not self.rules.has_caps:
+            return np.ones(pit_laps.shape[0], dtype=bool)
+        return self._caps_ok_of(codes, self._lengths(pit_laps), start_age_laps, slack_laps)
+
+    def _caps_ok_of(self, codes: Sequence[int], lengths: np.ndarray, start_age_laps: int,
+                    slack_laps: int = 0) -> np.ndarray:
+        """:meth:`caps_ok` from the stint lengths ``[n, n_stints]``."""
+        ok = np.ones(lengths.shape[0], dtype=bool)
         if not self.rules.has_caps:
             return ok
-        lengths = self._lengths(pit_laps)
         for i, code in enumerate(codes):
             cap = self.rules.cap_laps(COMPOUNDS[code], start_age_laps if i == 0 else 0)
             if cap is not None:
@@ -160,15 +169,17 @@ class Screen:
         offsets = np.array(list(itertools.product(range(-radius, radius + 1), repeat=best.size)))
         for _ in range(8):
             cand = best[None, :] + offsets
-            ok = np.all(np.diff(cand, axis=1) > 0, axis=1) & (cand[:, 0] >= first_stop_min)
+            # the stint lengths once for the checks and the cost (the screen's hot loop)
+            lengths = self._lengths(cand)
+            ok = np.all(lengths[:, 1:-1] > 0, axis=1) & (cand[:, 0] >= first_stop_min)
             ok &= cand[:, -1] <= self.race.total_laps - 1
             if min_stint_laps > 1:
-                ok &= self.stints_ok(cand, min_stint_laps)
-            ok &= self.caps_ok(codes, cand, start_age, slack_laps)
-            cand = cand[ok]
+                ok &= np.all(lengths >= min_stint_laps, axis=1)
+            ok &= self._caps_ok_of(codes, lengths, start_age, slack_laps)
+            cand, lengths = cand[ok], lengths[ok]
             if cand.shape[0] == 0:
                 break
-            t = self.times(codes, cand, start_age)
+            t = self._times_of(codes, lengths, start_age)
             i = int(np.argmin(t))
             if t[i] >= best_t - 1e-9:
                 break
@@ -195,7 +206,7 @@ class Screen:
         if not ok.any():
             return None
         grid = grid[ok]
-        t = self.times(codes, grid, start_age_laps)
+        t = self._times_of(codes, self._lengths(grid), start_age_laps)
         i = int(np.argmin(t))
         laps, best_t = grid[i], float(t[i])
         if n_stops > 0 and step > 1:

@@ -354,7 +354,7 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         # event rules (the editable table) and learned stint limits: every plan keeps them
         rules=rules_for(season, event, circuit_key, cm, total_laps=int(total_laps),
                         era=models.era_of(season) if hasattr(models, "era_of") else None),
-        passing=passing_params(models, cm),
+        passing=passing_params(models, cm, models.era_of(season) if hasattr(models, "era_of") else None),
     )
     params.validate()
     return params, model_key, notes, adjusted, basis
