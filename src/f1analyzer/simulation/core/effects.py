@@ -200,9 +200,8 @@ def safety_car(
     q, r = F32(queue_gap_s), F32(gap_retain_per_lap)
     t = prev_t + lap_time_t
     idx = np.argsort(np.where(retired_t, np.inf, t), axis=0, kind="stable")
-    t = np.take_along_axis(t, idx, axis=0)
-    ret = np.take_along_axis(retired_t, idx, axis=0)
-    cars = np.take_along_axis(cars_t, idx, axis=0)
+    flat = idx * t.shape[1] + np.arange(t.shape[1], dtype=np.intp)  # [n_cars, n_sims] in the new order
+    t, ret, cars = t.ravel().take(flat), retired_t.ravel().take(flat), cars_t.ravel().take(flat)
     out = np.empty_like(t)
     out[0] = t[0]
     for k in range(1, t.shape[0]):

@@ -173,9 +173,10 @@ def _reorder(st: SimState, rows: np.ndarray) -> None:
     if rows.size == 0:
         return
     sub_order = st.order[rows].astype(np.intp)
-    key = np.take_along_axis(st.sort_key()[rows], sub_order, axis=1)
+    base = (np.arange(rows.size, dtype=np.intp) * sub_order.shape[1])[:, None]
+    key = st.sort_key(rows).ravel().take(sub_order + base)
     idx = np.argsort(key, axis=1, kind="stable")
-    st.order[rows] = np.take_along_axis(sub_order, idx, axis=1)
+    st.order[rows] = sub_order.ravel().take(idx + base)
 
 
 def run(
@@ -219,6 +220,10 @@ def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | 
     st.next_pit_lap = plan_lap[:, :, 0].copy()
     k = _constants(race, state)
     shape = (n_sims, n_cars)
+    # flat gathers by (sim, car, stop number): np.take_along_axis builds index grids every call
+    cell = np.arange(n_sims * n_cars, dtype=np.intp).reshape(shape)
+    pit_z = np.ascontiguousarray(draws.pit_z)
+    pit_base, plan_base = cell * pit_z.shape[2], cell * plan_lap.shape[2]
     positions = (np.zeros((n_sims, total - first + 1, n_cars), dtype=np.int8)
                  if record_positions else None)
     passes_total = np.zeros(n_sims, dtype=np.int16)
@@ -245,8 +250,7 @@ def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | 
             pit_now = running & ((due == 0) | (neutral & (due > 0) & (due <= window)))
         stop_cost = None
         if pit_now.any():
-            idx = st.plan_idx.astype(np.intp)[..., None]
-            stop_z = np.take_along_axis(draws.pit_z, idx, axis=2)[..., 0]
+            stop_z = pit_z.ravel().take(pit_base + st.plan_idx)
             stop_cost = fx.pit_stop(
                 pit_now, stop_status(status, draws.track_status[:, lap]), stop_z, k["pit_offset"],
                 k["loss_status"], race.pit_loss_sd_s
@@ -263,14 +267,14 @@ def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | 
         passes_total += passes
         if stop_cost is not None:
             race_time = race_time + stop_cost
-            new_comp = np.take_along_axis(plan_comp, idx, axis=2)[..., 0]
+            new_comp = plan_comp.ravel().take(plan_base + st.plan_idx)
             st.compound = np.where(pit_now, new_comp, st.compound)
             st.compounds_used |= np.where(pit_now, np.left_shift(1, new_comp.astype(np.int16)),
                                           0).astype(np.int8)
             st.plan_idx += pit_now
             st.stops_done += pit_now
-            nxt = np.take_along_axis(plan_lap, st.plan_idx.astype(np.intp)[..., None], axis=2)
-            st.next_pit_lap = np.where(pit_now, nxt[..., 0], st.next_pit_lap)
+            nxt = plan_lap.ravel().take(plan_base + st.plan_idx)
+            st.next_pit_lap = np.where(pit_now, nxt, st.next_pit_lap)
         st.tyre_age_laps = np.where(pit_now, 0, st.tyre_age_laps + 1).astype(np.int16)
         # 5. retirements: time frozen at the end of the previous lap
         out = fx.retirements(running, draws.retire_u, draws.retire_lap, k["retire_prob"], lap)

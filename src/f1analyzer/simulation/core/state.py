@@ -43,11 +43,15 @@ class SimState:
     compounds_used: np.ndarray  # int8 bit mask (1 << compound code)
     order: np.ndarray  # int16 car index by position
 
-    def sort_key(self) -> np.ndarray:
-        """float64 ``[n_sims, n_cars]`` classification key: runners by time, then retirees."""
-        key = self.race_time_s.astype(np.float64)
-        pen = RETIRED_KEY_S - self.laps_done.astype(np.float64) * RETIRED_KEY_PER_LAP_S
-        return np.where(self.retired, key + pen, key)
+    def sort_key(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """float64 ``[n_sims, n_cars]`` classification key: runners by time, then retirees
+        (only the sims ``rows``, in that order, when given)."""
+        time, laps, retired = self.race_time_s, self.laps_done, self.retired
+        if rows is not None:
+            time, laps, retired = time[rows], laps[rows], retired[rows]
+        key = time.astype(np.float64)
+        pen = RETIRED_KEY_S - laps.astype(np.float64) * RETIRED_KEY_PER_LAP_S
+        return np.where(retired, key + pen, key)
 
 
 @dataclass
