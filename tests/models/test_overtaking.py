@@ -58,13 +58,18 @@ def _laps(position_rows, status_rows) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_restarts_count_and_have_no_drs():
-    # lap 5-6 under SC, B passes A on the restart lap 7, B passes back on a DRS lap (10)
+def _restart_race() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`ot.pass_events` of a race with laps 5-6 under SC, B passing A on the restart lap 7
+    and A passing back on a DRS lap (10); B is expected 0.5 s a lap quicker."""
     pos = [(1, 2)] * 6 + [(2, 1)] * 3 + [(1, 2)] * 3
     status = ["1"] * 4 + ["4", "4"] + ["1"] * 6
     laps = _laps(pos, status)
     expected = pd.Series(np.where(laps["driver"] == "B", 89.5, 90.0), index=laps.index)
-    pairs, swaps = ot.pass_events(laps, expected)
+    return ot.pass_events(laps, expected)
+
+
+def test_restarts_count_and_have_no_drs():
+    pairs, swaps = _restart_race()
     restart = pairs[pairs["restart"]]
     assert len(restart) == 1 and restart["lap"].iloc[0] == 6 and restart["passed"].iloc[0]
     assert not restart["drs"].iloc[0]
@@ -78,11 +83,7 @@ def test_restarts_count_and_have_no_drs():
 
 
 def test_pairs_carry_the_next_lap_gap_unless_the_follower_passed():
-    pos = [(1, 2)] * 6 + [(2, 1)] * 3 + [(1, 2)] * 3
-    status = ["1"] * 4 + ["4", "4"] + ["1"] * 6
-    laps = _laps(pos, status)
-    expected = pd.Series(np.where(laps["driver"] == "B", 89.5, 90.0), index=laps.index)
-    pairs, _ = ot.pass_events(laps, expected)
+    pairs, _ = _restart_race()
     assert pairs.loc[pairs["passed"], "gap_next_s"].isna().all()
     kept = pairs[~pairs["passed"]]
     np.testing.assert_allclose(kept["gap_next_s"], 0.5)  # _laps: the car in P2 runs 0.5 s back

@@ -20,8 +20,8 @@ Every ``validate`` raises :class:`~f1analyzer.errors.InvalidRequestError` naming
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import IntEnum
+from functools import cached_property
 
 import numpy as np
 
@@ -185,12 +185,14 @@ class PassingParams:
     back it is held when it does not.
 
     A car *caught* the car ahead when it would cross the line less than its *held-up gap*
-    (``held_gap_s``, below; the race's ``min_gap_s`` without it) behind it. It then passes with probability ``1 / (1 + exp(-logit))``, where
+    (``held_gap_s``, below; the race's ``min_gap_s`` without it) behind it. It then passes with
+    probability ``1 / (1 + exp(-logit))``, where
 
         logit = intercept + circuit_effect + pace_coef_per_s * delta_s + drs_coef * drs
 
-    ``delta_s`` is the simulated lap-time advantage of the follower on this lap (car pace, tyre
-    compound and age, fuel, noise, and the DRS gain already in it), ``drs`` is 1 when the follower
+    ``delta_s`` is the follower's pace advantage on this lap (car pace, tyre compound and age, and
+    the DRS gain already in it; not this lap's noise, as the odds are fitted on expected lap
+    times), ``drs`` is 1 when the follower
     had DRS. ``drs_coef`` contrasts the green laps with DRS against those without it, which are
     lap 2 and the restarts (bunched field, cold tyres): it comes out *negative* on real data,
     restarts see more passes than DRS laps beyond what DRS's lap-time gain explains.
