@@ -36,6 +36,8 @@ def test_circuit_detail_with_curves(client):
         assert [p["tyre_age_laps"] for p in points] == list(range(1, 41))
     assert abs(sum(d["sc"]["count_probs"]) - 1) < 1e-4
     assert len(d["positions_gained_by_grid"]) == 20
+    held = d["held_gap_s"]  # the simulator's held-up gap for the circuit's era
+    assert len(held) == 10 and held == sorted(held) and 0.1 < held[0] < held[-1] < 3.0
     # names resolve as well as keys
     assert client.get("/circuits/Monaco Grand Prix").json()["key"] == "monaco"
 

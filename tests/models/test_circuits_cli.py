@@ -17,7 +17,8 @@ def test_circuit_table(capsys):
     code, out, err = run(capsys, "circuit", "Monza")
     assert code == 0, err
     text = out + err
-    for word in ("Autodromo Nazionale di Monza", "SOFT", "MEDIUM", "HARD", "pit loss", "Safety Car", "overtaking"):
+    for word in ("Autodromo Nazionale di Monza", "SOFT", "MEDIUM", "HARD", "pit loss", "Safety Car", "overtaking",
+                 "held up behind a car"):
         assert word in text
 
 
@@ -32,6 +33,9 @@ def test_circuit_json_and_plot(capsys, tmp_path):
     assert all(len(v) == 40 for v in data["degradation_curves"].values())
     assert 10 < data["pit_loss_s"] < 40
     assert 0 <= data["sc"]["p_at_least_one"] <= 1
+    # the bundled set's held-up gap of the pre-2022 cars (they followed further back than 2022's)
+    held = data["held_gap_s"]
+    assert len(held) == 10 and held == sorted(held) and 0.5 < (held[4] + held[5]) / 2 < 1.0
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from ..data.formatting import lap_time
 from ..models.bundled import as_race_models
 from ..models.tyre_circuits import ordering
+from ..simulation.scenario.pit_and_passing import held_gap_for
 from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
 
 #: the usual F1 sidewall colours
@@ -36,6 +37,8 @@ def circuit_payload(cm, models, season: int | None = None) -> dict:
     out["degradation_curves"] = {
         c: [round(float(x), 4) for x in m.delta_s(np.arange(1, 41))] for c, m in compounds.items()}
     out["tyre_fit"] = tyre_fit_payload(cm, era)
+    # the gap a car that cannot pass is held at (all circuits, this era's cars: the simulator's)
+    out["held_gap_s"] = [round(float(x), 3) for x in held_gap_for(models, era)]
     return out
 
 
@@ -140,6 +143,9 @@ def circuit(
               + (" (mostly all-circuit average)" if cm.vsc.shrunk else ""))
     s.add_row("overtaking", f"needs {cm.overtake_threshold_s:.2f} s/lap advantage; "
               f"{cm.overtakes_per_race:.0f} green-flag passes per race")
+    held = data["held_gap_s"]
+    s.add_row("held up behind a car", f"{(held[4] + held[5]) / 2:.2f} s back (5-95 %: {held[0]:.2f}-{held[-1]:.2f} s; "
+              f"{data['era_shown']} cars, all circuits)")
     s.add_row("start", f"lap 1 costs {cm.first_lap_loss_s:.1f} s + {cm.per_grid_slot_loss_s:.2f} s per position; "
               f"position change sd {cm.lap1_position_change_sd:.1f}")
     s.add_row("retirements", f"{cm.retirement_prob:.1%} per car")

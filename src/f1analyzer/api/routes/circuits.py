@@ -10,6 +10,7 @@ from ...data.circuits import fan_name
 
 from ...models.bundled import as_race_models
 from ...models.race_models import CircuitModel
+from ...simulation.scenario.pit_and_passing import held_gap_for
 from ..csv_response import CSV_NOTE, csv_response, wants_csv
 from ..deps import StateDep
 from ..schemas.circuits import CircuitDetail, CircuitsPublic, CircuitSummary
@@ -42,7 +43,8 @@ def list_circuits(state: StateDep, request: Request):
 
 @router.get("/{key}", response_model=CircuitDetail, summary="One circuit's full model and degradation curves")
 def get_circuit_model(state: StateDep, key: Key) -> CircuitDetail:
-    cm = as_race_models(state.services.model_set()).circuit(key)
+    models = as_race_models(state.services.model_set())
+    cm = models.circuit(key)
     d = cm.to_dict()
     return CircuitDetail(
         **summary(cm),
@@ -51,6 +53,7 @@ def get_circuit_model(state: StateDep, key: Key) -> CircuitDetail:
         first_lap_loss_s=cm.first_lap_loss_s, per_grid_slot_loss_s=cm.per_grid_slot_loss_s,
         lap1_position_change_sd=cm.lap1_position_change_sd, positions_gained_by_grid=cm.positions_gained_by_grid,
         lap_noise_sd_s=cm.lap_noise_sd_s,
+        held_gap_s=[round(float(x), 3) for x in held_gap_for(models, cm.era)],
         compounds={c: m.to_dict() for c, m in cm.compounds.items()},
         compounds_by_era=d["compounds_by_era"], sc=d["sc"], vsc=d["vsc"],
         degradation_curves=cm.degradation_curves(40),

@@ -69,6 +69,9 @@ class CircuitDetail(CircuitSummary):
     lap1_position_change_sd: float
     positions_gained_by_grid: list[float]
     lap_noise_sd_s: float
+    held_gap_s: list[float] = Field(
+        description="Gap (s) at which a car that cannot pass is held behind the car ahead: quantiles at "
+                    "5 %, 15 %, ..., 95 % for this era's cars, all circuits (the simulator draws from them).")
     compounds: dict[str, TyreModelPublic]
     compounds_by_era: dict[str, dict[str, TyreModelPublic]]
     sc: SafetyCarPublic
