@@ -38,7 +38,7 @@ def circuit_payload(cm, models, season: int | None = None) -> dict:
         c: [round(float(x), 4) for x in m.delta_s(np.arange(1, 41))] for c, m in compounds.items()}
     out["tyre_fit"] = tyre_fit_payload(cm, era)
     # the gap a car that cannot pass is held at (all circuits, this era's cars: the simulator's)
-    out["held_gap_s"] = [round(float(x), 3) for x in held_gap_for(models, era)]
+    out["held_gap_s"] = list(held_gap_for(models, era))
     return out
 
 

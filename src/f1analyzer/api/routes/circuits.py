@@ -53,7 +53,7 @@ def get_circuit_model(state: StateDep, key: Key) -> CircuitDetail:
         first_lap_loss_s=cm.first_lap_loss_s, per_grid_slot_loss_s=cm.per_grid_slot_loss_s,
         lap1_position_change_sd=cm.lap1_position_change_sd, positions_gained_by_grid=cm.positions_gained_by_grid,
         lap_noise_sd_s=cm.lap_noise_sd_s,
-        held_gap_s=[round(float(x), 3) for x in held_gap_for(models, cm.era)],
+        held_gap_s=list(held_gap_for(models, cm.era)),
         compounds={c: m.to_dict() for c, m in cm.compounds.items()},
         compounds_by_era=d["compounds_by_era"], sc=d["sc"], vsc=d["vsc"],
         degradation_curves=cm.degradation_curves(40),

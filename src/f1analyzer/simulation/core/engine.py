@@ -128,25 +128,22 @@ def _interact(race: RaceParams, st: SimState, lap_time: np.ndarray, pace: np.nda
     if lap > 1:
         ret_t = st.retired.ravel().take(flat)
         green = status == TrackStatus.GREEN
-        # the held-up gap of the car in each slot (None: held at min_gap_s); the draws are put
-        # in slot order before the look-up, the cheaper way round
-        held = None if not race.passing.held_gap_s else held_q.ravel()
+
+        def green_laps(cols):
+            """:func:`fx.overtaking` on the sims ``cols``; the draws are put in slot order first
+            (for the held-up gap before its look-up, the cheaper way round)."""
+            sub = flat[:, cols]
+            return fx.overtaking(
+                prev_t[:, cols], lt_t[:, cols], pace.ravel().take(sub), ret_t[:, cols], cars_t[:, cols],
+                drs_on[cols], fx.pass_logit(pass_u).ravel().take(sub),
+                race.passing.held_gap(held_q.ravel().take(sub)), **_ot_kwargs(race))
+
         if green.all():
-            lu_t = fx.pass_logit(pass_u).ravel().take(flat)
-            pace_t = pace.ravel().take(flat)
-            held_t = None if held is None else race.passing.held_gap(held.take(flat))
-            new_t, new_c, passes = fx.overtaking(
-                prev_t, lt_t, pace_t, ret_t, cars_t, drs_on, lu_t, held_t, **_ot_kwargs(race))
+            new_t, new_c, passes = green_laps(slice(None))
         elif green.any():
             gi = np.flatnonzero(green)
             new_c = cars_t.copy()
-            lu_t = fx.pass_logit(pass_u).ravel().take(flat[:, gi])
-            pace_t = pace.ravel().take(flat[:, gi])
-            held_t = None if held is None else race.passing.held_gap(held.take(flat[:, gi]))
-            t, c, p = fx.overtaking(
-                prev_t[:, gi], lt_t[:, gi], pace_t, ret_t[:, gi], cars_t[:, gi], drs_on[gi], lu_t,
-                held_t, **_ot_kwargs(race))
-            new_t[:, gi], new_c[:, gi], passes[gi] = t, c, p
+            new_t[:, gi], new_c[:, gi], passes[gi] = green_laps(gi)
         sc = status == TrackStatus.SC
         if sc.any():
             si = np.flatnonzero(sc)

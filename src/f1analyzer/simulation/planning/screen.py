@@ -133,8 +133,12 @@ class Screen:
     def stints_ok(self, laps: np.ndarray, min_stint_laps: int) -> np.ndarray:
         """bool ``[n]``: every stint of the pit-lap rows ``laps`` ``[n, n_stops]`` lasts at least
         ``min_stint_laps`` laps (from ``from_lap`` to the flag)."""
-        laps = np.asarray(laps, dtype=np.int64)
-        return np.all(self._lengths(laps) >= max(1, int(min_stint_laps)), axis=1)
+        return self._stints_ok_of(self._lengths(np.asarray(laps, dtype=np.int64)), min_stint_laps)
+
+    @staticmethod
+    def _stints_ok_of(lengths: np.ndarray, min_stint_laps: int) -> np.ndarray:
+        """:meth:`stints_ok` from the stint lengths ``[n, n_stints]``."""
+        return np.all(lengths >= max(1, int(min_stint_laps)), axis=1)
 
     def grid(self, n_stops: int, step: int, first_stop_min: int | None = None,
              min_stint_laps: int = 1) -> np.ndarray:
@@ -174,7 +178,7 @@ class Screen:
             ok = np.all(lengths[:, 1:-1] > 0, axis=1) & (cand[:, 0] >= first_stop_min)
             ok &= cand[:, -1] <= self.race.total_laps - 1
             if min_stint_laps > 1:
-                ok &= np.all(lengths >= min_stint_laps, axis=1)
+                ok &= self._stints_ok_of(lengths, min_stint_laps)
             ok &= self._caps_ok_of(codes, lengths, start_age, slack_laps)
             cand, lengths = cand[ok], lengths[ok]
             if cand.shape[0] == 0:

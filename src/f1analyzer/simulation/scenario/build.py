@@ -309,6 +309,7 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
                         event: str | int | None = None) -> tuple[RaceParams, str, list[str], list[TyreAdjustment],
                                                                  TyreBasis]:
     notes: list[str] = []
+    era = models.era_of(season) if hasattr(models, "era_of") else None  # the season's car era
     cm, model_key = circuit_model_for(models, circuit_key)
     tyres, fuel, used_global, carried = circuit_tyres_and_fuel(models, cm, season, allocation)
     tyres, fuel, used_global, venue_notes = venue_and_weekend(models, cm, model_key, season, tyres, fuel,
@@ -324,7 +325,6 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
     compounds = with_tyre_life(before_life, life, green) if life else dict(before_life)
     basis = TyreBasis(compounds_before_life=dict(before_life), life=life, pit_loss_s=green)
     if adjusted:
-        era = models.era_of(season) if hasattr(models, "era_of") else ""
         notes.append(f"tyre fit adjusted for physical ordering at {circuit_key}"
                      + (f" ({era} cars)" if era else "") + ": "
                      + "; ".join(a.describe() for a in adjusted))
@@ -353,8 +353,8 @@ def _params_from_models(models, circuit_key: str, season: int, total_laps: int, 
         start_time_sd_s=float(share * max(cm.lap1_position_change_sd, 0.0) * max(slot_loss, 0.05)),
         # event rules (the editable table) and learned stint limits: every plan keeps them
         rules=rules_for(season, event, circuit_key, cm, total_laps=int(total_laps),
-                        era=models.era_of(season) if hasattr(models, "era_of") else None),
-        passing=passing_params(models, cm, models.era_of(season) if hasattr(models, "era_of") else None),
+                        era=era),
+        passing=passing_params(models, cm, era),
     )
     params.validate()
     return params, model_key, notes, adjusted, basis

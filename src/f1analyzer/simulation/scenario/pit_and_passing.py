@@ -49,7 +49,7 @@ def passing_params(models, cm, era: str | None = None) -> PassingParams:
 
 def held_gap_for(models, era: str | None) -> tuple[float, ...]:
     """Held-up gap quantiles of ``era``'s cars from the model set's all-circuit model."""
-    by_era = dict(getattr(models.global_, "held_gap_by_era", None) or {})
+    by_era = getattr(models.global_, "held_gap_by_era", None) or {}
     if not by_era:
         return PassingParams().held_gap_s
     if era not in by_era:
