@@ -141,3 +141,28 @@ def test_the_request_deadline_shortens_the_wait_without_blaming_the_llm(rule_hit
             out = narrate_checked(question("Why now?", rule_hits), n)
         assert out.fallback_reason.startswith("llm_deadline:") and "0.2 s" in out.fallback_reason
         assert guard_for(n, get_settings()).consecutive_failures == 0
+
+
+def test_abandoned_call_sends_no_retry_after_the_deadline(rule_hits, monkeypatch):
+    # each SDK attempt times out at 0.4 s and the SDK would retry three times: the guard's
+    # deadline (1 s) passes during the retries, and from then on no new connection is made
+    with NeverAnswering() as llm:
+        n = AnthropicNarrator(api_key="sk-ant-test", model="claude-test", base_url=llm.url,
+                              timeout_s=0.4, max_retries=3, backoff_attempts=2, backoff_s=0.01)
+        first = narrate_checked(question("Why pit early?", rule_hits), n)
+        assert first.fallback_reason.startswith("llm_deadline:")
+        at_deadline = llm.accepted
+        assert at_deadline >= 1
+        # the SDK's retries would have gone on for ~4 × (0.4 s + backoff) × 2 rounds
+        time.sleep(4.0)
+        assert llm.accepted == at_deadline
+
+
+def test_narrator_outside_a_guard_keeps_its_sdk_retries(rule_hits):
+    # no deadline (CLI, scripts): the hook lets every SDK retry through
+    with NeverAnswering() as llm:
+        n = AnthropicNarrator(api_key="sk-ant-test", model="claude-test", base_url=llm.url,
+                              timeout_s=0.2, max_retries=2, backoff_attempts=1, backoff_s=0.01)
+        with pytest.raises(BackendUnavailableError):
+            n.narrate(question("Why pit early?", rule_hits))
+        assert llm.accepted == 3  # the first attempt and two SDK retries

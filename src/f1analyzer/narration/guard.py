@@ -6,8 +6,9 @@ URL and model, per process):
 - **Deadline.** The call runs on the guard's own bounded thread pool and the caller waits at
   most ``settings.llm_deadline_s`` (default 10 s) for it, SDK retries and backoff included, and
   never longer than the request being served has left (:mod:`f1analyzer.deadlines`). Past
-  it the offline writer answers; the abandoned call finishes (or times out in the SDK) on its
-  own thread, and a call still waiting for a free thread is cancelled.
+  it the offline writer answers; the abandoned call runs under that deadline too, so the SDK
+  sends no new request (no retry) once it has passed and the call ends with its current attempt;
+  a call still waiting for a free thread is cancelled.
 - **Circuit breaker.** ``settings.llm_breaker_failures`` consecutive failures or timeouts open
   the breaker: for ``settings.llm_breaker_cooldown_s`` the LLM is not called at all. Then one
   trial call is let through (half-open): success closes the breaker, failure opens it again.
@@ -31,7 +32,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from f1analyzer.deadlines import remaining_s
+from f1analyzer.deadlines import deadline_after, remaining_s
 from f1analyzer.errors import BackendUnavailableError
 from f1analyzer.log import get_logger
 
@@ -91,6 +92,13 @@ class DaemonPool:
     def shutdown(self, workers: int) -> None:
         for _ in range(workers):
             self._jobs.put(None)
+
+
+def _within(seconds: float, fn: Callable[[], object]) -> object:
+    """``fn()`` under the guard's deadline, so the narrator sends nothing once it has passed
+    (:func:`f1analyzer.narration.llm.refuse_past_deadline`)."""
+    with deadline_after(seconds):
+        return fn()
 
 
 class NarrationGuard:
@@ -159,7 +167,7 @@ class NarrationGuard:
         ctx = contextvars.copy_context()  # request id in the LLM thread's log lines
         left = remaining_s()  # the request's own deadline, when it is closer
         wait_s = self.config.deadline_s if left is None else min(self.config.deadline_s, left)
-        future = self._pool.submit(lambda: ctx.run(fn))
+        future = self._pool.submit(lambda: ctx.run(_within, wait_s, fn))
         try:
             result = future.result(timeout=wait_s)
         except FutureTimeout:

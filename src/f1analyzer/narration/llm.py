@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from f1analyzer.deadlines import remaining_s
 from f1analyzer.errors import BackendUnavailableError, ConfigError
 from f1analyzer.log import get_logger
 from f1analyzer.narration.base import Narration, NarrationRequest, TokenUsage, cited_ids
@@ -81,10 +82,30 @@ def upstream_code(exc: BaseException) -> str:
     return f"{type(exc).__name__}, HTTP {status}" if status else type(exc).__name__
 
 
+class NarrationAbandoned(Exception):
+    """Raised before a request is sent once the narration's deadline has passed."""
+
+
+def deadline_passed() -> bool:
+    """True when the call runs under a deadline (the guard's, :mod:`f1analyzer.deadlines`)
+    that has passed: nobody waits for this answer any more."""
+    left = remaining_s()
+    return left is not None and left <= 0
+
+
+def refuse_past_deadline(request) -> None:
+    """httpx request hook of the SDK clients. Why: the guard answers from the offline writer at
+    its deadline but cannot stop the SDK thread, whose own retries would otherwise keep opening
+    connections to a hung endpoint for minutes (and spend quota on answers nobody reads)."""
+    if deadline_passed():
+        raise NarrationAbandoned(f"narration deadline passed; {request.method} {request.url} not sent")
+
+
 def _backoff_call(fn: Callable[[], T], *, attempts: int, backoff_s: float,
                   transient: Callable[[BaseException], bool]) -> T:
     return retry(
-        retry=retry_if_exception(transient),
+        # no new round once the deadline has passed (the hook refuses the requests anyway)
+        retry=retry_if_exception(lambda exc: transient(exc) and not deadline_passed()),
         stop=stop_after_attempt(max(1, attempts)),
         wait=wait_exponential(multiplier=backoff_s, max=20.0),
         reraise=True,
@@ -130,8 +151,9 @@ class AnthropicNarrator:
         self.backoff_attempts = backoff_attempts
         self.backoff_s = backoff_s
         self.max_tokens = max_tokens
-        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url,
-                                           timeout=timeout_s, max_retries=max_retries)
+        self._client = anthropic.Anthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=max_retries,
+            http_client=anthropic.DefaultHttpxClient(event_hooks={"request": [refuse_past_deadline]}))
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> "AnthropicNarrator":
@@ -201,8 +223,9 @@ class OpenAICompatibleNarrator:
         self.backoff_attempts = backoff_attempts
         self.backoff_s = backoff_s
         self.max_tokens = max_tokens
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed",
-                                     timeout=timeout_s, max_retries=max_retries)
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries,
+            http_client=openai.DefaultHttpxClient(event_hooks={"request": [refuse_past_deadline]}))
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> "OpenAICompatibleNarrator":
