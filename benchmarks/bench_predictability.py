@@ -11,6 +11,10 @@ predictable at all:
 * **same as last time** — the naive forecast "the field will do what it did at this circuit in its
   newest earlier dry race": its stop count, its compound sequence and a window of ``--width`` laps
   centred on its median first stop, scored like the backtest scores the recommendation;
+* **the field's own calls at SC/VSC starts** — the share of the top ten's real box/stay calls at
+  each SC/VSC start (as the backtest's advisor check defines them) that match the majority call
+  at that start: an advisor that called exactly what each team called would agree with the
+  majority this often (the goal asks ≥ 0.80);
 * **year-to-year spread** — per car era, the standard deviation (between years, within a circuit)
   of the log of the modal median first stop as a share of the race distance: how far a circuit's
   first stops move from one year to the next.
@@ -38,7 +42,9 @@ def race_rows(store) -> list[dict]:
     """One row per stored Grand Prix: its modal plan, the top ten's agreement with it, and the
     modal plan of the circuit's newest earlier dry race (None without one)."""
     from f1analyzer.data.session import Race
-    from f1analyzer.simulation.scenario.field_plans import (era_of, modal_plan, plans_in_order, top_classified,
+    from f1analyzer.simulation.backtest import majority_calls, neutralisation_calls
+    from f1analyzer.models.features import era_label as era_of
+    from f1analyzer.simulation.scenario.field_plans import (modal_plan, plans_in_order, top_classified,
                                                            venue_history)
     from f1analyzer.simulation.scenario.replay import real_stops, track_schedule
 
@@ -49,7 +55,11 @@ def race_rows(store) -> list[dict]:
         if race.results.empty:
             continue
         total = int(race.results["laps"].max())
-        top = top_classified(race, plans_in_order(race, real_stops(race), track_schedule(race, total)))
+        stops, sched = real_stops(race), track_schedule(race, total)
+        top = top_classified(race, plans_in_order(race, stops, sched))
+        calls = neutralisation_calls(race, sched, [t["driver"] for t in top], stops, total)
+        majority = majority_calls(calls)
+        with_majority = [c["real"] == majority[c["lap"]] for c in calls if majority.get(c["lap"])]
         modal = modal_plan(top)
         firsts = [t["first_stop_lap"] for t in top if t["stops"] == modal["stops"] and t["first_stop_lap"]]
         prev = next((h for h in venue_history(store, r.circuit_key, int(r.season), int(r.round), limit=6)
@@ -62,6 +72,9 @@ def race_rows(store) -> list[dict]:
             "first_stop_iqr_laps": (float(np.percentile(firsts, 75) - np.percentile(firsts, 25))
                                     if len(firsts) >= 3 else None),
             "previous": prev,
+            # SC/VSC starts: how many of the top ten's calls match their start's majority
+            "neutralisation_calls": len(with_majority),
+            "neutralisation_calls_with_majority": int(sum(with_majority)),
         })
     return rows
 
@@ -114,6 +127,11 @@ def summary(rows: list[dict], width: int) -> dict:
             "median_first_stop_iqr_laps": (round(float(np.median([r["first_stop_iqr_laps"] for r in dry
                                                                    if r["first_stop_iqr_laps"] is not None])), 1)
                                            if any(r["first_stop_iqr_laps"] is not None for r in dry) else None),
+            "neutralisation_calls": sum(r["neutralisation_calls"] for r in dry),
+            "top10_calls_with_sc_vsc_majority": (
+                round(sum(r["neutralisation_calls_with_majority"] for r in dry)
+                      / sum(r["neutralisation_calls"] for r in dry), 3)
+                if sum(r["neutralisation_calls"] for r in dry) else None),
             "same_as_last_time_races": len(pers),
             "same_as_last_time_stop_count_rate": mean(p["stop_count"] for p in pers),
             "same_as_last_time_sequence_rate": mean(p["compound_sequence"] for p in pers),
@@ -155,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
               f"| {v['median_first_stop_iqr_laps']} | {v['same_as_last_time_stop_count_rate']} / "
               f"{v['same_as_last_time_sequence_rate']} / {v['same_as_last_time_first_stop_in_window_rate']} "
               f"({v['same_as_last_time_races']}) |")
+    print()
+    print("| season | top ten's calls at SC/VSC starts matching the start's majority (calls), dry races |")
+    print("|---|---|")
+    for s, v in out["seasons"].items():
+        print(f"| {s} | {v['top10_calls_with_sc_vsc_majority']} ({v['neutralisation_calls']}) |")
     for era, v in out["year_to_year"].items():
         print(f"year-to-year sd of log(first stop share), {era}: {v['sd_log_share']} "
               f"({v['races']} races at {v['circuits']} circuits)")

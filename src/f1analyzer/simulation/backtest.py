@@ -119,16 +119,13 @@ def modal_match(modal: dict, options: list[dict]) -> dict:
     }
 
 
-def _decision_points(race, params, sched, top: list[str], stops: dict) -> list[dict]:
-    total = params.total_laps
-    stints = race.stints
+def neutralisation_calls(race, sched, top: list[str], stops: dict, total_laps: int) -> list[dict]:
+    """The real call of each of ``top`` still running at every SC/VSC start (its first neutralised
+    lap ``p`` from lap 3 on, green before): ``{"driver", "lap": p - 1, "kind": "neutralisation",
+    "real": "BOX" | "STAY"}``, BOX when the car stopped on lap ``p`` or ``p + 1``."""
     last_lap = dict(zip(race.results["driver"], race.results["laps"]))
     points = []
-    for d in top:
-        for lap, _ in stops.get(d, []):
-            if 3 <= lap <= total - 2:
-                points.append({"driver": d, "lap": lap - 1, "kind": "stop", "real": "BOX"})
-    for p in range(3, total - 1):
+    for p in range(3, total_laps - 1):
         if sched[p - 1] != TrackStatus.GREEN and sched[p - 2] == TrackStatus.GREEN:
             for d in top:
                 if last_lap.get(d, 0) < p:
@@ -136,6 +133,28 @@ def _decision_points(race, params, sched, top: list[str], stops: dict) -> list[d
                 boxed = any(lap in (p, p + 1) for lap, _ in stops.get(d, []))
                 points.append({"driver": d, "lap": p - 1, "kind": "neutralisation",
                                "real": "BOX" if boxed else "STAY"})
+    return points
+
+
+def majority_calls(points: list[dict]) -> dict[int, str | None]:
+    """lap → the majority real call (BOX / STAY) of the cars at that SC/VSC start, None on a tie."""
+    out: dict[int, str | None] = {}
+    for lap in {p["lap"] for p in points if p["kind"] == "neutralisation"}:
+        real = [p["real"] for p in points if p["kind"] == "neutralisation" and p["lap"] == lap]
+        n_box = sum(r == "BOX" for r in real)
+        out[lap] = None if 2 * n_box == len(real) else ("BOX" if 2 * n_box > len(real) else "STAY")
+    return out
+
+
+def _decision_points(race, params, sched, top: list[str], stops: dict) -> list[dict]:
+    total = params.total_laps
+    stints = race.stints
+    points = []
+    for d in top:
+        for lap, _ in stops.get(d, []):
+            if 3 <= lap <= total - 2:
+                points.append({"driver": d, "lap": lap - 1, "kind": "stop", "real": "BOX"})
+    points += neutralisation_calls(race, sched, top, stops, total)
     for d in top:
         g = stints[stints["driver"] == d]
         if g.empty:
@@ -182,12 +201,7 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
                       "expected_positions_gained": round(a.expected_positions_gained, 3)})
 
     # the majority call of the top-10 cars running at each SC/VSC start: what the pit wall did
-    majority: dict[int, str | None] = {}
-    starts = [p for p in points if p["kind"] == "neutralisation"]
-    for lap in {c["lap"] for c in calls if c["kind"] == "neutralisation"}:
-        real = [p["real"] for p in starts if p["lap"] == lap]
-        n_box = sum(r == "BOX" for r in real)
-        majority[lap] = None if 2 * n_box == len(real) else ("BOX" if 2 * n_box > len(real) else "STAY")
+    majority = majority_calls(points)
     for c in calls:
         if c["kind"] == "neutralisation":
             m = majority.get(c["lap"])
