@@ -141,6 +141,14 @@ def test_live_and_undercut(client):
         "season": 2023, "event": "Monza", "lap": 15, "driver": "D02", "rival": "QQQ"}), 404)
 
 
+def test_live_on_a_wet_track_says_no_call_is_priced(client):
+    cars = [{"driver": f"D{k:02d}", "compound": "INTERMEDIATE", "tyre_age_laps": 12} for k in range(12)]
+    r = client.post("/strategy/live", json={"season": 2023, "event": "Monza", "lap": 30, "driver": "D02",
+                                            "track_status": "sc", "n_sims": 20, "cars": cars})
+    msg = _error(r, 422)
+    assert msg.startswith("Wet track: 12 of 20 running cars are on wet-weather tyres.") and "slicks" in msg
+
+
 def test_replay_and_batch(client):
     first = client.post("/strategy/replay", json={"season": 2023, "event": "Hungary", "n_sims": 50})
     assert first.status_code == 200, first.text

@@ -157,6 +157,29 @@ def test_jeddah_2024_safety_car_calls_to_box(tmp_path, data_dir):
     assert {"VER", "LEC", "PIA", "ALO"} <= {c.driver for c in snaps[7].cars if c.in_pit}
 
 
+@pytest.mark.realdata
+def test_marina_bay_2022_wet_safety_car_has_no_slick_calls(tmp_path, data_dir):
+    """2022 Marina Bay: the lap-8 Safety Car with the whole field on intermediates (they went to
+    slicks from lap 34). The dry simulator used to call "box onto HARD to the flag" for every car;
+    replayed as live, the laps on the wet track carry no call and say why, and once most of the
+    field is on slicks the calls come back."""
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+    from f1analyzer.simulation.scenario.build import build_race
+
+    store = RaceStore(tmp_path / "store")
+    [res] = ingest_files([data_dir / "laps" / "2022.csv.gz"], store)
+    assert res.ok
+    built = build_race(2022, "Singapore", models=load_bundled_models(), store=store, pre_race=True)
+    advisor = FieldAdvisor(built, n_sims=40, max_advised=3)
+    snaps = {s.lap: s for s in ReplayFeed(store, 2022, "Singapore", speed=0).snapshots()}
+    wet = advisor.update(snaps[8])
+    assert wet["calls"] == [] and "Wet track:" in wet["note"] and "on wet-weather tyres" in wet["note"]
+    late = advisor.update(snaps[45])
+    assert late["calls"] and {c["call"] for c in late["calls"]} <= CALLS
+
+
 def test_plan_cache_screens_again_only_where_a_plan_may_have_changed(env):
     from f1analyzer.app.raceday import PlanCache
     from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS
@@ -251,3 +274,19 @@ def test_a_feed_joined_late_does_not_date_the_stops_it_missed(env):
     for lap in range(2, 31):
         joined.update(snaps[lap])
     assert all(joined.tracker.first_stops[d] is not None for d in stopped)
+
+
+def test_a_lap_on_a_wet_track_has_no_calls_and_says_why(env):
+    _, built, snaps = env
+    snap = snaps[20]
+    # rain: every car but the last two on intermediates
+    wet = dataclasses.replace(snap, cars=tuple(dataclasses.replace(c, compound="INTERMEDIATE") if k < len(snap.cars) - 2
+                                               else c for k, c in enumerate(snap.cars)))
+    adv = FieldAdvisor(built, n_sims=20, max_advised=2)
+    out = adv.update(wet)
+    assert out["calls"] == [] and out["advised"] == []
+    n = len(snap.cars)
+    assert out["note"].startswith(f"no calls this lap: Wet track: {n - 2} of {n} running cars are on wet-weather tyres.")
+    # the next dry lap is advised again
+    dry = adv.update(dataclasses.replace(snaps[21]))
+    assert dry["calls"] and {c["call"] for c in dry["calls"]} <= CALLS

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.planning.advisor import BOX_UNDER_SC, STAY_OUT, advise
+from f1analyzer.simulation.planning.advisor import BOX_UNDER_SC, STAY_OUT, advise, wet_track_reason
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.planning.undercut import undercut
@@ -89,3 +89,34 @@ def test_undercut_fails_when_gap_too_big_and_mc_runs():
     assert 0 <= u.mc_prob_ahead_box <= 1 and 0 <= u.mc_prob_ahead_stay <= 1
     with pytest.raises(InvalidRequestError, match="valid laps"):
         undercut(race, state, "C01", "C00", pit_lap=60)
+
+
+def _wet_state(n_wet: int, retired=None):
+    comps = ["INTERMEDIATE"] * n_wet + ["MEDIUM"] * (6 - n_wet)
+    return RaceState(lap=20, position=[1, 2, 3, 4, 5, 6], gap_to_leader_s=[0, 1.5, 3, 4.5, 6, 7.5],
+                     compound=comps, tyre_age_laps=[20] * 6, stops_done=[0] * 6, track_status=TrackStatus.SC,
+                     compounds_used=[[c] for c in comps], retired=retired, neutral_laps_remaining=3)
+
+
+def test_no_call_is_priced_on_a_wet_track():
+    """2022 Marina Bay lap 21: the field on old intermediates under a SC. The dry simulator would box
+    everyone onto slicks (their offsets against the illustrative wet parameters); it says it cannot
+    price the call instead, for a car on wet tyres and one on slicks alike."""
+    race = _race()
+    for driver in ("C00", "C05"):
+        with pytest.raises(InvalidRequestError) as err:
+            advise(race, _wet_state(4), driver, n_sims=50, seed=0)
+        assert err.value.message.startswith("Wet track: 4 of 6 running cars are on wet-weather tyres.")
+        assert "no model of a wet or drying track" in err.value.message
+
+
+def test_calls_resume_when_most_of_the_field_is_on_slicks():
+    race = _race()
+    # half the field on intermediates is not a wet track: the car still on them gets the dry options
+    adv = advise(race, _wet_state(3), "C00", n_sims=50, seed=0)
+    assert adv.action in (BOX_UNDER_SC, STAY_OUT)
+    assert {"BOX_SOFT_TO_FLAG", "BOX_MEDIUM_TO_FLAG", "BOX_HARD_TO_FLAG"} & {o.label for o in adv.options}
+    # retired cars do not count: 4 of 6 on intermediates but two of them out leaves 2 of 4
+    retired = [True, True, False, False, False, False]
+    assert wet_track_reason(_wet_state(4, retired=retired)) is None
+    assert wet_track_reason(_wet_state(4)) is not None

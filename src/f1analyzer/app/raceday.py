@@ -20,6 +20,10 @@ the full Monte Carlo advice then runs for at most
 ``max_advised`` cars, those whose window is closest (under a SC/VSC: those for which the stop
 is cheapest, i.e. a free stop, nearest the front first). The other cars carry the screen's call
 (``source: "screen"``, no margin).
+
+On a wet track (most of the running field on intermediates or wets) a lap has no calls and its
+``note`` says why (:func:`~f1analyzer.simulation.planning.advisor.wet_track_reason`): the
+simulator cannot price slicks against wet tyres on a wet or drying track.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from f1analyzer.simulation.planning.advisor import (
     advise,
     continuation_plan,
     continuation_plans,
+    wet_track_reason,
 )
 from f1analyzer.simulation.planning.rejoin import pit_threats, rejoin_projection
 from f1analyzer.simulation.scenario.build import BuiltRace
@@ -252,6 +257,9 @@ class FieldAdvisor:
                     "note": "no calls: the race is on its last lap or finished", "latency_ms": 0.0}
         try:
             state = snapshot_state(self.built, snap, self.tracker)
+            wet = wet_track_reason(state)
+            if wet is not None:  # before the field's plans are screened: none is priced
+                raise InvalidRequestError(wet)
             calls = field_calls(self.built, state, n_sims=self.n_sims, max_advised=self.max_advised,
                                 window_laps=self.window_laps, seed=self.seed,
                                 plans=self.plan_cache.plans(state, window_laps=self.window_laps),
@@ -281,6 +289,9 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
     ``params``: the race with today's tyre life (:mod:`~f1analyzer.simulation.scenario.tyre_today`),
     default ``built.params``."""
     params = params if params is not None else built.params
+    wet = wet_track_reason(state)
+    if wet is not None:
+        raise InvalidRequestError(wet)
     if plans is None:
         plans = continuation_plans(params, state, sc_window_laps=SC_OPPORTUNISM_LAPS)
     loss = stop_loss_s(params, state.track_status)

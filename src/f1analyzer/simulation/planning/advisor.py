@@ -15,6 +15,15 @@ Every other car follows its own best remaining plan and, like real teams, boxes 
 SC/VSC when its planned stop is close (``field_sc_window_laps``). The option with the best
 expected finishing position wins; a winning stop while a SC/VSC is out is reported as
 ``BOX_UNDER_SC`` (the cheap stop), otherwise ``BOX_NOW``.
+
+On a **wet track** — more than half of the running cars on INTERMEDIATE or WET tyres — no call is
+priced (:func:`wet_track_reason`; :class:`~f1analyzer.errors.InvalidRequestError` saying so). The
+simulator races dry tyres on a dry track: its wet-tyre parameters are illustrative offsets against
+a dry MEDIUM, with no model of how wet the track is or how fast it dries, so every option that
+fits slicks would win by those offsets (2022 Marina Bay, lap 21, the whole field on 21-lap-old
+intermediates under a SC: "box onto HARD to the flag" for every car; the top ten stayed out and
+went to slicks ten laps later). Calls resume once most of the field is on slicks, and a car still
+on wet tyres then gets the dry options (the crossover made).
 """
 
 from __future__ import annotations
@@ -37,6 +46,21 @@ log = get_logger("simulation.advisor")
 BOX_NOW = "BOX_NOW"
 STAY_OUT = "STAY_OUT"
 BOX_UNDER_SC = "BOX_UNDER_SC"
+#: tyres for standing water and a damp track: a field mostly on these is on a wet track
+WET_TYRES = ("INTERMEDIATE", "WET")
+
+
+def wet_track_reason(state: RaceState) -> str | None:
+    """Why no call can be priced from ``state`` (see the module docstring), or None on a dry
+    track: more than half of the running cars on wet-weather tyres."""
+    retired = state.retired if state.retired is not None else [False] * len(state.compound)
+    running = [str(c).upper() for c, r in zip(state.compound, retired) if not r]
+    wet = sum(c in WET_TYRES for c in running)
+    if not running or 2 * wet <= len(running):
+        return None
+    return (f"Wet track: {wet} of {len(running)} running cars are on wet-weather tyres. The simulator "
+            "has no model of a wet or drying track, so box/stay calls are not priced until most of "
+            "the field is on slicks.")
 
 
 def continuation_plan(
@@ -164,6 +188,9 @@ def advise(
     field from one state and screens it once)."""
     race.validate()
     state.validate(race)
+    wet = wet_track_reason(state)
+    if wet is not None:
+        raise InvalidRequestError(wet)
     i = race.car_index(driver)
     if state.retired is not None and state.retired[i]:
         raise InvalidRequestError(f"{race.drivers[i]} has retired; advice needs a running car.")
