@@ -94,3 +94,7 @@ def test_backtest_says_the_modal_rates_next_to_the_naive_forecast():
     assert line.endswith("SC/VSC starts 0.75 of 80")
     no_history = modal_line({**s, "history_baseline_races": 0})
     assert "as last time" not in no_history and "earlier one" not in no_history
+    wet = modal_line({**s, "advisor_neutralisation_agreement_dry": 0.68, "advisor_neutralisation_decisions_dry": 60,
+                      "advisor_decisions_not_priced": 43})
+    assert wet.endswith("SC/VSC starts 0.75 of 80 (dry races 0.68 of 60); 43 decisions not priced "
+                        "(wet track or no legal plan)")

@@ -90,6 +90,10 @@ def test_backtest_synthetic_season(store):
     n = sum(c["agree_majority"] is not None for r in out["races"] for c in r["advisor"]["calls"]
             if c["kind"] == "neutralisation")
     assert out["summary"]["advisor_neutralisation_decisions"] == n
+    # both races are dry: the dry-race rate is the rate, and every decision was priced
+    assert out["summary"]["advisor_neutralisation_decisions_dry"] == n
+    assert out["summary"]["advisor_neutralisation_agreement_dry"] == out["summary"]["advisor_neutralisation_agreement"]
+    assert out["summary"]["advisor_decisions_not_priced"] == 0
 
 
 def plan(driver, stops, compounds, first=None):

@@ -204,7 +204,12 @@ def modal_line(s: dict) -> str:
             f"in window {pair('modal_first_stop_in_window_rate', 'history_baseline_first_stop_in_window_rate')}"
             + (f" ({base} races with an earlier one)" if base else "")
             + f"; advisor vs the top-10 majority at SC/VSC starts {number(s.get('advisor_neutralisation_agreement'), 2)}"
-              f" of {s.get('advisor_neutralisation_decisions', 0)}")
+              f" of {s.get('advisor_neutralisation_decisions', 0)}"
+            + (f" (dry races {number(s.get('advisor_neutralisation_agreement_dry'), 2)}"
+               f" of {s.get('advisor_neutralisation_decisions_dry', 0)})"
+               if s.get("advisor_neutralisation_decisions_dry") is not None else "")
+            + (f"; {s['advisor_decisions_not_priced']} decisions not priced (wet track or no legal plan)"
+               if s.get("advisor_decisions_not_priced") else ""))
 
 
 # ------------------------------------------------------------------------------ season-preview

@@ -176,6 +176,7 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
     # the pit wall's yardstick: where the circuit's earlier races made their first stops
     expected = built.expected_first_stops
     points = _decision_points(race, params, sched, top, stops)
+    not_priced = 0  # decisions the advisor answers with "no call" (a wet track, no legal plan left)
     for pt in points:
         lap = pt["lap"]
         if lap not in states:
@@ -192,8 +193,9 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
             continue
         try:
             a = advise(today[lap], st, pt["driver"], n_sims=n_sims, seed=seed)
-        except InvalidRequestError as exc:  # no legal plan left from this state
+        except InvalidRequestError as exc:  # a wet track, or no legal plan left from this state
             log.debug("advisor skipped %s lap %d: %s", pt["driver"], lap, exc.message)
+            not_priced += 1
             continue
         call = "STAY" if a.action == STAY_OUT else "BOX"
         calls.append({**pt, "call": a.action, "agree": call == pt["real"],
@@ -213,7 +215,7 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
         return {"n": len(sel), "agreement": (round(float(np.mean([c["agree"] for c in sel])), 4)
                                              if sel else None)}
 
-    return {"decisions": len(calls), "agreement": rate(None)["agreement"],
+    return {"decisions": len(calls), "not_priced": not_priced, "agreement": rate(None)["agreement"],
             "at_real_stops": rate("stop"), "at_neutralisations": rate("neutralisation"),
             "mid_stint": rate("mid_stint"),
             "neutralisation_majority": _majority_rate(calls), "calls": calls}
@@ -391,6 +393,8 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
     dry = [r for r in out_races if not r["wet"]]
     calls = [c for r in out_races if r["advisor"] for c in r["advisor"]["calls"]]
     majority = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
+    majority_dry = [c["agree_majority"] for r in dry if r["advisor"] for c in r["advisor"]["calls"]
+                    if c.get("agree_majority") is not None]
 
     base = [r for r in dry if r.get("history_baseline")]
 
@@ -421,6 +425,8 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "winner_compound_set_match_rate": _mean([float(r["winner_match"]["compound_set"]) for r in dry]),
         "winner_first_stop_in_window_rate": _mean([float(r["winner_match"]["first_stop_in_window"]) for r in dry]),
         "advisor_decisions": len(calls),
+        "advisor_decisions_not_priced": sum(int(r["advisor"].get("not_priced", 0)) for r in out_races
+                                            if r["advisor"]),
         "advisor_agreement": agree(),
         "advisor_box_rate_at_real_stops": agree("stop"),
         "advisor_agreement_at_neutralisations": agree("neutralisation"),
@@ -442,6 +448,8 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
                                                           for r in out_races]),
         "advisor_neutralisation_agreement": round(float(np.mean(majority)), 4) if majority else None,
         "advisor_neutralisation_decisions": len(majority),
+        "advisor_neutralisation_agreement_dry": round(float(np.mean(majority_dry)), 4) if majority_dry else None,
+        "advisor_neutralisation_decisions_dry": len(majority_dry),
         "models": model_info,
         "seconds": round(float(seconds), 1),
     }
