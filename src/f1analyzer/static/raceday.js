@@ -82,15 +82,17 @@ export function initRaceDay({ api, currentRace, compoundChip, message }) {
     });
     $("#rd-tower tbody").replaceChildren(...rows);
     $("#rd-tower").dataset.lap = String(snap.lap);
-    renderDetail(calls);
+    renderDetail(calls, upd.note);
   }
 
-  function renderDetail(calls) {
+  // note: why the whole lap has no calls (a wet track, the last lap), from the server
+  function renderDetail(calls, note) {
     const out = $("#rd-detail");
     const d = ui.selected;
     const c = d && calls.get(d);
     if (!d) return out.replaceChildren(el("p", { class: "caption" }, "Select a driver in the tower for the call, rejoin and threats."));
-    if (!c) return out.replaceChildren(el("p", { class: "caption" }, `${d}: no call this lap (retired, or the race is on its last lap).`));
+    if (!c) return out.replaceChildren(el("p", { class: "caption" },
+      note ? `${d}: ${note}` : `${d}: no call this lap (retired, or the race is on its last lap).`));
     const r = c.rejoin;
     const margin = c.margin_places !== null && c.margin_places !== undefined
       ? `${num(c.margin_places, 2, true)} ± ${num(c.margin_se, 2)} expected places vs the other option`
