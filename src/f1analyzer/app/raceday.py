@@ -258,8 +258,10 @@ class FieldAdvisor:
         try:
             state = snapshot_state(self.built, snap, self.tracker)
             wet = wet_track_reason(state)
-            if wet is not None:  # before the field's plans are screened: none is priced
-                raise InvalidRequestError(wet)
+            if wet is not None:  # a normal race condition, not a failure: said, not logged as one
+                return {"lap": snap.lap, "track_status": snap.track_status, "calls": [], "advised": [],
+                        "note": f"no calls this lap: {wet}",
+                        "latency_ms": round((time.perf_counter() - t0) * 1000, 1)}
             calls = field_calls(self.built, state, n_sims=self.n_sims, max_advised=self.max_advised,
                                 window_laps=self.window_laps, seed=self.seed,
                                 plans=self.plan_cache.plans(state, window_laps=self.window_laps),
