@@ -43,7 +43,7 @@ def race_rows(store) -> list[dict]:
     modal plan of the circuit's newest earlier dry race (None without one)."""
     from f1analyzer.data.session import Race
     from f1analyzer.simulation.backtest import majority_calls, neutralisation_calls
-    from f1analyzer.models.features import era_label as era_of
+    from f1analyzer.models.features import era_label
     from f1analyzer.simulation.scenario.field_plans import (modal_plan, plans_in_order, top_classified,
                                                            venue_history)
     from f1analyzer.simulation.scenario.replay import real_stops, track_schedule
@@ -66,7 +66,7 @@ def race_rows(store) -> list[dict]:
                      if not h["wet"]), None)
         rows.append({
             "season": int(r.season), "round": int(r.round), "circuit_key": str(r.circuit_key),
-            "era": era_of(int(r.season)), "wet": bool(race.is_wet()), "total_laps": total, "modal": modal,
+            "era": era_label(int(r.season)), "wet": bool(race.is_wet()), "total_laps": total, "modal": modal,
             "share_on_modal_stops": float(np.mean([t["stops"] == modal["stops"] for t in top])),
             "share_on_modal_sequence": float(np.mean([t["compounds"] == modal["compounds"] for t in top])),
             "first_stop_iqr_laps": (float(np.percentile(firsts, 75) - np.percentile(firsts, 25))

@@ -289,11 +289,9 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
     """One call per running car, in position order (see module docstring). ``plans``: every
     car's best remaining plan when the caller has them (:class:`PlanCache`), else screened here;
     ``params``: the race with today's tyre life (:mod:`~f1analyzer.simulation.scenario.tyre_today`),
-    default ``built.params``."""
+    default ``built.params``. A dry track: :meth:`FieldAdvisor.update` answers a wet one with its
+    note before screening anything (an advised car on a wet track gets ``advice_error``)."""
     params = params if params is not None else built.params
-    wet = wet_track_reason(state)
-    if wet is not None:
-        raise InvalidRequestError(wet)
     if plans is None:
         plans = continuation_plans(params, state, sc_window_laps=SC_OPPORTUNISM_LAPS)
     loss = stop_loss_s(params, state.track_status)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..data.formatting import lap_time
 from ..models.bundled import as_race_models
+from ..models.overtaking import HELD_GAP_PROBS
 from ..models.tyre_circuits import ordering
 from ..simulation.scenario.pit_and_passing import held_gap_for
 from .common import Col, CsvFlag, WideFlag, console, emit_table, print_json, services
@@ -144,7 +145,7 @@ def circuit(
     s.add_row("overtaking", f"needs {cm.overtake_threshold_s:.2f} s/lap advantage; "
               f"{cm.overtakes_per_race:.0f} green-flag passes per race")
     held = data["held_gap_s"]
-    s.add_row("held up behind a car", f"{(held[4] + held[5]) / 2:.2f} s back (5-95 %: {held[0]:.2f}-{held[-1]:.2f} s; "
+    s.add_row("held up behind a car", f"{np.interp(0.5, HELD_GAP_PROBS, held):.2f} s back (5-95 %: {held[0]:.2f}-{held[-1]:.2f} s; "
               f"{data['era_shown']} cars, all circuits)")
     s.add_row("start", f"lap 1 costs {cm.first_lap_loss_s:.1f} s + {cm.per_grid_slot_loss_s:.2f} s per position; "
               f"position change sd {cm.lap1_position_change_sd:.1f}")

@@ -351,6 +351,16 @@ def era_label(season: int) -> str:
     return f"{ERA_SPLIT_SEASON}+" if season >= ERA_SPLIT_SEASON else f"pre-{ERA_SPLIT_SEASON}"
 
 
+def era_order(era: str) -> tuple[bool, str]:
+    """Sort key of car-era labels, oldest first ("pre-2022" before "2022+")."""
+    return (not str(era).startswith("pre"), str(era))
+
+
+def latest_era(eras) -> str:
+    """The newest of some car-era labels (:func:`era_order`)."""
+    return max(eras, key=era_order)
+
+
 def _era_rank(era: str) -> int:
     return 1 if era.endswith("+") else 0
 

@@ -29,6 +29,7 @@ from ..log import get_logger
 from . import overtaking as ot
 from . import pace as pace_mod
 from . import pitloss, race_start, venues
+from .features import era_order, latest_era
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
 from .stint_limits import StintLimits
 from ..data.event_rules import capped_events
@@ -215,7 +216,7 @@ class RaceModels:
         clean = prepare_clean_laps(laps).merge(races[["season", "round", "circuit_key"]], on=["season", "round"])
         pooled, glob_pool = fit_circuits(clean, races, self.era_of, min_clean_laps=self.min_clean_laps)
         fits: dict[tuple[str, str], TyreFit] = {k: v.fit for k, v in pooled.items()}
-        eras = sorted({e for _, e in fits}, key=lambda e: (not e.startswith("pre"), e))
+        eras = sorted({e for _, e in fits}, key=era_order)
         glob_tyres: dict[str, dict[str, TyreModel]] = {e: glob_pool[e]["compounds"] for e in eras}
         fuel_all = {e: np.array([f.fuel_effect_s_per_lap for (_, e2), f in fits.items() if e2 == e]) for e in eras}
         fuel_se = {e: np.array([f.fuel_effect_se_s for (_, e2), f in fits.items() if e2 == e]) for e in eras}
@@ -275,7 +276,7 @@ class RaceModels:
             own = {e: fits[(key, e)] for e in eras if (key, e) in fits}
             cm.compounds_by_era = {e: f.compounds for e, f in own.items()} or {
                 e: {c: TyreModel.from_dict(t.to_dict()) for c, t in glob_tyres[e].items()} for e in eras[-1:]}
-            cm.era = max(cm.compounds_by_era, key=lambda e: (not e.startswith("pre"), e)) if cm.compounds_by_era else ""
+            cm.era = latest_era(cm.compounds_by_era) if cm.compounds_by_era else ""
             cm.compounds = cm.compounds_by_era.get(cm.era, {})
             cm.tyre_codes_by_era = {e: pooled[(key, e)].codes for e in own}
             cm.tyre_allocation_by_era = {e: pooled[(key, e)].allocation for e in own}

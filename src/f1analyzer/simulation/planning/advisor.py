@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from f1analyzer.data.schema import WET_COMPOUNDS
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.draws import draw
@@ -46,8 +47,6 @@ log = get_logger("simulation.advisor")
 BOX_NOW = "BOX_NOW"
 STAY_OUT = "STAY_OUT"
 BOX_UNDER_SC = "BOX_UNDER_SC"
-#: tyres for standing water and a damp track: a field mostly on these is on a wet track
-WET_TYRES = ("INTERMEDIATE", "WET")
 
 
 def wet_track_reason(state: RaceState) -> str | None:
@@ -55,7 +54,7 @@ def wet_track_reason(state: RaceState) -> str | None:
     track: more than half of the running cars on wet-weather tyres."""
     retired = state.retired if state.retired is not None else [False] * len(state.compound)
     running = [str(c).upper() for c, r in zip(state.compound, retired) if not r]
-    wet = sum(c in WET_TYRES for c in running)
+    wet = sum(c in WET_COMPOUNDS for c in running)
     if not running or 2 * wet <= len(running):
         return None
     return (f"Wet track: {wet} of {len(running)} running cars are on wet-weather tyres. The simulator "

@@ -210,7 +210,7 @@ class Screen:
         if not ok.any():
             return None
         grid = grid[ok]
-        t = self._times_of(codes, self._lengths(grid), start_age_laps)
+        t = self.times(codes, grid, start_age_laps)
         i = int(np.argmin(t))
         laps, best_t = grid[i], float(t[i])
         if n_stops > 0 and step > 1:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from f1analyzer.log import get_logger
+from f1analyzer.models.features import latest_era
 from f1analyzer.models.tyre_circuits import MIN_CIRCUITS_BOTH_ERAS, cross_era_severity, relative_models, wear_severity
 from f1analyzer.models.tyre_life import life_slope_s
 from f1analyzer.models.tyre_pool import RELATIVE, canonical_code, hardness
@@ -160,7 +161,7 @@ def carried_severity(models, cm, era: str) -> tuple[float, str]:
     others = [e for e in own if e != era and e in pooled]
     if not others:
         return 1.0, "no earlier-era fit at the circuit to carry over"
-    from_era = max(others, key=lambda e: (not str(e).startswith("pre"), e))
+    from_era = latest_era(others)
     severity = wear_severity(own[from_era], pooled[from_era])
     slope, n = cross_era_severity(getattr(models, "circuits_", {}), pooled, era, from_era)
     if not severity:
@@ -204,7 +205,7 @@ def tyre_life_for(models, circuit_model, season: int, total_laps: int | None = N
     if not by_era:
         return {}
     era = models.era_of(season) if hasattr(models, "era_of") else None
-    use = era if era in by_era else max(by_era, key=lambda e: (not str(e).startswith("pre"), e))
+    use = era if era in by_era else latest_era(by_era)
     scale = 1.0
     own_laps = float(getattr(circuit_model, "total_laps", 0) or 0)
     if getattr(circuit_model, "key", "") == "_all" and total_laps and own_laps > 0:

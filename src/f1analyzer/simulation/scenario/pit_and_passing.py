@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from f1analyzer.models.features import latest_era
 from f1analyzer.simulation.core.params import PassingParams, RaceParams
 
 
@@ -52,9 +53,7 @@ def held_gap_for(models, era: str | None) -> tuple[float, ...]:
     by_era = getattr(models.global_, "held_gap_by_era", None) or {}
     if not by_era:
         return PassingParams().held_gap_s
-    if era not in by_era:
-        era = max(by_era, key=lambda e: (not e.startswith("pre"), e))  # the latest era
-    return tuple(float(x) for x in by_era[era])
+    return tuple(float(x) for x in by_era[era if era in by_era else latest_era(by_era)])
 
 
 def pit_loss_reasons(cm, circuit_key: str) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from f1analyzer.data.event_rules import find_event, load_event_rules
+from f1analyzer.models.features import latest_era
 from f1analyzer.simulation.core.params import DRY_COMPOUNDS
 from f1analyzer.simulation.core.rules import TyreRules
 
@@ -40,7 +41,7 @@ def learned_caps(circuit_model, era: str | None, total_laps: int | None) -> tupl
     by_era = getattr(circuit_model, "max_stint_laps", None) or {}
     if not by_era:
         return {}, {}
-    use = era if era in by_era else max(by_era, key=lambda e: (not str(e).startswith("pre"), e))
+    use = era if era in by_era else latest_era(by_era)
     key = getattr(circuit_model, "key", "")
     caps, src = {}, {}
     for comp, lim in (by_era.get(use) or {}).items():
