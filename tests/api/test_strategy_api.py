@@ -130,6 +130,12 @@ def test_live_and_undercut(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["call"] in ("BOX_UNDER_SC", "STAY_OUT") and body["state_source"] == "stored"
+    # a call the simulation cannot separate says so, and under a SC may follow the field's habit
+    assert isinstance(body["too_close_to_call"], bool) and body["decided_by"] in ("simulation", "field_history")
+    assert (body["close_call_note"] is not None) == body["too_close_to_call"]
+    assert body["field_box_rate"] is None or 0 <= body["field_box_rate"] <= 1
+    if body["decided_by"] == "field_history":
+        assert body["too_close_to_call"] and (body["call"] == "BOX_UNDER_SC") == (body["field_box_rate"] >= 0.5)
     assert "1..49" in _error(client.post("/strategy/live", json={"season": 2023, "event": "Monza", "lap": 60,
                                                                   "driver": "D02"}), 422)
     u = client.post("/strategy/undercut", json={"season": 2023, "event": "Monza", "lap": 15, "driver": "D02",

@@ -90,8 +90,10 @@ def test_every_running_car_gets_a_call_a_rejoin_and_threats(env):
         assert len(c["threats"]) == (1 if c["position"] in (1, 20) else 2)
         if c["source"] == "advisor":
             assert c["margin_places"] is not None and c["margin_se"] >= 0
+            assert isinstance(c["too_close_to_call"], bool) and (c["close_call_note"] is not None) == c["too_close_to_call"]
+            assert c["decided_by"] in ("simulation", "field_history")
         else:
-            assert c["margin_places"] is None
+            assert c["margin_places"] is None and c["decided_by"] is None and c["close_call_note"] is None
         if c["call"] == BOX_IN:
             assert 2 <= c["box_in_laps"] <= advisor.window_laps
     # the same snapshot gives the same calls (seeded)

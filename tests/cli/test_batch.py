@@ -98,3 +98,8 @@ def test_backtest_says_the_modal_rates_next_to_the_naive_forecast():
                       "advisor_decisions_not_priced": 43})
     assert wet.endswith("SC/VSC starts 0.75 of 80 (dry races 0.68 of 60); 43 decisions not priced "
                         "(wet track or no legal plan)")
+    close = modal_line({**s, "advisor_neutralisation_agreement_dry": 0.72, "advisor_neutralisation_decisions_dry": 60,
+                        "advisor_neutralisation_too_close_dry": 12, "advisor_neutralisation_decided_by_field_dry": 5,
+                        "field_history_neutralisation_agreement_dry": 0.75})
+    assert close.endswith("(dry races 0.72 of 60, 12 too close to call, 5 of them decided by the field's habit; "
+                          "the field's habit alone 0.75)")

@@ -59,3 +59,12 @@ def test_render_shows_the_followed_driver_rejoin_and_threats(tmp_path):
     assert "lap 30/50" in text and " SC " in text
     assert f"{driver}: boxing now rejoins P" in text and "stop loss" in text
     assert "undercut behind:" in text and "undercut ahead:" in text
+
+
+def test_a_call_decided_by_the_fields_habit_says_so_in_the_tower():
+    from f1analyzer.cli.follow import _call_text
+
+    c = {"call": "STAY_OUT", "box_in_laps": None, "margin_places": -0.04, "margin_se": 0.05,
+         "decided_by": "field_history", "field_box_rate": 0.27}
+    assert _call_text(c).plain == "STAY OUT (-0.04±0.05) field 27% box"
+    assert _call_text({**c, "decided_by": "simulation"}).plain == "STAY OUT (-0.04±0.05)"

@@ -116,3 +116,25 @@ def test_bundle_matches_a_fresh_fit(real):
     assert "Armchair Strategist (Apache-2.0)" in (BUNDLED_DIR / "README.md").read_text()
     assert json.loads(BUNDLED_RACE_MODELS.read_text())["format"] == 1
     assert bundled.circuit("monza").pit_loss_s == pytest.approx(models.circuit("monza").pit_loss_s, abs=0.5)
+
+
+def test_neutralisation_stop_rates_are_fitted_and_sensible(real):
+    """The advisor's field history (models.neutral_stops) on 2018–2024: a SC stop is more common
+    than a VSC one, old tyres box more than fresh ones, a car still owing its second compound boxes
+    more; the rates persist with the race models."""
+    from f1analyzer.models.neutral_stops import NeutralStopSpot
+
+    rates = real[0].neutral_stops_
+    assert rates.fitted and rates.n_spots_ > 1500 and 0.15 < rates.base_rate_ < 0.4
+
+    def p(**kw):
+        base = dict(kind="SC", lap=30, total_laps=57, position=5, compound="MEDIUM", tyre_age_laps=20.0,
+                    stops_done=0, dry_compounds_used=1, season=2023)
+        return rates.rate(NeutralStopSpot(**{**base, **kw}))
+
+    assert p() > 0.5 > p(kind="VSC", tyre_age_laps=5.0, stops_done=1, dry_compounds_used=2)
+    assert p(kind="SC") > p(kind="VSC")
+    assert p(tyre_age_laps=25.0) > p(tyre_age_laps=5.0)
+    assert p(dry_compounds_used=1) > p(dry_compounds_used=2, stops_done=1)
+    again = RaceModels.from_dict(json.loads(json.dumps(real[0].to_dict())))
+    assert again.neutral_stops_.to_dict() == rates.to_dict()

@@ -120,3 +120,54 @@ def test_calls_resume_when_most_of_the_field_is_on_slicks():
     retired = [True, True, False, False, False, False]
     assert wet_track_reason(_wet_state(4, retired=retired)) is None
     assert wet_track_reason(_wet_state(4)) is not None
+
+
+def _rates(log_odds: float):
+    """A field that (almost) always boxes (log-odds > 0) or never does, at any SC/VSC start."""
+    from f1analyzer.models.neutral_stops import FEATURES, NeutralStopRates
+
+    return NeutralStopRates.from_dict({"features": list(FEATURES), "coef": [0.0] * len(FEATURES),
+                                       "intercept": log_odds, "n_spots": 100, "base_rate": 0.5})
+
+
+def test_a_call_too_close_to_call_under_a_safety_car_follows_the_field():
+    """Within two Monte Carlo standard errors the simulation cannot separate box and stay: under a
+    SC/VSC the call is the one most cars made in that spot; a clear call is never overturned."""
+    from f1analyzer.simulation.planning.advisor import TOO_CLOSE_SE, close_call_note
+
+    race = _race(pit_loss_sc_s=12.0)
+    close = flipped = 0
+    for status in (TrackStatus.SC, TrackStatus.VSC):
+        for age in range(4, 34, 3):
+            state = _state(status=status, age=age)
+            plain = advise(race, state, "C02", n_sims=30, seed=1)
+            assert plain.field_box_rate is None and plain.decided_by == "simulation"
+            for log_odds, want in ((8.0, BOX_UNDER_SC), (-8.0, STAY_OUT)):
+                a = advise(race, state, "C02", n_sims=30, seed=1, stop_rates=_rates(log_odds), season=2023)
+                assert a.field_box_rate == pytest.approx(1 / (1 + np.exp(-log_odds)), abs=1e-4)
+                assert a.too_close_to_call == plain.too_close_to_call
+                assert a.too_close_to_call == (abs(plain.gain_vs_alternative)
+                                               <= TOO_CLOSE_SE * plain.gain_vs_alternative_se)
+                if not a.too_close_to_call:
+                    assert a.action == plain.action and a.decided_by == "simulation"
+                    assert close_call_note(a) is None
+                    continue
+                close += 1
+                flipped += a.decided_by == "field_history"
+                assert a.action == want
+                assert a.decided_by == ("simulation" if plain.action == want else "field_history")
+                # the reported option and margin are those of the call made
+                assert (a.options[0].label == STAY_OUT) == (want == STAY_OUT)
+                assert a.expected_position == a.options[0].expected_position
+                note = close_call_note(a)
+                assert note.startswith("Too close to call") and f"{100 * a.field_box_rate:.0f}%" in note
+    assert close >= 2 and flipped >= 1  # the sweep meets close calls, and the field overturns one
+
+
+def test_a_close_call_under_green_is_flagged_but_stays_the_simulations():
+    race = _race()
+    for age in range(10, 40, 3):
+        plain = advise(race, _state(age=age), "C02", n_sims=20, seed=2)
+        a = advise(race, _state(age=age), "C02", n_sims=20, seed=2, stop_rates=_rates(8.0), season=2023)
+        assert a.field_box_rate is None and a.decided_by == "simulation"
+        assert a.action == plain.action and a.too_close_to_call == plain.too_close_to_call

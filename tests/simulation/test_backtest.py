@@ -35,13 +35,17 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
         assert {"decisions", "agreement", "at_real_stops", "at_neutralisations", "mid_stint", "calls"} <= set(adv)
         for c in adv["calls"]:
             assert c["real"] in ("BOX", "STAY") and c["call"] in ("BOX_NOW", "STAY_OUT", "BOX_UNDER_SC")
+            assert c["decided_by"] in ("simulation", "field_history") and isinstance(c["too_close_to_call"], bool)
+            assert c["decided_by"] == "simulation" or (c["too_close_to_call"] and c["field_box_rate"] is not None)
     s = out["summary"]
     for k in ("races", "mean_replay_spearman", "winner_stops_match_rate", "advisor_agreement", "models",
               "modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
               "modal_first_stop_in_window_rate", "mean_replay_spearman_dry", "replay_winner_brier",
               "advisor_neutralisation_agreement", "modal_green_stop_count_match_rate",
-              "mean_replay_spearman_classified_dry"):
+              "mean_replay_spearman_classified_dry", "advisor_neutralisation_too_close_dry",
+              "advisor_neutralisation_decided_by_field_dry", "field_history_neutralisation_agreement_dry"):
         assert k in s
+    assert 0 <= s["advisor_neutralisation_decided_by_field_dry"] <= s["advisor_neutralisation_too_close_dry"]
     for k in ("modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
               "modal_first_stop_in_window_rate", "advisor_neutralisation_agreement",
               "modal_green_stop_count_match_rate"):

@@ -46,6 +46,7 @@ from f1analyzer.simulation.planning.advisor import (
     BOX_UNDER_SC,
     STAY_OUT,
     advise,
+    close_call_note,
     continuation_plan,
     continuation_plans,
     wet_track_reason,
@@ -315,7 +316,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
         rows[i]["advice_rank"] = rank
         try:
             a = advise(params, state, params.drivers[i], n_sims=n_sims, seed=seed,
-                       field_plans=plans)
+                       field_plans=plans, stop_rates=built.stop_rates, season=built.season)
         except InvalidRequestError as exc:  # no legal plan left (a car at its last lap, a wet race)
             rows[i]["advice_error"] = str(exc)
             continue
@@ -326,6 +327,8 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
         row.update({"call": call, "source": "advisor", "box_in_laps": 1 if call in (BOX_NOW, BOX_UNDER_SC) else k,
                     "next_compound": a.best_compound if a.best_compound else row["next_compound"],
                     "margin_places": _r(a.gain_vs_alternative), "margin_se": _r(a.gain_vs_alternative_se),
+                    "too_close_to_call": a.too_close_to_call, "field_box_rate": _r(a.field_box_rate, 4),
+                    "decided_by": a.decided_by, "close_call_note": close_call_note(a),
                     "expected_position": _r(a.expected_position), "p_gain": _r(a.prob_gain, 4)})
     return [rows[i] for i in running]
 
@@ -339,6 +342,7 @@ def _screen_call(k: int | None, window_laps: int, neutral: bool) -> dict:
     else:
         call = STAY_OUT
     return {"call": call, "source": "screen", "margin_places": None, "margin_se": None,
+            "too_close_to_call": None, "field_box_rate": None, "decided_by": None, "close_call_note": None,
             "expected_position": None, "p_gain": None}
 
 

@@ -206,7 +206,12 @@ def modal_line(s: dict) -> str:
             + f"; advisor vs the top-10 majority at SC/VSC starts {number(s.get('advisor_neutralisation_agreement'), 2)}"
               f" of {s.get('advisor_neutralisation_decisions', 0)}"
             + (f" (dry races {number(s.get('advisor_neutralisation_agreement_dry'), 2)}"
-               f" of {s.get('advisor_neutralisation_decisions_dry', 0)})"
+               f" of {s.get('advisor_neutralisation_decisions_dry', 0)}"
+               + (f", {s['advisor_neutralisation_too_close_dry']} too close to call,"
+                  f" {s.get('advisor_neutralisation_decided_by_field_dry', 0)} of them decided by the field's habit"
+                  if s.get("advisor_neutralisation_too_close_dry") else "")
+               + (f"; the field's habit alone {number(s['field_history_neutralisation_agreement_dry'], 2)}"
+                  if s.get("field_history_neutralisation_agreement_dry") is not None else "") + ")"
                if s.get("advisor_neutralisation_decisions_dry") is not None else "")
             + (f"; {s['advisor_decisions_not_priced']} decisions not priced (wet track or no legal plan)"
                if s.get("advisor_decisions_not_priced") else ""))

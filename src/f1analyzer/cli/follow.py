@@ -32,6 +32,8 @@ def _call_text(c: dict) -> Text:
     label = f"BOX IN {c['box_in_laps']}" if call == "BOX_IN_K" else call.replace("_", " ")
     if c.get("margin_places") is not None:
         label += f" ({number(c['margin_places'], 2, plus=True)}±{number(c['margin_se'], 2)})"
+    if c.get("decided_by") == "field_history":  # too close to call: the field's usual call
+        label += f" field {100 * c['field_box_rate']:.0f}% box"
     return Text(label, style=CALL_STYLE.get(call, ""))
 
 

@@ -197,6 +197,8 @@ def live(
             f"P{out['current_position']} → E\\[pos] {number(out['expected_position'], 2)} "
             f"({change}, P(gain) {100 * (out['p_gain'] or 0):.0f}%; "
             f"{number(out['gain_vs_alternative'], 2)} places better than the alternative)")
+    if out.get("close_call_note"):
+        o.print(out["close_call_note"], markup=False)
     emit_table([Col("option"), Col("plan"), Col("E[pos]", justify="right"), Col("win", justify="right"),
                 Col("podium", justify="right"), Col("gain", justify="right"),
                 Col("E[pos] if classified", wide=True, justify="right"), Col("DNF", wide=True, justify="right")],

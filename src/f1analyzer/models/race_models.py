@@ -30,6 +30,7 @@ from . import overtaking as ot
 from . import pace as pace_mod
 from . import pitloss, race_start, venues
 from .features import era_order, latest_era
+from .neutral_stops import NeutralStopRates
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
 from .stint_limits import StintLimits
 from ..data.event_rules import capped_events
@@ -342,6 +343,8 @@ class RaceModels:
         self.global_.fuel_effect_s_per_lap = glob_fuel.get(self.global_.era, 0.06)
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))
         self._fit_stint_limits(laps, races)
+        # the advisor's field history for a call its simulation cannot separate
+        self.neutral_stops_ = NeutralStopRates(era_split_season=self.era_split_season).fit(laps, races)
         self.seasons_ = sorted({int(s) for s in races["season"]})
         self.n_laps_ = int(len(laps))
         self.data_hash_ = data_hash(laps)
@@ -418,6 +421,7 @@ class RaceModels:
             "circuits": {k: c.to_dict() for k, c in self.circuits_.items()},
             "pace": _frame_to_dict(self.pace_, 4),
             "team_pace": _frame_to_dict(self.team_pace_, 4),
+            "neutral_stops": rates.to_dict() if (rates := getattr(self, "neutral_stops_", None)) is not None else None,
         }
 
     @classmethod
@@ -434,6 +438,7 @@ class RaceModels:
         obj.circuits_ = {k: CircuitModel.from_dict(c) for k, c in d["circuits"].items()}
         obj.pace_ = _frame_from_dict(d["pace"])
         obj.team_pace_ = _frame_from_dict(d["team_pace"])
+        obj.neutral_stops_ = NeutralStopRates.from_dict(d.get("neutral_stops"))  # None: a set from before it
         return obj
 
     def save(self, path: Path) -> None:

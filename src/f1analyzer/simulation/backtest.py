@@ -192,7 +192,8 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
         if st.retired[i]:
             continue
         try:
-            a = advise(today[lap], st, pt["driver"], n_sims=n_sims, seed=seed)
+            a = advise(today[lap], st, pt["driver"], n_sims=n_sims, seed=seed, stop_rates=built.stop_rates,
+                       season=built.season)
         except InvalidRequestError as exc:  # a wet track, or no legal plan left from this state
             log.debug("advisor skipped %s lap %d: %s", pt["driver"], lap, exc.message)
             not_priced += 1
@@ -200,7 +201,10 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
         call = "STAY" if a.action == STAY_OUT else "BOX"
         calls.append({**pt, "call": a.action, "agree": call == pt["real"],
                       "best_compound": a.best_compound,
-                      "expected_positions_gained": round(a.expected_positions_gained, 3)})
+                      "expected_positions_gained": round(a.expected_positions_gained, 3),
+                      "margin_places": round(a.gain_vs_alternative, 3), "margin_se": round(a.gain_vs_alternative_se, 3),
+                      "too_close_to_call": a.too_close_to_call, "field_box_rate": a.field_box_rate,
+                      "decided_by": a.decided_by})
 
     # the majority call of the top-10 cars running at each SC/VSC start: what the pit wall did
     majority = majority_calls(points)
@@ -393,8 +397,12 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
     dry = [r for r in out_races if not r["wet"]]
     calls = [c for r in out_races if r["advisor"] for c in r["advisor"]["calls"]]
     majority = [c["agree_majority"] for c in calls if c.get("agree_majority") is not None]
-    majority_dry = [c["agree_majority"] for r in dry if r["advisor"] for c in r["advisor"]["calls"]
-                    if c.get("agree_majority") is not None]
+    scored_dry = [c for r in dry if r["advisor"] for c in r["advisor"]["calls"] if c.get("agree_majority") is not None]
+    majority_dry = [c["agree_majority"] for c in scored_dry]
+    # the field's habit alone (models.neutral_stops) on the same calls: the yardstick of the
+    # "too close to call" rule, which uses it only where the simulation cannot separate the options
+    habit_dry = [(c["field_box_rate"] >= 0.5) == (c["majority"] == "BOX") for c in scored_dry
+                 if c.get("field_box_rate") is not None]
 
     base = [r for r in dry if r.get("history_baseline")]
 
@@ -450,6 +458,9 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "advisor_neutralisation_decisions": len(majority),
         "advisor_neutralisation_agreement_dry": round(float(np.mean(majority_dry)), 4) if majority_dry else None,
         "advisor_neutralisation_decisions_dry": len(majority_dry),
+        "advisor_neutralisation_too_close_dry": sum(bool(c.get("too_close_to_call")) for c in scored_dry),
+        "advisor_neutralisation_decided_by_field_dry": sum(c.get("decided_by") == "field_history" for c in scored_dry),
+        "field_history_neutralisation_agreement_dry": round(float(np.mean(habit_dry)), 4) if habit_dry else None,
         "models": model_info,
         "seconds": round(float(seconds), 1),
     }

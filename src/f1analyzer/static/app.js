@@ -1098,7 +1098,7 @@ function renderLive(out, d) {
   const call = String(d.call || "UNKNOWN");
   const label = { BOX_NOW: "Box now", STAY_OUT: "Stay out", BOX_UNDER_SC: "Box under the Safety Car" }[call] || call.replace(/_/g, " ").toLowerCase();
   const prob = d.p_gain ?? d.probability ?? d.confidence;
-  const skip = new Set(["call", "p_gain", "probability", "confidence", "narrative", "sources", "provider", "cached", "latency_ms"]);
+  const skip = new Set(["call", "p_gain", "probability", "confidence", "narrative", "sources", "provider", "cached", "latency_ms", "close_call_note"]);
   const rest = Object.entries(d).filter(([k, v]) => !skip.has(k) && (typeof v !== "object" || v === null));
   show(out,
     h("div", { class: `call call-${call.toLowerCase().replace(/_/g, "-")}`, "data-call": call },
@@ -1106,6 +1106,7 @@ function renderLive(out, d) {
       h("span", { class: "call-prob" }, Number.isFinite(prob) ? `${pct(prob)} chance to gain a position` : ""),
       Number.isFinite(d.expected_positions_gained) ? h("span", { class: "call-gain" }, `expected ${d.expected_positions_gained >= 0 ? "+" : ""}${d.expected_positions_gained.toFixed(2)} positions`) : null,
       d.best_compound ? h("span", { class: "call-compound" }, "fit ", compoundChip(d.best_compound)) : null),
+    d.close_call_note ? h("p", { class: "call-close" }, d.close_call_note) : null,
     rest.length ? h("dl", { class: "kv" }, rest.flatMap(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, typeof v === "number" ? (Number.isInteger(v) ? v : v.toFixed(3)) : String(v))])) : null,
     d.narrative ? h("section", { class: "narrative" }, paragraphs(d.narrative)) : null, sourceList(d.sources));
 }

@@ -213,6 +213,13 @@ class LiveResponse(_Open):
     current_position: int
     expected_position: float | None
     gain_vs_alternative: float | None
+    gain_vs_alternative_se: float | None = Field(None, description="Monte Carlo standard error of the margin.")
+    too_close_to_call: bool = Field(False, description="Box and stay within two standard errors of each other.")
+    field_box_rate: float | None = Field(
+        None, description="Under a SC/VSC: share of cars in this spot that boxed in the races the models saw.")
+    decided_by: Literal["simulation", "field_history"] = Field(
+        "simulation", description="field_history: too close to call, so the call most cars made in this spot.")
+    close_call_note: str | None = Field(None, description="One sentence on a call too close to call.")
     options: list[AdviceOptionPublic]
     state_source: str = Field(description="stored | synthetic | request, + request when overridden.")
     cached: bool = False

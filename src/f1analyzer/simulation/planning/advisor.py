@@ -16,6 +16,16 @@ SC/VSC when its planned stop is close (``field_sc_window_laps``). The option wit
 expected finishing position wins; a winning stop while a SC/VSC is out is reported as
 ``BOX_UNDER_SC`` (the cheap stop), otherwise ``BOX_NOW``.
 
+**Too close to call.** When the best box and the best stay are within :data:`TOO_CLOSE_SE` Monte
+Carlo standard errors of each other (``too_close_to_call``), the simulation cannot separate them.
+Under a SC/VSC the call is then the one most cars made in that spot in the races the models saw
+(``field_box_rate`` ≥ 0.5: box; :class:`~f1analyzer.models.neutral_stops.NeutralStopRates`, by
+neutralisation kind, race left, tyre age, compound, stops made and position) and ``decided_by``
+says ``field_history``. Under green, or without that history, the simulation's better option
+stands, flagged. Backtests of 2022–2024 (dry races, models of earlier seasons): agreement with the
+top-ten majority at SC/VSC starts 0.674 / 0.647 / 0.683 with the simulation alone, 0.726 / 0.693
+/ 0.717 with this rule (``benchmarks/RESULTS.md``, eleventh session).
+
 On a **wet track** — more than half of the running cars on INTERMEDIATE or WET tyres — no call is
 priced (:func:`wet_track_reason`; :class:`~f1analyzer.errors.InvalidRequestError` saying so). The
 simulator races dry tyres on a dry track: its wet-tyre parameters are illustrative offsets against
@@ -35,6 +45,7 @@ import numpy as np
 from f1analyzer.data.schema import WET_COMPOUNDS
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
+from f1analyzer.models.neutral_stops import NeutralStopRates, NeutralStopSpot
 from f1analyzer.simulation.core.draws import draw
 from f1analyzer.simulation.core.engine import apply_state_status, simulate_groups
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus
@@ -47,6 +58,8 @@ log = get_logger("simulation.advisor")
 BOX_NOW = "BOX_NOW"
 STAY_OUT = "STAY_OUT"
 BOX_UNDER_SC = "BOX_UNDER_SC"
+#: a box/stay margin within this many Monte Carlo standard errors is too close to call
+TOO_CLOSE_SE = 2.0
 
 
 def wet_track_reason(state: RaceState) -> str | None:
@@ -163,6 +176,14 @@ class Advice:
     #: Monte Carlo standard error of ``gain_vs_alternative`` (places; the options share random
     #: numbers, so it is the spread of the per-race difference, not of each option alone)
     gain_vs_alternative_se: float = float("nan")
+    #: the best box and the best stay are within :data:`TOO_CLOSE_SE` standard errors of each other
+    too_close_to_call: bool = False
+    #: under a SC/VSC: how often cars in this spot boxed in the races the models saw
+    #: (:class:`~f1analyzer.models.neutral_stops.NeutralStopRates`); None when not known
+    field_box_rate: float | None = None
+    #: "simulation" (the better expected position), or "field_history" (too close to call under a
+    #: SC/VSC: the call most cars in this spot made)
+    decided_by: str = "simulation"
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -179,12 +200,15 @@ def advise(
     seed: int | None = 0,
     field_sc_window_laps: int = SC_OPPORTUNISM_LAPS,
     field_plans: list[Strategy] | None = None,
+    stop_rates: NeutralStopRates | None = None,
+    season: int | None = None,
 ) -> Advice:
     """BOX_NOW / STAY_OUT / BOX_UNDER_SC for ``driver`` from ``state`` (see module docstring).
 
     ``field_plans``: every car's remaining plan when the caller already has them
     (:func:`continuation_plans` with ``field_sc_window_laps``; race-day mode advises the whole
-    field from one state and screens it once)."""
+    field from one state and screens it once). ``stop_rates`` and ``season``: the field's box rate
+    at SC/VSC starts (``BuiltRace.stop_rates``), for a call too close to call."""
     race.validate()
     state.validate(race)
     wet = wet_track_reason(state)
@@ -232,21 +256,71 @@ def advise(
                                    float(res.time_quantiles(i, (0.5,))[0]), compound=comp,
                                    to_flag=to_flag, outcomes=res.outcomes(i)))
     scored.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p50_s))
+    neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
+    rate = field_box_rate(stop_rates, race, state, i, season) if neutral else None
     best = scored[0]
     boxing = best.label != STAY_OUT
-    neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
+    alt, se = _margin(scored, finish, boxing)
+    close = bool(np.isfinite(alt) and np.isfinite(se) and abs(alt) <= TOO_CLOSE_SE * se)
+    decided_by = "simulation"
+    if close and rate is not None and (rate >= 0.5) != boxing:
+        # the simulation cannot separate the two: the call most cars made in this spot
+        boxing, decided_by = not boxing, "field_history"
+        best = next(o for o in scored if (o.label != STAY_OUT) == boxing)
+        alt, se = _margin(scored, finish, boxing)
     action = (BOX_UNDER_SC if neutral else BOX_NOW) if boxing else STAY_OUT
-    others = [o for o in scored if (o.label != STAY_OUT) != boxing]
-    alt = others[0].expected_position - best.expected_position if others else float("nan")
-    diff = finish[others[0].label] - finish[best.label] if others else None
-    se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff is not None and diff.size > 1 else float("nan")
     current = int(state.position[i])
-    log.debug("advise %s lap %d: %s", race.drivers[i], state.lap, action)
+    log.debug("advise %s lap %d: %s (%s)", race.drivers[i], state.lap, action, decided_by)
     return Advice(
         driver=race.drivers[i], lap=state.lap, track_status=TrackStatus(state.track_status).name,
         action=action, best_compound=best.compound if boxing else None,
         current_position=current, expected_position=best.expected_position,
         expected_positions_gained=float(current - best.expected_position),
-        prob_gain=best.prob_gain, gain_vs_alternative=float(alt), options=scored,
-        rules=race.rules.describe(), gain_vs_alternative_se=se,
+        prob_gain=best.prob_gain, gain_vs_alternative=float(alt),
+        options=[best] + [o for o in scored if o is not best],
+        rules=race.rules.describe(), gain_vs_alternative_se=se, too_close_to_call=close,
+        field_box_rate=None if rate is None else round(rate, 4), decided_by=decided_by,
     )
+
+
+def close_call_note(a: Advice) -> str | None:
+    """One sentence on a call too close to call (None otherwise), with the numbers it used."""
+    if not a.too_close_to_call:
+        return None
+    boxing = a.action != STAY_OUT
+    chosen, other = ("boxing", "staying out") if boxing else ("staying out", "boxing")
+    margin, se = a.gain_vs_alternative, a.gain_vs_alternative_se
+    rate = ("" if a.field_box_rate is None else
+            f"{100 * a.field_box_rate:.0f}% of cars in this spot boxed in the races the models saw")
+    if a.decided_by == "field_history":
+        return (f"Too close to call: the simulation has {other} ahead by {abs(margin):.2f} ± {se:.2f} expected "
+                f"places, within its error; {rate}, so the call is {chosen}.")
+    return (f"Too close to call: {chosen} is ahead by {margin:.2f} ± {se:.2f} expected places, within the "
+            f"simulation's error" + (f"; {rate}." if rate else "."))
+
+
+def _margin(scored: list[AdviceOption], finish: dict, boxing: bool) -> tuple[float, float]:
+    """(E[pos] of the best option of the other kind − E[pos] of the best of this kind, its Monte
+    Carlo standard error); NaN when there is no option of the other kind."""
+    mine = next(o for o in scored if (o.label != STAY_OUT) == boxing)
+    others = [o for o in scored if (o.label != STAY_OUT) != boxing]
+    if not others:
+        return float("nan"), float("nan")
+    diff = finish[others[0].label] - finish[mine.label]
+    se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else float("nan")
+    return float(others[0].expected_position - mine.expected_position), se
+
+
+def field_box_rate(stop_rates: NeutralStopRates | None, race: RaceParams, state: RaceState, car: int,
+                   season: int | None) -> float | None:
+    """How often cars in ``car``'s spot boxed at a SC/VSC start in the races the models saw
+    (None without rates or season, or off a dry compound)."""
+    if stop_rates is None or season is None:
+        return None
+    kind = "SC" if TrackStatus(state.track_status) == TrackStatus.SC else "VSC"
+    used = set(state.used_names(car))
+    spot = NeutralStopSpot(kind=kind, lap=int(state.lap), total_laps=int(race.total_laps),
+                           position=int(state.position[car]), compound=str(state.compound[car]).upper(),
+                           tyre_age_laps=float(state.tyre_age_laps[car]), stops_done=int(state.stops_done[car]),
+                           dry_compounds_used=max(len(used & set(race.dry_compounds)), 1), season=int(season))
+    return stop_rates.rate(spot)

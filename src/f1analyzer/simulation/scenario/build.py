@@ -85,6 +85,7 @@ from f1analyzer.config import get_settings
 from f1analyzer.data.store import RaceStore
 from f1analyzer.data.circuits import get_circuit, resolve_circuit
 from f1analyzer.models.bundled import as_race_models
+from f1analyzer.models.neutral_stops import NeutralStopRates
 from f1analyzer.simulation.scenario.field import field_note, model_field, model_race
 
 log = get_logger("simulation.build")
@@ -132,6 +133,9 @@ class BuiltRace:
     #: the pre-race move of the tyre life towards the circuit's earlier first stops (1 = none;
     #: :func:`~.tyre_today.pre_race_life`), already in ``params`` and ``tyre_basis``
     life_factor: float = 1.0
+    #: how often cars boxed at the SC/VSC starts the models saw (the advisor's field history for a
+    #: call too close to separate; None with a model set fitted before it existed)
+    stop_rates: NeutralStopRates | None = None
 
     def stint_end_params(self) -> RaceParams:
         """``params`` with the tyre life read from where the circuit's stints ended, without the
@@ -464,6 +468,7 @@ def build_race(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
         notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons, tyre_basis=basis,
+        stop_rates=getattr(models, "neutral_stops_", None),
     )
     built.confidence_reasons.extend(pit_loss_reasons(cm, key))
     built.expected_first_stops = history_yardstick(store, built)
