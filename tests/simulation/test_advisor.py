@@ -130,10 +130,30 @@ def _rates(log_odds: float):
                                        "intercept": log_odds, "n_spots": 100, "base_rate": 0.5})
 
 
+def _close(a, n_sims):
+    """Too close to call: within two standard errors, or a fifth of the per-race spread."""
+    se = a.gain_vs_alternative_se
+    return abs(a.gain_vs_alternative) <= max(2 * se, 0.2 * se * np.sqrt(n_sims))
+
+
+def test_more_simulations_do_not_make_a_small_difference_a_clear_call():
+    """The effect-size bound: with 30 races the standard error decides, with 1,000 a difference
+    under a fifth of its race-to-race spread is still too close to call."""
+    race = _race()
+    by_effect_only = 0
+    for lap, age in ((34, 8), (36, 8), (40, 8), (42, 20)):  # late, compounds done: close spots
+        state = _state(lap=lap, status=TrackStatus.SC, age=age, used=[["HARD", "MEDIUM"]] * 6, stops=1)
+        for n in (30, 1000):
+            a = advise(race, state, "C02", n_sims=n, seed=3)
+            assert a.too_close_to_call == _close(a, n)
+            by_effect_only += a.too_close_to_call and abs(a.gain_vs_alternative) > 2 * a.gain_vs_alternative_se
+    assert by_effect_only >= 1  # separable by its standard error with 1,000 races, still a small effect
+
+
 def test_a_call_too_close_to_call_under_a_safety_car_follows_the_field():
     """Within two Monte Carlo standard errors the simulation cannot separate box and stay: under a
     SC/VSC the call is the one most cars made in that spot; a clear call is never overturned."""
-    from f1analyzer.simulation.planning.advisor import TOO_CLOSE_SE, close_call_note
+    from f1analyzer.simulation.planning.advisor import close_call_note
 
     race = _race(pit_loss_sc_s=12.0)
     close = flipped = 0
@@ -146,8 +166,7 @@ def test_a_call_too_close_to_call_under_a_safety_car_follows_the_field():
                 a = advise(race, state, "C02", n_sims=30, seed=1, stop_rates=_rates(log_odds), season=2023)
                 assert a.field_box_rate == pytest.approx(1 / (1 + np.exp(-log_odds)), abs=1e-4)
                 assert a.too_close_to_call == plain.too_close_to_call
-                assert a.too_close_to_call == (abs(plain.gain_vs_alternative)
-                                               <= TOO_CLOSE_SE * plain.gain_vs_alternative_se)
+                assert a.too_close_to_call == _close(plain, 30)
                 if not a.too_close_to_call:
                     assert a.action == plain.action and a.decided_by == "simulation"
                     assert close_call_note(a) is None

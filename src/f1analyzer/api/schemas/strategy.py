@@ -214,7 +214,8 @@ class LiveResponse(_Open):
     expected_position: float | None
     gain_vs_alternative: float | None
     gain_vs_alternative_se: float | None = Field(None, description="Monte Carlo standard error of the margin.")
-    too_close_to_call: bool = Field(False, description="Box and stay within two standard errors of each other.")
+    too_close_to_call: bool = Field(
+        False, description="Box and stay within two standard errors, or a fifth of the per-race spread, of each other.")
     field_box_rate: float | None = Field(
         None, description="Under a SC/VSC: share of cars in this spot that boxed in the races the models saw.")
     decided_by: Literal["simulation", "field_history"] = Field(

@@ -17,7 +17,9 @@ expected finishing position wins; a winning stop while a SC/VSC is out is report
 ``BOX_UNDER_SC`` (the cheap stop), otherwise ``BOX_NOW``.
 
 **Too close to call.** When the best box and the best stay are within :data:`TOO_CLOSE_SE` Monte
-Carlo standard errors of each other (``too_close_to_call``), the simulation cannot separate them.
+Carlo standard errors of each other, or their difference is under :data:`SMALL_EFFECT` of its
+race-to-race spread (a small effect, whatever the number of simulations: at the race-day default of
+100 the two bounds coincide), the simulation cannot separate them (``too_close_to_call``).
 Under a SC/VSC the call is then the one most cars made in that spot in the races the models saw
 (``field_box_rate`` ≥ 0.5: box; :class:`~f1analyzer.models.neutral_stops.NeutralStopRates`, by
 neutralisation kind, race left, tyre age, compound, stops made and position) and ``decided_by``
@@ -60,6 +62,9 @@ STAY_OUT = "STAY_OUT"
 BOX_UNDER_SC = "BOX_UNDER_SC"
 #: a box/stay margin within this many Monte Carlo standard errors is too close to call
 TOO_CLOSE_SE = 2.0
+#: ... or within this share of the standard deviation of the per-race difference (an effect size:
+#: more simulations shrink the standard error, not how small the difference is)
+SMALL_EFFECT = 0.2
 
 
 def wet_track_reason(state: RaceState) -> str | None:
@@ -176,7 +181,8 @@ class Advice:
     #: Monte Carlo standard error of ``gain_vs_alternative`` (places; the options share random
     #: numbers, so it is the spread of the per-race difference, not of each option alone)
     gain_vs_alternative_se: float = float("nan")
-    #: the best box and the best stay are within :data:`TOO_CLOSE_SE` standard errors of each other
+    #: the best box and the best stay are within :data:`TOO_CLOSE_SE` standard errors, or
+    #: :data:`SMALL_EFFECT` standard deviations of the per-race difference, of each other
     too_close_to_call: bool = False
     #: under a SC/VSC: how often cars in this spot boxed in the races the models saw
     #: (:class:`~f1analyzer.models.neutral_stops.NeutralStopRates`); None when not known
@@ -261,7 +267,8 @@ def advise(
     best = scored[0]
     boxing = best.label != STAY_OUT
     alt, se = _margin(scored, finish, boxing)
-    close = bool(np.isfinite(alt) and np.isfinite(se) and abs(alt) <= TOO_CLOSE_SE * se)
+    sd = se * np.sqrt(n_sims)
+    close = bool(np.isfinite(alt) and np.isfinite(se) and abs(alt) <= max(TOO_CLOSE_SE * se, SMALL_EFFECT * sd))
     decided_by = "simulation"
     if close and rate is not None and (rate >= 0.5) != boxing:
         # the simulation cannot separate the two: the call most cars made in this spot
