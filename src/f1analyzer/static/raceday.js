@@ -103,7 +103,10 @@ export function initRaceDay({ api, currentRace, compoundChip, message }) {
     out.replaceChildren(
       el("h3", { id: "rd-call" }, `${d}: ${callText(c)}`),
       el("p", {}, margin, c.next_compound ? ` · next set ${c.next_compound}` : "", ` · plan ${c.plan}`),
-      c.close_call_note ? el("p", { id: "rd-close", class: "caption" }, c.close_call_note) : "",
+      c.close_call_note ? el("p", { id: "rd-close", class: "caption" }, c.close_call_note)
+        : (c.field_box_rate !== null && c.field_box_rate !== undefined
+          ? el("p", { id: "rd-habit", class: "caption" },
+            `${Math.round(100 * c.field_box_rate)}% of cars in this spot boxed in the races the models saw.`) : null),
       el("p", { id: "rd-rejoin" }, `Boxing now: rejoins P${r.rejoin_position} (now P${r.current_position})`,
         r.car_ahead ? ` behind ${r.car_ahead} by ${num(r.gap_ahead_s)} s` : " in the lead",
         r.car_behind ? `, ahead of ${r.car_behind} by ${num(r.gap_behind_s)} s` : "",
