@@ -205,9 +205,9 @@ class NeutralStopRates:
         return float(self.predict_proba([spot])[0])
 
     def to_dict(self) -> dict:
+        base = getattr(self, "base_rate_", float("nan"))
         return {"C": self.C, "min_spots": self.min_spots, "era_split_season": self.era_split_season,
-                "n_spots": getattr(self, "n_spots_", 0), "base_rate": round(getattr(self, "base_rate_", 0.0), 4)
-                if np.isfinite(getattr(self, "base_rate_", 0.0)) else None,
+                "n_spots": getattr(self, "n_spots_", 0), "base_rate": round(base, 4) if np.isfinite(base) else None,
                 "features": list(FEATURES), "coef": self.coef_ if self.fitted else None,
                 "intercept": self.intercept_ if self.fitted else None}
 

@@ -301,9 +301,9 @@ def close_call_note(a: Advice) -> str | None:
             f"{100 * a.field_box_rate:.0f}% of cars in this spot boxed in the races the models saw")
     if a.decided_by == "field_history":
         return (f"Too close to call: the simulation has {other} ahead by {abs(margin):.2f} ± {se:.2f} expected "
-                f"places, within its error; {rate}, so the call is {chosen}.")
-    return (f"Too close to call: {chosen} is ahead by {margin:.2f} ± {se:.2f} expected places, within the "
-            f"simulation's error" + (f"; {rate}." if rate else "."))
+                f"places, too small a difference to call; {rate}, so the call is {chosen}.")
+    return (f"Too close to call: {chosen} is ahead by {margin:.2f} ± {se:.2f} expected places, too small a "
+            f"difference to call" + (f"; {rate}." if rate else "."))
 
 
 def _margin(scored: list[AdviceOption], finish: dict, boxing: bool) -> tuple[float, float]:
