@@ -94,3 +94,25 @@ def test_quick_training_knows_singapore(data_dir, monkeypatch, f1a_home):
     sg = rm.circuit("Singapore")
     assert sg.key == "marina_bay" and sg.n_races >= 4 and sg.source.startswith("bundled model set")
     assert sg.fuel_effect_s_per_lap != rm.global_.fuel_effect_s_per_lap
+
+
+def test_sc_stop_rates_come_from_a_fallback_that_saw_more_spots_and_no_later_season():
+    """The advisor's field history (models.neutral_stops) is filled like a circuit: a set with too
+    few SC/VSC starts to fit its own takes the fallback's, never one fitted on later seasons."""
+    laps = synthetic_laps()
+    full = fit(laps)  # 80 spots: fitted
+    partial = fit(laps[(laps["season"] == 2023) & (laps["round"] == 1)])  # 20 spots: not
+    early = fit(laps[laps["season"] == 2022])  # 40 spots, 2022 only
+    assert full.neutral_stops_.fitted and not partial.neutral_stops_.fitted and not early.neutral_stops_.fitted
+    partial.fill_missing(full, source="the full set")
+    assert partial.neutral_stops_.coef_ == full.neutral_stops_.coef_
+    assert partial.neutral_stops_.source_ == f"the full set ({full.neutral_stops_.n_spots_} SC/VSC spots)"
+    again = RaceModels.from_dict(partial.to_dict())
+    assert again.neutral_stops_.source_ == partial.neutral_stops_.source_
+    # a set trained on 2022 alone takes nothing from one that saw 2023 (no hindsight) ...
+    early.fill_missing(full)
+    assert not early.neutral_stops_.fitted
+    # ... and a set with more spots of its own keeps them
+    mine = full.neutral_stops_.to_dict()
+    full.fill_missing(partial)
+    assert full.neutral_stops_.to_dict() == mine and mine["source"] == ""

@@ -168,6 +168,8 @@ class NeutralStopRates:
         self.C = C
         self.min_spots = min_spots
         self.era_split_season = era_split_season
+        #: where a set that did not fit its own took these rates from ("" = fitted here)
+        self.source_ = ""
 
     def fit(self, laps: pd.DataFrame, races: pd.DataFrame) -> "NeutralStopRates":
         table = neutral_stop_table(pd.DataFrame(laps), races)
@@ -209,7 +211,7 @@ class NeutralStopRates:
         return {"C": self.C, "min_spots": self.min_spots, "era_split_season": self.era_split_season,
                 "n_spots": getattr(self, "n_spots_", 0), "base_rate": round(base, 4) if np.isfinite(base) else None,
                 "features": list(FEATURES), "coef": self.coef_ if self.fitted else None,
-                "intercept": self.intercept_ if self.fitted else None}
+                "intercept": self.intercept_ if self.fitted else None, "source": self.source_}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "NeutralStopRates | None":
@@ -224,4 +226,5 @@ class NeutralStopRates:
             coef = None  # a set fitted on other columns: not usable by this code
         obj.coef_ = [float(c) for c in coef] if coef is not None else None
         obj.intercept_ = float(d.get("intercept") or 0.0)
+        obj.source_ = str(d.get("source") or "")
         return obj

@@ -464,7 +464,20 @@ class RaceModels:
         fallback's seasons). See :func:`~f1analyzer.models.venues.fill_missing`."""
         self._check()
         fallback._check()
-        return venues.fill_missing(self, fallback, source=source)
+        filled = venues.fill_missing(self, fallback, source=source)
+        self._fill_neutral_stops(fallback, source or venues.describe_set(fallback))
+        return filled
+
+    def _fill_neutral_stops(self, fallback: "RaceModels", label: str) -> None:
+        """Take the fallback's SC/VSC stop rates when they saw more spots and no later season."""
+        mine, theirs = getattr(self, "neutral_stops_", None), getattr(fallback, "neutral_stops_", None)
+        if theirs is None or not theirs.fitted or max(fallback.seasons_) > max(self.seasons_):
+            return
+        if mine is not None and mine.fitted and mine.n_spots_ >= theirs.n_spots_:
+            return
+        self.neutral_stops_ = NeutralStopRates.from_dict(
+            {**theirs.to_dict(), "source": theirs.source_ or f"{label} ({theirs.n_spots_} SC/VSC spots)"})
+        log.info("SC/VSC stop rates from %s", self.neutral_stops_.source_)
 
     def filled_circuits(self) -> dict[str, str]:
         """Circuit key → where its model came from, for circuits not fitted on this set's laps."""
