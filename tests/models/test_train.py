@@ -82,6 +82,16 @@ def test_cli_train_json_and_missing_index_builder(synthetic_home, capsys, monkey
     assert out["version"] and out["knowledge_index"].startswith("knowledge index not built yet")
 
 
+def test_cli_train_prints_the_evaluation_and_the_pit_calibration(synthetic_home, capsys, monkeypatch):
+    """The seed's ``train_models.py --quick`` prints tables, not JSON: that path once failed after
+    training (a NameError in the calibration table)."""
+    monkeypatch.setattr(training, "fit_race_models", lambda *a: (None, "skipped in this test"))
+    code = main(["train", "--start-year", "2021", "--end-year", "2023", "--quick"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "evaluation on" in text and "pit in 3 laps" in text and "pit-stop calibration" in text
+
+
 def test_model_set_held_by_the_application_services(synthetic_home):
     from f1analyzer.app.services import Services
 

@@ -98,7 +98,7 @@ def _print_evaluation(out: Console, ev: dict) -> None:
     for row in _evaluation_rows(ev):
         t.add_row(*[str(x) for x in row])
     out.print(t)
-    rel = pit.get("reliability")
+    rel = ev["pit_stop"].get("reliability")
     if rel:
         r = Table(title="pit-stop calibration (10 bins)")
         for col in ("predicted", "n", "mean predicted", "observed"):
