@@ -228,3 +228,15 @@ class NeutralStopRates:
         obj.intercept_ = float(d.get("intercept") or 0.0)
         obj.source_ = str(d.get("source") or "")
         return obj
+
+
+def richer_rates(mine: NeutralStopRates | None, theirs: NeutralStopRates | None, label: str) -> NeutralStopRates | None:
+    """``mine``, or a copy of ``theirs`` (its ``source_`` naming ``label``) when they are fitted on
+    more spots: a quick training never knows less than the set it replaces (the caller checks
+    that ``theirs`` saw no later season)."""
+    if theirs is None or not theirs.fitted or (mine is not None and mine.fitted and mine.n_spots_ >= theirs.n_spots_):
+        return mine
+    source = theirs.source_ or f"{label} ({theirs.n_spots_} SC/VSC spots)"
+    taken = NeutralStopRates.from_dict({**theirs.to_dict(), "source": source})
+    log.info("SC/VSC stop rates from %s", taken.source_)
+    return taken

@@ -30,7 +30,7 @@ from . import overtaking as ot
 from . import pace as pace_mod
 from . import pitloss, race_start, venues
 from .features import era_order, latest_era
-from .neutral_stops import NeutralStopRates
+from .neutral_stops import NeutralStopRates, richer_rates
 from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
 from .stint_limits import StintLimits
 from ..data.event_rules import capped_events
@@ -465,19 +465,11 @@ class RaceModels:
         self._check()
         fallback._check()
         filled = venues.fill_missing(self, fallback, source=source)
-        self._fill_neutral_stops(fallback, source or venues.describe_set(fallback))
+        if max(fallback.seasons_) <= max(self.seasons_):  # the SC/VSC stop rates too, no hindsight
+            self.neutral_stops_ = richer_rates(getattr(self, "neutral_stops_", None),
+                                               getattr(fallback, "neutral_stops_", None),
+                                               source or venues.describe_set(fallback))
         return filled
-
-    def _fill_neutral_stops(self, fallback: "RaceModels", label: str) -> None:
-        """Take the fallback's SC/VSC stop rates when they saw more spots and no later season."""
-        mine, theirs = getattr(self, "neutral_stops_", None), getattr(fallback, "neutral_stops_", None)
-        if theirs is None or not theirs.fitted or max(fallback.seasons_) > max(self.seasons_):
-            return
-        if mine is not None and mine.fitted and mine.n_spots_ >= theirs.n_spots_:
-            return
-        self.neutral_stops_ = NeutralStopRates.from_dict(
-            {**theirs.to_dict(), "source": theirs.source_ or f"{label} ({theirs.n_spots_} SC/VSC spots)"})
-        log.info("SC/VSC stop rates from %s", self.neutral_stops_.source_)
 
     def filled_circuits(self) -> dict[str, str]:
         """Circuit key → where its model came from, for circuits not fitted on this set's laps."""
