@@ -23,7 +23,7 @@ from f1analyzer.app.requests import CarState, LiveRequest, UndercutRequest
 from f1analyzer.data.session import Race
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.simulation.core.state import RaceState
-from f1analyzer.simulation.planning.advisor import advise, close_call_note
+from f1analyzer.simulation.planning.advisor import advise
 from f1analyzer.simulation.planning.undercut import undercut
 from f1analyzer.simulation.scenario.build import BuiltRace
 from f1analyzer.simulation.scenario.replay import real_state
@@ -170,8 +170,7 @@ def live_advice(request: LiveRequest | dict, *, models, store) -> dict:
         "p_gain": _r(a.prob_gain, 4), "best_compound": a.best_compound,
         "current_position": a.current_position, "expected_position": _r(a.expected_position),
         "gain_vs_alternative": _r(a.gain_vs_alternative), "gain_vs_alternative_se": _r(a.gain_vs_alternative_se),
-        "too_close_to_call": a.too_close_to_call, "field_box_rate": _r(a.field_box_rate, 4),
-        "decided_by": a.decided_by, "close_call_note": close_call_note(a),
+        **a.close_call(),
         "options": [{**{k: _r(v, 4) for k, v in o.to_dict().items() if isinstance(v, float)},
                      **{k: v for k, v in o.to_dict().items() if not isinstance(v, float)},
                      "expected_position": _r(o.expected_position),

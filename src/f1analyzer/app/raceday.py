@@ -46,7 +46,6 @@ from f1analyzer.simulation.planning.advisor import (
     BOX_UNDER_SC,
     STAY_OUT,
     advise,
-    close_call_note,
     continuation_plan,
     continuation_plans,
     wet_track_reason,
@@ -327,8 +326,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
         row.update({"call": call, "source": "advisor", "box_in_laps": 1 if call in (BOX_NOW, BOX_UNDER_SC) else k,
                     "next_compound": a.best_compound if a.best_compound else row["next_compound"],
                     "margin_places": _r(a.gain_vs_alternative), "margin_se": _r(a.gain_vs_alternative_se),
-                    "too_close_to_call": a.too_close_to_call, "field_box_rate": _r(a.field_box_rate, 4),
-                    "decided_by": a.decided_by, "close_call_note": close_call_note(a),
+                    **a.close_call(),
                     "expected_position": _r(a.expected_position), "p_gain": _r(a.prob_gain, 4)})
     return [rows[i] for i in running]
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import get_settings
 from .derive import classification
-from .schema import DRY_COMPOUNDS, RACE, check_session
+from .schema import DRY_COMPOUNDS, RACE, WET_COMPOUNDS, check_session
 from .store import RaceStore
 
 
@@ -97,14 +97,22 @@ class Race:
         return self.results["driver"].tolist()
 
     def is_wet(self) -> bool:
-        """True when a meaningful share of laps were on intermediate or wet tyres."""
-        laps = self.laps
-        return bool(len(laps) and laps["compound"].isin(["INTERMEDIATE", "WET"]).mean() > 0.1)
+        """True when a meaningful share of laps were on intermediate or wet tyres (:func:`is_wet_race`)."""
+        return is_wet_race(self.laps)
 
     def track_status_by_lap(self) -> pd.Series:
         """Per lap number, the union of status digits any car saw (leader's laps define the lap)."""
         ts = self.laps.groupby("lap_number")["track_status"].agg(lambda s: "".join(sorted(set("".join(s.dropna())))))
         return ts
+
+
+#: a race with more than this share of its laps on wet-weather tyres is a wet race
+WET_RACE_SHARE = 0.1
+
+
+def is_wet_race(laps: pd.DataFrame) -> bool:
+    """True when more than :data:`WET_RACE_SHARE` of one race's laps were on INTERMEDIATE or WET."""
+    return bool(len(laps) and laps["compound"].isin(WET_COMPOUNDS).mean() > WET_RACE_SHARE)
 
 
 def load_race(season: int, event: str | int, store=None, *, session: str = RACE) -> Race:

@@ -295,7 +295,7 @@ class CircuitPriors:
         its era, else the code's all-circuit value, else the code's value of the latest era, else NaN."""
         latest = {}
         for (era, c), v in self.code_trend.items():
-            if c not in latest or _era_rank(era) > _era_rank(latest[c][0]):
+            if c not in latest or era_order(era) > era_order(latest[c][0]):
                 latest[c] = (era, v)
         out = np.full(len(circuit), np.nan)
         for i, (ck, s, c) in enumerate(zip(circuit, season, code)):
@@ -359,10 +359,6 @@ def era_order(era: str) -> tuple[bool, str]:
 def latest_era(eras) -> str:
     """The newest of some car-era labels (:func:`era_order`)."""
     return max(eras, key=era_order)
-
-
-def _era_rank(era: str) -> int:
-    return 1 if era.endswith("+") else 0
 
 
 def tyre_trends(prepared: pd.DataFrame) -> tuple[dict, dict]:

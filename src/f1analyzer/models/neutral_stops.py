@@ -42,7 +42,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from ..data.schema import WET_COMPOUNDS
+from ..data.feeds.base import status_from_digits
+from ..data.session import is_wet_race
 from ..errors import NotFittedError
 from ..log import get_logger
 from .safety_car import status_by_lap
@@ -50,8 +51,8 @@ from .safety_car import status_by_lap
 log = get_logger("models.neutral_stops")
 
 DRY = ("SOFT", "MEDIUM", "HARD")
-#: a race with more than this share of laps on wet-weather tyres is a wet race (``Race.is_wet``)
-WET_RACE_SHARE = 0.1
+#: a red flag counts as a SC (``simulation.scenario.replay.track_schedule`` reads the laps the same way)
+_KIND = {"SC": "SC", "RED": "SC", "VSC": "VSC"}
 FEATURES = ("sc", "to_go", "to_go_sq", "age_share", "age_share_sq", "needs_compound_x_to_go",
             "needs_compound", "stops_done", "soft", "hard", "position", "new_era")
 
@@ -72,18 +73,11 @@ class NeutralStopSpot:
     season: int
 
 
-def _status_kind(status: str) -> str | None:
-    """SC (SC or red flag), VSC or None (green) from a FastF1 track-status string."""
-    if "4" in status or "5" in status:
-        return "SC"
-    if "6" in status or "7" in status:
-        return "VSC"
-    return None
-
-
-def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
+def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
+                       statuses: dict[tuple[int, int], pd.Series] | None = None) -> pd.DataFrame:
     """Every car at every SC/VSC start of every dry race (see the module docstring): the columns
-    of :class:`NeutralStopSpot` plus ``round``, ``driver`` and ``boxed`` (0/1)."""
+    of :class:`NeutralStopSpot` plus ``round``, ``driver`` and ``boxed`` (0/1). ``statuses``:
+    :func:`~.safety_car.statuses_by_race` of ``laps`` when the caller has it."""
     cols = [*NeutralStopSpot.__dataclass_fields__, "round", "driver", "boxed"]
     need = {"season", "round", "driver", "lap_number", "stint", "compound", "tyre_life_laps", "track_status",
             "position", "session_time_s"}
@@ -93,12 +87,13 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
         .set_index(["season", "round"])["total_laps"]
     rows = []
     for (season, rnd), g in laps.groupby(["season", "round"], sort=True):
-        comp = g["compound"].astype(str).str.upper()
-        if comp.isin(list(WET_COMPOUNDS)).mean() > WET_RACE_SHARE:
+        if is_wet_race(g):
             continue
+        comp = g["compound"].astype(str).str.upper()
         total = total_of.get((int(season), int(rnd)))
         total = int(total) if total is not None and pd.notna(total) else int(g["lap_number"].max())
-        kinds = {int(lap): _status_kind(str(s)) for lap, s in status_by_lap(g).items()}
+        status = statuses[(int(season), int(rnd))] if statuses is not None else status_by_lap(g)
+        kinds = {int(lap): _KIND.get(status_from_digits(s)) for lap, s in status.items()}
         starts = [p for p in range(3, total - 1) if kinds.get(p) is not None and kinds.get(p - 1) is None]
         if not starts:
             continue
@@ -110,7 +105,9 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
             if stint < last_stint[drv]:
                 in_laps.setdefault(drv, set()).add(int(end))
         dry = g[g["compound"].isin(DRY)]
-        first_on = dry.groupby(["driver", "compound"])["lap_number"].min()  # when each compound was first run
+        first_on: dict[str, dict[str, int]] = {}  # driver → compound → the lap it was first run
+        for (drv, c), lap in dry.groupby(["driver", "compound"])["lap_number"].min().items():
+            first_on.setdefault(drv, {})[c] = int(lap)
         by_lap = {lap: rows_at for lap, rows_at in g.groupby("lap_number")}
         for p in starts:
             at, nxt = by_lap.get(p - 1), by_lap.get(p)
@@ -121,7 +118,7 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame) -> pd.DataFrame:
                 if last_lap[r.driver] < p or pd.isna(r.tyre_life_laps) or pd.isna(r.stint):
                     continue
                 comp_now, age, stops = r.compound, float(r.tyre_life_laps), int(r.stint) - 1
-                sets = {c for (d, c), lap in first_on.items() if d == r.driver and lap <= p - 1}
+                sets = {c for c, lap in first_on.get(r.driver, {}).items() if lap <= p - 1}
                 if p - 1 in in_laps.get(r.driver, set()):
                     # in-lap now: the stop is made, the new set fitted (as ``real_state`` has it)
                     if r.driver not in next_comp:
@@ -171,8 +168,10 @@ class NeutralStopRates:
         #: where a set that did not fit its own took these rates from ("" = fitted here)
         self.source_ = ""
 
-    def fit(self, laps: pd.DataFrame, races: pd.DataFrame) -> "NeutralStopRates":
-        table = neutral_stop_table(pd.DataFrame(laps), races)
+    def fit(self, laps: pd.DataFrame, races: pd.DataFrame,
+            statuses: dict[tuple[int, int], pd.Series] | None = None) -> "NeutralStopRates":
+        """Fit on a lap table and the races table (``statuses``: see :func:`neutral_stop_table`)."""
+        table = neutral_stop_table(pd.DataFrame(laps), races, statuses)
         self.n_spots_ = int(len(table))
         self.base_rate_ = float(table["boxed"].mean()) if len(table) else float("nan")
         self.coef_: list[float] | None = None

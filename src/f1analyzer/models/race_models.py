@@ -31,7 +31,7 @@ from . import pace as pace_mod
 from . import pitloss, race_start, venues
 from .features import era_order, latest_era
 from .neutral_stops import NeutralStopRates, richer_rates
-from .safety_car import SafetyCarModel, fit_neutralisation, race_periods
+from .safety_car import SafetyCarModel, fit_neutralisation, race_periods, statuses_by_race
 from .stint_limits import StintLimits
 from ..data.event_rules import capped_events
 from .tyre_circuits import fit_circuits
@@ -240,7 +240,8 @@ class RaceModels:
         # ---- pit loss, SC/VSC, start, overtaking, retirements ---------------------------------
         ck_of = races.set_index(["season", "round"])["circuit_key"].astype(str)
         glob_pit, pit_by_circuit = pitloss.fit_circuits(laps, pit_stops, ck_of)
-        periods, counts = race_periods(laps, races)
+        statuses = statuses_by_race(laps)  # the track status per lap, read once for SC/VSC and stop rates
+        periods, counts = race_periods(laps, races, statuses)
         glob_sc = fit_neutralisation(counts["sc"].to_numpy(), periods[periods["kind"] == "sc"])
         glob_vsc = fit_neutralisation(counts["vsc"].to_numpy(), periods[periods["kind"] == "vsc"])
         lap1 = race_start.lap1_table(laps, alpha, fuel_by_race)
@@ -344,7 +345,7 @@ class RaceModels:
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))
         self._fit_stint_limits(laps, races)
         # the advisor's field history for a call its simulation cannot separate
-        self.neutral_stops_ = NeutralStopRates(era_split_season=self.era_split_season).fit(laps, races)
+        self.neutral_stops_ = NeutralStopRates(era_split_season=self.era_split_season).fit(laps, races, statuses)
         self.seasons_ = sorted({int(s) for s in races["season"]})
         self.n_laps_ = int(len(laps))
         self.data_hash_ = data_hash(laps)

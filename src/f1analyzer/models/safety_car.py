@@ -102,8 +102,16 @@ def find_periods(status: pd.Series, total_laps: int) -> pd.DataFrame:
     return df
 
 
-def race_periods(laps: pd.DataFrame, races: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(periods of every race with season/round/circuit_key, per-race counts by kind)."""
+def statuses_by_race(laps: pd.DataFrame) -> dict[tuple[int, int], pd.Series]:
+    """(season, round) → :func:`status_by_lap` of every race in ``laps`` (read once for every
+    model a fit derives from the track status)."""
+    return {(int(s), int(r)): status_by_lap(g) for (s, r), g in laps.groupby(["season", "round"], sort=True)}
+
+
+def race_periods(laps: pd.DataFrame, races: pd.DataFrame,
+                 statuses: dict[tuple[int, int], pd.Series] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(periods of every race with season/round/circuit_key, per-race counts by kind);
+    ``statuses``: :func:`statuses_by_race` of ``laps`` when the caller has it."""
     tl = races.set_index(["season", "round"])
     out, counts = [], []
     for (season, rnd), g in laps.groupby(["season", "round"], sort=True):
@@ -112,7 +120,7 @@ def race_periods(laps: pd.DataFrame, races: pd.DataFrame) -> tuple[pd.DataFrame,
             continue
         info = tl.loc[key]
         total = int(info["total_laps"]) if pd.notna(info["total_laps"]) else int(g["lap_number"].max())
-        p = find_periods(status_by_lap(g), total)
+        p = find_periods(statuses[key] if statuses is not None else status_by_lap(g), total)
         for row in p.to_dict("records"):
             out.append({**row, "season": key[0], "round": key[1], "circuit_key": str(info["circuit_key"])})
         counts.append({"season": key[0], "round": key[1], "circuit_key": str(info["circuit_key"]),

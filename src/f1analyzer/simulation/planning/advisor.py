@@ -196,6 +196,11 @@ class Advice:
         d["options"] = [o.to_dict() for o in self.options]
         return d
 
+    def close_call(self) -> dict:
+        """What every answer carrying this call says about its closeness (live, race day)."""
+        return {"too_close_to_call": self.too_close_to_call, "field_box_rate": self.field_box_rate,
+                "decided_by": self.decided_by, "close_call_note": close_call_note(self)}
+
 
 def advise(
     race: RaceParams,
