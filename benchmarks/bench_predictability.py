@@ -44,8 +44,8 @@ def race_rows(store) -> list[dict]:
     from f1analyzer.data.session import Race
     from f1analyzer.simulation.backtest import majority_calls, neutralisation_calls
     from f1analyzer.models.features import era_label
-    from f1analyzer.simulation.scenario.field_plans import (modal_plan, plans_in_order, top_classified,
-                                                           venue_history)
+    from f1analyzer.simulation.scenario.field_plans import (modal_plan, pit_stops_only, plans_in_order,
+                                                           top_classified, venue_history)
     from f1analyzer.simulation.scenario.replay import real_stops, track_schedule
 
     rows = []
@@ -57,7 +57,8 @@ def race_rows(store) -> list[dict]:
         total = int(race.results["laps"].max())
         stops, sched = real_stops(race), track_schedule(race, total)
         top = top_classified(race, plans_in_order(race, stops, sched))
-        calls = neutralisation_calls(race, sched, [t["driver"] for t in top], stops, total)
+        # as the backtest's advisor check: a change in a red flag is no box
+        calls = neutralisation_calls(race, sched, [t["driver"] for t in top], pit_stops_only(race, stops), total)
         majority = majority_calls(calls)
         with_majority = [c["real"] == majority[c["lap"]] for c in calls if majority.get(c["lap"])]
         modal = modal_plan(top)

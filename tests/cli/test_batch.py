@@ -103,3 +103,6 @@ def test_backtest_says_the_modal_rates_next_to_the_naive_forecast():
                         "field_history_neutralisation_agreement_dry": 0.75})
     assert close.endswith("(dry races 0.72 of 60, 12 too close to call, 5 of them decided by the field's habit; "
                           "the field's habit alone 0.75)")
+    planned = modal_line({**s, "modal_stop_count_is_planned_rate": 0.875, "modal_planned_stop_count_match_rate": 0.75})
+    assert ("(16 races with an earlier one); the modal stop count is the field's planned (green-flag) count in "
+            "0.88 of the races, which the plan matches in 0.75; advisor vs") in planned

@@ -104,3 +104,17 @@ def test_too_few_spots_is_not_fitted():
     # a set saved with other columns is not used by this code
     d = NeutralStopRates().fit(*many_races()).to_dict()
     assert not NeutralStopRates.from_dict({**d, "features": ["sc"]}).fitted
+
+
+def test_a_tyre_change_under_a_red_flag_is_no_box():
+    # A's in-lap 10 was the red flag's: the suspension changed its tyres, the car had stayed out
+    laps, races = race()
+    stops = pd.DataFrame([{"season": 2023, "round": 1, "driver": "A", "lap": 10, "under_red_flag": True,
+                           "session": "race"},
+                          {"season": 2023, "round": 1, "driver": "B", "lap": 11, "under_red_flag": False,
+                           "session": "race"},
+                          {"season": 2023, "round": 1, "driver": "B", "lap": 11, "under_red_flag": True,
+                           "session": "sprint"}])  # the sprint's stops are another session's
+    t = neutral_stop_table(laps, races, pit_stops=stops).set_index("driver")
+    assert t["boxed"].to_dict() == {"A": 0, "B": 1, "C": 0, "D": 0, "E": 0}
+    assert neutral_stop_table(laps, races).set_index("driver").loc["A", "boxed"] == 1  # without the table

@@ -75,13 +75,20 @@ def test_offline_sentence_for_more_stops_and_an_unknown_first_stop(answer):
     text = OfflineWriter().narrate(NarrationRequest(strategy_result=narrator_input(answer))).text
     assert "the top ten mostly made no stop (Medium); this plan makes 1 more stop." in text
     assert "around lap" not in text
+    # 2023 Albert Park: every change of the top ten came in a red flag
+    answer["history_check"].update(field_compounds=["MEDIUM", "HARD", "SOFT", "SOFT"])
+    text = OfflineWriter().narrate(NarrationRequest(strategy_result=narrator_input(answer))).text
+    assert ("mostly made no stop (Medium → Hard → Soft → Soft) (tyres changed during a red flag are free and "
+            "not counted as stops)") in text
 
 
 def test_offline_sentence_says_how_many_of_the_fields_stops_were_under_green(answer):
-    answer["history_check"].update(field_stops=3, field_green_stops=1, field_median_first_stop_lap=1.0)
+    answer["history_check"].update(field_stops=3, field_green_stops=1, field_median_first_stop_lap=14.0,
+                                   field_compounds=["MEDIUM", "HARD", "HARD", "SOFT"])
     request = NarrationRequest(strategy_result=narrator_input(answer))
     text = OfflineWriter().narrate(request).text
-    assert "mostly made 3 stops (1 under green flag, the rest under SC, VSC or red flag)" in text
+    assert "mostly made 3 stops (1 under green flag, the rest under SC or VSC)" in text
+    assert "red flag" not in text
     assert unsupported_numbers(text, request) == []
     answer["history_check"].update(field_green_stops=3)
     assert "under green flag" not in OfflineWriter().narrate(NarrationRequest(strategy_result=narrator_input(answer))).text

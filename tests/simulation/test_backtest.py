@@ -27,7 +27,8 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
         assert 1 <= a <= b
         assert 1 <= len(r["actual_top10"]) <= 10
         for t in r["actual_top10"]:
-            assert set(t) >= {"driver", "stops", "compounds"} and t["stops"] == len(t["compounds"]) - 1
+            assert set(t) >= {"driver", "stops", "compounds", "red_flag_changes"}
+            assert t["stops"] + t["red_flag_changes"] == len(t["compounds"]) - 1
         assert sorted(r["replay_order"]) == sorted(r["real_order"])
         assert r["replay_spearman"] is None or -1 <= r["replay_spearman"] <= 1
         assert r["replay_spearman_classified"] is None or -1 <= r["replay_spearman_classified"] <= 1
@@ -43,12 +44,14 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
               "modal_first_stop_in_window_rate", "mean_replay_spearman_dry", "replay_winner_brier",
               "advisor_neutralisation_agreement", "modal_green_stop_count_match_rate",
               "mean_replay_spearman_classified_dry", "advisor_neutralisation_too_close_dry",
-              "advisor_neutralisation_decided_by_field_dry", "field_history_neutralisation_agreement_dry"):
+              "advisor_neutralisation_decided_by_field_dry", "field_history_neutralisation_agreement_dry",
+              "modal_planned_stop_count_match_rate", "modal_stop_count_is_planned_rate"):
         assert k in s
     assert 0 <= s["advisor_neutralisation_decided_by_field_dry"] <= s["advisor_neutralisation_too_close_dry"]
     for k in ("modal_stop_count_match_rate", "modal_compound_sequence_in_top3_rate",
               "modal_first_stop_in_window_rate", "advisor_neutralisation_agreement",
-              "modal_green_stop_count_match_rate"):
+              "modal_green_stop_count_match_rate", "modal_planned_stop_count_match_rate",
+              "modal_stop_count_is_planned_rate"):
         assert s[k] is None or 0 <= s[k] <= 1
     assert s["replay_winner_brier"] is None or 0 <= s["replay_winner_brier"] <= 2
     assert s["models"]["data_used"]["physical_models"].endswith(f"(all before {season})") or \
@@ -56,7 +59,7 @@ def check_shape(out: dict, season: int, rounds: list[int]) -> None:
     for r in out["races"]:
         assert 1 <= len(r["recommended"]["top3"]) <= 3
         assert set(r["modal_match"]) == {"stop_count", "compound_sequence_in_top3", "first_stop_in_window",
-                                         "green_stop_count"}
+                                         "green_stop_count", "planned_stop_count"}
         assert all(0 <= t["green_stops"] <= t["stops"] for t in r["actual_top10"])
     assert s["races"] == len(rounds)
 
@@ -115,6 +118,10 @@ def test_modal_plan_is_the_top10s_most_common_and_ties_go_to_the_better_placed()
     tie = modal_plan([plan("A", 2, ["M", "H", "H"], 15), plan("B", 1, ["M", "H"], 20)])
     assert tie["stops"] == 2 and tie["compounds"] == ["M", "H", "H"]  # the winner's plan breaks the tie
     assert modal_plan([])["stops"] is None
+    # the planned count: green-flag stops, at least one (a stop under SC on lap 12, then green)
+    sc = [{**plan("A", 2, ["M", "H", "H"], 12), "green_stops": 1}, {**plan("B", 2, ["M", "H", "M"], 12), "green_stops": 1},
+          {**plan("C", 1, ["M", "H"], 30), "green_stops": 1}, {**plan("D", 1, ["M", "H"], 12), "green_stops": 0}]
+    assert modal_plan(sc)["stops"] == 2 and modal_plan(sc)["green_stops"] == 1 and modal_plan(sc)["planned_stops"] == 1
 
 
 def test_modal_match_reads_best_option_top3_and_window():
@@ -124,9 +131,11 @@ def test_modal_match_reads_best_option_top3_and_window():
             {"stops": 1, "compounds": ["MEDIUM", "HARD"], "first_stop_window": [20, 25]},
             {"stops": 1, "compounds": ["SOFT", "HARD"], "first_stop_window": [10, 14]}]
     assert modal_match(m, opts) == {"stop_count": True, "compound_sequence_in_top3": True,
-                                    "first_stop_in_window": True, "green_stop_count": None}
+                                    "first_stop_in_window": True, "green_stop_count": None,
+                                    "planned_stop_count": None}
     # the planned part: two stops in all, one of them under a SC
     assert modal_match({**m, "stops": 2, "green_stops": 1}, opts)["green_stop_count"] is True
+    assert modal_match({**m, "stops": 2, "planned_stops": 1}, opts)["planned_stop_count"] is True
     assert modal_match(m, opts[1:2] + opts[3:])["compound_sequence_in_top3"] is False
     assert modal_match({**m, "median_first_stop_lap": 24.0}, opts)["first_stop_in_window"] is False
     assert modal_match({**m, "median_first_stop_lap": None}, opts)["first_stop_in_window"] is None
@@ -200,3 +209,42 @@ def test_backtest_asof_runs_each_race_on_the_models_of_its_pre_race_answer(store
         assert list((tmp_path / "home").rglob("2023-03-*.json"))  # the as-of set a pre-race answer reuses
     finally:
         get_settings.cache_clear()
+
+
+def test_a_tyre_change_under_a_red_flag_is_no_pit_stop_in_the_field_plans():
+    import numpy as np
+    import pandas as pd
+    from types import SimpleNamespace
+
+    from f1analyzer.simulation.scenario.field_plans import pit_stops_only, plans_in_order
+
+    # 2023 Interlagos in small: a red flag on lap 2 (every car changes tyres), then real stops
+    stints = pd.DataFrame([("A", 1, "SOFT"), ("A", 2, "SOFT"), ("A", 3, "MEDIUM"),
+                           ("B", 1, "SOFT"), ("B", 2, "MEDIUM")], columns=["driver", "stint", "compound"])
+    race = SimpleNamespace(
+        stints=stints, results=pd.DataFrame({"driver": ["A", "B"], "finished": [True, True]}),
+        pit_stops=pd.DataFrame({"driver": ["A", "A", "B"], "lap": [2, 26, 27], "under_red_flag": [True, False, False]}))
+    stops = {"A": [(2, "SOFT"), (26, "MEDIUM")], "B": [(27, "MEDIUM")]}
+    assert pit_stops_only(race, stops) == {"A": [(26, "MEDIUM")], "B": [(27, "MEDIUM")]}
+    plans = plans_in_order(race, stops, np.zeros(40, dtype=np.int8))
+    assert plans[0] == {"driver": "A", "stops": 1, "green_stops": 1, "compounds": ["SOFT", "SOFT", "MEDIUM"],
+                        "first_stop_lap": 26, "red_flag_changes": 1}
+    assert modal_plan(plans)["stops"] == 1 and modal_plan(plans)["median_first_stop_lap"] == 26.5
+    no_red = SimpleNamespace(**{**vars(race), "pit_stops": race.pit_stops.assign(under_red_flag=False)})
+    assert plans_in_order(no_red, stops, np.zeros(40, dtype=np.int8))[0]["stops"] == 2
+
+
+@pytest.mark.realdata
+def test_real_red_flag_races_count_pit_stops_only(data_dir, tmp_path):
+    from f1analyzer.data.session import Race
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.simulation.scenario.field_plans import race_modal_plan
+
+    store = RaceStore(tmp_path / "store")
+    ingest_files([data_dir / "laps" / "2023.csv.gz"], store)
+    # Interlagos: the lap-2 suspension's changes are no stops; the top ten two-stopped from lap ~26
+    m = race_modal_plan(Race(2023, 20, store=store))
+    assert m["stops"] == 2 and m["median_first_stop_lap"] >= 20
+    # Albert Park: every change of the top ten came in one of its red flags
+    assert race_modal_plan(Race(2023, 3, store=store))["stops"] == 0

@@ -60,8 +60,8 @@ def history_check(plan: dict | None, field_history: Sequence[dict], era: str) ->
     return {
         "season": int(race["season"]), "round": int(race["round"]), "event": race.get("event"),
         "field_stops": int(race["stops"]),
-        # the planned part: a change under SC, VSC or red flag (Silverstone 2022's lap-1 red
-        # flag gave every car one) is a reaction, so the reader is told how many were green
+        # the planned part: a stop under SC or VSC is a reaction, so the reader is told how many
+        # were green (a change during a red flag is no stop at all: field_plans.pit_stops_only)
         "field_green_stops": None if race.get("green_stops") is None else int(race["green_stops"]),
         "field_compounds": list(race.get("compounds") or []),
         "field_median_first_stop_lap": None if median_lap is None else float(median_lap),

@@ -203,6 +203,10 @@ def modal_line(s: dict) -> str:
             f"{pair('modal_compound_sequence_in_top3_rate', 'history_baseline_compound_sequence_rate')}, first stop "
             f"in window {pair('modal_first_stop_in_window_rate', 'history_baseline_first_stop_in_window_rate')}"
             + (f" ({base} races with an earlier one)" if base else "")
+            + (f"; the modal stop count is the field's planned (green-flag) count in "
+               f"{number(s['modal_stop_count_is_planned_rate'], 2)} of the races, which the plan matches in "
+               f"{number(s.get('modal_planned_stop_count_match_rate'), 2)}"
+               if s.get("modal_stop_count_is_planned_rate") is not None else "")
             + f"; advisor vs the top-10 majority at SC/VSC starts {number(s.get('advisor_neutralisation_agreement'), 2)}"
               f" of {s.get('advisor_neutralisation_decisions', 0)}"
             + (f" (dry races {number(s.get('advisor_neutralisation_agreement_dry'), 2)}"

@@ -19,20 +19,22 @@ probability that a car boxes at a SC/VSC start given
 two laps from the flag, green before; the leader's laps, SC and red flag as SC, as
 :func:`f1analyzer.simulation.scenario.replay.track_schedule` reads them), every car running on a
 dry compound at the end of lap ``p - 1`` that completed lap ``p``. It *boxed* when one of its
-tyre changes has its in-lap on ``p`` or ``p + 1`` (the call made as the neutralisation starts; the
-backtest scores the advisor on the same definition). Wet races (more than 10 % of laps on
+pit stops has its in-lap on ``p`` or ``p + 1`` (the call made as the neutralisation starts; the
+backtest scores the advisor on the same definition). A tyre change under a red flag (the pit-stop
+table's ``under_red_flag``) is no stop: the car stayed out, and the suspension changed its tyres
+for free (2023 Albert Park, lap 7: a SC, then a red flag on lap 8, every car on new tyres). Wet races (more than 10 % of laps on
 INTERMEDIATE or WET) are left out: their stops are weather calls.
 
 **The fit.** A logistic regression (L2, ``C``) on those spots; the coefficients are plain numbers
 and persist with the race models. Fewer than ``min_spots`` spots or a single outcome: not fitted
 (:meth:`rate` answers None and the advisor has no field history to fall back on).
 
-Example (the bundled fit, 2018–2024: 1,933 spots, 24 % boxed):
+Example (the bundled fit, 2018–2024: 1,933 spots, 21 % boxed):
     >>> rates = NeutralStopRates().fit(laps, races)
     >>> spot = NeutralStopSpot(kind="SC", lap=30, total_laps=57, position=3, compound="MEDIUM",
     ...                        tyre_age_laps=18, stops_done=0, dry_compounds_used=1, season=2023)
     >>> round(rates.rate(spot), 2), round(rates.rate(dataclasses.replace(spot, kind="VSC")), 2)
-    (0.81, 0.51)
+    (0.82, 0.6)
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.feeds.base import status_from_digits
+from ..data.schema import RACE
 from ..data.session import is_wet_race
 from ..errors import NotFittedError
 from ..log import get_logger
@@ -74,10 +77,13 @@ class NeutralStopSpot:
 
 
 def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
-                       statuses: dict[tuple[int, int], pd.Series] | None = None) -> pd.DataFrame:
+                       statuses: dict[tuple[int, int], pd.Series] | None = None,
+                       pit_stops: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every car at every SC/VSC start of every dry race (see the module docstring): the columns
     of :class:`NeutralStopSpot` plus ``round``, ``driver`` and ``boxed`` (0/1). ``statuses``:
-    :func:`~.safety_car.statuses_by_race` of ``laps`` when the caller has it."""
+    :func:`~.safety_car.statuses_by_race` of ``laps`` when the caller has it; ``pit_stops``: the
+    pit-stop table, whose red-flag changes are no box (without it every tyre change is one)."""
+    red = _red_flag_in_laps(pit_stops)
     cols = [*NeutralStopSpot.__dataclass_fields__, "round", "driver", "boxed"]
     need = {"season", "round", "driver", "lap_number", "stint", "compound", "tyre_life_laps", "track_status",
             "position", "session_time_s"}
@@ -131,8 +137,19 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
                              "compound": comp_now, "tyre_age_laps": age, "stops_done": stops,
                              "dry_compounds_used": max(len(sets & set(DRY)), 1),
                              "season": int(season), "round": int(rnd), "driver": str(r.driver),
-                             "boxed": int(bool(in_laps.get(r.driver, set()) & {p, p + 1}))})
+                             "boxed": int(bool({q for q in (p, p + 1) if q in in_laps.get(r.driver, set())
+                                                and (int(season), int(rnd), str(r.driver), q) not in red}))})
     return pd.DataFrame(rows, columns=cols)
+
+
+def _red_flag_in_laps(pit_stops: pd.DataFrame | None) -> set[tuple[int, int, str, int]]:
+    """``(season, round, driver, in-lap)`` of the tyre changes made under a red flag."""
+    if pit_stops is None or pit_stops.empty or "under_red_flag" not in pit_stops.columns:
+        return set()
+    red = pit_stops[pit_stops["under_red_flag"].astype(bool)]
+    if "session" in red.columns:  # the Grand Prix's own stops (sprints are other sessions)
+        red = red[red["session"].astype("string").fillna(RACE) == RACE]
+    return {(int(s), int(r), str(d), int(lap)) for s, r, d, lap in zip(red["season"], red["round"], red["driver"], red["lap"])}
 
 
 def design(spots: pd.DataFrame, era_split_season: int) -> np.ndarray:
@@ -169,9 +186,11 @@ class NeutralStopRates:
         self.source_ = ""
 
     def fit(self, laps: pd.DataFrame, races: pd.DataFrame,
-            statuses: dict[tuple[int, int], pd.Series] | None = None) -> "NeutralStopRates":
-        """Fit on a lap table and the races table (``statuses``: see :func:`neutral_stop_table`)."""
-        table = neutral_stop_table(pd.DataFrame(laps), races, statuses)
+            statuses: dict[tuple[int, int], pd.Series] | None = None,
+            pit_stops: pd.DataFrame | None = None) -> "NeutralStopRates":
+        """Fit on a lap table and the races table (``statuses``, ``pit_stops``: see
+        :func:`neutral_stop_table`)."""
+        table = neutral_stop_table(pd.DataFrame(laps), races, statuses, pit_stops)
         self.n_spots_ = int(len(table))
         self.base_rate_ = float(table["boxed"].mean()) if len(table) else float("nan")
         self.coef_: list[float] | None = None

@@ -345,7 +345,8 @@ class RaceModels:
         self.global_.base_lap_time_s = float(np.median([c.base_lap_time_s for c in self.circuits_.values()]))
         self._fit_stint_limits(laps, races)
         # the advisor's field history for a call its simulation cannot separate
-        self.neutral_stops_ = NeutralStopRates(era_split_season=self.era_split_season).fit(laps, races, statuses)
+        self.neutral_stops_ = NeutralStopRates(era_split_season=self.era_split_season).fit(laps, races, statuses,
+                                                                                         pit_stops)
         self.seasons_ = sorted({int(s) for s in races["season"]})
         self.n_laps_ = int(len(laps))
         self.data_hash_ = data_hash(laps)

@@ -248,8 +248,10 @@ class OfflineWriter:
         text = f"At the {where} the top ten mostly made {stop_count(check['field_stops'])}"
         green = check.get("field_green_stops")
         if green is not None and int(green) < int(check["field_stops"]):
-            text += f" ({_num(green, 0)} under green flag, the rest under SC, VSC or red flag)"
+            text += f" ({_num(green, 0)} under green flag, the rest under SC or VSC)"
         text += f" ({seq})" if seq else ""
+        if len(check.get("field_compounds") or []) - 1 > int(check["field_stops"]):
+            text += " (tyres changed during a red flag are free and not counted as stops)"
         lap = check.get("field_median_first_stop_lap")
         if lap is not None:
             text += f", first stop around lap {_num(lap)}"

@@ -5,9 +5,11 @@ For every race of season ``S`` (``backtest(store, S)``):
 1. **Recommendation.** The pre-race optimisation for the winner from its grid slot (the lap-1
    position: the data hold no grid): stops, compounds and the first-stop window, next to what the
    top-10 finishers really did. Wet races (``Race.is_wet()``) are flagged and left out of the
-   strategy match rates: the optimiser plans dry races. The field's stop counts are also given
-   counting green-flag stops only (``green_stops``, a diagnostic: a stop under SC, VSC or red
-   flag is a reaction, not the plan).
+   strategy match rates: the optimiser plans dry races. The field's stops are pit stops: a tyre
+   change under a red flag is free and no stop (``red_flag_changes``), so it counts in the
+   compounds a car ran, not in its stops or its first stop. The field's stop counts are also
+   given counting green-flag stops only (``green_stops``, a diagnostic: a stop under SC or VSC is
+   a reaction, not the plan).
 2. **Replay.** The race re-simulated from its real state at the end of lap 1 with every car on its
    real strategy, the real Safety Car laps and the real retirements (:func:`.replay.replay`: the
    race's events replayed, its plans and pace simulated); the Spearman rank correlation between
@@ -57,7 +59,14 @@ from f1analyzer.simulation.planning.advisor import STAY_OUT, advise
 from f1analyzer.simulation.scenario.build import build_race
 from f1analyzer.simulation.planning.optimiser import optimise
 from f1analyzer.simulation.core.params import TrackStatus
-from f1analyzer.simulation.scenario.field_plans import TOP_N, modal_plan, plans_in_order, top_classified, venue_history
+from f1analyzer.simulation.scenario.field_plans import (
+    TOP_N,
+    modal_plan,
+    pit_stops_only,
+    plans_in_order,
+    top_classified,
+    venue_history,
+)
 from f1analyzer.simulation.scenario.replay import real_state, real_stops, replay, track_schedule
 from f1analyzer.simulation.scenario.tyre_today import (
     first_stint_ends,
@@ -116,6 +125,8 @@ def modal_match(modal: dict, options: list[dict]) -> dict:
         "first_stop_in_window": None if med is None or not win else bool(win[0] <= med <= win[1]),
         # a diagnostic, not the goal: the planned part of the field's plans (green-flag stops)
         "green_stop_count": None if modal.get("green_stops") is None else best["stops"] == modal["green_stops"],
+        # the same against the field's planned count (``modal_plan``'s ``planned_stops``)
+        "planned_stop_count": None if modal.get("planned_stops") is None else best["stops"] == modal["planned_stops"],
     }
 
 
@@ -175,7 +186,8 @@ def _advisor(race, built, sched, top: list[str], *, n_sims: int, seed: int) -> d
     stops = real_stops(race, params)
     # the pit wall's yardstick: where the circuit's earlier races made their first stops
     expected = built.expected_first_stops
-    points = _decision_points(race, params, sched, top, stops)
+    # a tyre change under a red flag is no call of the pit wall's: free, and made by everyone
+    points = _decision_points(race, params, sched, top, pit_stops_only(race, stops))
     not_priced = 0  # decisions the advisor answers with "no call" (a wet track, no legal plan left)
     for pt in points:
         lap = pt["lap"]
@@ -265,7 +277,7 @@ def backtest_race(store, season: int, rnd: int, models, *, opt_sims: int = 300, 
     top10 = plans[:TOP_N]
     modal = modal_plan(top_classified(race, plans))
     win_real = top10[0]
-    stops = all_stops.get(winner, [])
+    stops = pit_stops_only(race, all_stops).get(winner, [])
     rep = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed)
     rep_sampled = replay(built, race, from_lap=1, n_sims=replay_sims, seed=seed, retirements="sampled")
     out = {
@@ -443,6 +455,13 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "modal_compound_sequence_in_top3_rate": modal_rate("compound_sequence_in_top3"),
         "modal_first_stop_in_window_rate": modal_rate("first_stop_in_window"),
         "modal_green_stop_count_match_rate": modal_rate("green_stop_count"),
+        "modal_planned_stop_count_match_rate": modal_rate("planned_stop_count"),
+        # how far a pre-race stop count can go: the share of races whose modal stop count is the
+        # field's planned count (the rest were made by the race's SC/VSCs, which no plan foresees)
+        "modal_stop_count_is_planned_rate": _mean([None if r["modal_plan"].get("planned_stops") is None
+                                                   or r["modal_plan"]["stops"] is None else
+                                                   float(r["modal_plan"]["stops"] == r["modal_plan"]["planned_stops"])
+                                                   for r in dry]),
         # the naive "as at this circuit last time" forecast on the same races (history_baseline)
         "history_baseline_races": len(base),
         "history_baseline_stop_count_match_rate": base_rate("stop_count"),

@@ -4,6 +4,10 @@ modal plans of a circuit's earlier races.
 The *modal plan* of a race is what its top-10 classified finishers mostly did: the most common
 stop count, the most common compound sequence, and the median lap of the first stop among the
 cars on that stop count (issue 11's definition; the backtest scores recommendations against it).
+A tyre change made while the race was suspended (red flag) is no pit stop: it costs nothing and
+is not part of a plan, so it counts in the compounds a car ran but not in its stops or its first
+stop (2023 Interlagos: the top ten changed tyres in the lap-2 suspension; their first *stop* came
+on lap 20–27, not on lap 2).
 A pre-race answer shows the modal plans of the circuit's earlier races next to its own plan
 (:func:`venue_history`): a strategist's first question about a plan is "what did the field do
 here last year?", and where the two differ the reader should see it. Only races before the one
@@ -26,18 +30,40 @@ TOP_N = 10
 HISTORY_RACES = 3
 
 
+def red_flag_changes(race) -> set[tuple[str, int]]:
+    """``(driver, in-lap)`` of the race's tyre changes made under a red flag (the store's
+    ``under_red_flag``, :mod:`f1analyzer.data.derive`): free, and no pit stop."""
+    ps = race.pit_stops
+    if ps is None or ps.empty or "under_red_flag" not in ps.columns:
+        return set()
+    red = ps[ps["under_red_flag"].astype(bool)]
+    return {(str(d), int(lap)) for d, lap in zip(red["driver"], red["lap"])}
+
+
+def pit_stops_only(race, stops: dict) -> dict:
+    """``stops`` (:func:`~.replay.real_stops`) without the tyre changes made under a red flag."""
+    red = red_flag_changes(race)
+    if not red:
+        return stops
+    return {d: [s for s in rows if (str(d), int(s[0])) not in red] for d, rows in stops.items()}
+
+
 def plans_in_order(race, stops: dict, sched) -> list[dict]:
-    """Every car's real plan (``stops``: :func:`~.replay.real_stops`), in classification order;
-    ``green_stops`` counts the stops whose in-lap was green on ``sched`` (the planned part: a
-    stop under SC, VSC or red flag is a reaction)."""
+    """Every car's real plan (``stops``: :func:`~.replay.real_stops`), in classification order:
+    ``compounds`` as run, ``stops`` and ``first_stop_lap`` counting pit stops only (a change under
+    a red flag is none, :func:`pit_stops_only`); ``green_stops`` counts the stops whose in-lap was
+    green on ``sched`` (the planned part: a stop under SC or VSC is a reaction);
+    ``red_flag_changes`` the tyre changes left out (``stops + red_flag_changes`` changes in all)."""
     stints = race.stints.sort_values(["driver", "stint"])
+    pit = pit_stops_only(race, stops)
     out = []
     for d in race.results["driver"]:
         comps = [str(c) for c in stints.loc[stints["driver"] == d, "compound"]]
-        s = stops.get(str(d), [])
+        s = pit.get(str(d), [])
         green = sum(1 for lap, _ in s if 1 <= lap <= sched.size and sched[lap - 1] == TrackStatus.GREEN)
         out.append({"driver": str(d), "stops": len(s), "green_stops": green, "compounds": comps,
-                    "first_stop_lap": int(s[0][0]) if s else None})
+                    "first_stop_lap": int(s[0][0]) if s else None,
+                    "red_flag_changes": len(stops.get(str(d), [])) - len(s)})
     return out
 
 
@@ -66,7 +92,12 @@ def modal_plan(top: list[dict]) -> dict:
     seq = _mode([tuple(t["compounds"]) for t in top])
     firsts = [t["first_stop_lap"] for t in top if t["stops"] == stops and t["first_stop_lap"] is not None]
     green = _mode([t["green_stops"] for t in top if "green_stops" in t])
-    return {"stops": stops, "green_stops": green, "compounds": list(seq) if seq is not None else None,
+    # what the field had planned, as far as the race shows it: its green-flag stops, at least one
+    # (a dry race asks for two compounds). A proxy: a planned stop taken early under a SC/VSC
+    # hides in it, e.g. a two-stopper whose second stop came under a late SC reads as one stop
+    planned = _mode([max(t["green_stops"], 1) for t in top if "green_stops" in t])
+    return {"stops": stops, "green_stops": green, "planned_stops": planned,
+            "compounds": list(seq) if seq is not None else None,
             "median_first_stop_lap": float(np.median(firsts)) if firsts else None,
             "n_cars": len(top)}
 
@@ -140,5 +171,5 @@ def _int_or_none(x) -> int | None:
     return None if x is None or pd.isna(x) else int(x)
 
 
-__all__ = ["HISTORY_RACES", "TOP_N", "modal_plan", "plans_in_order", "race_modal_plan",
-           "top_classified", "venue_history"]
+__all__ = ["HISTORY_RACES", "TOP_N", "modal_plan", "pit_stops_only", "plans_in_order", "race_modal_plan",
+           "red_flag_changes", "top_classified", "venue_history"]
