@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from f1analyzer.data.derive import classification, derive_tables, find_stops
+from f1analyzer.data.derive import classification, derive_tables, find_stops, red_flag_changes
 from f1analyzer.data.files import to_canonical_laps
 from f1analyzer.data.schema import PIT_STOP_COLUMNS, STINT_COLUMNS
 
@@ -60,6 +60,11 @@ def test_red_flag_tyre_change_is_a_stop_without_duration(derived):
     assert (row["compound_before"], row["compound_after"]) == ("MEDIUM", "HARD")
     assert np.isnan(row["duration_s"])
     assert stints[stints["driver"] == "CCC"]["start_lap"].tolist() == [1, 4]
+    # the one rule the plans and the field's SC/VSC habit read: CCC's change is no pit stop
+    season, rnd = int(row["season"]), int(row["round"])
+    assert red_flag_changes(stops) == {(season, rnd, "CCC", 3)}
+    assert red_flag_changes(stops.assign(session="sprint")) == set()  # a sprint's changes are its own
+    assert red_flag_changes(None) == set() and red_flag_changes(stops.drop(columns="under_red_flag")) == set()
 
 
 def test_stop_numbers_and_stints_agree_over_many_races():

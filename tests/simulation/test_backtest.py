@@ -223,7 +223,8 @@ def test_a_tyre_change_under_a_red_flag_is_no_pit_stop_in_the_field_plans():
                            ("B", 1, "SOFT"), ("B", 2, "MEDIUM")], columns=["driver", "stint", "compound"])
     race = SimpleNamespace(
         stints=stints, results=pd.DataFrame({"driver": ["A", "B"], "finished": [True, True]}),
-        pit_stops=pd.DataFrame({"driver": ["A", "A", "B"], "lap": [2, 26, 27], "under_red_flag": [True, False, False]}))
+        pit_stops=pd.DataFrame({"season": 2023, "round": 20, "driver": ["A", "A", "B"], "lap": [2, 26, 27],
+                                "under_red_flag": [True, False, False]}))
     stops = {"A": [(2, "SOFT"), (26, "MEDIUM")], "B": [(27, "MEDIUM")]}
     assert pit_stops_only(race, stops) == {"A": [(26, "MEDIUM")], "B": [(27, "MEDIUM")]}
     plans = plans_in_order(race, stops, np.zeros(40, dtype=np.int8))

@@ -103,6 +103,19 @@ def derive_tables(laps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return laps, stints, pit_stops
 
 
+def red_flag_changes(pit_stops: pd.DataFrame | None) -> set[tuple[int, int, str, int]]:
+    """``(season, round, driver, in-lap)`` of the tyre changes of a pit-stop table (:func:`derive_tables`)
+    made during a red flag (``under_red_flag``): free, and no pit stop of anybody's plan. A table with
+    a ``session`` column counts its Grand Prix stops only (a sprint shares its weekend's round)."""
+    if pit_stops is None or pit_stops.empty or "under_red_flag" not in pit_stops.columns:
+        return set()
+    red = pit_stops[pit_stops["under_red_flag"].astype(bool)]
+    if "session" in red.columns:
+        red = red[red["session"].astype("string").fillna(RACE) == RACE]
+    return {(int(s), int(r), str(d), int(lap))
+            for s, r, d, lap in zip(red["season"], red["round"], red["driver"], red["lap"])}
+
+
 def classification(laps: pd.DataFrame) -> pd.DataFrame:
     """Finishing order of one race from its laps.
 

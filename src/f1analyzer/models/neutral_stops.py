@@ -22,8 +22,8 @@ dry compound at the end of lap ``p - 1`` that completed lap ``p``. It *boxed* wh
 pit stops has its in-lap on ``p`` or ``p + 1`` (the call made as the neutralisation starts; the
 backtest scores the advisor on the same definition). A tyre change under a red flag (the pit-stop
 table's ``under_red_flag``) is no stop: the car stayed out, and the suspension changed its tyres
-for free (2023 Albert Park, lap 7: a SC, then a red flag on lap 8, every car on new tyres). Wet races (more than 10 % of laps on
-INTERMEDIATE or WET) are left out: their stops are weather calls.
+for free (2023 Albert Park, lap 7: a SC, then a red flag on lap 8, every car on new tyres). Wet
+races (more than 10 % of laps on INTERMEDIATE or WET) are left out: their stops are weather calls.
 
 **The fit.** A logistic regression (L2, ``C``) on those spots; the coefficients are plain numbers
 and persist with the race models. Fewer than ``min_spots`` spots or a single outcome: not fitted
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.feeds.base import status_from_digits
-from ..data.schema import RACE
+from ..data.derive import red_flag_changes
 from ..data.session import is_wet_race
 from ..errors import NotFittedError
 from ..log import get_logger
@@ -83,7 +83,7 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
     of :class:`NeutralStopSpot` plus ``round``, ``driver`` and ``boxed`` (0/1). ``statuses``:
     :func:`~.safety_car.statuses_by_race` of ``laps`` when the caller has it; ``pit_stops``: the
     pit-stop table, whose red-flag changes are no box (without it every tyre change is one)."""
-    red = _red_flag_in_laps(pit_stops)
+    red = red_flag_changes(pit_stops)
     cols = [*NeutralStopSpot.__dataclass_fields__, "round", "driver", "boxed"]
     need = {"season", "round", "driver", "lap_number", "stint", "compound", "tyre_life_laps", "track_status",
             "position", "session_time_s"}
@@ -137,19 +137,10 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
                              "compound": comp_now, "tyre_age_laps": age, "stops_done": stops,
                              "dry_compounds_used": max(len(sets & set(DRY)), 1),
                              "season": int(season), "round": int(rnd), "driver": str(r.driver),
-                             "boxed": int(bool({q for q in (p, p + 1) if q in in_laps.get(r.driver, set())
-                                                and (int(season), int(rnd), str(r.driver), q) not in red}))})
+                             "boxed": int(any(q in in_laps.get(r.driver, set())
+                                              and (int(season), int(rnd), str(r.driver), q) not in red
+                                              for q in (p, p + 1)))})
     return pd.DataFrame(rows, columns=cols)
-
-
-def _red_flag_in_laps(pit_stops: pd.DataFrame | None) -> set[tuple[int, int, str, int]]:
-    """``(season, round, driver, in-lap)`` of the tyre changes made under a red flag."""
-    if pit_stops is None or pit_stops.empty or "under_red_flag" not in pit_stops.columns:
-        return set()
-    red = pit_stops[pit_stops["under_red_flag"].astype(bool)]
-    if "session" in red.columns:  # the Grand Prix's own stops (sprints are other sessions)
-        red = red[red["session"].astype("string").fillna(RACE) == RACE]
-    return {(int(s), int(r), str(d), int(lap)) for s, r, d, lap in zip(red["season"], red["round"], red["driver"], red["lap"])}
 
 
 def design(spots: pd.DataFrame, era_split_season: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from f1analyzer.data.derive import red_flag_changes
 from f1analyzer.data.session import Race
 from f1analyzer.models.features import era_label
 from f1analyzer.simulation.core.params import TrackStatus
@@ -30,19 +31,10 @@ TOP_N = 10
 HISTORY_RACES = 3
 
 
-def red_flag_changes(race) -> set[tuple[str, int]]:
-    """``(driver, in-lap)`` of the race's tyre changes made under a red flag (the store's
-    ``under_red_flag``, :mod:`f1analyzer.data.derive`): free, and no pit stop."""
-    ps = race.pit_stops
-    if ps is None or ps.empty or "under_red_flag" not in ps.columns:
-        return set()
-    red = ps[ps["under_red_flag"].astype(bool)]
-    return {(str(d), int(lap)) for d, lap in zip(red["driver"], red["lap"])}
-
-
 def pit_stops_only(race, stops: dict) -> dict:
-    """``stops`` (:func:`~.replay.real_stops`) without the tyre changes made under a red flag."""
-    red = red_flag_changes(race)
+    """``stops`` (:func:`~.replay.real_stops`) without the tyre changes made under a red flag
+    (:func:`f1analyzer.data.derive.red_flag_changes` of the race's pit stops)."""
+    red = {(d, lap) for _, _, d, lap in red_flag_changes(race.pit_stops)}
     if not red:
         return stops
     return {d: [s for s in rows if (str(d), int(s[0])) not in red] for d, rows in stops.items()}
@@ -172,4 +164,4 @@ def _int_or_none(x) -> int | None:
 
 
 __all__ = ["HISTORY_RACES", "TOP_N", "modal_plan", "pit_stops_only", "plans_in_order", "race_modal_plan",
-           "red_flag_changes", "top_classified", "venue_history"]
+           "top_classified", "venue_history"]
