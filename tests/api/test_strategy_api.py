@@ -147,6 +147,20 @@ def test_live_and_undercut(client):
         "season": 2023, "event": "Monza", "lap": 15, "driver": "D02", "rival": "QQQ"}), 404)
 
 
+def test_live_in_a_red_flag_prices_a_free_change(client):
+    # 25-lap-old mediums in a suspension: the change costs nothing, so it is the call
+    r = client.post("/strategy/live", json={"season": 2023, "event": "Monza", "lap": 30, "driver": "D02",
+                                            "track_status": "red", "compound": "MEDIUM", "tyre_age_laps": 25,
+                                            "n_sims": 40})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["track_status"] == "red" and body["call"] == "BOX_UNDER_RED"
+    assert body["field_box_rate"] is None and body["decided_by"] == "simulation"
+    msg = _error(client.post("/strategy/undercut", json={"season": 2023, "event": "Monza", "lap": 15, "driver": "D02",
+                                                         "rival": "D05", "track_status": "red"}), 422)
+    assert "track_status" in msg
+
+
 def test_live_on_a_wet_track_says_no_call_is_priced(client):
     cars = [{"driver": f"D{k:02d}", "compound": "INTERMEDIATE", "tyre_age_laps": 12} for k in range(12)]
     r = client.post("/strategy/live", json={"season": 2023, "event": "Monza", "lap": 30, "driver": "D02",

@@ -292,3 +292,28 @@ def test_a_lap_on_a_wet_track_has_no_calls_and_says_why(env):
     # the next dry lap is advised again
     dry = adv.update(dataclasses.replace(snaps[21]))
     assert dry["calls"] and {c["call"] for c in dry["calls"]} <= CALLS
+
+
+def test_in_a_red_flag_a_change_is_free_and_every_car_with_a_stop_left_makes_it(env):
+    from f1analyzer.simulation.planning.advisor import BOX_UNDER_RED
+
+    _, built, snaps = env
+    lap = 12
+    red = dataclasses.replace(snaps[lap], track_status="RED",
+                              cars=tuple(dataclasses.replace(c, in_pit=True) for c in snaps[lap].cars))
+    state = snapshot_state(built, red)
+    # the cars wait in the pit lane in race order: nobody drops back, the restart is behind the SC
+    assert state.red_flag and state.track_status == TrackStatus.SC
+    assert sorted(state.position) == list(range(1, 21))
+    assert [state.position[built.params.car_index(c.driver)] for c in red.cars] == [c.position for c in red.cars]
+    advisor = FieldAdvisor(built, n_sims=40, max_advised=3)
+    out = advisor.update(red)
+    assert out["track_status"] == "RED"
+    for c in out["calls"]:
+        assert c["rejoin"]["free_stop"] and c["rejoin"]["rejoin_position"] == c["position"]
+        if c["source"] == "screen":  # a stop left is made now; none left: the set is kept
+            assert c["call"] == (BOX_UNDER_RED if c["box_in_laps"] is not None else STAY_OUT)
+        else:
+            assert c["call"] in (BOX_UNDER_RED, STAY_OUT) and c["field_box_rate"] is None
+    assert any(c["call"] == BOX_UNDER_RED for c in out["calls"])
+    assert all(s["call"] == BOX_UNDER_RED for s in summarise_calls([out]))

@@ -190,3 +190,34 @@ def test_a_close_call_under_green_is_flagged_but_stays_the_simulations():
         a = advise(race, _state(age=age), "C02", n_sims=20, seed=2, stop_rates=_rates(8.0), season=2023)
         assert a.field_box_rate is None and a.decided_by == "simulation"
         assert a.action == plain.action and a.too_close_to_call == plain.too_close_to_call
+
+
+def test_a_red_flag_change_is_free_and_the_field_makes_its_stops_then():
+    from f1analyzer.simulation.core.strategy import Strategy
+    from f1analyzer.simulation.planning.advisor import BOX_UNDER_RED, changes_in_suspension, continuation_plans
+
+    race = _race(pit_loss_sc_s=12.0)
+    sc_state = _state(status=TrackStatus.SC, age=12)
+    red_state = dataclasses.replace(sc_state, red_flag=True)
+    # the field's plans: the next stop brought to the lap being run, a plan with none left kept
+    plans = [Strategy("MEDIUM", ((20, "HARD"), (30, "SOFT"))), Strategy("MEDIUM", ((20, "HARD"),)),
+             Strategy("MEDIUM", ((26, "HARD"),))]
+    moved = changes_in_suspension(plans, red_state)
+    assert moved[0].stops == ((20, "HARD"), (26, "SOFT"))
+    assert moved[1] == plans[1] and moved[2] == plans[2]
+    # the same field, the same draws: only the price of the changes differs (12 s under the SC,
+    # nothing in the suspension); every car with a stop left makes it now, so C02's box options
+    # keep their places and are 12 s quicker
+    field = changes_in_suspension(continuation_plans(race, sc_state, sc_window_laps=3), red_state)
+    sc = advise(race, sc_state, "C02", n_sims=200, seed=0, field_plans=field)
+    red = advise(race, red_state, "C02", n_sims=200, seed=0, field_plans=field)
+    assert red.action == BOX_UNDER_RED and red.track_status == "RED" and sc.track_status == "SC"
+    assert red.field_box_rate is None and red.decided_by == "simulation"
+    for o in red.options:
+        if o.compound is not None:
+            same = next(x for x in sc.options if x.label == o.label)
+            assert o.expected_position <= same.expected_position
+            assert o.race_time_p50_s == pytest.approx(same.race_time_p50_s - 12.0, abs=1.5)
+    # and staying out gains nothing on the others' changes, which are free too
+    stay = [next(x for x in a.options if x.label == STAY_OUT).expected_position for a in (sc, red)]
+    assert stay[1] > stay[0]

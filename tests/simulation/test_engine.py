@@ -297,3 +297,27 @@ def test_a_plan_on_another_start_set_races_that_set_in_engine_and_reference():
     for i in range(draws.n_sims):
         ref = simulate_reference(race, strategies, draws, i)
         np.testing.assert_array_equal(ref.race_time_s[0], res.race_time_s[i])
+
+
+def test_a_stop_during_a_red_flag_is_free_in_engine_and_reference():
+    # the leader C00 boxes on lap 13 (the first lap simulated from the end of lap 12); the others
+    # are 1.2 s apart and never stop before lap 25
+    race = make_race((0.0, 0.0, 0.0, 0.0), total_laps=30, pit_loss_s=22.0, pit_loss_sc_s=10.0,
+                     pit_loss_sd_s=0.0)
+    plans = [Strategy("MEDIUM", ((13, "HARD"),))] + [Strategy("MEDIUM", ((25, "HARD"),))] * 3
+    state = _state(race, lap=12, status=TrackStatus.SC)
+    draws = draw(race, 4, seed=1, first_lap=13)
+    draws.track_status[:, 12:14] = TrackStatus.SC
+    red_state = dataclasses.replace(state, red_flag=True)
+    sc = run(race, compile_plans(race, [plans]), draws, state=state, record_positions=True)
+    red = run(race, compile_plans(race, [plans]), draws, state=red_state, record_positions=True)
+    # under the SC its 10 s put it behind the three cars within 3.6 s; in the suspension it
+    # changes in the pit lane and keeps the lead
+    assert (sc.positions_by_lap[:, 0, 0] == 4).all()
+    assert (red.positions_by_lap[:, 0, 0] == 1).all()
+    for i in range(draws.n_sims):
+        ref = simulate_reference(race, plans, draws, i, state=red_state)
+        np.testing.assert_array_equal(ref.finish_position[0], red.finish_position[i])
+        np.testing.assert_array_equal(ref.race_time_s[0], red.race_time_s[i])
+    with pytest.raises(InvalidRequestError, match="red_flag needs track_status SC"):
+        dataclasses.replace(state, red_flag=True, track_status=TrackStatus.GREEN).validate(race)

@@ -25,7 +25,9 @@ from f1analyzer.simulation.scenario.build import BuiltRace, build_race, unknown_
 N_FINALISTS = 8
 #: plans one optimisation races at most: the finalists and the timing variants of the best options
 N_RACED = N_FINALISTS + TIMING_OPTIONS * len(TIMING_SHIFTS)
-TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC}
+#: request track status -> simulator status; "red" (live advice only): the race is suspended and
+#: resumes behind the Safety Car, a tyre change now is free (``RaceState.red_flag``)
+TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC, "red": TrackStatus.SC}
 
 
 def unpack_models(models) -> tuple[RaceModels, str | None]:

@@ -132,6 +132,7 @@ def _state_from_request(built: BuiltRace, req: LiveRequest | UndercutRequest, ca
     if status != state.track_status:  # a neutralisation the stored lap does not have: its length unknown
         state.neutral_laps_remaining, state.neutral_laps_elapsed = None, 0
     state.track_status = status
+    state.red_flag = req.track_status == "red"
     if getattr(req, "neutral_laps_remaining", None) is not None:
         state.neutral_laps_remaining = req.neutral_laps_remaining
     return state, (source, explicit)
@@ -139,7 +140,7 @@ def _state_from_request(built: BuiltRace, req: LiveRequest | UndercutRequest, ca
 
 @_plain_result
 def live_advice(request: LiveRequest | dict, *, models, store) -> dict:
-    """BOX_NOW / STAY_OUT / BOX_UNDER_SC for a driver (``POST /strategy/live``).
+    """BOX_NOW / STAY_OUT / BOX_UNDER_SC / BOX_UNDER_RED for a driver (``POST /strategy/live``).
 
     Args:
         request: :class:`~.requests.LiveRequest`. The field starts from the stored race's real

@@ -6,7 +6,8 @@ turns each into a simulator :class:`RaceState` of the race's :class:`BuiltRace` 
 models fitted on the races before it, no hindsight - the same build as the pre-race optimiser)
 and computes, per running car:
 
-* **the call**: BOX_NOW / BOX_UNDER_SC / STAY_OUT, or BOX_IN_K (its best plan boxes within the
+* **the call**: BOX_NOW / BOX_UNDER_SC / BOX_UNDER_RED (a free change while the race is
+  suspended) / STAY_OUT, or BOX_IN_K (its best plan boxes within the
   next ``window_laps`` laps), with the margin in expected places against the best option of the
   other kind and that margin's Monte Carlo standard error (:func:`advise`, the same models and
   engine as the optimiser);
@@ -43,6 +44,7 @@ from f1analyzer.simulation.core.state import RaceState
 from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
 from f1analyzer.simulation.planning.advisor import (
     BOX_NOW,
+    BOX_UNDER_RED,
     BOX_UNDER_SC,
     STAY_OUT,
     advise,
@@ -63,8 +65,11 @@ log = get_logger("app.raceday")
 BOX_IN = "BOX_IN_K"
 #: a change of today's tyre-life factor smaller than this keeps the race's tyres (and the screened plans)
 LIFE_FACTOR_STEP = 0.02
-#: feed track status -> simulator status (a red flag allows a free tyre change: priced like a SC)
+#: feed track status -> simulator status (a red flag: the race resumes behind the SC, and a tyre
+#: change during the suspension is free, ``RaceState.red_flag``)
 FEED_STATUS = {"GREEN": TrackStatus.GREEN, "SC": TrackStatus.SC, "VSC": TrackStatus.VSC, "RED": TrackStatus.SC}
+#: the calls that stop now
+BOX_CALLS = (BOX_NOW, BOX_UNDER_SC, BOX_UNDER_RED)
 
 
 @dataclass
@@ -108,7 +113,8 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
         raise InvalidRequestError(f"lap {snap.lap} has no calls left: laps 1..{params.total_laps - 1} of "
                                   f"{built.event} can start a simulation.")
     status = FEED_STATUS.get(snap.track_status, TrackStatus.GREEN)
-    loss = stop_loss_s(params, status)
+    red = snap.track_status == "RED"
+    loss = 0.0 if red else stop_loss_s(params, status)
     by_driver = {c.driver: c for c in snap.cars}
     n = params.n_cars
     comp, age, stops, used, retired, gaps, pos = [], [], [], [], [], [], []
@@ -136,7 +142,7 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
         gaps.append(gap_of.get(i, 0.0))
         pos.append(feed_order.index(i) + 1)
     state = RaceState(lap=int(snap.lap), position=pos, gap_to_leader_s=gaps, compound=comp, tyre_age_laps=age,
-                      stops_done=stops, track_status=status, compounds_used=used, retired=retired)
+                      stops_done=stops, track_status=status, compounds_used=used, retired=retired, red_flag=red)
     if status != TrackStatus.GREEN:
         # how long it stays is drawn per simulated race from the fitted durations, given its laps so far
         state.neutral_laps_remaining, state.neutral_laps_elapsed = None, max(tracker.status_laps - 1, 0)
@@ -294,7 +300,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
     params = params if params is not None else built.params
     if plans is None:
         plans = continuation_plans(params, state, sc_window_laps=SC_OPPORTUNISM_LAPS)
-    loss = stop_loss_s(params, state.track_status)
+    loss = 0.0 if state.red_flag else stop_loss_s(params, state.track_status)
     neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
     running = sorted((i for i in range(params.n_cars) if not state.retired[i]), key=lambda i: state.position[i])
     rows = {}
@@ -309,7 +315,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
             "plan": plan.describe(), "box_in_laps": k,
             "next_compound": plan.stops[0][1] if plan.stops else None,
             "rejoin": rj.to_dict(), "threats": [t.to_dict() for t in pit_threats(params, state, i)],
-            **_screen_call(k, window_laps, neutral),
+            **_screen_call(k, window_laps, neutral, state.red_flag),
         }
     for rank, i in enumerate(_to_advise(rows, running, window_laps, neutral, max_advised), start=1):
         rows[i]["advice_rank"] = rank
@@ -323,7 +329,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
         call, k = a.action, row["box_in_laps"]
         if call == STAY_OUT and k is not None and 1 < k <= window_laps:
             call = BOX_IN
-        row.update({"call": call, "source": "advisor", "box_in_laps": 1 if call in (BOX_NOW, BOX_UNDER_SC) else k,
+        row.update({"call": call, "source": "advisor", "box_in_laps": 1 if call in BOX_CALLS else k,
                     "next_compound": a.best_compound if a.best_compound else row["next_compound"],
                     "margin_places": _r(a.gain_vs_alternative), "margin_se": _r(a.gain_vs_alternative_se),
                     **a.close_call(),
@@ -331,9 +337,12 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
     return [rows[i] for i in running]
 
 
-def _screen_call(k: int | None, window_laps: int, neutral: bool) -> dict:
-    """The call from the screened plan alone (no Monte Carlo): box now when it stops next lap."""
-    if k == 1:
+def _screen_call(k: int | None, window_laps: int, neutral: bool, red_flag: bool = False) -> dict:
+    """The call from the screened plan alone (no Monte Carlo): box now when it stops next lap;
+    in a red-flag suspension whenever it has a stop left (the change is free now)."""
+    if red_flag and k is not None:
+        call = BOX_UNDER_RED
+    elif k == 1:
         call = BOX_UNDER_SC if neutral else BOX_NOW
     elif k is not None and k <= window_laps:
         call = BOX_IN
@@ -361,12 +370,12 @@ def _to_advise(rows: dict, running: list[int], window_laps: int, neutral: bool, 
 
 def summarise_calls(history: list[dict]) -> list[dict]:
     """The calls made over a race from the per-lap updates: every change of a car's call to a
-    stop (BOX_NOW / BOX_UNDER_SC), with the lap and margin."""
+    stop (BOX_NOW / BOX_UNDER_SC / BOX_UNDER_RED), with the lap and margin."""
     out, last = [], {}
     for upd in history:
         for c in upd.get("calls", []):
             d, call = c["driver"], c["call"]
-            if call in (BOX_NOW, BOX_UNDER_SC) and last.get(d) != call:
+            if call in BOX_CALLS and last.get(d) != call:
                 out.append({"lap": upd["lap"], "driver": d, "call": call, "compound": c.get("next_compound"),
                             "margin_places": c.get("margin_places"), "source": c.get("source"),
                             "track_status": upd.get("track_status")})

@@ -40,6 +40,8 @@ from f1analyzer.errors import InvalidRequestError
 Compound = Literal["SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET"]
 DryCompound = Literal["SOFT", "MEDIUM", "HARD"]
 TrackStatusName = Literal["green", "sc", "vsc"]
+#: live advice also takes a red flag (a free tyre change, the restart behind the Safety Car)
+LiveTrackStatusName = Literal["green", "sc", "vsc", "red"]
 
 #: seasons the strategy and prediction requests accept: FastF1 lap timing starts in 2018, and
 #: future races (a few seasons ahead) are planned with the latest field and models
@@ -240,7 +242,9 @@ class LiveRequest(OperationRequest):
     event: EventName = Event
     lap: int = Field(ge=1, le=200, description="Laps completed by the leader.")
     driver: str = Driver
-    track_status: TrackStatusName = "green"
+    track_status: LiveTrackStatusName = Field(
+        default="green", description="green | sc | vsc | red (the race suspended: a tyre change now is "
+                                     "free, and the race resumes behind the Safety Car).")
     compound: Compound | None = Field(default=None, description="The driver's fitted compound.")
     tyre_age_laps: int | None = Field(default=None, ge=0, le=100)
     position: int | None = Field(default=None, ge=1, le=30)

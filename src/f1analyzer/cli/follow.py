@@ -24,7 +24,8 @@ from .common import number, print_json, services
 
 STATUS_STYLE = {"GREEN": "bold green", "SC": "bold black on yellow", "VSC": "bold black on yellow",
                 "RED": "bold white on red"}
-CALL_STYLE = {"BOX_NOW": "bold red", "BOX_UNDER_SC": "bold red", "BOX_IN_K": "yellow", "STAY_OUT": "green"}
+CALL_STYLE = {"BOX_NOW": "bold red", "BOX_UNDER_SC": "bold red", "BOX_UNDER_RED": "bold red", "BOX_IN_K": "yellow",
+              "STAY_OUT": "green"}
 
 
 def _call_text(c: dict) -> Text:

@@ -171,7 +171,8 @@ def live(
     position: Annotated[Optional[int], typer.Option("--position", help="Current position.")] = None,
     gap: Annotated[Optional[float], typer.Option("--gap", help="Gap to the leader, s.")] = None,
     stops: Annotated[Optional[int], typer.Option("--stops", help="Stops made so far.")] = None,
-    track_status: Annotated[str, typer.Option("--track-status", help="green | sc | vsc")] = "green",
+    track_status: Annotated[str, typer.Option("--track-status", help="green | sc | vsc | red (a free change in a "
+                                                                      "red-flag suspension)")] = "green",
     sims: Annotated[int, typer.Option("--sims")] = 400,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,

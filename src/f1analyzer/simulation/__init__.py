@@ -11,7 +11,7 @@ Typical use::
     sims.expected_position("CCC")
 """
 
-from f1analyzer.simulation.planning.advisor import BOX_NOW, BOX_UNDER_SC, STAY_OUT, Advice, advise
+from f1analyzer.simulation.planning.advisor import BOX_NOW, BOX_UNDER_RED, BOX_UNDER_SC, STAY_OUT, Advice, advise
 from f1analyzer.simulation.core.engine import simulate, simulate_groups
 from f1analyzer.simulation.planning.optimiser import OptimisationResult, StrategyOption, optimise
 from f1analyzer.simulation.core.params import (
@@ -31,7 +31,7 @@ from f1analyzer.simulation.core.strategy import Strategy
 from f1analyzer.simulation.planning.undercut import UndercutResult, undercut
 
 __all__ = [
-    "BOX_NOW", "BOX_UNDER_SC", "STAY_OUT", "Advice", "advise", "simulate", "simulate_groups",
+    "BOX_NOW", "BOX_UNDER_RED", "BOX_UNDER_SC", "STAY_OUT", "Advice", "advise", "simulate", "simulate_groups",
     "OptimisationResult", "StrategyOption", "optimise", "COMPOUNDS", "DRY_COMPOUNDS", "CarParams",
     "CompoundParams", "NeutralisationParams", "RaceParams", "TrackStatus", "SimResult",
     "default_field_strategies", "RaceState", "Strategy", "UndercutResult", "undercut", "TyreRules",

@@ -1096,7 +1096,7 @@ async function submitLive(ev) {
 
 function renderLive(out, d) {
   const call = String(d.call || "UNKNOWN");
-  const label = { BOX_NOW: "Box now", STAY_OUT: "Stay out", BOX_UNDER_SC: "Box under the Safety Car" }[call] || call.replace(/_/g, " ").toLowerCase();
+  const label = { BOX_NOW: "Box now", STAY_OUT: "Stay out", BOX_UNDER_SC: "Box under the Safety Car", BOX_UNDER_RED: "Change tyres in the red flag (free)" }[call] || call.replace(/_/g, " ").toLowerCase();
   const prob = d.p_gain ?? d.probability ?? d.confidence;
   const skip = new Set(["call", "p_gain", "probability", "confidence", "narrative", "sources", "provider", "cached", "latency_ms", "close_call_note"]);
   const rest = Object.entries(d).filter(([k, v]) => !skip.has(k) && (typeof v !== "object" || v === null));

@@ -3,7 +3,7 @@
 // stream (GET /live/{id}/stream) without reloading. The browser's EventSource reconnects by
 // itself with Last-Event-ID, so a dropped connection loses no lap.
 
-const CALL_LABEL = { BOX_NOW: "BOX NOW", BOX_UNDER_SC: "BOX UNDER SC", STAY_OUT: "STAY OUT", BOX_IN_K: "BOX IN" };
+const CALL_LABEL = { BOX_NOW: "BOX NOW", BOX_UNDER_SC: "BOX UNDER SC", BOX_UNDER_RED: "CHANGE UNDER RED", STAY_OUT: "STAY OUT", BOX_IN_K: "BOX IN" };
 const STATUS_LABEL = { GREEN: "Green flag", SC: "Safety Car", VSC: "Virtual Safety Car", RED: "Red flag" };
 
 function el(tag, attrs = {}, ...children) {

@@ -206,7 +206,7 @@ class LiveResponse(_Open):
     driver: str
     lap: int
     track_status: str
-    call: Literal["BOX_NOW", "STAY_OUT", "BOX_UNDER_SC"]
+    call: Literal["BOX_NOW", "STAY_OUT", "BOX_UNDER_SC", "BOX_UNDER_RED"]
     expected_positions_gained: float | None
     p_gain: float | None
     best_compound: str | None

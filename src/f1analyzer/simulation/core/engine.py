@@ -252,6 +252,9 @@ def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | 
                 pit_now, stop_status(status, draws.track_status[:, lap]), stop_z, k["pit_offset"],
                 k["loss_status"], race.pit_loss_sd_s
             )
+            if lap == first and state is not None and state.red_flag:
+                # the change is made in the pit lane while the race is suspended: free
+                stop_cost = np.zeros_like(stop_cost)
             sc_rows = (status == TrackStatus.SC)[:, None]
             if sc_rows.any():
                 lap_time = lap_time + np.where(sc_rows, stop_cost, np.float32(0.0))

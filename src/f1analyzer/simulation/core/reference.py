@@ -114,6 +114,8 @@ def simulate_reference(
             if boxed[c]:
                 x = loss[stop_status(status, status_by_lap[lap])] + offset[c]
                 cost[c] = x + f32(race.pit_loss_sd_s) * draws.pit_z[sim, c, plan_idx[c]]
+                if lap == first and state is not None and state.red_flag:
+                    cost[c] = f32(0.0)  # changed in the pit lane during the suspension
                 if status == TrackStatus.SC:
                     lt[c] = lt[c] + cost[c]
         # 4. interaction, walking the field from the leader

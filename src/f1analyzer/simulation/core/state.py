@@ -75,6 +75,10 @@ class RaceState:
             distributions.
         neutral_laps_elapsed: laps the current SC/VSC has already been out before the laps
             simulated (0 = it came out on the lap being run now).
+        red_flag: the race is suspended. The cars wait in the pit lane, where a tyre change
+            costs nothing and loses no place, and the race resumes behind the Safety Car in the
+            order it stopped: ``track_status`` is SC, and a stop on the lap being run now is free
+            (the engine charges it nothing).
     """
 
     lap: int
@@ -88,9 +92,13 @@ class RaceState:
     retired: Sequence[bool] | None = None
     neutral_laps_remaining: int | None = 2
     neutral_laps_elapsed: int = 0
+    red_flag: bool = False
 
     def validate(self, race: RaceParams) -> None:
         n = race.n_cars
+        if self.red_flag and TrackStatus(self.track_status) != TrackStatus.SC:
+            raise InvalidRequestError("RaceState.red_flag needs track_status SC: a suspended race resumes "
+                                      "behind the Safety Car.")
         if not 1 <= self.lap <= race.total_laps - 1:
             raise InvalidRequestError(
                 f"lap {self.lap} cannot start a simulation: valid laps are 1..{race.total_laps - 1}."

@@ -28,6 +28,13 @@ stands, flagged. Backtests of 2022–2024 (dry races, models of earlier seasons)
 top-ten majority at SC/VSC starts 0.674 / 0.647 / 0.683 with the simulation alone, 0.726 / 0.693
 / 0.717 with this rule (``benchmarks/RESULTS.md``, eleventh session).
 
+Under a **red flag** (``RaceState.red_flag``: the race suspended, the cars in the pit lane) a
+tyre change costs nothing and loses no place, and every team with a stop still to make makes it
+then (2023 Albert Park, lap 8: the top ten changed to HARDs in the suspension). The options are
+priced so: the change on the lap being run is free in the engine; every other car with a stop
+left brings it to that lap; a winning change is ``BOX_UNDER_RED``. The field's SC/VSC habit is
+not asked (it counts no red-flag change).
+
 On a **wet track** — more than half of the running cars on INTERMEDIATE or WET tyres — no call is
 priced (:func:`wet_track_reason`; :class:`~f1analyzer.errors.InvalidRequestError` saying so). The
 simulator races dry tyres on a dry track: its wet-tyre parameters are illustrative offsets against
@@ -60,6 +67,8 @@ log = get_logger("simulation.advisor")
 BOX_NOW = "BOX_NOW"
 STAY_OUT = "STAY_OUT"
 BOX_UNDER_SC = "BOX_UNDER_SC"
+#: a tyre change while the race is suspended (red flag): free
+BOX_UNDER_RED = "BOX_UNDER_RED"
 #: a box/stay margin within this many Monte Carlo standard errors is too close to call
 TOO_CLOSE_SE = 2.0
 #: ... or within this share of the standard deviation of the per-race difference (an effect size:
@@ -232,6 +241,8 @@ def advise(
         raise InvalidRequestError(f"n_sims must be at least 1, got {n_sims}.")
     if field_plans is None:
         field_plans = continuation_plans(race, state, sc_window_laps=field_sc_window_laps)
+    if state.red_flag:
+        field_plans = changes_in_suspension(field_plans, state)
     options: list[tuple[str, Strategy, str | None, bool]] = []
     try:
         options.append((STAY_OUT, continuation_plan(race, state, i, first_stop_min=state.lap + 2),
@@ -268,7 +279,7 @@ def advise(
                                    to_flag=to_flag, outcomes=res.outcomes(i)))
     scored.sort(key=lambda o: (round(o.expected_position, 6), o.race_time_p50_s))
     neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
-    rate = field_box_rate(stop_rates, race, state, i, season) if neutral else None
+    rate = field_box_rate(stop_rates, race, state, i, season) if neutral and not state.red_flag else None
     best = scored[0]
     boxing = best.label != STAY_OUT
     alt, se = _margin(scored, finish, boxing)
@@ -280,11 +291,12 @@ def advise(
         boxing, decided_by = not boxing, "field_history"
         best = next(o for o in scored if (o.label != STAY_OUT) == boxing)
         alt, se = _margin(scored, finish, boxing)
-    action = (BOX_UNDER_SC if neutral else BOX_NOW) if boxing else STAY_OUT
+    action = (BOX_UNDER_RED if state.red_flag else BOX_UNDER_SC if neutral else BOX_NOW) if boxing else STAY_OUT
     current = int(state.position[i])
     log.debug("advise %s lap %d: %s (%s)", race.drivers[i], state.lap, action, decided_by)
     return Advice(
-        driver=race.drivers[i], lap=state.lap, track_status=TrackStatus(state.track_status).name,
+        driver=race.drivers[i], lap=state.lap,
+        track_status="RED" if state.red_flag else TrackStatus(state.track_status).name,
         action=action, best_compound=best.compound if boxing else None,
         current_position=current, expected_position=best.expected_position,
         expected_positions_gained=float(current - best.expected_position),
@@ -293,6 +305,22 @@ def advise(
         rules=race.rules.describe(), gain_vs_alternative_se=se, too_close_to_call=close,
         field_box_rate=None if rate is None else round(rate, 4), decided_by=decided_by,
     )
+
+
+def changes_in_suspension(plans: list[Strategy], state: RaceState) -> list[Strategy]:
+    """Every plan with its next stop (after ``state.lap``) brought to the lap being run: during a
+    red flag the change is free, so a team with a stop left makes it then (the stint after it
+    runs longer). Plans with no stop left are kept."""
+    now = state.lap + 1
+    out = []
+    for p in plans:
+        k = next((j for j, (lap, _) in enumerate(p.stops) if lap > state.lap), None)
+        if k is None or p.stops[k][0] == now:
+            out.append(p)
+            continue
+        stops = (*p.stops[:k], (now, p.stops[k][1]), *p.stops[k + 1:])
+        out.append(Strategy(p.start_compound, stops, p.sc_window_laps, p.start_age_laps))
+    return out
 
 
 def close_call_note(a: Advice) -> str | None:
