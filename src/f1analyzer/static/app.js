@@ -1058,7 +1058,8 @@ function prefillLive() {
   $("#live-gap").value = me.gap_to_leader_s;
   $("#live-stops").value = me.stops;
   const ts = String(state.race?.track_status_by_lap?.[lap] || "");
-  $("#live-track").value = ts.includes("4") ? "sc" : (ts.includes("6") || ts.includes("7")) ? "vsc" : "green";
+  // the status digits of the lap, as data.feeds.base.status_from_digits reads them (a red flag first)
+  $("#live-track").value = ts.includes("5") ? "red" : ts.includes("4") ? "sc" : (ts.includes("6") || ts.includes("7")) ? "vsc" : "green";
 }
 
 async function submitLive(ev) {
