@@ -18,8 +18,8 @@ from f1analyzer.narration.numbers import unsupported_numbers
 from f1analyzer.narration.strategy import narrate_strategy, narrator_input
 from tests.factories import fill_store, strategy_env, strategy_laps
 
-HISTORY_KEYS = {"season", "round", "event", "era", "wet", "total_laps", "stops", "green_stops", "compounds",
-                "median_first_stop_lap", "n_cars"}
+HISTORY_KEYS = {"season", "round", "event", "era", "wet", "total_laps", "stops", "green_stops", "planned_stops",
+                "compounds", "median_first_stop_lap", "n_cars"}
 CHECK_KEYS = {"season", "round", "event", "field_stops", "field_green_stops", "field_compounds", "field_median_first_stop_lap",
               "plan_stops", "plan_compounds", "plan_first_stop_window", "same_stop_count", "first_stop_vs_window"}
 

@@ -136,8 +136,8 @@ def test_live_advice_from_stored_state_and_overrides(env):
     assert fut["state"]["gap_to_leader_s"] == pytest.approx(2.5)
     with pytest.raises(InvalidRequestError, match=r"valid laps are 1\.\.49"):
         sv.live_advice({"season": 2023, "event": "Monza", "lap": 70, "driver": "D04"}, **env)
-    with pytest.raises(InvalidRequestError, match="track_status: Input should be 'green', 'sc' or 'vsc'"):
-        sv.live_advice({"season": 2023, "event": "Monza", "lap": 5, "driver": "D04", "track_status": "red"}, **env)
+    with pytest.raises(InvalidRequestError, match="track_status: Input should be 'green', 'sc', 'vsc' or 'red'"):
+        sv.live_advice({"season": 2023, "event": "Monza", "lap": 5, "driver": "D04", "track_status": "yellow"}, **env)
 
 
 def test_undercut_calc(env):

@@ -152,8 +152,10 @@ def test_dashboard_ingests_a_season_with_progress(tmp_path, browser_context_fact
     (data / "laps").mkdir(parents=True)
     synthetic_laps().to_csv(data / "laps" / "2023.csv", index=False)
     key = "admin-key-for-the-ingest-test"
-    env = service_env(tmp_path / "home", F1A_DEMO_ON_EMPTY="true", F1_DATA_DIR=str(data), API_KEYS=key)
-    with api_server(env) as base:
+    env = service_env(tmp_path / "home", F1A_DEMO_ON_EMPTY="true", F1_DATA_DIR=str(data), API_KEYS=key,
+                      F1A_REQUEST_DEADLINE_S="240")
+    log = tmp_path / "api.log"  # kept with the test's files when a step times out
+    with api_server(env, log_path=log) as base:
         watch = PageWatch(base)
         page = open_dashboard(browser_context_factory(viewport=(1280, 800)), base, watch)
         # without a key the form says what to do
@@ -173,7 +175,10 @@ def test_dashboard_ingests_a_season_with_progress(tmp_path, browser_context_fact
         page.wait_for_function("() => [...document.querySelectorAll('#season-select option')].some(o => o.value === '2023')",
                                timeout=WAIT_MS)
         page.goto(base + "/#/race/2023/16")
+        # the new season's first race page once took over a minute on a CI worker busy with the
+        # other half of the suite (17-24 s here, alone or next to two busy cores): the page is
+        # under test, not the worker's load
         page.wait_for_function("(e) => document.querySelector('#race-meta').textContent.includes(e)", arg=SYN_EVENT,
-                               timeout=WAIT_MS)
+                               timeout=3 * WAIT_MS)
         # the 401/403 of the keyless try are the answers the form explained
         assert watch.problems(OPTIONAL_PATHS + ("/admin/ingest",)) == []

@@ -82,9 +82,13 @@ class FieldHistoryRace(BaseModel):
     era: Literal["2022+", "pre-2022"] = Field(description="Car era of the race (the tyre models are fitted per era).")
     wet: bool = Field(description="The race was run partly on intermediate or wet tyres.")
     total_laps: int | None = None
-    stops: int | None = Field(description="Most common stop count of the top ten.")
+    stops: int | None = Field(description="Most common pit-stop count of the top ten (a tyre change during a "
+                                          "red flag is free and not counted).")
     green_stops: int | None = Field(
-        description="Most common count of stops made under green flags (a stop under SC/VSC/red flag is a reaction).")
+        description="Most common count of stops made under green flags (a stop under SC/VSC is a reaction).")
+    planned_stops: int | None = Field(
+        None, description="Most common count of green-flag stops, at least one: what the field had planned, "
+                          "as far as the race shows it.")
     compounds: list[str] | None = Field(description="Most common compound sequence, e.g. [\"MEDIUM\", \"HARD\"].")
     median_first_stop_lap: float | None = Field(
         description="Median lap of the first stop among the top-ten cars on the most common stop count.")

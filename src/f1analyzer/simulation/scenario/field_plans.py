@@ -104,7 +104,7 @@ def race_modal_plan(race) -> dict:
 def venue_history(store, circuit_key: str, season: int, rnd: int, *, limit: int = HISTORY_RACES) -> list[dict]:
     """The modal plans of the circuit's Grand Prix races stored *before* ``(season, rnd)``, newest
     first (at most ``limit``), each ``{"season", "round", "event", "era", "wet", "total_laps",
-    "stops", "green_stops", "compounds", "median_first_stop_lap", "n_cars"}``. A race whose laps
+    "stops", "green_stops", "planned_stops", "compounds", "median_first_stop_lap", "n_cars"}``. A race whose laps
     are missing from the store is skipped; none stored: ``[]``."""
     races = store.races()
     if races.empty or not circuit_key:
