@@ -313,6 +313,8 @@ def test_in_a_red_flag_a_change_is_free_and_every_car_with_a_stop_left_makes_it(
         assert c["rejoin"]["free_stop"] and c["rejoin"]["rejoin_position"] == c["position"]
         if c["source"] == "screen":  # a stop left is made now; none left: the set is kept
             assert c["call"] == (BOX_UNDER_RED if c["box_in_laps"] is not None else STAY_OUT)
+        if c["call"] == BOX_UNDER_RED:
+            assert c["box_in_laps"] == 1
         else:
             assert c["call"] in (BOX_UNDER_RED, STAY_OUT) and c["field_box_rate"] is None
     assert any(c["call"] == BOX_UNDER_RED for c in out["calls"])

@@ -317,6 +317,8 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
             "rejoin": rj.to_dict(), "threats": [t.to_dict() for t in pit_threats(params, state, i)],
             **_screen_call(k, window_laps, neutral, state.red_flag),
         }
+        if rows[i]["call"] == BOX_UNDER_RED:  # its next stop, made now in the suspension
+            rows[i]["box_in_laps"] = 1
     for rank, i in enumerate(_to_advise(rows, running, window_laps, neutral, max_advised), start=1):
         rows[i]["advice_rank"] = rank
         try:
