@@ -241,11 +241,15 @@ def test_real_red_flag_races_count_pit_stops_only(data_dir, tmp_path):
     from f1analyzer.data.store import RaceStore
     from f1analyzer.data.ingest import ingest_files
     from f1analyzer.simulation.scenario.field_plans import race_modal_plan
+    from f1analyzer.simulation.scenario.replay import red_flag_laps
 
     store = RaceStore(tmp_path / "store")
     ingest_files([data_dir / "laps" / "2023.csv.gz"], store)
     # Interlagos: the lap-2 suspension's changes are no stops; the top ten two-stopped from lap ~26
     m = race_modal_plan(Race(2023, 20, store=store))
     assert m["stops"] == 2 and m["median_first_stop_lap"] >= 20
-    # Albert Park: every change of the top ten came in one of its red flags
+    # Albert Park: every change of the top ten came in one of its red flags, and a replay charges
+    # those changes nothing
     assert race_modal_plan(Race(2023, 3, store=store))["stops"] == 0
+    assert red_flag_laps(Race(2023, 3, store=store)) == [8, 54, 55, 57]
+    assert red_flag_laps(Race(2023, 20, store=store)) == [2]

@@ -321,3 +321,23 @@ def test_a_stop_during_a_red_flag_is_free_in_engine_and_reference():
         np.testing.assert_array_equal(ref.race_time_s[0], red.race_time_s[i])
     with pytest.raises(InvalidRequestError, match="red_flag needs track_status SC"):
         dataclasses.replace(state, red_flag=True, track_status=TrackStatus.GREEN).validate(race)
+
+
+def test_a_replays_red_flag_laps_are_free_stops_in_engine_and_reference():
+    # the leader C00 changes tyres on lap 15, the others on lap 25; lap 15 is neutralised
+    race = make_race((0.0, 0.0, 0.0, 0.0), total_laps=30, pit_loss_s=22.0, pit_loss_sc_s=10.0,
+                     pit_loss_sd_s=0.0)
+    plans = [Strategy("MEDIUM", ((15, "HARD"),))] + [Strategy("MEDIUM", ((25, "HARD"),))] * 3
+    sched = np.zeros(30, dtype=np.int8)
+    sched[14:16] = TrackStatus.SC
+    sc = simulate(race, plans, n_sims=4, seed=2, sc_schedule=sched, record_positions=True)
+    red = simulate(race, plans, n_sims=4, seed=2, sc_schedule=sched, record_positions=True, free_stop_laps=[15])
+    # charged its SC stop, it drops back on lap 15; changed in the suspension, it keeps its place
+    assert (sc.positions_by_lap[:, 14, 0] > sc.positions_by_lap[:, 13, 0]).all()
+    assert (red.positions_by_lap[:, 14, 0] == red.positions_by_lap[:, 13, 0]).all()
+    draws = draw(race, 4, seed=2, sc_schedule=sched)
+    res = run(race, compile_plans(race, [plans]), draws, free_stop_laps=[15])
+    for i in range(draws.n_sims):
+        ref = simulate_reference(race, plans, draws, i, free_stop_laps=[15])
+        np.testing.assert_array_equal(ref.finish_position[0], res.finish_position[i])
+        np.testing.assert_array_equal(ref.race_time_s[0], res.race_time_s[i])

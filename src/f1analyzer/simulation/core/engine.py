@@ -17,7 +17,7 @@ with its own strategies; the optimiser tiles the same draws across groups (CRN).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,6 +185,7 @@ def run(
     state: RaceState | None = None,
     record_positions: bool = False,
     threads: int | None = None,
+    free_stop_laps: Collection[int] = (),
 ) -> SimResult:
     """Simulate with pre-drawn random numbers (no validation: see :func:`simulate`).
 
@@ -197,16 +198,28 @@ def run(
         record_positions: keep ``positions_by_lap``.
         threads: split the sims over this many threads (:mod:`.parallel`; None:
             :func:`~.parallel.sim_threads`). The result is identical for any thread count.
+        free_stop_laps: laps on which a stop costs nothing (a red-flag suspension, :func:`free_laps`).
     """
+    free = free_laps(state, free_stop_laps)
+
     def part(rows: slice) -> SimResult:
         return _run_rows(race, plans, draws.take(rows), None if group is None else group[rows],
-                         state, record_positions)
+                         state, record_positions, free)
 
     return SimResult.concat(parallel.map_slices(part, parallel.row_slices(draws.n_sims, threads)))
 
 
+def free_laps(state: RaceState | None, free_stop_laps: Collection[int] = ()) -> frozenset[int]:
+    """The laps on which a stop costs nothing: ``free_stop_laps`` (a replay's red-flag laps) and,
+    from a suspended race (``state.red_flag``), the lap being run."""
+    out = {int(lap) for lap in free_stop_laps}
+    if state is not None and state.red_flag:
+        out.add(int(state.lap) + 1)
+    return frozenset(out)
+
+
 def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | None,
-              state: RaceState | None, record_positions: bool) -> SimResult:
+              state: RaceState | None, record_positions: bool, free: frozenset[int] = frozenset()) -> SimResult:
     """:func:`run` on the calling thread, for one share of the sims."""
     n_sims, n_cars, total = draws.n_sims, race.n_cars, race.total_laps
     first = draws.first_lap
@@ -252,7 +265,7 @@ def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | 
                 pit_now, stop_status(status, draws.track_status[:, lap]), stop_z, k["pit_offset"],
                 k["loss_status"], race.pit_loss_sd_s
             )
-            if lap == first and state is not None and state.red_flag:
+            if lap in free:
                 # the change is made in the pit lane while the race is suspended: free
                 stop_cost = np.zeros_like(stop_cost)
             sc_rows = (status == TrackStatus.SC)[:, None]
@@ -367,6 +380,7 @@ def simulate(
     state: RaceState | None = None,
     record_positions: bool = False,
     retire_laps: Sequence[int | None] | None = None,
+    free_stop_laps: Collection[int] = (),
 ) -> SimResult:
     """Simulate ``n_sims`` races of the whole field.
 
@@ -383,6 +397,9 @@ def simulate(
         record_positions: keep ``positions_by_lap`` in the result.
         retire_laps: per car, the lap it retires on (None: it finishes) instead of sampled
             retirements — a replay of a race whose retirements are known.
+        free_stop_laps: laps on which a stop costs nothing: a replay's red-flag suspensions,
+            where the cars change tyres in the pit lane (with the real schedule, which reads them
+            as SC laps).
 
     Example:
         >>> from f1analyzer.simulation.scenario.demo import demo_race, default_strategies
@@ -411,7 +428,8 @@ def simulate(
             apply_state_status(draws, state, race)
         if retire_laps is not None:
             fix_retirements(draws, retire_laps)
-        parts.append(run(race, plans, draws, state=state, record_positions=record_positions))
+        parts.append(run(race, plans, draws, state=state, record_positions=record_positions,
+                         free_stop_laps=free_stop_laps))
         lo += n
     return SimResult.concat(parts)
 

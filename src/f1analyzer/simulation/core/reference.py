@@ -39,9 +39,12 @@ def simulate_reference(
     sim: int,
     *,
     state: RaceState | None = None,
+    free_stop_laps: Sequence[int] = (),
 ) -> SimResult:
     """Simulate sim number ``sim`` of ``draws`` car by car; returns a one-sim :class:`SimResult`."""
     n, total, first = race.n_cars, race.total_laps, draws.first_lap
+    # laps whose stops cost nothing: red-flag suspensions (given, or the state's own)
+    free = {int(lap) for lap in free_stop_laps} | ({state.lap + 1} if state is not None and state.red_flag else set())
     status_by_lap = [int(x) for x in draws.track_status[sim]]
     table = race.tyre_delta_table()
     n_age = table.shape[1]
@@ -114,7 +117,7 @@ def simulate_reference(
             if boxed[c]:
                 x = loss[stop_status(status, status_by_lap[lap])] + offset[c]
                 cost[c] = x + f32(race.pit_loss_sd_s) * draws.pit_z[sim, c, plan_idx[c]]
-                if lap == first and state is not None and state.red_flag:
+                if lap in free:
                     cost[c] = f32(0.0)  # changed in the pit lane during the suspension
                 if status == TrackStatus.SC:
                     lt[c] = lt[c] + cost[c]

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from f1analyzer.data.derive import red_flag_changes
 from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.engine import simulate
@@ -113,6 +114,12 @@ def track_schedule(race, total_laps: int) -> np.ndarray:
         elif "6" in s or "7" in s:
             out[lap - 1] = TrackStatus.VSC
     return out
+
+
+def red_flag_laps(race) -> list[int]:
+    """The in-laps of the race's tyre changes made during a red flag
+    (:func:`f1analyzer.data.derive.red_flag_changes`): a replay charges those stops nothing."""
+    return sorted({lap for _, _, _, lap in red_flag_changes(race.pit_stops)})
 
 
 def _known(compound: str, fallback: str, params: RaceParams | None) -> str:
@@ -370,9 +377,13 @@ def replay(
     for c in parsed:
         apply_change(params, plans, state, c)
     results = race.results
+    real = track_status == "real"
     res = simulate(params, plans, n_sims=n_sims, seed=seed, state=state,
-                   sc_schedule=sched if track_status == "real" else None,
-                   retire_laps=real_retire_laps(race, params, int(from_lap)) if retirements == "real" else None)
+                   sc_schedule=sched if real else None,
+                   retire_laps=real_retire_laps(race, params, int(from_lap)) if retirements == "real" else None,
+                   # the real tyre changes of a red-flag suspension cost nothing (the schedule
+                   # reads those laps as SC laps, whose stops are otherwise charged)
+                   free_stop_laps=red_flag_laps(race) if real else ())
     real_pos = dict(zip(results["driver"], results["position"].astype(int)))
     finished = dict(zip(results["driver"], results["finished"].astype(bool)))
     rows = []
@@ -420,5 +431,5 @@ def replay(
     }
 
 
-__all__ = ["Change", "replay", "real_state", "real_plans", "real_retire_laps", "real_stops", "track_schedule", "spearman",
+__all__ = ["Change", "replay", "real_state", "real_plans", "real_retire_laps", "real_stops", "red_flag_laps", "track_schedule", "spearman",
            "apply_change"]
