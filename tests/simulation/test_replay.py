@@ -211,3 +211,30 @@ def test_old_hards_do_not_hold_off_fresh_softs_silverstone_2022(real_2021_2022):
     rows = {r["driver"]: r for r in out["drivers"]}
     assert rows["LEC"]["p_win"] < 0.6
     assert rows["SAI"]["p_win"] > 0.2  # the real winner
+
+
+@pytest.mark.realdata
+def test_the_red_flag_changes_of_albert_park_2023_cost_nothing_in_its_replay(tmp_path, data_dir, monkeypatch):
+    """Every car changed tyres in the suspensions of laps 8 and 54-57 but the two that had stopped
+    under the lap-7 Safety Car: charged as SC stops, the changes cost the field ~12 s each and
+    handed those two cars places they never had."""
+    from f1analyzer.data.ingest import ingest_files
+    from f1analyzer.data.store import RaceStore
+    from f1analyzer.models.bundled import load_bundled_models
+    from f1analyzer.simulation.scenario import replay as replay_module
+
+    store = RaceStore(tmp_path / "store")
+    [res] = ingest_files([data_dir / "laps" / "2023.csv.gz"], store)
+    assert res.ok
+    race = Race(2023, 3, store=store)
+    built = build_race(2023, 3, models=load_bundled_models(), store=store, pre_race=False)
+    out = replay(built, race, from_lap=1, n_sims=300, seed=0)
+    assert any(n.startswith("red flag: the tyre changes made in the suspension (in-lap 8, 54, 55, 57)")
+               for n in out["notes"])
+    monkeypatch.setattr(replay_module, "red_flag_laps", lambda race: [])
+    charged = replay(built, race, from_lap=1, n_sims=300, seed=0)
+    assert not any(n.startswith("red flag") for n in charged["notes"])
+    assert out["spearman"] > charged["spearman"] + 0.05
+    # sampled track status: no real suspension to replay, so nothing is free
+    sampled = replay(built, race, from_lap=1, n_sims=50, seed=0, track_status="sampled")
+    assert not any(n.startswith("red flag") for n in sampled["notes"])

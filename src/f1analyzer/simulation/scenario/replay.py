@@ -378,12 +378,13 @@ def replay(
         apply_change(params, plans, state, c)
     results = race.results
     real = track_status == "real"
+    # the real tyre changes of a red-flag suspension cost nothing (the schedule reads those laps
+    # as SC laps, whose stops are otherwise charged)
+    free = [lap for lap in red_flag_laps(race) if lap > int(from_lap)] if real else []
     res = simulate(params, plans, n_sims=n_sims, seed=seed, state=state,
                    sc_schedule=sched if real else None,
                    retire_laps=real_retire_laps(race, params, int(from_lap)) if retirements == "real" else None,
-                   # the real tyre changes of a red-flag suspension cost nothing (the schedule
-                   # reads those laps as SC laps, whose stops are otherwise charged)
-                   free_stop_laps=red_flag_laps(race) if real else ())
+                   free_stop_laps=free)
     real_pos = dict(zip(results["driver"], results["position"].astype(int)))
     finished = dict(zip(results["driver"], results["finished"].astype(bool)))
     rows = []
@@ -411,6 +412,9 @@ def replay(
     notes = list(built.notes)
     if fixed:
         notes.append("real plan completed to be legal for: " + ", ".join(fixed))
+    if free:
+        notes.append("red flag: the tyre changes made in the suspension (in-lap "
+                     + ", ".join(map(str, free)) + ") cost nothing; those laps run as Safety Car laps")
     return {
         "season": built.season, "round": built.round, "event": built.event,
         "circuit_key": built.circuit_key, "total_laps": params.total_laps, "from_lap": int(from_lap),
