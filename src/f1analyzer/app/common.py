@@ -17,7 +17,6 @@ from f1analyzer.models.asof import ASOF_DIR, models_as_of, span
 from f1analyzer.models.bundled import as_race_models
 from f1analyzer.models.loading import ModelSet
 from f1analyzer.models.race_models import RaceModels
-from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.planning.optimiser import MIN_STINT_LAPS  # noqa: F401 - re-exported
 from f1analyzer.simulation.planning.optimiser import TIMING_OPTIONS, TIMING_SHIFTS
 from f1analyzer.simulation.scenario.build import BuiltRace, build_race, unknown_driver
@@ -25,9 +24,6 @@ from f1analyzer.simulation.scenario.build import BuiltRace, build_race, unknown_
 N_FINALISTS = 8
 #: plans one optimisation races at most: the finalists and the timing variants of the best options
 N_RACED = N_FINALISTS + TIMING_OPTIONS * len(TIMING_SHIFTS)
-#: request track status -> simulator status; "red" (live advice only): the race is suspended and
-#: resumes behind the Safety Car, a tyre change now is free (``RaceState.red_flag``)
-TRACK_STATUS = {"green": TrackStatus.GREEN, "sc": TrackStatus.SC, "vsc": TrackStatus.VSC, "red": TrackStatus.SC}
 
 
 def unpack_models(models) -> tuple[RaceModels, str | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 from f1analyzer.app.common import (
-    TRACK_STATUS,
     _build,
     _driver_code,
     _meta,
@@ -22,7 +21,7 @@ from f1analyzer.app.common import (
 from f1analyzer.app.requests import CarState, LiveRequest, UndercutRequest
 from f1analyzer.data.session import Race
 from f1analyzer.errors import InvalidRequestError
-from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.core.state import RaceState, status_from_name
 from f1analyzer.simulation.planning.advisor import advise
 from f1analyzer.simulation.planning.undercut import undercut
 from f1analyzer.simulation.scenario.build import BuiltRace
@@ -128,11 +127,11 @@ def _state_from_request(built: BuiltRace, req: LiveRequest | UndercutRequest, ca
         _car_update(state, params, params.car_index(_driver_code(built, car.driver)), car, explicit)
     if cars:
         source = "request" if source == "synthetic" else source + "+request"
-    status = TRACK_STATUS[req.track_status]
+    status, red = status_from_name(req.track_status)  # "red": live advice only (LiveRequest)
     if status != state.track_status:  # a neutralisation the stored lap does not have: its length unknown
         state.neutral_laps_remaining, state.neutral_laps_elapsed = None, 0
     state.track_status = status
-    state.red_flag = req.track_status == "red"
+    state.red_flag = red
     if getattr(req, "neutral_laps_remaining", None) is not None:
         state.neutral_laps_remaining = req.neutral_laps_remaining
     return state, (source, explicit)

@@ -40,7 +40,7 @@ from f1analyzer.errors import InvalidRequestError
 from f1analyzer.log import get_logger
 from f1analyzer.simulation.core.params import TrackStatus
 from f1analyzer.simulation.core.pitloss import stop_loss_s
-from f1analyzer.simulation.core.state import RaceState
+from f1analyzer.simulation.core.state import RaceState, status_from_name
 from f1analyzer.simulation.core.strategy import SC_OPPORTUNISM_LAPS, Strategy
 from f1analyzer.simulation.planning.advisor import (
     BOX_NOW,
@@ -65,9 +65,6 @@ log = get_logger("app.raceday")
 BOX_IN = "BOX_IN_K"
 #: a change of today's tyre-life factor smaller than this keeps the race's tyres (and the screened plans)
 LIFE_FACTOR_STEP = 0.02
-#: feed track status -> simulator status (a red flag: the race resumes behind the SC, and a tyre
-#: change during the suspension is free, ``RaceState.red_flag``)
-FEED_STATUS = {"GREEN": TrackStatus.GREEN, "SC": TrackStatus.SC, "VSC": TrackStatus.VSC, "RED": TrackStatus.SC}
 #: the calls that stop now
 BOX_CALLS = (BOX_NOW, BOX_UNDER_SC, BOX_UNDER_RED)
 
@@ -112,9 +109,8 @@ def snapshot_state(built: BuiltRace, snap: RaceSnapshot, tracker: StateTracker |
     if not 1 <= snap.lap <= params.total_laps - 1:
         raise InvalidRequestError(f"lap {snap.lap} has no calls left: laps 1..{params.total_laps - 1} of "
                                   f"{built.event} can start a simulation.")
-    status = FEED_STATUS.get(snap.track_status, TrackStatus.GREEN)
-    red = snap.track_status == "RED"
-    loss = 0.0 if red else stop_loss_s(params, status)
+    status, red = status_from_name(snap.track_status)
+    loss = stop_loss_s(params, status, red_flag=red)
     by_driver = {c.driver: c for c in snap.cars}
     n = params.n_cars
     comp, age, stops, used, retired, gaps, pos = [], [], [], [], [], [], []
@@ -300,7 +296,7 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
     params = params if params is not None else built.params
     if plans is None:
         plans = continuation_plans(params, state, sc_window_laps=SC_OPPORTUNISM_LAPS)
-    loss = 0.0 if state.red_flag else stop_loss_s(params, state.track_status)
+    loss = stop_loss_s(params, state.track_status, red_flag=state.red_flag)
     neutral = TrackStatus(state.track_status) != TrackStatus.GREEN
     running = sorted((i for i in range(params.n_cars) if not state.retired[i]), key=lambda i: state.position[i])
     rows = {}

@@ -44,8 +44,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from ..data.feeds.base import status_from_digits
 from ..data.derive import red_flag_changes
+from ..data.feeds.base import status_from_digits
+from ..data.schema import DRY_COMPOUNDS
 from ..data.session import is_wet_race
 from ..errors import NotFittedError
 from ..log import get_logger
@@ -53,7 +54,6 @@ from .safety_car import status_by_lap
 
 log = get_logger("models.neutral_stops")
 
-DRY = ("SOFT", "MEDIUM", "HARD")
 #: a red flag counts as a SC (``simulation.scenario.replay.track_schedule`` reads the laps the same way)
 _KIND = {"SC": "SC", "RED": "SC", "VSC": "VSC"}
 FEATURES = ("sc", "to_go", "to_go_sq", "age_share", "age_share_sq", "needs_compound_x_to_go",
@@ -110,7 +110,10 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
         for (drv, stint), end in g.groupby(["driver", "stint"])["lap_number"].max().items():
             if stint < last_stint[drv]:
                 in_laps.setdefault(drv, set()).add(int(end))
-        dry = g[g["compound"].isin(DRY)]
+        # the laps a car boxed on: its in-laps but the red flag's free changes
+        box_laps = {drv: {lap for lap in laps_ if (int(season), int(rnd), drv, lap) not in red}
+                    for drv, laps_ in in_laps.items()}
+        dry = g[g["compound"].isin(DRY_COMPOUNDS)]
         first_on: dict[str, dict[str, int]] = {}  # driver → compound → the lap it was first run
         for (drv, c), lap in dry.groupby(["driver", "compound"])["lap_number"].min().items():
             first_on.setdefault(drv, {})[c] = int(lap)
@@ -131,15 +134,13 @@ def neutral_stop_table(laps: pd.DataFrame, races: pd.DataFrame,
                         continue
                     comp_now, age, stops = str(next_comp[r.driver]), 0.0, stops + 1
                     sets.add(comp_now)
-                if comp_now not in DRY:
+                if comp_now not in DRY_COMPOUNDS:
                     continue
                 rows.append({"kind": kinds[p], "lap": p - 1, "total_laps": total, "position": int(r.position),
                              "compound": comp_now, "tyre_age_laps": age, "stops_done": stops,
-                             "dry_compounds_used": max(len(sets & set(DRY)), 1),
+                             "dry_compounds_used": max(len(sets & set(DRY_COMPOUNDS)), 1),
                              "season": int(season), "round": int(rnd), "driver": str(r.driver),
-                             "boxed": int(any(q in in_laps.get(r.driver, set())
-                                              and (int(season), int(rnd), str(r.driver), q) not in red
-                                              for q in (p, p + 1)))})
+                             "boxed": int(bool(box_laps.get(r.driver, set()) & {p, p + 1}))})
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -211,7 +212,7 @@ class NeutralStopRates:
 
     def rate(self, spot: NeutralStopSpot) -> float | None:
         """P(box) of one spot; None when not fitted or the car is not on a dry compound."""
-        if not self.fitted or str(spot.compound).upper() not in DRY:
+        if not self.fitted or str(spot.compound).upper() not in DRY_COMPOUNDS:
             return None
         return float(self.predict_proba([spot])[0])
 

@@ -184,6 +184,10 @@ class RaceModels:
         era_split_season: first season of the second car era (2022: ground-effect cars, 18" tyres).
     """
 
+    #: how often cars boxed at the SC/VSC starts of the races fitted on (None: not fitted, or a
+    #: set saved before the rates existed)
+    neutral_stops_: NeutralStopRates | None = None
+
     def __init__(self, *, min_clean_laps: int = 40, shrinkage_races: float = 3.0, era_split_season: int = 2022):
         self.min_clean_laps = min_clean_laps
         self.shrinkage_races = shrinkage_races
@@ -423,7 +427,7 @@ class RaceModels:
             "circuits": {k: c.to_dict() for k, c in self.circuits_.items()},
             "pace": _frame_to_dict(self.pace_, 4),
             "team_pace": _frame_to_dict(self.team_pace_, 4),
-            "neutral_stops": rates.to_dict() if (rates := getattr(self, "neutral_stops_", None)) is not None else None,
+            "neutral_stops": self.neutral_stops_.to_dict() if self.neutral_stops_ is not None else None,
         }
 
     @classmethod
@@ -468,8 +472,7 @@ class RaceModels:
         fallback._check()
         filled = venues.fill_missing(self, fallback, source=source)
         if max(fallback.seasons_) <= max(self.seasons_):  # the SC/VSC stop rates too, no hindsight
-            self.neutral_stops_ = richer_rates(getattr(self, "neutral_stops_", None),
-                                               getattr(fallback, "neutral_stops_", None),
+            self.neutral_stops_ = richer_rates(self.neutral_stops_, fallback.neutral_stops_,
                                                source or venues.describe_set(fallback))
         return filled
 

@@ -417,6 +417,8 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
                  if c.get("field_box_rate") is not None]
 
     base = [r for r in dry if r.get("history_baseline")]
+    known_plans = [r["modal_plan"] for r in dry
+                   if r["modal_plan"]["stops"] is not None and r["modal_plan"].get("planned_stops") is not None]
 
     def rate(matches: list[dict], key: str):
         return _mean([None if m.get(key) is None else float(m[key]) for m in matches])
@@ -458,10 +460,7 @@ def summarise(out_races: list[dict], model_info: dict, seconds: float) -> dict:
         "modal_planned_stop_count_match_rate": modal_rate("planned_stop_count"),
         # how far a pre-race stop count can go: the share of races whose modal stop count is the
         # field's planned count (the rest were made by the race's SC/VSCs, which no plan foresees)
-        "modal_stop_count_is_planned_rate": _mean([None if r["modal_plan"].get("planned_stops") is None
-                                                   or r["modal_plan"]["stops"] is None else
-                                                   float(r["modal_plan"]["stops"] == r["modal_plan"]["planned_stops"])
-                                                   for r in dry]),
+        "modal_stop_count_is_planned_rate": _mean([float(m["stops"] == m["planned_stops"]) for m in known_plans]),
         # the naive "as at this circuit last time" forecast on the same races (history_baseline)
         "history_baseline_races": len(base),
         "history_baseline_stop_count_match_rate": base_rate("stop_count"),

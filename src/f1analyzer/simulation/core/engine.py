@@ -28,7 +28,7 @@ from f1analyzer.simulation.core import effects as fx
 from f1analyzer.simulation.core import parallel
 from f1analyzer.simulation.core.draws import Draws, check_schedule, chunk_sizes, draw_chunk, fix_retirements
 from f1analyzer.simulation.core.params import MAX_STOPS, RaceParams, TrackStatus, compound_code
-from f1analyzer.simulation.core.pitloss import loss_table, stop_status
+from f1analyzer.simulation.core.pitloss import free_laps, loss_table, stop_status
 from f1analyzer.simulation.core.result import SimResult
 from f1analyzer.simulation.core.state import RaceState, SimState, initial_state
 from f1analyzer.simulation.core.strategy import Strategy, validate_field
@@ -198,7 +198,7 @@ def run(
         record_positions: keep ``positions_by_lap``.
         threads: split the sims over this many threads (:mod:`.parallel`; None:
             :func:`~.parallel.sim_threads`). The result is identical for any thread count.
-        free_stop_laps: laps on which a stop costs nothing (a red-flag suspension, :func:`free_laps`).
+        free_stop_laps: laps on which a stop costs nothing (a red-flag suspension, :func:`~.pitloss.free_laps`).
     """
     free = free_laps(state, free_stop_laps)
 
@@ -207,15 +207,6 @@ def run(
                          state, record_positions, free)
 
     return SimResult.concat(parallel.map_slices(part, parallel.row_slices(draws.n_sims, threads)))
-
-
-def free_laps(state: RaceState | None, free_stop_laps: Collection[int] = ()) -> frozenset[int]:
-    """The laps on which a stop costs nothing: ``free_stop_laps`` (a replay's red-flag laps) and,
-    from a suspended race (``state.red_flag``), the lap being run."""
-    out = {int(lap) for lap in free_stop_laps}
-    if state is not None and state.red_flag:
-        out.add(int(state.lap) + 1)
-    return frozenset(out)
 
 
 def _run_rows(race: RaceParams, plans: Plans, draws: Draws, group: np.ndarray | None,

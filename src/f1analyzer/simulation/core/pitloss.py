@@ -14,13 +14,20 @@ last lap of a VSC (its out-lap green) pays the green loss. Why: a VSC ends for e
 and the stopper runs the rest of the lane and its out-lap against a field at full speed — such
 stops cost 23.8 s against 22.8 s for green ones (13 stops, 2018–2024) —, while a Safety Car's
 last lap still has the field queued behind it (stops with the out-lap green cost 7.4 s, 4 stops).
+
+A tyre change during a red flag costs nothing: the cars wait in the pit lane (the lap runs as a
+SC lap). :func:`free_laps` names those laps for the engine and its reference loop, and
+``stop_loss_s(..., red_flag=True)`` is 0 for the callers that price one stop.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from collections.abc import Collection
+
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus
+from f1analyzer.simulation.core.state import RaceState
 
 F32 = np.float32
 
@@ -35,7 +42,8 @@ def loss_table(params: RaceParams) -> np.ndarray:
     return out
 
 
-def stop_loss_s(params: RaceParams, status: TrackStatus | int | np.ndarray) -> float | np.ndarray:
+def stop_loss_s(params: RaceParams, status: TrackStatus | int | np.ndarray, *,
+                red_flag: bool = False) -> float | np.ndarray:
     """Time (s) a stop made under ``status`` costs against staying out.
 
     Args:
@@ -43,11 +51,23 @@ def stop_loss_s(params: RaceParams, status: TrackStatus | int | np.ndarray) -> f
             ``out_lap_penalty_s``).
         status: one :class:`TrackStatus` (or its int code): returns a float; an int array of
             codes (any shape): returns a float32 array of the same shape.
+        red_flag: the race is suspended: the change costs nothing.
     """
+    if red_flag:
+        return np.zeros(np.shape(status), dtype=F32) if isinstance(status, np.ndarray) else 0.0
     table = loss_table(params)
     if isinstance(status, np.ndarray):
         return table[status.astype(np.intp)]
     return float(table[int(status)])
+
+
+def free_laps(state: RaceState | None, free_stop_laps: Collection[int] = ()) -> frozenset[int]:
+    """The laps on which a stop costs nothing: ``free_stop_laps`` (a replay's red-flag laps) and,
+    from a suspended race (``state.red_flag``), the lap being run."""
+    out = {int(lap) for lap in free_stop_laps}
+    if state is not None and state.red_flag:
+        out.add(int(state.lap) + 1)
+    return frozenset(out)
 
 
 def stop_status(in_lap: TrackStatus | int | np.ndarray, out_lap: TrackStatus | int | np.ndarray):

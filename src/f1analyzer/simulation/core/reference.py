@@ -17,7 +17,7 @@ import numpy as np
 from f1analyzer.simulation.core.draws import Draws
 from f1analyzer.simulation.core.effects import pass_logit
 from f1analyzer.simulation.core.params import RaceParams, TrackStatus, compound_code
-from f1analyzer.simulation.core.pitloss import stop_loss_s, stop_status
+from f1analyzer.simulation.core.pitloss import free_laps, stop_loss_s, stop_status
 from f1analyzer.simulation.core.result import SimResult
 from f1analyzer.simulation.core.state import RETIRED_KEY_PER_LAP_S, RETIRED_KEY_S, RaceState
 from f1analyzer.simulation.core.strategy import Strategy
@@ -43,8 +43,7 @@ def simulate_reference(
 ) -> SimResult:
     """Simulate sim number ``sim`` of ``draws`` car by car; returns a one-sim :class:`SimResult`."""
     n, total, first = race.n_cars, race.total_laps, draws.first_lap
-    # laps whose stops cost nothing: red-flag suspensions (given, or the state's own)
-    free = {int(lap) for lap in free_stop_laps} | ({state.lap + 1} if state is not None and state.red_flag else set())
+    free = free_laps(state, free_stop_laps)  # red-flag suspensions: stops there cost nothing
     status_by_lap = [int(x) for x in draws.track_status[sim]]
     table = race.tyre_delta_table()
     n_age = table.shape[1]

@@ -123,6 +123,17 @@ class RaceState:
         return sorted({str(c).upper() for c in used} | {str(self.compound[car]).upper()})
 
 
+#: a track status by name (feeds say "RED", requests "red") -> (simulator status, ``red_flag``):
+#: a suspended race resumes behind the Safety Car, and a tyre change in the suspension is free
+STATUS_BY_NAME = {"GREEN": (TrackStatus.GREEN, False), "SC": (TrackStatus.SC, False),
+                  "VSC": (TrackStatus.VSC, False), "RED": (TrackStatus.SC, True)}
+
+
+def status_from_name(name: str) -> tuple[TrackStatus, bool]:
+    """(simulator status, red flag) of a track status name, any case; green when unknown."""
+    return STATUS_BY_NAME.get(str(name).upper(), (TrackStatus.GREEN, False))
+
+
 def used_mask(names: Sequence[str]) -> int:
     m = 0
     for name in names:

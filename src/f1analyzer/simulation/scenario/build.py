@@ -468,7 +468,7 @@ def build_race(
         params=params, season=season, round=rnd, event=str(row["event"]), circuit_key=key,
         stored=stored, grid_source=grid_source, model_circuit=model_key, pre_race=pre_race,
         notes=notes, info=info, tyre_adjustments=adjusted, confidence_reasons=reasons, tyre_basis=basis,
-        stop_rates=getattr(models, "neutral_stops_", None),
+        stop_rates=models.neutral_stops_,
     )
     built.confidence_reasons.extend(pit_loss_reasons(cm, key))
     built.expected_first_stops = history_yardstick(store, built)
