@@ -202,18 +202,34 @@ def test_metrics_are_not_exposed_through_the_proxy(proxy):
 
 @pytest.mark.slow
 def test_killed_instance_causes_no_failed_requests(proxy, api_fleet):
-    """SIGKILL one instance: every later request still succeeds (proxy_next_upstream)."""
+    """SIGKILL one instance: every later request still succeeds (proxy_next_upstream).
+
+    nginx retries a request on another instance only while nothing of the answer has reached the
+    client. The API writes a response's head and body separately, so a kill that falls between the
+    two cuts that one answer short; each hammering thread may see that once, for the request it had
+    in flight at the kill, and goes on with a new connection. Anything else is a failure.
+    """
     dead = api_fleet.addresses[0]
     statuses, upstreams = [], []
     errors: list[BaseException] = []
+    cut_short: list[BaseException] = []
     stop = threading.Event()
 
     def hammer():
+        cut_short_here: list[BaseException] = []
         try:
-            with proxy.client() as c:
-                while not stop.is_set():
-                    r = c.get("/health")
-                    statuses.append(r.status_code)
+            while not stop.is_set():
+                try:
+                    with proxy.client() as c:
+                        while not stop.is_set():
+                            r = c.get("/health")
+                            statuses.append(r.status_code)
+                except httpx.RemoteProtocolError as exc:
+                    # the head arrived ("expected N" bytes of body), the body never did
+                    if "expected" not in str(exc) or cut_short_here:
+                        raise
+                    cut_short_here.append(exc)
+                    cut_short.append(exc)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -234,7 +250,8 @@ def test_killed_instance_causes_no_failed_requests(proxy, api_fleet):
             t.join(timeout=30)
         api_fleet.restart(0)
     assert not errors, errors
-    # GETs that were in flight on the dead instance are retried on another one, too
+    assert len(cut_short) <= len(threads), cut_short
+    # GETs that were in flight on the dead instance, their answer not begun, are retried elsewhere
     assert set(statuses) == {200}, Counter(statuses)
     served_by = {u.split(", ")[-1] for u in upstreams}
     assert dead not in served_by
