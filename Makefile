@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## The whole test suite (real-data tests run when F1_DATA_DIR is set).
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q $(XDIST)
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q $(XDIST) --durations=20
 
 test-fast: $(STAMP)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q $(XDIST) -m "not slow and not realdata"
