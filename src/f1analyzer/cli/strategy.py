@@ -73,8 +73,8 @@ def strategy(
     emit_table(cols, rows, as_csv=as_csv, wide=wide,
                title=f"{out['season']} {out['event']}: {out['driver']} from grid slot {out['grid']} "
                      f"({out['total_laps']} laps, {out['n_sims']} sims)",
-               caption="finish range: in 10 % of classified races the car finishes at the first "
-                       "position or better, in 90 % at the last; (median in brackets). S/M/H: soft, medium, hard.")
+               caption="finish range a–b (m): of the races it finishes, the car is P<a> or better in 10 %, "
+                       "P<b> or better in 90 %, P<m> in the median race. S/M/H: soft, medium, hard.")
     if as_csv:
         return
     _field_history(out.get("field_history") or [], out.get("history_check"), wide=wide)
