@@ -308,13 +308,11 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
         rows[i] = {
             "driver": params.drivers[i], "position": int(state.position[i]),
             "compound": state.compound[i], "tyre_age_laps": int(state.tyre_age_laps[i]),
-            "plan": plan.describe(), "box_in_laps": k,
+            "plan": plan.describe(),
             "next_compound": plan.stops[0][1] if plan.stops else None,
             "rejoin": rj.to_dict(), "threats": [t.to_dict() for t in pit_threats(params, state, i)],
             **_screen_call(k, window_laps, neutral, state.red_flag),
         }
-        if rows[i]["call"] == BOX_UNDER_RED:  # its next stop, made now in the suspension
-            rows[i]["box_in_laps"] = 1
     for rank, i in enumerate(_to_advise(rows, running, window_laps, neutral, max_advised), start=1):
         rows[i]["advice_rank"] = rank
         try:
@@ -336,8 +334,9 @@ def field_calls(built: BuiltRace, state: RaceState, *, n_sims: int = 100, max_ad
 
 
 def _screen_call(k: int | None, window_laps: int, neutral: bool, red_flag: bool = False) -> dict:
-    """The call from the screened plan alone (no Monte Carlo): box now when it stops next lap;
-    in a red-flag suspension whenever it has a stop left (the change is free now)."""
+    """The call from the screened plan alone (no Monte Carlo) and ``box_in_laps``: box now when
+    it stops next lap; in a red-flag suspension whenever it has a stop left (the change is free
+    now, so its next stop is made at once)."""
     if red_flag and k is not None:
         call = BOX_UNDER_RED
     elif k == 1:
@@ -346,7 +345,8 @@ def _screen_call(k: int | None, window_laps: int, neutral: bool, red_flag: bool 
         call = BOX_IN
     else:
         call = STAY_OUT
-    return {"call": call, "source": "screen", "margin_places": None, "margin_se": None,
+    return {"call": call, "box_in_laps": 1 if call in BOX_CALLS else k, "source": "screen",
+            "margin_places": None, "margin_se": None,
             "too_close_to_call": None, "field_box_rate": None, "decided_by": None, "close_call_note": None,
             "expected_position": None, "p_gain": None}
 
